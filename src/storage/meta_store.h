@@ -1,0 +1,138 @@
+// MetaStore: the tables of AquaSense: reading blocks (one per sensor-month),
+// monthly metrics, the ledger of ingested files, and the alert outbox.
+//
+//   auto batch = store.BeginBatch();          // one transaction
+//   (*batch)->PutBlock("s1", m, bytes);
+//   (*batch)->PutMetrics(metrics);
+//   AQ_RETURN_IF_ERROR((*batch)->Commit());  // all or nothing; Generation() moves
+//
+// Backends: SQLite (WAL; the embedded default; ":memory:" for quick tests);
+// DynamoDB slots in later behind the same interface. Readers never see a
+// half-applied batch. Several processes may share one store: batches are
+// serialised (a second BeginBatch waits), reads run beside them.
+// Thread-safety: MetaStore methods are safe to call from several threads; a
+// Batch belongs to one thread. Errors: kUnavailable when the store cannot be
+// opened or read, kInternal for unexpected failures.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "core/reading.h"
+
+namespace aquasense::storage {
+
+enum class OnConflict : uint8_t { kReject = 0, kReplace = 1 };
+
+// One ingested file in the ledger. (hash, default_sensor) identifies it: the
+// same bytes ingested for another default sensor are another file.
+struct FileRecord {
+  int64_t seq = 0;               // ingestion order, assigned by the store
+  std::string hash;              // SHA-256 of the bytes, hex
+  std::string default_sensor;    // sensor for rows without a sensor column
+  std::string landing_key;       // where the bytes are kept
+  std::string source_name;       // as given by the user (path, "-", upload)
+  OnConflict on_conflict = OnConflict::kReject;
+  int64_t ingested_ms = 0;
+  int64_t rows = 0, valid = 0, invalid = 0, duplicates = 0, alerts = 0;
+};
+
+// An alert in the outbox (SPEC §6). (file_hash, default_sensor, kind, sensor)
+// is unique, so re-deriving a file never creates a second alert.
+struct Alert {
+  int64_t id = 0;                // assigned by the store
+  std::string kind;              // "deviation" | "data_quality"
+  std::string sensor;            // the sensor concerned ("" for a whole file)
+  std::string file_hash;
+  std::string default_sensor;
+  std::string source_name;
+  int64_t created_ms = 0;
+  std::string payload_json;      // counts and first examples, as JSON
+};
+
+enum class DeliveryState : uint8_t { kPending = 0, kDelivered = 1, kGaveUp = 2 };
+
+struct Delivery {
+  int64_t alert_id = 0;
+  std::string channel;           // configured channel name
+  DeliveryState state = DeliveryState::kPending;
+  int32_t attempts = 0;
+  int64_t next_attempt_ms = 0;
+  int64_t updated_ms = 0;
+  std::string last_error;
+};
+
+struct MetricsQuery {
+  std::optional<std::string> sensor;   // all sensors when empty
+  int32_t from_month = INT32_MIN;      // inclusive month index (core::MonthIndex)
+  int32_t to_month = INT32_MAX;        // inclusive
+};
+
+class Batch {
+ public:
+  virtual ~Batch() = default;  // without Commit(): rolled back
+
+  // Reading blocks: opaque bytes (core/block_codec.h) keyed by sensor-month.
+  virtual Result<std::optional<std::string>> GetBlock(std::string_view sensor,
+                                                      int32_t month) = 0;
+  virtual Status PutBlock(std::string_view sensor, int32_t month, std::string_view bytes) = 0;
+  // Month indexes of every stored block of `sensor`, ascending.
+  virtual Result<std::vector<int32_t>> BlockMonths(std::string_view sensor) = 0;
+
+  virtual Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
+                                                                  int32_t month) = 0;
+  virtual Status PutMetrics(const core::MonthlyMetrics& m) = 0;
+
+  // Ledger. RecordFile assigns and returns the record's seq.
+  virtual Result<int64_t> RecordFile(const FileRecord& f) = 0;
+
+  // Outbox: adds the alert (ignored if its unique key exists) with one pending
+  // delivery per channel. Returns true when the alert is new.
+  virtual Result<bool> AddAlert(const Alert& a, const std::vector<std::string>& channels) = 0;
+
+  // Empties blocks, metrics and the ledger (not the outbox): for rebuild.
+  virtual Status ResetDerived() = 0;
+
+  // Makes everything above visible atomically and durably; advances Generation().
+  virtual Status Commit() = 0;
+};
+
+class MetaStore {
+ public:
+  virtual ~MetaStore() = default;
+
+  // Starts a write transaction; waits for another process's batch to finish.
+  virtual Result<std::unique_ptr<Batch>> BeginBatch() = 0;
+
+  // A number that changes whenever a batch commits (in any process).
+  virtual Result<int64_t> Generation() = 0;
+
+  // Metrics sorted by sensor, then month.
+  virtual Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) = 0;
+  virtual Result<std::vector<std::string>> ListSensors() = 0;
+  virtual Result<std::optional<std::string>> ReadBlock(std::string_view sensor,
+                                                       int32_t month) = 0;
+
+  virtual Result<std::optional<FileRecord>> FindFile(std::string_view hash,
+                                                     std::string_view default_sensor) = 0;
+  // The ledger in ingestion order.
+  virtual Result<std::vector<FileRecord>> ListFiles() = 0;
+
+  // Outbox reads and delivery bookkeeping.
+  virtual Result<std::vector<Delivery>> DueDeliveries(int64_t now_ms, size_t limit) = 0;
+  virtual Result<Alert> GetAlert(int64_t id) = 0;
+  virtual Status UpdateDelivery(const Delivery& d) = 0;
+  // The newest alerts first, with their deliveries.
+  virtual Result<std::vector<std::pair<Alert, std::vector<Delivery>>>> RecentAlerts(
+      size_t limit) = 0;
+};
+
+// SQLite database at `path` (created if missing), WAL mode.
+Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path);
+
+}  // namespace aquasense::storage

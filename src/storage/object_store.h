@@ -1,0 +1,69 @@
+// ObjectStore: where raw files and derived outputs live (landing/, filtered/,
+// analysis/). Keys are '/'-separated relative names ("landing/default/ab12.csv").
+//
+//   auto w = store.NewWriter("analysis/monthly.csv");
+//   AQ_RETURN_IF_ERROR((*w)->Append(text));
+//   AQ_RETURN_IF_ERROR((*w)->Commit());   // appears atomically, durable
+//
+// Backends: LocalObjectStore (a directory: temp file + fsync + rename), and in
+// tests MemoryObjectStore; S3 slots in behind the same interface later.
+// Objects are all-or-nothing: a reader never sees a partly written object, and
+// a Writer destroyed without Commit() leaves nothing behind.
+// Thread-safety: implementations are safe for concurrent use; a Writer or
+// Reader is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace aquasense::storage {
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+  int64_t mtime_ms = 0;
+};
+
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;  // without Commit(): the object is discarded
+  virtual Status Append(std::string_view bytes) = 0;
+  // Makes the object visible under its key, replacing any previous one; durable on OK.
+  virtual Status Commit() = 0;
+};
+
+class ObjectReader {
+ public:
+  virtual ~ObjectReader() = default;
+  // Reads up to n bytes; returns 0 at the end of the object.
+  virtual Result<size_t> Read(char* buf, size_t n) = 0;
+  virtual uint64_t size() const = 0;
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  virtual Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view key) = 0;
+  // NotFound when the key does not exist.
+  virtual Result<std::unique_ptr<ObjectReader>> Open(std::string_view key) = 0;
+  virtual Result<bool> Exists(std::string_view key) = 0;
+  // Every object whose key starts with `prefix`, sorted by key.
+  virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
+  virtual Status Delete(std::string_view key) = 0;
+  // Convenience: the whole object (for small objects only).
+  Result<std::string> ReadAll(std::string_view key);
+  Status WriteAll(std::string_view key, std::string_view bytes);
+};
+
+// A directory on the local file system.
+std::unique_ptr<ObjectStore> NewLocalObjectStore(std::string root);
+// An in-memory store for tests.
+std::unique_ptr<ObjectStore> NewMemoryObjectStore();
+
+}  // namespace aquasense::storage
