@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# bench/ingest_bench.sh [ROWS] -- AquaSense ingest benchmark, all in one run.
+#
+# Measures, on synthetic data from aq_gen_data (default 10,000,000 rows,
+# 1000 sensors, 1% bad rows, 1% exact duplicates):
+#   1. full ingest into an empty data dir (hyperfine)       -> rows/s, MB/s
+#   2. the same on a SMALL_ROWS file (default 1,000,000)
+#   3. the pandas peer (bench/pandas_peer.py) on the same file as 1 (or on the
+#      small file with PANDAS_ROWS=small) -> like-for-like time ratio
+#   4. peak RSS (/usr/bin/time -v) of aquasense on the small and the big file,
+#      and of pandas on the small (and, unless PANDAS_RSS_BIG=0, the big) file
+#   5. incremental ingest: one week of one sensor, dated after the end of the
+#      data, into a copy of the full store (hyperfine, copy in --prepare);
+#      ratio to the full ingest time
+#   6. cross-check: aquasense's counts and analysis/monthly.csv against pandas'
+# and prints a markdown table, also written to bench/out/ingest_results.md.
+#
+# Environment knobs (defaults in brackets):
+#   SENSORS [1000]  SEED [42]  BAD_SHARE [0.01]  DUP_SHARE [0.01]
+#   SMALL_ROWS [1000000]  RUNS [3]  SMALL_RUNS [5]  PANDAS_RUNS [2]  INC_RUNS [10]
+#   PANDAS_ROWS [ROWS; "small" = SMALL_ROWS]  PANDAS_RSS_BIG [1]
+#   BUILD_DIR [build]  AQUASENSE [BUILD_DIR/src/cli/aquasense]
+#   GEN [BUILD_DIR/bench/aq_gen_data]  PYTHON [/usr/bin/python3]
+set -euo pipefail
+
+ROWS=${1:-10000000}
+SENSORS=${SENSORS:-1000}
+SEED=${SEED:-42}
+BAD_SHARE=${BAD_SHARE:-0.01}
+DUP_SHARE=${DUP_SHARE:-0.01}
+SMALL_ROWS=${SMALL_ROWS:-1000000}
+RUNS=${RUNS:-3}
+SMALL_RUNS=${SMALL_RUNS:-5}
+PANDAS_RUNS=${PANDAS_RUNS:-2}
+INC_RUNS=${INC_RUNS:-10}
+PANDAS_ROWS=${PANDAS_ROWS:-$ROWS}
+[[ $PANDAS_ROWS == small ]] && PANDAS_ROWS=$SMALL_ROWS
+PANDAS_RSS_BIG=${PANDAS_RSS_BIG:-1}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+AQ=${AQUASENSE:-$BUILD_DIR/src/cli/aquasense}
+GEN=${GEN:-$BUILD_DIR/bench/aq_gen_data}
+PY=${PYTHON:-/usr/bin/python3}
+PEER=$ROOT/bench/pandas_peer.py
+OUT=$ROOT/bench/out
+
+die() { echo "ingest_bench: $*" >&2; exit 1; }
+log() { echo "== $*" >&2; }
+for tool in hyperfine /usr/bin/time "$PY"; do
+  command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+[[ $ROWS =~ ^[0-9]+$ && $ROWS -gt 0 ]] || die "ROWS must be a positive integer"
+(( SMALL_ROWS <= ROWS )) || SMALL_ROWS=$ROWS
+
+# --- binaries ----------------------------------------------------------------
+if [[ ! -x $AQ || ! -x $GEN ]]; then
+  log "building (binaries missing)"
+  [[ -f $BUILD_DIR/CMakeCache.txt ]] || cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja >&2
+  cmake --build "$BUILD_DIR" --target aquasense aq_gen_data >&2
+fi
+[[ -x $AQ ]] || die "no aquasense binary at $AQ"
+[[ -x $GEN ]] || die "no aq_gen_data binary at $GEN"
+
+mkdir -p "$OUT"
+cd "$OUT"
+
+# --- data --------------------------------------------------------------------
+gen() {  # gen ROWS -> data_ROWS.csv (+ .meta)
+  local n=$1 f=data_$1.csv
+  log "generating $f ($n rows, $SENSORS sensors, seed $SEED)"
+  "$GEN" --rows "$n" --sensors "$SENSORS" --bad-share "$BAD_SHARE" \
+         --dup-share "$DUP_SHARE" --seed "$SEED" --meta "$f.meta" > "$f"
+}
+BIG=data_$ROWS.csv
+SMALL=data_$SMALL_ROWS.csv
+gen "$ROWS"
+[[ $SMALL != "$BIG" ]] && gen "$SMALL_ROWS"
+if [[ $PANDAS_ROWS != "$ROWS" && $PANDAS_ROWS != "$SMALL_ROWS" ]]; then
+  gen "$PANDAS_ROWS"
+fi
+PANDAS_FILE=data_$PANDAS_ROWS.csv
+NEXT_DATE=$(sed -n 's/^next_date=//p' "$BIG.meta")
+WEEK_SENSOR=sensor-0001
+"$GEN" --week "$WEEK_SENSOR:$NEXT_DATE" --seed "$SEED" > week.csv
+
+rm -rf store_* pandas_out hf_*.json rss_*.txt summary_*.json
+
+# --- 1, 2: full ingest -----------------------------------------------------------
+full_ingest() {  # full_ingest TAG FILE RUNS
+  local tag=$1 file=$2 runs=$3
+  log "aquasense full ingest: $file ($runs runs)"
+  hyperfine --style basic --runs "$runs" \
+    --prepare "rm -rf store_$tag" \
+    --export-json "hf_aq_$tag.json" \
+    "'$AQ' ingest --data store_$tag --json $file > summary_aq_$tag.json" >&2
+}
+full_ingest big "$BIG" "$RUNS"
+if [[ $SMALL != "$BIG" ]]; then full_ingest small "$SMALL" "$SMALL_RUNS"; fi
+if [[ $PANDAS_FILE != "$BIG" && $PANDAS_FILE != "$SMALL" ]]; then
+  full_ingest peer "$PANDAS_FILE" "$SMALL_RUNS"
+fi
+
+# --- 3: pandas peer ------------------------------------------------------------
+log "pandas peer: $PANDAS_FILE ($PANDAS_RUNS runs)"
+hyperfine --style basic --runs "$PANDAS_RUNS" \
+  --prepare "rm -rf pandas_out" \
+  --export-json hf_pandas.json \
+  "'$PY' '$PEER' $PANDAS_FILE pandas_out > summary_pandas.json" >&2
+
+# --- 4: peak RSS -----------------------------------------------------------------
+rss() {  # rss OUTFILE CMD... -> max RSS in KiB written to OUTFILE
+  local outfile=$1; shift
+  /usr/bin/time -v -o "$outfile.time" "$@" > /dev/null
+  sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$outfile.time" > "$outfile"
+}
+log "peak RSS: aquasense on $SMALL and $BIG"
+rm -rf store_rss && rss rss_aq_small.txt "$AQ" ingest --data store_rss --json "$SMALL"
+rm -rf store_rss && rss rss_aq_big.txt "$AQ" ingest --data store_rss --json "$BIG"
+rm -rf store_rss
+log "peak RSS: pandas on $SMALL"
+rm -rf pandas_rss && rss rss_pandas_small.txt "$PY" "$PEER" "$SMALL" pandas_rss
+if [[ $PANDAS_RSS_BIG == 1 && $SMALL != "$BIG" ]]; then
+  log "peak RSS: pandas on $BIG"
+  rm -rf pandas_rss && rss rss_pandas_big.txt "$PY" "$PEER" "$BIG" pandas_rss
+fi
+rm -rf pandas_rss
+
+# --- 5: incremental ------------------------------------------------------------
+log "incremental: one week of $WEEK_SENSOR from $NEXT_DATE into a copy of the $ROWS-row store ($INC_RUNS runs)"
+du -sb store_big | cut -f1 > store_big.bytes
+hyperfine --style basic --runs "$INC_RUNS" \
+  --prepare "rm -rf store_inc && cp -a store_big store_inc" \
+  --export-json hf_inc.json \
+  "'$AQ' ingest --data store_inc --json week.csv > summary_inc.json" >&2
+
+# --- 6 + table -------------------------------------------------------------------
+if [[ $PANDAS_FILE == "$BIG" ]]; then PEER_STORE=store_big
+elif [[ $PANDAS_FILE == "$SMALL" ]]; then PEER_STORE=store_small
+else PEER_STORE=store_peer; fi
+
+export ROWS SMALL_ROWS PANDAS_ROWS SENSORS SEED BAD_SHARE DUP_SHARE BIG SMALL PANDAS_FILE \
+       PEER_STORE WEEK_SENSOR NEXT_DATE RUNS SMALL_RUNS PANDAS_RUNS INC_RUNS
+export GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+export CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+export NPROC=$(nproc)
+export HF_VERSION=$(hyperfine --version)
+"$PY" "$ROOT/bench/report.py" | tee ingest_results.md
+log "written $OUT/ingest_results.md"

@@ -1,0 +1,208 @@
+#!/usr/bin/python3
+"""report.py -- the markdown summary of bench/ingest_bench.sh.
+
+Run by ingest_bench.sh inside bench/out/ with its settings in the
+environment; reads the hyperfine JSON exports (hf_*.json), the peak-RSS files
+(rss_*.txt), the ingest summaries (summary_*.json) and both monthly.csv files,
+and prints the table on stdout. Standard library only.
+"""
+import csv
+import json
+import math
+import os
+import platform
+import sys
+
+E = os.environ
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def timing(tag):
+    """(mean, stddev, min, runs) in seconds from hf_<tag>.json, or None."""
+    d = load(f"hf_{tag}.json")
+    if not d:
+        return None
+    r = d["results"][0]
+    return r["mean"], r.get("stddev") or 0.0, r["min"], len(r["times"])
+
+
+def rss_mb(tag):
+    try:
+        with open(f"rss_{tag}.txt") as f:
+            return int(f.read().strip()) / 1024.0
+    except (OSError, ValueError):
+        return None
+
+
+def summary(tag):
+    d = load(f"summary_{tag}.json")
+    return d if isinstance(d, dict) else None
+
+
+def size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
+def fmt_t(t):
+    if t is None:
+        return "n/a"
+    mean, sd, _mn, runs = t
+    if mean < 1:
+        return f"{mean * 1000:.1f} ms ± {sd * 1000:.1f} ({runs} runs)"
+    return f"{mean:.2f} s ± {sd:.2f} ({runs} runs)"
+
+
+def fmt_rows(n):
+    return f"{int(n):,}".replace(",", "\u202f") if n is not None else "n/a"
+
+
+def throughput(t, rows, nbytes):
+    if t is None or not rows or not nbytes:
+        return "n/a"
+    mean = t[0]
+    return f"{rows / mean / 1e6:.2f} M rows/s, {nbytes / mean / 1e6:.0f} MB/s"
+
+
+def fmt_mb(x):
+    return f"{x:.0f} MB" if x is not None else "n/a"
+
+
+def read_monthly(path):
+    rows = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            rows[(r["sensor"], int(r["year"]), int(r["month"]))] = r
+    return rows
+
+
+def close(a, b, rel=1e-9):
+    a = a.strip() if a else ""
+    b = b.strip() if b else ""
+    if a in ("", "nan") or b in ("", "nan"):
+        return a in ("", "nan") and b in ("", "nan")
+    x, y = float(a), float(b)
+    return math.isclose(x, y, rel_tol=rel, abs_tol=1e-9)
+
+
+def cross_check(store):
+    """Compares aquasense's counts and monthly.csv with the pandas peer's."""
+    notes = []
+    aq = summary("aq_" + {"store_big": "big", "store_small": "small",
+                          "store_peer": "peer"}[store])
+    pd_ = summary("pandas")
+    if aq and pd_:
+        diffs = [f"{k} {aq.get(k)} vs {pd_.get(k)}"
+                 for k in ("rows", "valid", "invalid", "duplicates", "alerts")
+                 if aq.get(k) != pd_.get(k)]
+        notes.append("counts (rows, valid, invalid, duplicates, alerts) "
+                     + ("equal" if not diffs else "DIFFER: " + "; ".join(diffs)))
+    else:
+        notes.append("counts: a summary is missing")
+    a_path = os.path.join(store, "analysis", "monthly.csv")
+    p_path = os.path.join("pandas_out", "monthly.csv")
+    if not (os.path.exists(a_path) and os.path.exists(p_path)):
+        notes.append("monthly.csv: missing on one side")
+        return notes
+    a, p = read_monthly(a_path), read_monthly(p_path)
+    bad = []
+    if set(a) != set(p):
+        bad.append(f"{len(set(a) ^ set(p))} sensor-months on one side only")
+    for k in sorted(set(a) & set(p)):
+        ra, rp = a[k], p[k]
+        for col in ("mean_temp", "max_temp", "max_sd", "max_temp_diff"):
+            if not close(ra[col], rp[col]):
+                bad.append(f"{k} {col}: {ra[col]} vs {rp[col]}")
+        if int(ra["readings"]) != int(rp["readings"]):
+            bad.append(f"{k} readings: {ra['readings']} vs {rp['readings']}")
+        if len(bad) > 5:
+            break
+    notes.append(f"monthly.csv ({len(a)} sensor-months): "
+                 + ("identical within 1e-9 relative" if not bad else "DIFFER: " + "; ".join(bad[:5])))
+    return notes
+
+
+def main():
+    rows, small_rows, peer_rows = int(E["ROWS"]), int(E["SMALL_ROWS"]), int(E["PANDAS_ROWS"])
+    big, small, peer_file = E["BIG"], E["SMALL"], E["PANDAS_FILE"]
+    big_b, small_b, peer_b = size(big), size(small), size(peer_file)
+
+    t_big = timing("aq_big")
+    t_small = timing("aq_small") if small != big else t_big
+    t_peer_aq = {big: t_big, small: t_small}.get(peer_file) or timing("aq_peer")
+    t_pandas = timing("pandas")
+    t_inc = timing("inc")
+
+    r_aq_small, r_aq_big = rss_mb("aq_small"), rss_mb("aq_big")
+    r_pd_small, r_pd_big = rss_mb("pandas_small"), rss_mb("pandas_big")
+    inc = summary("inc") or {}
+    s_big = summary("aq_big") or {}
+
+    out = []
+    w = out.append
+    w("# AquaSense ingest benchmark")
+    w("")
+    w(f"- commit `{E.get('GIT_REV')}`, {E.get('CPU')} ({E.get('NPROC')} cores), "
+      f"{platform.system()} {platform.release()}, {E.get('HF_VERSION')}")
+    sizes = f"{fmt_rows(rows)} rows ({big_b / 1e6:.0f} MB)"
+    if small != big:
+        sizes += f" and {fmt_rows(small_rows)} rows ({small_b / 1e6:.0f} MB)"
+    w(f"- data: `aq_gen_data --sensors {E['SENSORS']} --bad-share {E['BAD_SHARE']} "
+      f"--dup-share {E['DUP_SHARE']} --seed {E['SEED']}`: {sizes}; "
+      f"MB = 10^6 bytes of input CSV")
+    w("- times: hyperfine mean ± stddev, wall clock, each full ingest into an empty data dir")
+    w("")
+    w("| measurement | result | target |")
+    w("|---|---|---|")
+    w(f"| aquasense full ingest, {fmt_rows(rows)} rows | {fmt_t(t_big)} | |")
+    w(f"| — throughput | {throughput(t_big, rows, big_b)} | |")
+    if small != big:
+        w(f"| aquasense full ingest, {fmt_rows(small_rows)} rows | {fmt_t(t_small)} | |")
+        w(f"| — throughput | {throughput(t_small, small_rows, small_b)} | |")
+    w(f"| pandas peer, {fmt_rows(peer_rows)} rows | {fmt_t(t_pandas)} | |")
+    w(f"| — throughput | {throughput(t_pandas, peer_rows, peer_b)} | |")
+    if t_pandas and t_peer_aq:
+        w(f"| **speed-up aquasense vs pandas** (same {fmt_rows(peer_rows)}-row file, "
+          f"same run) | **{t_pandas[0] / t_peer_aq[0]:.1f}×** | |")
+    if small != big:
+        w(f"| peak RSS aquasense, {fmt_rows(small_rows)} rows | {fmt_mb(r_aq_small)} | ≤ 256 MB |")
+    w(f"| peak RSS aquasense, {fmt_rows(rows)} rows | {fmt_mb(r_aq_big)} | ≤ 256 MB, flat |")
+    if small != big or r_pd_big is None:
+        w(f"| peak RSS pandas, {fmt_rows(small_rows)} rows | {fmt_mb(r_pd_small)} | |")
+    if r_pd_big is not None:
+        w(f"| peak RSS pandas, {fmt_rows(rows)} rows | {fmt_mb(r_pd_big)} | |")
+    w(f"| incremental: 7 new days of `{E['WEEK_SENSOR']}` from {E['NEXT_DATE']} into the "
+      f"{fmt_rows(rows)}-row store | {fmt_t(t_inc)} | |")
+    if t_inc and t_big:
+        ratio = t_inc[0] / t_big[0]
+        w(f"| **incremental / full ingest time** | **{ratio:.2e} (1/{1 / ratio:,.0f})** | < 1/1000 |")
+    if inc:
+        w(f"| — incremental summary | valid {inc.get('valid')}, "
+          f"months_updated {inc.get('months_updated')}, files {inc.get('files')} | |")
+    if s_big:
+        w(f"| full-ingest summary ({fmt_rows(rows)}) | rows {s_big.get('rows')}, valid "
+          f"{s_big.get('valid')}, invalid {s_big.get('invalid')}, duplicates "
+          f"{s_big.get('duplicates')}, alerts {s_big.get('alerts')}, months_updated "
+          f"{s_big.get('months_updated')} | |")
+    for note in cross_check(E["PEER_STORE"]):
+        w(f"| cross-check vs pandas ({fmt_rows(peer_rows)} rows) | {note} | |")
+    w("")
+    w("Notes: the pandas peer (`bench/pandas_peer.py`) applies the same rules and "
+      "writes valid/invalid/monthly CSVs, but keeps no landing copy, no SQLite store "
+      "and no alert outbox, so the ratio favours pandas. The incremental run "
+      "restores a copy of the full store in hyperfine's --prepare (not timed).")
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
