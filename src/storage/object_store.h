@@ -5,8 +5,8 @@
 //   AQ_RETURN_IF_ERROR((*w)->Append(text));
 //   AQ_RETURN_IF_ERROR((*w)->Commit());   // appears atomically, durable
 //
-// Backends: LocalObjectStore (a directory: temp file + fsync + rename), and in
-// tests MemoryObjectStore; S3 slots in behind the same interface later.
+// Backends: LocalObjectStore (a directory: temp file + fsync + rename); S3
+// slots in behind the same interface later.
 // Objects are all-or-nothing: a reader never sees a partly written object, and
 // a Writer destroyed without Commit() leaves nothing behind.
 // Thread-safety: implementations are safe for concurrent use; a Writer or
@@ -35,6 +35,8 @@ class ObjectWriter {
   virtual Status Append(std::string_view bytes) = 0;
   // Makes the object visible under its key, replacing any previous one; durable on OK.
   virtual Status Commit() = 0;
+  // Same, under another key (e.g. a content hash known only at the end).
+  virtual Status CommitAs(std::string_view key) = 0;
 };
 
 class ObjectReader {
@@ -42,6 +44,8 @@ class ObjectReader {
   virtual ~ObjectReader() = default;
   // Reads up to n bytes; returns 0 at the end of the object.
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
+  // Reads up to n bytes at `offset`, independent of Read's position.
+  virtual Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) = 0;
   virtual uint64_t size() const = 0;
 };
 
@@ -63,7 +67,5 @@ class ObjectStore {
 
 // A directory on the local file system.
 std::unique_ptr<ObjectStore> NewLocalObjectStore(std::string root);
-// An in-memory store for tests.
-std::unique_ptr<ObjectStore> NewMemoryObjectStore();
 
 }  // namespace aquasense::storage

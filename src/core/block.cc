@@ -1,0 +1,191 @@
+#include "core/block.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace aquasense::core {
+
+namespace {
+
+constexpr uint8_t kVersion = 1;
+constexpr int kRawDouble = 15;  // scale code: 8 raw bytes follow
+constexpr double kPow10[] = {1,   1e1, 1e2, 1e3,  1e4,  1e5,  1e6, 1e7,
+                             1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+bool GetVarint(std::string_view& in, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (in.empty()) return false;
+    const auto b = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    v |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+inline uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+// The smallest k with v == M / 10^k exactly for an integer M (|M| < 2^53), else kRawDouble.
+int ScaleOf(double v, int64_t& mantissa) {
+  for (int k = 0; k < kRawDouble; ++k) {
+    const double scaled = v * kPow10[k];
+    if (std::fabs(scaled) >= 9007199254740992.0) break;
+    const double m = std::nearbyint(scaled);
+    if (m / kPow10[k] == v) {
+      mantissa = static_cast<int64_t>(m);
+      return k;
+    }
+  }
+  return kRawDouble;
+}
+
+void PutValue(std::string& out, double v, int scale, int64_t mantissa) {
+  if (scale == kRawDouble) {
+    char b[8];
+    std::memcpy(b, &v, 8);
+    out.append(b, 8);
+  } else {
+    PutVarint(out, ZigZag(mantissa));
+  }
+}
+
+bool GetValue(std::string_view& in, int scale, double& v) {
+  if (scale == kRawDouble) {
+    if (in.size() < 8) return false;
+    std::memcpy(&v, in.data(), 8);
+    in.remove_prefix(8);
+    return true;
+  }
+  uint64_t z;
+  if (!GetVarint(in, z)) return false;
+  v = static_cast<double>(UnZigZag(z)) / kPow10[scale];
+  return true;
+}
+
+}  // namespace
+
+// Layout: version byte, varint count, then per reading:
+//   varint day-of-month offset; byte flags (bit0 time, bit1 offset);
+//   byte (temp scale << 4 | sd scale); [varint ms_of_day]; [zigzag offset];
+//   temperature; sd  (zigzag varint mantissa, or 8 raw bytes for scale 15).
+std::string EncodeBlock(std::span<const Reading> readings, int32_t month) {
+  const int32_t first_day = DaysFromCivil(YearOf(month), MonthOf(month), 1);
+  std::string out;
+  out.reserve(2 + readings.size() * 8);
+  out.push_back(static_cast<char>(kVersion));
+  PutVarint(out, readings.size());
+  for (const Reading& r : readings) {
+    PutVarint(out, static_cast<uint64_t>(r.when.days - first_day));
+    out.push_back(static_cast<char>((r.when.has_time() ? 1 : 0) | (r.when.has_offset() ? 2 : 0)));
+    int64_t tm = 0, sm = 0;
+    const int ts = ScaleOf(r.temperature, tm);
+    const int ss = ScaleOf(r.sd, sm);
+    out.push_back(static_cast<char>(ts << 4 | ss));
+    if (r.when.has_time()) PutVarint(out, static_cast<uint64_t>(r.when.ms_of_day));
+    if (r.when.has_offset()) PutVarint(out, ZigZag(r.when.offset_min));
+    PutValue(out, r.temperature, ts, tm);
+    PutValue(out, r.sd, ss, sm);
+  }
+  return out;
+}
+
+bool DecodeBlock(std::string_view in, int32_t month, std::vector<Reading>& out) {
+  out.clear();
+  if (in.empty() || static_cast<uint8_t>(in.front()) != kVersion) return false;
+  in.remove_prefix(1);
+  uint64_t count;
+  if (!GetVarint(in, count) || count > in.size()) return false;
+  const int32_t first_day = DaysFromCivil(YearOf(month), MonthOf(month), 1);
+  out.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    Reading r;
+    uint64_t day;
+    if (!GetVarint(in, day) || day > 30 || in.size() < 2) return false;
+    r.when.days = first_day + static_cast<int32_t>(day);
+    const auto flags = static_cast<uint8_t>(in[0]);
+    const auto scales = static_cast<uint8_t>(in[1]);
+    in.remove_prefix(2);
+    if (flags & 1) {
+      uint64_t ms;
+      if (!GetVarint(in, ms) || ms >= 86'400'000) return false;
+      r.when.ms_of_day = static_cast<int32_t>(ms);
+    }
+    if (flags & 2) {
+      uint64_t z;
+      if (!GetVarint(in, z)) return false;
+      r.when.offset_min = static_cast<int16_t>(UnZigZag(z));
+    }
+    if (!GetValue(in, scales >> 4, r.temperature) || !GetValue(in, scales & 15, r.sd)) return false;
+    out.push_back(r);
+  }
+  return in.empty();
+}
+
+bool MergeInto(std::vector<Reading>& block, std::span<const Incoming> incoming, ConflictMode mode,
+               std::span<MergeDecision> decisions) {
+  bool changed = false;
+  std::vector<Reading> merged;
+  merged.reserve(block.size() + incoming.size());
+  size_t b = 0;
+  for (size_t i = 0; i < incoming.size(); ++i) {
+    const Reading& in = incoming[i].reading;
+    while (b < block.size() && block[b].when < in.when) merged.push_back(block[b++]);
+    // The reading already at this time: the last merged one, or the next stored one.
+    Reading* existing = nullptr;
+    if (!merged.empty() && merged.back().when == in.when) {
+      existing = &merged.back();
+    } else if (b < block.size() && block[b].when == in.when) {
+      merged.push_back(block[b++]);
+      existing = &merged.back();
+    }
+    MergeDecision& d = decisions[i];
+    if (existing == nullptr) {
+      merged.push_back(in);
+      d.decision = Decision::kStored;
+      changed = true;
+    } else if (existing->SameValues(in)) {
+      d.decision = Decision::kDuplicate;
+    } else if (mode == ConflictMode::kReject) {
+      d.decision = Decision::kConflict;
+      d.other = *existing;
+    } else {
+      d.decision = Decision::kReplaced;
+      d.other = *existing;
+      *existing = in;
+      changed = true;
+    }
+  }
+  while (b < block.size()) merged.push_back(block[b++]);
+  block.swap(merged);
+  return changed;
+}
+
+MonthAgg Aggregate(std::span<const Reading> block) {
+  MonthAgg a;
+  if (block.empty()) return a;
+  double sum = 0;
+  a.max_temp = block[0].temperature;
+  a.max_sd = block[0].sd;
+  for (const Reading& r : block) {
+    sum += r.temperature;
+    if (r.temperature > a.max_temp) a.max_temp = r.temperature;
+    if (r.sd > a.max_sd) a.max_sd = r.sd;
+  }
+  a.readings = static_cast<int64_t>(block.size());
+  a.mean_temp = sum / static_cast<double>(a.readings);
+  return a;
+}
+
+}  // namespace aquasense::core

@@ -1,0 +1,26 @@
+// Dates and date-times as SPEC §2 accepts them, and their normalised form.
+//
+//   auto t = ParseDateTime("2024/2/29");       // optional<DateTime>
+//   std::string iso = FormatDateTime(*t);      // "2024-02-29"
+//   bool d = LooksLikeDate("2024-01-05T10:00"); // layout detection
+//
+// Pure functions, thread-safe. Accepted: YYYY/M/D, YYYY-M-D, and in the '-'
+// form a time `hh:mm[:ss[.f...]]` after 'T' or ' ', then optional 'Z' or
+// ±hh:mm. Only real calendar dates and times (no 24:00, no leap seconds).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/reading.h"
+
+namespace aquasense::core {
+
+std::optional<DateTime> ParseDateTime(std::string_view s);
+
+// Appends the normalised form (docs/contract.md) to `out`; returns chars written.
+size_t FormatDateTimeTo(const DateTime& t, char* out);  // out needs 40 bytes
+std::string FormatDateTime(const DateTime& t);
+
+}  // namespace aquasense::core

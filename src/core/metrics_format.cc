@@ -1,0 +1,118 @@
+#include "core/metrics_format.h"
+
+#include <cstdio>
+
+#include "core/number.h"
+
+namespace aquasense::core {
+
+void AppendMetricsCsvHeader(std::string& out) {
+  out += "sensor,year,month,mean_temp,max_temp,max_sd,max_temp_diff,readings\n";
+}
+
+void AppendMetricsCsvRow(std::string& out, const MonthlyMetrics& m) {
+  out += m.sensor;  // sensor ids never need CSV quoting: [A-Za-z0-9._-]
+  out += ',';
+  out += std::to_string(m.year);
+  out += ',';
+  out += std::to_string(m.month);
+  out += ',';
+  AppendNumber(out, m.mean_temp);
+  out += ',';
+  AppendNumber(out, m.max_temp);
+  out += ',';
+  AppendNumber(out, m.max_sd);
+  out += ',';
+  if (m.max_temp_diff) AppendNumber(out, *m.max_temp_diff);
+  out += ',';
+  out += std::to_string(m.readings);
+  out += '\n';
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void AppendMetricsJson(std::string& out, const MonthlyMetrics& m) {
+  out += "{\"sensor\":";
+  AppendJsonString(out, m.sensor);
+  out += ",\"year\":";
+  out += std::to_string(m.year);
+  out += ",\"month\":";
+  out += std::to_string(m.month);
+  out += ",\"mean_temp\":";
+  AppendNumber(out, m.mean_temp);
+  out += ",\"max_temp\":";
+  AppendNumber(out, m.max_temp);
+  out += ",\"max_sd\":";
+  AppendNumber(out, m.max_sd);
+  out += ",\"max_temp_diff\":";
+  if (m.max_temp_diff) AppendNumber(out, *m.max_temp_diff);
+  else out += "null";
+  out += ",\"readings\":";
+  out += std::to_string(m.readings);
+  out += '}';
+}
+
+void AppendSeedHeader(std::string& out) {
+  out += "Ano,Mes,TempMediaMensual,TempMaxMensual,DiferenciaTempMax\n";
+}
+
+void AppendSeedRow(std::string& out, const MonthlyMetrics& m) {
+  out += std::to_string(m.year);
+  out += ',';
+  out += std::to_string(m.month);
+  out += ',';
+  AppendNumber(out, m.mean_temp);
+  out += ',';
+  AppendNumber(out, m.max_temp);
+  out += ',';
+  if (m.max_temp_diff) AppendNumber(out, *m.max_temp_diff);
+  out += '\n';
+}
+
+std::string MetricsCsv(const std::vector<MonthlyMetrics>& rows) {
+  std::string out;
+  out.reserve(64 + rows.size() * 64);
+  AppendMetricsCsvHeader(out);
+  for (const auto& m : rows) AppendMetricsCsvRow(out, m);
+  return out;
+}
+
+std::string MetricsJsonArray(const std::vector<MonthlyMetrics>& rows) {
+  if (rows.empty()) return "[]\n";
+  std::string out = "[\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i > 0) out += ",\n";
+    AppendMetricsJson(out, rows[i]);
+  }
+  out += "\n]\n";
+  return out;
+}
+
+std::string MetricsSeedCsv(const std::vector<MonthlyMetrics>& rows) {
+  std::string out;
+  AppendSeedHeader(out);
+  for (const auto& m : rows) AppendSeedRow(out, m);
+  return out;
+}
+
+}  // namespace aquasense::core

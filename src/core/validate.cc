@@ -1,0 +1,450 @@
+#include "core/validate.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/datetime.h"
+#include "core/number.h"
+
+namespace aquasense::core {
+
+namespace {
+
+constexpr size_t kMaxRawKept = 1024;  // raw bytes kept of a too-long record
+constexpr int kQFieldStart = 0, kQUnquoted = 1, kQQuoted = 2, kQQuoteSeen = 3;
+
+inline bool IsDelimChar(char c, char delim) { return delim ? c == delim : (c == ',' || c == ';'); }
+
+// Scans [p, e) for the '\n' ending the current record, honouring RFC 4180
+// quotes (a quote opens a quoted field only at the start of a field).
+// `qs` carries the quote state across calls. Returns nullptr when the record
+// does not end inside [p, e).
+const char* ScanRecord(const char* p, const char* e, int& qs, char delim) {
+  if (qs == kQFieldStart) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(e - p)));
+    if (nl != nullptr && std::memchr(p, '"', static_cast<size_t>(nl - p)) == nullptr) return nl;
+  }
+  for (; p < e; ++p) {
+    const char c = *p;
+    switch (qs) {
+      case kQFieldStart:
+        if (c == '"') qs = kQQuoted;
+        else if (c == '\n') return p;
+        else if (c != ' ' && c != '\t' && !IsDelimChar(c, delim)) qs = kQUnquoted;
+        break;
+      case kQUnquoted:
+        if (c == '\n') { qs = kQFieldStart; return p; }
+        if (IsDelimChar(c, delim)) qs = kQFieldStart;
+        break;
+      case kQQuoted:
+        if (c == '"') qs = kQQuoteSeen;
+        break;
+      default:  // kQQuoteSeen
+        if (c == '"') qs = kQQuoted;
+        else if (c == '\n') { qs = kQFieldStart; return p; }
+        else if (IsDelimChar(c, delim)) qs = kQFieldStart;
+        else qs = kQUnquoted;
+        break;
+    }
+  }
+  return nullptr;
+}
+
+inline std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+inline bool IsBlank(std::string_view s) {
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  return true;
+}
+
+inline bool IsAscii(std::string_view s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t acc = 0;
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    acc |= w;
+    p += 8;
+    n -= 8;
+  }
+  while (n > 0) {
+    acc |= static_cast<unsigned char>(*p++);
+    --n;
+  }
+  return (acc & 0x8080808080808080ULL) == 0;
+}
+
+enum Column { kColSensor, kColDate, kColTemp, kColSd, kColUnknown };
+
+Column ColumnOf(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "date" || lower == "fecha" || lower == "timestamp") return kColDate;
+  if (lower == "temperature" || lower == "temp" || lower == "temperatura") return kColTemp;
+  if (lower == "sd" || lower == "std" || lower == "desviacion") return kColSd;
+  if (lower == "sensor" || lower == "station" || lower == "estacion") return kColSensor;
+  return kColUnknown;
+}
+
+// Decimals of a canonical number text (see IsCanonicalNumberText), else -1.
+inline int8_t ScaleOf(std::string_view text) {
+  if (!IsCanonicalNumberText(text)) return -1;
+  const size_t dot = text.find('.');
+  return static_cast<int8_t>(dot == std::string_view::npos ? 0 : text.size() - dot - 1);
+}
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+}  // namespace
+
+bool IsValidSensorId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* e = p + s.size();
+  while (p < e) {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
+    else return false;
+    if (e - p <= n) return false;
+    for (int i = 1; i <= n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    p += n + 1;
+  }
+  return true;
+}
+
+FileParser::FileParser(const Limits& limits, std::string default_sensor)
+    : limits_(limits), default_sensor_(std::move(default_sensor)) {
+  fields_.reserve(8);
+}
+
+uint32_t FileParser::InternSensor(std::string_view id) {
+  if (last_sensor_ != UINT32_MAX && sensors_[last_sensor_] == id) return last_sensor_;
+  auto it = sensor_ids_.find(std::string(id));
+  if (it == sensor_ids_.end()) {
+    it = sensor_ids_.emplace(std::string(id), static_cast<uint32_t>(sensors_.size())).first;
+    sensors_.emplace_back(id);
+  }
+  last_sensor_ = it->second;
+  return last_sensor_;
+}
+
+void FileParser::Invalid(ParseOutput& out, int64_t line, Reason r, std::string detail,
+                         std::string_view raw) {
+  out.invalid.push_back(InvalidRow{line, r, std::move(detail), std::string(raw)});
+}
+
+void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
+  const char* p = bytes.data();
+  const char* const e = p + bytes.size();
+  if (!bom_checked_) {
+    // A UTF-8 byte-order mark is only meaningful at the very start of the file.
+    bom_checked_ = true;
+    if (bytes.starts_with("\xEF\xBB\xBF")) p += 3;
+  }
+
+  // 1. Finish a record carried over from the previous call (or being skipped).
+  if (skipping_ || !carry_.empty()) {
+    int state = carry_qstate_;
+    const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0);
+    const char* seg_end = nl ? nl : e;
+    const size_t seg = static_cast<size_t>(seg_end - p);
+    const int64_t newlines = std::count(p, seg_end, '\n');
+    if (skipping_) {
+      skip_newlines_ += newlines;
+    } else if (carry_.size() + seg > limits_.max_line) {
+      const size_t keep = std::min(seg, kMaxRawKept > carry_.size() ? kMaxRawKept - carry_.size() : 0);
+      carry_.append(p, keep);
+      out.data_rows++;
+      Invalid(out, carry_line_, Reason::kLineTooLong,
+              "line longer than " + std::to_string(limits_.max_line) + " bytes", carry_);
+      carry_.clear();
+      skipping_ = true;
+      skip_newlines_ = carry_newlines_ + newlines;
+    } else {
+      carry_.append(p, seg);
+      carry_newlines_ += newlines;
+    }
+    carry_qstate_ = state;
+    if (nl == nullptr) {
+      fed_ += bytes.size();
+      return;
+    }
+    if (skipping_) {
+      line_ = carry_line_ + skip_newlines_ + 1;
+      skipping_ = false;
+    } else {
+      record_offset_ = carry_offset_;
+      ProcessRecord(carry_, carry_line_, out);
+      line_ = carry_line_ + carry_newlines_ + 1;
+      carry_.clear();
+    }
+    carry_qstate_ = kQFieldStart;
+    carry_newlines_ = 0;
+    p = nl + 1;
+  }
+
+  // 2. Complete records in place.
+  while (p < e) {
+    int state = kQFieldStart;
+    const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0);
+    if (nl == nullptr) {
+      const size_t n = static_cast<size_t>(e - p);
+      carry_line_ = line_;
+      carry_offset_ = fed_ + static_cast<uint64_t>(p - bytes.data());
+      carry_qstate_ = state;
+      carry_newlines_ = std::count(p, e, '\n');
+      if (n > limits_.max_line) {
+        out.data_rows++;
+        Invalid(out, line_, Reason::kLineTooLong,
+                "line longer than " + std::to_string(limits_.max_line) + " bytes",
+                std::string_view(p, kMaxRawKept));
+        skipping_ = true;
+        skip_newlines_ = carry_newlines_;
+      } else {
+        carry_.assign(p, n);
+      }
+      fed_ += bytes.size();
+      return;
+    }
+    const std::string_view rec(p, static_cast<size_t>(nl - p));
+    record_offset_ = fed_ + static_cast<uint64_t>(p - bytes.data());
+    ProcessRecord(rec, line_, out);
+    // A quoted field may hold newlines: they belong to this record.
+    line_ += 1 + (std::memchr(rec.data(), '"', rec.size()) ? std::count(rec.begin(), rec.end(), '\n') : 0);
+    p = nl + 1;
+  }
+  fed_ += bytes.size();
+}
+
+void FileParser::Finish(ParseOutput& out) {
+  if (skipping_) {
+    skipping_ = false;
+    return;
+  }
+  if (!carry_.empty()) {
+    record_offset_ = carry_offset_;
+    ProcessRecord(carry_, carry_line_, out);
+    carry_.clear();
+  }
+}
+
+void FileParser::ProcessRecord(std::string_view rec, int64_t line, ParseOutput& out) {
+  if (!rec.empty() && rec.back() == '\r') rec.remove_suffix(1);
+  if (IsBlank(rec)) return;
+  if (rec.size() > limits_.max_line) {
+    out.data_rows++;
+    Invalid(out, line, Reason::kLineTooLong,
+            "line longer than " + std::to_string(limits_.max_line) + " bytes",
+            rec.substr(0, kMaxRawKept));
+    return;
+  }
+  if (!IsAscii(rec) && !IsValidUtf8(rec)) {
+    out.data_rows++;
+    Invalid(out, line, Reason::kBadEncoding, "not valid UTF-8", rec);
+    return;
+  }
+  if (state_ == State::kStart) {
+    ProcessFirst(rec, line, out);
+  } else {
+    ProcessData(rec, line, out);
+  }
+}
+
+void FileParser::ProcessFirst(std::string_view rec, int64_t line, ParseOutput& out) {
+  delim_ = rec.find(';') != std::string_view::npos ? ';' : ',';
+  state_ = State::kData;
+  const int n = SplitFields(rec);
+
+  // A header names every column, with date, temperature and sd among them.
+  int cols[4] = {-1, -1, -1, -1};
+  bool header = n >= 3 && n <= 4;
+  for (int i = 0; header && i < n; ++i) {
+    const Column c = ColumnOf(fields_[static_cast<size_t>(i)]);
+    if (c == kColUnknown || cols[c] != -1) header = false;
+    else cols[c] = i;
+  }
+  if (header && cols[kColDate] >= 0 && cols[kColTemp] >= 0 && cols[kColSd] >= 0) {
+    col_sensor_ = cols[kColSensor];
+    col_date_ = cols[kColDate];
+    col_temp_ = cols[kColTemp];
+    col_sd_ = cols[kColSd];
+    ncols_ = n;
+    return;
+  }
+  // No header: the first data row decides whether there is a sensor column.
+  const bool first_is_date = n > 0 && ParseDateTime(fields_[0]).has_value();
+  const bool sensor_layout =
+      !first_is_date && (n == 4 || (n != 3 && n > 0 && IsValidSensorId(fields_[0])));
+  if (sensor_layout) {
+    col_sensor_ = 0, col_date_ = 1, col_temp_ = 2, col_sd_ = 3, ncols_ = 4;
+  } else {
+    col_sensor_ = -1, col_date_ = 0, col_temp_ = 1, col_sd_ = 2, ncols_ = 3;
+  }
+  ProcessData(rec, line, out);
+}
+
+int FileParser::SplitFields(std::string_view rec) {
+  fields_.clear();
+  if (std::memchr(rec.data(), '"', rec.size()) == nullptr) {
+    size_t start = 0;
+    while (true) {
+      const size_t d = rec.find(delim_, start);
+      if (d == std::string_view::npos) {
+        fields_.push_back(Trim(rec.substr(start)));
+        break;
+      }
+      fields_.push_back(Trim(rec.substr(start, d - start)));
+      start = d + 1;
+    }
+    return static_cast<int>(fields_.size());
+  }
+  // RFC 4180 quoted fields; "" inside quotes is one quote.
+  unquoted_.clear();
+  unquoted_.reserve(rec.size() / 2 + 1);  // fields_ views into unquoted_: no reallocation
+  size_t i = 0;
+  while (true) {
+    while (i < rec.size() && (rec[i] == ' ' || rec[i] == '\t')) ++i;
+    if (i < rec.size() && rec[i] == '"') {
+      std::string value;
+      ++i;
+      while (i < rec.size()) {
+        if (rec[i] == '"') {
+          if (i + 1 < rec.size() && rec[i + 1] == '"') {
+            value.push_back('"');
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        value.push_back(rec[i++]);
+      }
+      // Anything between the closing quote and the delimiter is kept as text.
+      const size_t d = rec.find(delim_, i);
+      const std::string_view tail = Trim(rec.substr(i, d == std::string_view::npos ? rec.npos : d - i));
+      value.append(tail);
+      unquoted_.push_back(std::move(value));
+      fields_.push_back(unquoted_.back());
+      if (d == std::string_view::npos) break;
+      i = d + 1;
+    } else {
+      const size_t d = rec.find(delim_, i);
+      fields_.push_back(Trim(rec.substr(i, d == std::string_view::npos ? rec.npos : d - i)));
+      if (d == std::string_view::npos) break;
+      i = d + 1;
+    }
+  }
+  return static_cast<int>(fields_.size());
+}
+
+void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& out) {
+  out.data_rows++;
+  const int n = SplitFields(rec);
+  if (n != ncols_) {
+    Invalid(out, line, Reason::kBadFieldCount,
+            "expected " + std::to_string(ncols_) + " fields, got " + std::to_string(n), rec);
+    return;
+  }
+  uint32_t sensor;
+  if (col_sensor_ >= 0) {
+    const std::string_view id = fields_[static_cast<size_t>(col_sensor_)];
+    if (!IsValidSensorId(id)) {
+      Invalid(out, line, Reason::kBadSensor, "sensor id must match [A-Za-z0-9._-]{1,64}", rec);
+      return;
+    }
+    sensor = InternSensor(id);
+  } else {
+    sensor = InternSensor(default_sensor_);
+  }
+  const std::string_view date_text = fields_[static_cast<size_t>(col_date_)];
+  const auto when = ParseDateTime(date_text);
+  if (!when) {
+    Invalid(out, line, Reason::kBadDate, "not a valid year-first date: " + Quote(date_text.substr(0, 64)), rec);
+    return;
+  }
+  const bool comma = delim_ == ';';
+  const std::string_view temp_text = fields_[static_cast<size_t>(col_temp_)];
+  const auto temp = ParseNumber(temp_text, comma);
+  if (!temp) {
+    Invalid(out, line, Reason::kBadNumber, "temperature is not a number: " + Quote(temp_text.substr(0, 64)), rec);
+    return;
+  }
+  const std::string_view sd_text = fields_[static_cast<size_t>(col_sd_)];
+  const auto sd = ParseNumber(sd_text, comma);
+  if (!sd) {
+    Invalid(out, line, Reason::kBadNumber, "sd is not a number: " + Quote(sd_text.substr(0, 64)), rec);
+    return;
+  }
+  if (*temp < limits_.temp_min || *temp > limits_.temp_max) {
+    Invalid(out, line, Reason::kTempOutOfRange,
+            "temperature " + FormatNumber(*temp) + " outside [" + FormatNumber(limits_.temp_min) +
+                ", " + FormatNumber(limits_.temp_max) + "]",
+            rec);
+    return;
+  }
+  if (*sd < limits_.sd_min || *sd > limits_.sd_max) {
+    Invalid(out, line, Reason::kSdOutOfRange,
+            "sd " + FormatNumber(*sd) + " outside [" + FormatNumber(limits_.sd_min) + ", " +
+                FormatNumber(limits_.sd_max) + "]",
+            rec);
+    return;
+  }
+  ParsedRow row;
+  row.sensor = sensor;
+  row.month = MonthIndexOf(*when);
+  row.when = *when;
+  row.temperature = *temp;
+  row.sd = *sd;
+  row.temp_scale = comma ? -1 : ScaleOf(temp_text);
+  row.sd_scale = comma ? -1 : ScaleOf(sd_text);
+  row.line = line;
+  row.offset = record_offset_;
+  row.length = static_cast<uint32_t>(rec.size());
+  out.rows.push_back(row);
+}
+
+std::string_view ReasonName(Reason r) {
+  switch (r) {
+    case Reason::kBadFieldCount: return "bad_field_count";
+    case Reason::kBadDate: return "bad_date";
+    case Reason::kBadNumber: return "bad_number";
+    case Reason::kTempOutOfRange: return "temp_out_of_range";
+    case Reason::kSdOutOfRange: return "sd_out_of_range";
+    case Reason::kBadSensor: return "bad_sensor";
+    case Reason::kConflictingDuplicate: return "conflicting_duplicate";
+    case Reason::kLineTooLong: return "line_too_long";
+    case Reason::kBadEncoding: return "bad_encoding";
+  }
+  return "unknown";
+}
+
+}  // namespace aquasense::core

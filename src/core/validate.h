@@ -1,0 +1,120 @@
+// FileParser: turns the bytes of one input file into valid rows and invalid
+// rows with reasons (SPEC §2–3), streaming, with bounded memory.
+//
+//   FileParser p(limits, "default");
+//   ParseOutput out;
+//   p.Feed(bytes, out);  ... p.Finish(out);   // out.rows / out.invalid
+//
+// Decided per file: delimiter (',' or ';', from the first non-blank line),
+// header (all fields known column names) and, without a header, the layout
+// (a sensor column unless the first data row starts with a date). Records may
+// span lines inside quotes; a record over limits.max_line bytes is
+// `line_too_long` and is skipped without buffering it. Duplicates and
+// conflicts are not decided here (see core/merge.h): they need the store.
+// Not thread-safe; one FileParser per file. Pure: no I/O.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/reading.h"
+
+namespace aquasense::core {
+
+struct Limits {
+  double temp_min = -5;      // °C, inclusive
+  double temp_max = 45;
+  double sd_min = 0;
+  double sd_max = 10;
+  double sd_alert = 0.5;     // a valid reading with sd above this is a deviation alert
+  size_t max_line = 64 * 1024;
+};
+
+// A row that passed every check of SPEC §3 except the duplicate/conflict ones.
+struct ParsedRow {
+  uint32_t sensor = 0;    // index into FileParser::sensors()
+  int32_t month = 0;      // MonthIndex of the date as written
+  DateTime when;
+  int8_t temp_scale = -1; // decimals of the temperature as written when it is a
+  int8_t sd_scale = -1;   //   canonical short decimal, else -1 (output shortcut)
+  double temperature = 0;
+  double sd = 0;
+  int64_t line = 0;       // 1-based line where the record starts
+  uint64_t offset = 0;    // byte offset of the record in the file
+  uint32_t length = 0;    // record length in bytes (without the line end)
+};
+
+struct InvalidRow {
+  int64_t line = 0;
+  Reason reason = Reason::kBadFieldCount;
+  std::string detail;
+  std::string raw;        // the record as written (truncated to 1 KiB when too long)
+};
+
+struct ParseOutput {
+  std::vector<ParsedRow> rows;
+  std::vector<InvalidRow> invalid;
+  int64_t data_rows = 0;  // records that are not blank and not the header
+};
+
+class FileParser {
+ public:
+  FileParser(const Limits& limits, std::string default_sensor);
+
+  // Parses every complete record in `bytes` (the next part of the file),
+  // appending to `out`; keeps an incomplete last record for the next call.
+  void Feed(std::string_view bytes, ParseOutput& out);
+  // End of file: parses what is left.
+  void Finish(ParseOutput& out);
+
+  // Sensor ids seen so far; ParsedRow::sensor indexes this.
+  const std::vector<std::string>& sensors() const { return sensors_; }
+  char delimiter() const { return delim_; }
+
+ private:
+  enum class State { kStart, kData };
+  void ProcessRecord(std::string_view rec, int64_t line, ParseOutput& out);
+  void ProcessFirst(std::string_view rec, int64_t line, ParseOutput& out);
+  void ProcessData(std::string_view rec, int64_t line, ParseOutput& out);
+  void Invalid(ParseOutput& out, int64_t line, Reason r, std::string detail,
+               std::string_view raw);
+  int SplitFields(std::string_view rec);
+  uint32_t InternSensor(std::string_view id);
+
+  Limits limits_;
+  std::string default_sensor_;
+  State state_ = State::kStart;
+  bool bom_checked_ = false;
+  char delim_ = ',';
+  // Column positions; -1 when absent.
+  int col_sensor_ = -1, col_date_ = 0, col_temp_ = 1, col_sd_ = 2;
+  int ncols_ = 3;
+
+  // Incomplete record carried between Feed calls.
+  std::string carry_;
+  int carry_qstate_ = 0;            // quote state at the end of carry_
+  int64_t carry_newlines_ = 0;      // newlines inside carry_ (quoted)
+  int64_t carry_line_ = 1;          // line where the carried record starts
+  bool skipping_ = false;           // inside a too-long record
+  int64_t skip_newlines_ = 0;
+  int64_t line_ = 1;                // line number of the next record
+  uint64_t fed_ = 0;                // bytes fed before the current Feed call
+  uint64_t carry_offset_ = 0;       // file offset of carry_
+  uint64_t record_offset_ = 0;      // file offset of the record being processed
+
+  std::vector<std::string_view> fields_;
+  std::vector<std::string> unquoted_;  // storage for fields with "" escapes
+  std::vector<std::string> sensors_;
+  std::unordered_map<std::string, uint32_t> sensor_ids_;
+  uint32_t last_sensor_ = UINT32_MAX;
+};
+
+// True for a valid sensor id: [A-Za-z0-9._-]{1,64}.
+bool IsValidSensorId(std::string_view id);
+// True when `s` is valid UTF-8.
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace aquasense::core

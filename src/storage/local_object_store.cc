@@ -1,0 +1,228 @@
+// LocalObjectStore: objects are files under a root directory. Writes go to
+// ROOT/.tmp/, are fsynced, renamed into place, and the directory is fsynced,
+// so an object is either absent or complete, even after kill -9 or power loss.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "storage/object_store.h"
+
+namespace aquasense::storage {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+bool ValidKey(std::string_view key) {
+  if (key.empty() || key.front() == '/' || key.back() == '/') return false;
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    const std::string_view part = key.substr(start, end - start);
+    if (part.empty() || part == "." || part == ".." || part == ".tmp") return false;
+    start = end + 1;
+  }
+  return key.find('\0') == std::string_view::npos;
+}
+
+Status FsyncDir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Unavailable("cannot open directory " + dir + ": " + ErrnoText());
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Unavailable("cannot sync directory " + dir + ": " + ErrnoText());
+  return Status::Ok();
+}
+
+Status MakeDirs(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot create directory " + dir + ": " + ec.message());
+  return Status::Ok();
+}
+
+class LocalWriter final : public ObjectWriter {
+ public:
+  LocalWriter(std::string root, std::string key, std::string tmp_path, int fd)
+      : root_(std::move(root)), key_(std::move(key)), tmp_(std::move(tmp_path)), fd_(fd) {
+    buf_.reserve(kBuf);
+  }
+  ~LocalWriter() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(tmp_.c_str());
+  }
+
+  Status Append(std::string_view bytes) override {
+    if (bytes.size() >= kBuf) {
+      AQ_RETURN_IF_ERROR(Flush());
+      return WriteFully(bytes);
+    }
+    if (buf_.size() + bytes.size() > kBuf) AQ_RETURN_IF_ERROR(Flush());
+    buf_.append(bytes);
+    return Status::Ok();
+  }
+
+  Status Commit() override { return CommitAs(key_); }
+
+  Status CommitAs(std::string_view key) override {
+    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    if (fd_ < 0) return FailedPrecondition("object writer already closed");
+    AQ_RETURN_IF_ERROR(Flush());
+    if (::fsync(fd_) != 0) return Unavailable("cannot sync " + tmp_ + ": " + ErrnoText());
+    ::close(fd_);
+    fd_ = -1;
+    const std::string path = root_ + "/" + std::string(key);
+    const std::string dir = fs::path(path).parent_path().string();
+    AQ_RETURN_IF_ERROR(MakeDirs(dir));
+    if (::rename(tmp_.c_str(), path.c_str()) != 0)
+      return Unavailable("cannot rename into " + path + ": " + ErrnoText());
+    committed_ = true;
+    return FsyncDir(dir);
+  }
+
+ private:
+  static constexpr size_t kBuf = 1 << 20;
+
+  Status Flush() {
+    if (buf_.empty()) return Status::Ok();
+    Status s = WriteFully(buf_);
+    buf_.clear();
+    return s;
+  }
+  Status WriteFully(std::string_view bytes) {
+    if (fd_ < 0) return FailedPrecondition("object writer already closed");
+    while (!bytes.empty()) {
+      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Unavailable("cannot write " + tmp_ + ": " + ErrnoText());
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::Ok();
+  }
+
+  std::string root_, key_, tmp_;
+  int fd_;
+  bool committed_ = false;
+  std::string buf_;
+};
+
+class LocalReader final : public ObjectReader {
+ public:
+  LocalReader(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  ~LocalReader() override { ::close(fd_); }
+  Result<size_t> Read(char* buf, size_t n) override {
+    while (true) {
+      const ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return Unavailable(std::string("read failed: ") + ErrnoText());
+    }
+  }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
+    while (true) {
+      const ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(offset));
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return Unavailable(std::string("read failed: ") + ErrnoText());
+    }
+  }
+  uint64_t size() const override { return size_; }
+
+ private:
+  int fd_;
+  uint64_t size_;
+};
+
+class LocalObjectStore final : public ObjectStore {
+ public:
+  explicit LocalObjectStore(std::string root) : root_(std::move(root)) {}
+
+  Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view key) override {
+    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    const std::string tmp_dir = root_ + "/.tmp";
+    AQ_RETURN_IF_ERROR(MakeDirs(tmp_dir));
+    static std::atomic<uint64_t> counter{0};
+    const std::string tmp = tmp_dir + "/" + std::to_string(::getpid()) + "-" +
+                            std::to_string(counter.fetch_add(1)) + ".part";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Unavailable("cannot create " + tmp + ": " + ErrnoText());
+    return std::unique_ptr<ObjectWriter>(new LocalWriter(root_, std::string(key), tmp, fd));
+  }
+
+  Result<std::unique_ptr<ObjectReader>> Open(std::string_view key) override {
+    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    const std::string path = root_ + "/" + std::string(key);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return NotFound("no object " + std::string(key));
+      return Unavailable("cannot open " + path + ": " + ErrnoText());
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return Unavailable("not a regular file: " + path);
+    }
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return std::unique_ptr<ObjectReader>(new LocalReader(fd, static_cast<uint64_t>(st.st_size)));
+  }
+
+  Result<bool> Exists(std::string_view key) override {
+    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    struct stat st;
+    return ::stat((root_ + "/" + std::string(key)).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  }
+
+  Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
+    std::vector<ObjectInfo> out;
+    std::error_code ec;
+    const std::string p(prefix);
+    const size_t slash = p.rfind('/');
+    const fs::path start = slash == std::string::npos ? fs::path(root_) : fs::path(root_) / p.substr(0, slash);
+    if (!fs::exists(start, ec)) return out;
+    for (auto it = fs::recursive_directory_iterator(start, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const std::string rel = fs::relative(it->path(), root_, ec).generic_string();
+      if (rel.starts_with(".tmp")) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (!it->is_regular_file(ec) || !rel.starts_with(p)) continue;
+      struct stat st;
+      if (::stat(it->path().c_str(), &st) != 0) continue;
+      out.push_back({rel, static_cast<uint64_t>(st.st_size),
+                     static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000});
+    }
+    if (ec) return Unavailable("cannot list " + start.string() + ": " + ec.message());
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.key < b.key; });
+    return out;
+  }
+
+  Status Delete(std::string_view key) override {
+    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    if (::unlink((root_ + "/" + std::string(key)).c_str()) != 0 && errno != ENOENT)
+      return Unavailable("cannot delete " + std::string(key) + ": " + ErrnoText());
+    return Status::Ok();
+  }
+
+ private:
+  std::string root_;
+};
+
+}  // namespace
+
+std::unique_ptr<ObjectStore> NewLocalObjectStore(std::string root) {
+  return std::make_unique<LocalObjectStore>(std::move(root));
+}
+
+}  // namespace aquasense::storage

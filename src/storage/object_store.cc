@@ -1,0 +1,29 @@
+#include "storage/object_store.h"
+
+namespace aquasense::storage {
+
+Result<std::string> ObjectStore::ReadAll(std::string_view key) {
+  auto reader = Open(key);
+  if (!reader.ok()) return reader.status();
+  std::string out;
+  out.resize((*reader)->size());
+  size_t done = 0;
+  while (true) {
+    if (done == out.size()) out.resize(out.size() * 2 + 4096);
+    auto n = (*reader)->Read(out.data() + done, out.size() - done);
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    done += *n;
+  }
+  out.resize(done);
+  return out;
+}
+
+Status ObjectStore::WriteAll(std::string_view key, std::string_view bytes) {
+  auto writer = NewWriter(key);
+  if (!writer.ok()) return writer.status();
+  AQ_RETURN_IF_ERROR((*writer)->Append(bytes));
+  return (*writer)->Commit();
+}
+
+}  // namespace aquasense::storage

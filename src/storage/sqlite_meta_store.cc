@@ -1,0 +1,425 @@
+// SqliteMetaStore: the embedded default MetaStore. One SQLite file in WAL
+// mode; a write connection used by one Batch at a time (BEGIN IMMEDIATE, so
+// batches of several processes serialise), and a read connection for reads,
+// which see the last committed batch and never wait for a running one.
+#include <sqlite3.h>
+
+#include <mutex>
+
+#include "storage/meta_store.h"
+#include "storage/sqlite_util.h"
+
+namespace aquasense::storage {
+
+namespace {
+
+using sqlite::ExecSql;
+using sqlite::Stmt;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta(key, value) VALUES('generation', 0), ('schema', 1);
+CREATE TABLE IF NOT EXISTS blocks(
+  sensor TEXT NOT NULL, month_index INTEGER NOT NULL, data BLOB NOT NULL,
+  PRIMARY KEY(sensor, month_index)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS metrics(
+  sensor TEXT NOT NULL, month_index INTEGER NOT NULL, year INTEGER NOT NULL, month INTEGER NOT NULL,
+  mean_temp REAL NOT NULL, max_temp REAL NOT NULL, max_sd REAL NOT NULL, max_temp_diff REAL,
+  readings INTEGER NOT NULL,
+  PRIMARY KEY(sensor, month_index)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files(
+  seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, default_sensor TEXT NOT NULL,
+  landing_key TEXT NOT NULL, source_name TEXT NOT NULL, on_conflict INTEGER NOT NULL,
+  ingested_ms INTEGER NOT NULL, rows INTEGER NOT NULL, valid INTEGER NOT NULL,
+  invalid INTEGER NOT NULL, duplicates INTEGER NOT NULL, alerts INTEGER NOT NULL,
+  UNIQUE(hash, default_sensor));
+CREATE TABLE IF NOT EXISTS alerts(
+  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, sensor TEXT NOT NULL, file_hash TEXT NOT NULL,
+  default_sensor TEXT NOT NULL, source_name TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  UNIQUE(file_hash, default_sensor, kind, sensor));
+CREATE TABLE IF NOT EXISTS deliveries(
+  alert_id INTEGER NOT NULL, channel TEXT NOT NULL, state INTEGER NOT NULL,
+  attempts INTEGER NOT NULL, next_attempt_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  PRIMARY KEY(alert_id, channel)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_ms);
+)sql";
+
+Result<sqlite3*> OpenConnection(const std::string& path, bool writer) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Unavailable("cannot open database " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(db, 600'000);  // a batch of another process may run for minutes
+  sqlite3_extended_result_codes(db, 0);
+  Status s = ExecSql(db, writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                  "PRAGMA cache_size=-32768; PRAGMA journal_size_limit=67108864;"
+                                : "PRAGMA cache_size=-8192;");
+  if (!s.ok()) {
+    sqlite3_close(db);
+    return Unavailable("cannot configure database " + path + ": " + s.message());
+  }
+  return db;
+}
+
+core::MonthlyMetrics MetricsFromRow(const Stmt& s) {
+  core::MonthlyMetrics m;
+  m.sensor = s.Text(0);
+  m.year = static_cast<int32_t>(s.Int(1));
+  m.month = static_cast<int32_t>(s.Int(2));
+  m.mean_temp = s.Real(3);
+  m.max_temp = s.Real(4);
+  m.max_sd = s.Real(5);
+  if (!s.IsNull(6)) m.max_temp_diff = s.Real(6);
+  m.readings = s.Int(7);
+  return m;
+}
+
+constexpr const char* kMetricsColumns =
+    "sensor, year, month, mean_temp, max_temp, max_sd, max_temp_diff, readings";
+
+FileRecord FileFromRow(const Stmt& s) {
+  FileRecord f;
+  f.seq = s.Int(0);
+  f.hash = s.Text(1);
+  f.default_sensor = s.Text(2);
+  f.landing_key = s.Text(3);
+  f.source_name = s.Text(4);
+  f.on_conflict = s.Int(5) == 1 ? OnConflict::kReplace : OnConflict::kReject;
+  f.ingested_ms = s.Int(6);
+  f.rows = s.Int(7);
+  f.valid = s.Int(8);
+  f.invalid = s.Int(9);
+  f.duplicates = s.Int(10);
+  f.alerts = s.Int(11);
+  return f;
+}
+
+constexpr const char* kFileColumns =
+    "seq, hash, default_sensor, landing_key, source_name, on_conflict, ingested_ms, rows, valid, "
+    "invalid, duplicates, alerts";
+
+Alert AlertFromRow(const Stmt& s) {
+  Alert a;
+  a.id = s.Int(0);
+  a.kind = s.Text(1);
+  a.sensor = s.Text(2);
+  a.file_hash = s.Text(3);
+  a.default_sensor = s.Text(4);
+  a.source_name = s.Text(5);
+  a.created_ms = s.Int(6);
+  a.payload_json = s.Text(7);
+  return a;
+}
+
+constexpr const char* kAlertColumns =
+    "id, kind, sensor, file_hash, default_sensor, source_name, created_ms, payload";
+
+Delivery DeliveryFromRow(const Stmt& s) {
+  Delivery d;
+  d.alert_id = s.Int(0);
+  d.channel = s.Text(1);
+  d.state = static_cast<DeliveryState>(s.Int(2));
+  d.attempts = static_cast<int32_t>(s.Int(3));
+  d.next_attempt_ms = s.Int(4);
+  d.updated_ms = s.Int(5);
+  d.last_error = s.Text(6);
+  return d;
+}
+
+constexpr const char* kDeliveryColumns =
+    "alert_id, channel, state, attempts, next_attempt_ms, updated_ms, last_error";
+
+class SqliteMetaStore;
+
+class SqliteBatch final : public Batch {
+ public:
+  SqliteBatch(sqlite3* db, std::unique_lock<std::mutex> lock)
+      : db_(db),
+        lock_(std::move(lock)),
+        get_block_(db, "SELECT data FROM blocks WHERE sensor=?1 AND month_index=?2"),
+        put_block_(db, "INSERT OR REPLACE INTO blocks(sensor, month_index, data) VALUES(?1,?2,?3)"),
+        block_months_(db, "SELECT month_index FROM blocks WHERE sensor=?1 ORDER BY month_index"),
+        get_metrics_(db, std::string("SELECT ") + kMetricsColumns +
+                             " FROM metrics WHERE sensor=?1 AND month_index=?2"),
+        put_metrics_(db,
+                     "INSERT OR REPLACE INTO metrics(sensor, month_index, year, month, mean_temp, "
+                     "max_temp, max_sd, max_temp_diff, readings) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)") {}
+
+  ~SqliteBatch() override {
+    if (!done_) (void)ExecSql(db_, "ROLLBACK");
+  }
+
+  Status Begin() { return ExecSql(db_, "BEGIN IMMEDIATE"); }
+
+  Result<std::optional<std::string>> GetBlock(std::string_view sensor, int32_t month) override {
+    get_block_.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
+    auto row = get_block_.Step();
+    std::optional<std::string> out;
+    if (row.ok() && *row) out = std::string(get_block_.Blob(0));
+    get_block_.Reset();
+    if (!row.ok()) return row.status();
+    return out;
+  }
+
+  Status PutBlock(std::string_view sensor, int32_t month, std::string_view bytes) override {
+    put_block_.Bind(1, sensor).Bind(2, static_cast<int64_t>(month)).BindBlob(3, bytes);
+    return put_block_.Exec();
+  }
+
+  Result<std::vector<int32_t>> BlockMonths(std::string_view sensor) override {
+    block_months_.Bind(1, sensor);
+    std::vector<int32_t> out;
+    while (true) {
+      auto row = block_months_.Step();
+      if (!row.ok()) {
+        block_months_.Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      out.push_back(static_cast<int32_t>(block_months_.Int(0)));
+    }
+    block_months_.Reset();
+    return out;
+  }
+
+  Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
+                                                          int32_t month) override {
+    get_metrics_.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
+    auto row = get_metrics_.Step();
+    std::optional<core::MonthlyMetrics> out;
+    if (row.ok() && *row) out = MetricsFromRow(get_metrics_);
+    get_metrics_.Reset();
+    if (!row.ok()) return row.status();
+    return out;
+  }
+
+  Status PutMetrics(const core::MonthlyMetrics& m) override {
+    put_metrics_.Bind(1, m.sensor)
+        .Bind(2, static_cast<int64_t>(core::MonthIndex(m.year, m.month)))
+        .Bind(3, static_cast<int64_t>(m.year))
+        .Bind(4, static_cast<int64_t>(m.month))
+        .Bind(5, m.mean_temp)
+        .Bind(6, m.max_temp)
+        .Bind(7, m.max_sd)
+        .Bind(8, m.max_temp_diff)
+        .Bind(9, m.readings);
+    return put_metrics_.Exec();
+  }
+
+  Result<int64_t> RecordFile(const FileRecord& f) override {
+    Stmt s(db_,
+           "INSERT INTO files(hash, default_sensor, landing_key, source_name, on_conflict, "
+           "ingested_ms, rows, valid, invalid, duplicates, alerts) "
+           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+    s.Bind(1, f.hash).Bind(2, f.default_sensor).Bind(3, f.landing_key).Bind(4, f.source_name);
+    s.Bind(5, static_cast<int64_t>(f.on_conflict)).Bind(6, f.ingested_ms).Bind(7, f.rows);
+    s.Bind(8, f.valid).Bind(9, f.invalid).Bind(10, f.duplicates).Bind(11, f.alerts);
+    AQ_RETURN_IF_ERROR(s.Exec());
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Result<bool> AddAlert(const Alert& a, const std::vector<std::string>& channels) override {
+    Stmt s(db_,
+           "INSERT OR IGNORE INTO alerts(kind, sensor, file_hash, default_sensor, source_name, "
+           "created_ms, payload) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+    s.Bind(1, a.kind).Bind(2, a.sensor).Bind(3, a.file_hash).Bind(4, a.default_sensor);
+    s.Bind(5, a.source_name).Bind(6, a.created_ms).Bind(7, a.payload_json);
+    AQ_RETURN_IF_ERROR(s.Exec());
+    if (sqlite3_changes(db_) == 0) return false;
+    const int64_t id = sqlite3_last_insert_rowid(db_);
+    Stmt d(db_,
+           "INSERT OR IGNORE INTO deliveries(alert_id, channel, state, attempts, next_attempt_ms, "
+           "updated_ms, last_error) VALUES(?1,?2,0,0,?3,?3,'')");
+    for (const std::string& channel : channels) {
+      d.Bind(1, id).Bind(2, channel).Bind(3, a.created_ms);
+      AQ_RETURN_IF_ERROR(d.Exec());
+    }
+    return true;
+  }
+
+  Status ResetDerived() override {
+    return ExecSql(db_, "DELETE FROM blocks; DELETE FROM metrics; DELETE FROM files;");
+  }
+
+  Status Commit() override {
+    AQ_RETURN_IF_ERROR(
+        ExecSql(db_, "UPDATE meta SET value = value + 1 WHERE key = 'generation'; COMMIT"));
+    done_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  sqlite3* db_;
+  std::unique_lock<std::mutex> lock_;
+  bool done_ = false;
+  Stmt get_block_, put_block_, block_months_, get_metrics_, put_metrics_;
+};
+
+class SqliteMetaStore final : public MetaStore {
+ public:
+  SqliteMetaStore(sqlite3* writer, sqlite3* reader) : writer_(writer), reader_(reader) {}
+  ~SqliteMetaStore() override {
+    sqlite3_close_v2(reader_);
+    sqlite3_close_v2(writer_);
+  }
+
+  Result<std::unique_ptr<Batch>> BeginBatch() override {
+    std::unique_lock<std::mutex> lock(write_mu_);
+    auto batch = std::make_unique<SqliteBatch>(writer_, std::move(lock));
+    AQ_RETURN_IF_ERROR(batch->Begin());
+    return std::unique_ptr<Batch>(std::move(batch));
+  }
+
+  Result<int64_t> Generation() override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Stmt s(reader_, "SELECT value FROM meta WHERE key = 'generation'");
+    auto row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Unavailable("database has no generation");
+    return s.Int(0);
+  }
+
+  Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    std::string sql = std::string("SELECT ") + kMetricsColumns +
+                      " FROM metrics WHERE month_index BETWEEN ?1 AND ?2";
+    if (q.sensor) sql += " AND sensor = ?3";
+    sql += " ORDER BY sensor, month_index";
+    Stmt s(reader_, sql);
+    s.Bind(1, static_cast<int64_t>(q.from_month)).Bind(2, static_cast<int64_t>(q.to_month));
+    if (q.sensor) s.Bind(3, *q.sensor);
+    std::vector<core::MonthlyMetrics> out;
+    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out.push_back(MetricsFromRow(s)); }));
+    return out;
+  }
+
+  Result<std::vector<std::string>> ListSensors() override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Stmt s(reader_, "SELECT DISTINCT sensor FROM metrics ORDER BY sensor");
+    std::vector<std::string> out;
+    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out.push_back(s.Text(0)); }));
+    return out;
+  }
+
+  Result<std::optional<std::string>> ReadBlock(std::string_view sensor, int32_t month) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Stmt s(reader_, "SELECT data FROM blocks WHERE sensor=?1 AND month_index=?2");
+    s.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
+    std::optional<std::string> out;
+    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out = std::string(s.Blob(0)); }));
+    return out;
+  }
+
+  Result<std::optional<FileRecord>> FindFile(std::string_view hash,
+                                             std::string_view default_sensor) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Stmt s(reader_, std::string("SELECT ") + kFileColumns +
+                        " FROM files WHERE hash=?1 AND default_sensor=?2");
+    s.Bind(1, hash).Bind(2, default_sensor);
+    std::optional<FileRecord> out;
+    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out = FileFromRow(s); }));
+    return out;
+  }
+
+  Result<std::vector<FileRecord>> ListFiles() override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Stmt s(reader_, std::string("SELECT ") + kFileColumns + " FROM files ORDER BY seq");
+    std::vector<FileRecord> out;
+    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out.push_back(FileFromRow(s)); }));
+    return out;
+  }
+
+  Result<std::vector<Delivery>> DueDeliveries(int64_t now_ms, size_t limit) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Stmt s(reader_, std::string("SELECT ") + kDeliveryColumns +
+                        " FROM deliveries WHERE state = 0 AND next_attempt_ms <= ?1"
+                        " ORDER BY next_attempt_ms, alert_id, channel LIMIT ?2");
+    s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
+    std::vector<Delivery> out;
+    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out.push_back(DeliveryFromRow(s)); }));
+    return out;
+  }
+
+  Result<Alert> GetAlert(int64_t id) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Stmt s(reader_, std::string("SELECT ") + kAlertColumns + " FROM alerts WHERE id=?1");
+    s.Bind(1, id);
+    std::optional<Alert> out;
+    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out = AlertFromRow(s); }));
+    if (!out) return NotFound("no alert " + std::to_string(id));
+    return *out;
+  }
+
+  Status UpdateDelivery(const Delivery& d) override {
+    // A short write transaction of its own: it waits for a running batch.
+    std::lock_guard<std::mutex> lock(write_mu_);
+    Stmt s(writer_,
+           "UPDATE deliveries SET state=?3, attempts=?4, next_attempt_ms=?5, updated_ms=?6, "
+           "last_error=?7 WHERE alert_id=?1 AND channel=?2");
+    s.Bind(1, d.alert_id).Bind(2, d.channel).Bind(3, static_cast<int64_t>(d.state));
+    s.Bind(4, static_cast<int64_t>(d.attempts)).Bind(5, d.next_attempt_ms).Bind(6, d.updated_ms);
+    s.Bind(7, d.last_error);
+    return s.Exec();
+  }
+
+  Result<std::vector<std::pair<Alert, std::vector<Delivery>>>> RecentAlerts(size_t limit) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    AQ_RETURN_IF_ERROR(ExecSql(reader_, "BEGIN"));  // one consistent view of both tables
+    std::vector<std::pair<Alert, std::vector<Delivery>>> out;
+    Stmt a(reader_, std::string("SELECT ") + kAlertColumns + " FROM alerts ORDER BY id DESC LIMIT ?1");
+    a.Bind(1, static_cast<int64_t>(limit));
+    Status st = ReadAll(a, [&] { out.push_back({AlertFromRow(a), {}}); });
+    Stmt d(reader_, std::string("SELECT ") + kDeliveryColumns +
+                        " FROM deliveries WHERE alert_id=?1 ORDER BY channel");
+    for (auto& [alert, deliveries] : out) {
+      if (!st.ok()) break;
+      d.Bind(1, alert.id);
+      st = ReadAll(d, [&] { deliveries.push_back(DeliveryFromRow(d)); });
+      d.Reset();
+    }
+    (void)ExecSql(reader_, "COMMIT");
+    if (!st.ok()) return st;
+    return out;
+  }
+
+ private:
+  template <typename F>
+  static Status ReadAll(Stmt& s, F&& on_row) {
+    while (true) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return Status::Ok();
+      on_row();
+    }
+  }
+
+  sqlite3* writer_;
+  sqlite3* reader_;
+  std::mutex write_mu_;
+  std::mutex read_mu_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path) {
+  auto writer = OpenConnection(path, true);
+  if (!writer.ok()) return writer.status();
+  Status s = ExecSql(*writer, kSchema);
+  if (!s.ok()) {
+    sqlite3_close(*writer);
+    return Unavailable("cannot create the schema in " + path + ": " + s.message());
+  }
+  auto reader = OpenConnection(path, false);
+  if (!reader.ok()) {
+    sqlite3_close(*writer);
+    return reader.status();
+  }
+  return std::unique_ptr<MetaStore>(new SqliteMetaStore(*writer, *reader));
+}
+
+}  // namespace aquasense::storage

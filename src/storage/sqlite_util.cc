@@ -1,0 +1,94 @@
+#include "storage/sqlite_util.h"
+
+namespace aquasense::storage::sqlite {
+
+namespace {
+Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
+  const std::string msg = std::string(what) + ": " + sqlite3_errmsg(db);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_CANTOPEN || rc == SQLITE_IOERR ||
+      rc == SQLITE_FULL || rc == SQLITE_READONLY || rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+    return Unavailable(msg);
+  return Internal(msg);
+}
+}  // namespace
+
+Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db) {
+  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &s_, nullptr) != SQLITE_OK) {
+    error_ = sqlite3_errmsg(db);
+    s_ = nullptr;
+  }
+}
+
+Stmt::~Stmt() {
+  if (s_ != nullptr) sqlite3_finalize(s_);
+}
+
+Stmt& Stmt::Bind(int i, int64_t v) {
+  sqlite3_bind_int64(s_, i, v);
+  return *this;
+}
+Stmt& Stmt::Bind(int i, double v) {
+  sqlite3_bind_double(s_, i, v);
+  return *this;
+}
+Stmt& Stmt::Bind(int i, std::string_view text) {
+  sqlite3_bind_text(s_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Stmt& Stmt::BindBlob(int i, std::string_view bytes) {
+  sqlite3_bind_blob(s_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Stmt& Stmt::BindNull(int i) {
+  sqlite3_bind_null(s_, i);
+  return *this;
+}
+
+Result<bool> Stmt::Step() {
+  if (s_ == nullptr) return Internal("statement did not compile: " + error_);
+  const int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Status st = ErrorStatus(db_, rc, "database step failed");
+  sqlite3_reset(s_);
+  return st;
+}
+
+Status Stmt::Exec() {
+  auto r = Step();
+  Reset();
+  if (!r.ok()) return r.status();
+  return Status::Ok();
+}
+
+void Stmt::Reset() {
+  if (s_ == nullptr) return;
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+}
+
+std::string Stmt::Text(int col) const {
+  const auto* p = sqlite3_column_text(s_, col);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+           : std::string();
+}
+
+std::string_view Stmt::Blob(int col) const {
+  const void* p = sqlite3_column_blob(s_, col);
+  return p ? std::string_view(static_cast<const char*>(p),
+                              static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+           : std::string_view();
+}
+
+Status ExecSql(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return Status::Ok();
+  std::string msg = err ? err : "unknown error";
+  sqlite3_free(err);
+  return ErrorStatus(db, rc, msg);
+}
+
+}  // namespace aquasense::storage::sqlite
