@@ -1,0 +1,280 @@
+// Parsing of the "alerts" section of the config file.
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <set>
+
+#include "notify/notifier.h"
+
+namespace aquasense::notify {
+namespace {
+
+using nlohmann::json;
+
+bool ValidName(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+class Reader {
+ public:
+  Reader(const json& obj, std::string where) : obj_(obj), where_(std::move(where)) {}
+
+  Status Str(const char* key, std::string* out) {
+    if (!obj_.contains(key)) return Status::Ok();
+    if (!obj_[key].is_string()) return Bad(key, "must be a string");
+    *out = obj_[key].get<std::string>();
+    return Status::Ok();
+  }
+  // `key` or the environment variable named by `key`_env.
+  Status Secret(const char* key, std::string* out) {
+    AQ_RETURN_IF_ERROR(Str(key, out));
+    std::string env_key = std::string(key) + "_env";
+    std::string var;
+    AQ_RETURN_IF_ERROR(Str(env_key.c_str(), &var));
+    if (!var.empty()) {
+      const char* v = std::getenv(var.c_str());  // NOLINT(concurrency-mt-unsafe)
+      if (v == nullptr) return Bad(env_key.c_str(), "names an unset variable " + var);
+      *out = v;
+    }
+    return Status::Ok();
+  }
+  Status StrList(const char* key, std::vector<std::string>* out) {
+    if (!obj_.contains(key)) return Status::Ok();
+    const json& v = obj_[key];
+    if (v.is_string()) {
+      out->push_back(v.get<std::string>());
+      return Status::Ok();
+    }
+    if (!v.is_array()) return Bad(key, "must be a list of strings");
+    for (const json& e : v) {
+      if (!e.is_string()) return Bad(key, "must be a list of strings");
+      out->push_back(e.get<std::string>());
+    }
+    return Status::Ok();
+  }
+  Status Int(const char* key, int64_t min, int64_t max, int64_t* out) {
+    if (!obj_.contains(key)) return Status::Ok();
+    const json& v = obj_[key];
+    if (!v.is_number_integer() && !v.is_number_unsigned()) return Bad(key, "must be an integer");
+    int64_t x = v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX ? INT64_MAX
+                                                                          : v.get<int64_t>();
+    if (x < min || x > max) {
+      return Bad(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    *out = x;
+    return Status::Ok();
+  }
+  Status Bool(const char* key, bool* out) {
+    if (!obj_.contains(key)) return Status::Ok();
+    if (!obj_[key].is_boolean()) return Bad(key, "must be true or false");
+    *out = obj_[key].get<bool>();
+    return Status::Ok();
+  }
+  Status Bad(const char* key, const std::string& what) const {
+    return InvalidArgument("config " + where_ + "." + key + " " + what);
+  }
+  Status Require(const char* key, const std::string& value) const {
+    return value.empty() ? Bad(key, "is required for this channel type") : Status::Ok();
+  }
+
+ private:
+  const json& obj_;
+  std::string where_;
+};
+
+Result<ChannelConfig> ParseChannel(const json& j, const std::string& where) {
+  if (!j.is_object()) return InvalidArgument("config " + where + " must be an object");
+  Reader r(j, where);
+  ChannelConfig c;
+  std::string type;
+  AQ_RETURN_IF_ERROR(r.Str("type", &type));
+  if (type == "log") {
+    c.type = ChannelType::kLog;
+  } else if (type == "webhook") {
+    c.type = ChannelType::kWebhook;
+  } else if (type == "email" || type == "smtp") {
+    c.type = ChannelType::kEmail;
+  } else if (type == "sns") {
+    c.type = ChannelType::kSns;
+  } else {
+    return r.Bad("type", "must be log, webhook, email or sns");
+  }
+  c.name = type == "log" ? "log" : "";
+  AQ_RETURN_IF_ERROR(r.Str("name", &c.name));
+  if (c.name.empty()) c.name = type;
+  if (!ValidName(c.name)) return r.Bad("name", "must match [A-Za-z0-9._-]{1,64}");
+  AQ_RETURN_IF_ERROR(r.StrList("kinds", &c.kinds));
+  for (const std::string& k : c.kinds) {
+    if (k != "deviation" && k != "data_quality") {
+      return r.Bad("kinds", "may only hold \"deviation\" and \"data_quality\"");
+    }
+  }
+  AQ_RETURN_IF_ERROR(r.StrList("sensors", &c.sensors));
+  AQ_RETURN_IF_ERROR(r.Int("timeout_ms", 100, 600'000, &c.timeout_ms));
+
+  switch (c.type) {
+    case ChannelType::kLog:
+      AQ_RETURN_IF_ERROR(r.Str("path", &c.path));
+      break;
+    case ChannelType::kWebhook: {
+      AQ_RETURN_IF_ERROR(r.Str("url", &c.url));
+      AQ_RETURN_IF_ERROR(r.Require("url", c.url));
+      if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0) {
+        return r.Bad("url", "must start with http:// or https://");
+      }
+      AQ_RETURN_IF_ERROR(r.Secret("secret", &c.secret));
+      if (j.contains("headers")) {
+        if (!j["headers"].is_object()) return r.Bad("headers", "must be an object of strings");
+        for (const auto& [k, v] : j["headers"].items()) {
+          if (!v.is_string()) return r.Bad("headers", "must be an object of strings");
+          c.headers.emplace_back(k, v.get<std::string>());
+        }
+      }
+      AQ_RETURN_IF_ERROR(r.Str("ca_file", &c.ca_file));
+      AQ_RETURN_IF_ERROR(r.Bool("insecure_tls", &c.insecure_tls));
+      break;
+    }
+    case ChannelType::kEmail: {
+      AQ_RETURN_IF_ERROR(r.Str("url", &c.url));
+      AQ_RETURN_IF_ERROR(r.Require("url", c.url));
+      if (c.url.rfind("smtp://", 0) != 0 && c.url.rfind("smtps://", 0) != 0) {
+        return r.Bad("url", "must start with smtp:// or smtps://");
+      }
+      AQ_RETURN_IF_ERROR(r.Str("from", &c.from));
+      AQ_RETURN_IF_ERROR(r.Require("from", c.from));
+      AQ_RETURN_IF_ERROR(r.StrList("to", &c.to));
+      if (c.to.empty()) return r.Bad("to", "needs at least one recipient");
+      std::string tls = c.url.rfind("smtps://", 0) == 0 ? "implicit" : "none";
+      AQ_RETURN_IF_ERROR(r.Str("tls", &tls));
+      if (tls == "none") {
+        c.tls = SmtpTls::kNone;
+      } else if (tls == "starttls") {
+        c.tls = SmtpTls::kStartTls;
+      } else if (tls == "implicit") {
+        c.tls = SmtpTls::kImplicit;
+      } else {
+        return r.Bad("tls", "must be none, starttls or implicit");
+      }
+      AQ_RETURN_IF_ERROR(r.Str("username", &c.username));
+      AQ_RETURN_IF_ERROR(r.Secret("password", &c.password));
+      AQ_RETURN_IF_ERROR(r.Str("ca_file", &c.ca_file));
+      AQ_RETURN_IF_ERROR(r.Bool("insecure_tls", &c.insecure_tls));
+      break;
+    }
+    case ChannelType::kSns: {
+      AQ_RETURN_IF_ERROR(r.Str("topic_arn", &c.topic_arn));
+      AQ_RETURN_IF_ERROR(r.Require("topic_arn", c.topic_arn));
+      // arn:aws:sns:REGION:ACCOUNT:NAME
+      std::vector<std::string> parts;
+      size_t start = 0;
+      for (size_t i = 0; i <= c.topic_arn.size(); ++i) {
+        if (i == c.topic_arn.size() || c.topic_arn[i] == ':') {
+          parts.push_back(c.topic_arn.substr(start, i - start));
+          start = i + 1;
+        }
+      }
+      if (parts.size() != 6 || parts[0] != "arn" || parts[2] != "sns" || parts[5].empty()) {
+        return r.Bad("topic_arn", "must look like arn:aws:sns:REGION:ACCOUNT:TOPIC");
+      }
+      c.region = parts[3];
+      AQ_RETURN_IF_ERROR(r.Str("region", &c.region));
+      if (c.region.empty()) return r.Bad("region", "is required when the ARN has none");
+      AQ_RETURN_IF_ERROR(r.Str("endpoint", &c.endpoint));
+      if (c.endpoint.empty()) c.endpoint = "https://sns." + c.region + ".amazonaws.com/";
+      AQ_RETURN_IF_ERROR(r.Str("profile", &c.profile));
+      AQ_RETURN_IF_ERROR(r.Str("ca_file", &c.ca_file));
+      AQ_RETURN_IF_ERROR(r.Bool("insecure_tls", &c.insecure_tls));
+      break;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+const char* ChannelTypeName(ChannelType t) {
+  switch (t) {
+    case ChannelType::kLog: return "log";
+    case ChannelType::kWebhook: return "webhook";
+    case ChannelType::kEmail: return "email";
+    case ChannelType::kSns: return "sns";
+  }
+  return "?";
+}
+
+bool ChannelConfig::Accepts(std::string_view kind, std::string_view sensor) const {
+  auto has = [](const std::vector<std::string>& v, std::string_view x) {
+    return v.empty() || std::find(v.begin(), v.end(), x) != v.end();
+  };
+  return has(kinds, kind) && has(sensors, sensor);
+}
+
+int64_t BackoffMs(const RetryPolicy& policy, int32_t attempts) {
+  int64_t delay = std::max<int64_t>(policy.initial_ms, 1);
+  for (int32_t i = 1; i < attempts && delay < policy.max_ms; ++i) delay *= 2;
+  return std::min(delay, std::max<int64_t>(policy.max_ms, 1));
+}
+
+Result<AlertsConfig> ParseAlertsConfig(const nlohmann::json& config) {
+  AlertsConfig out;
+  const json empty = json::object();
+  const json& a = config.is_object() && config.contains("alerts") ? config["alerts"] : empty;
+  if (!a.is_object()) return InvalidArgument("config alerts must be an object");
+  Reader r(a, "alerts");
+  if (a.contains("sd_limit")) {
+    if (!a["sd_limit"].is_number() || !(a["sd_limit"].get<double>() >= 0)) {
+      return r.Bad("sd_limit", "must be a number >= 0");
+    }
+    out.sd_limit = a["sd_limit"].get<double>();
+  }
+  if (a.contains("retry")) {
+    if (!a["retry"].is_object()) return r.Bad("retry", "must be an object");
+    Reader rr(a["retry"], "alerts.retry");
+    AQ_RETURN_IF_ERROR(rr.Int("initial_ms", 1, 86'400'000, &out.retry.initial_ms));
+    AQ_RETURN_IF_ERROR(rr.Int("max_ms", 1, 86'400'000, &out.retry.max_ms));
+    int64_t give_up_s = 0;
+    AQ_RETURN_IF_ERROR(rr.Int("give_up_after_s", 0, INT64_MAX / 1000, &give_up_s));
+    out.retry.give_up_after_ms = give_up_s * 1000;
+  }
+  bool log = true;
+  AQ_RETURN_IF_ERROR(r.Bool("log", &log));
+
+  std::set<std::string> names;
+  if (a.contains("channels")) {
+    if (!a["channels"].is_array()) return r.Bad("channels", "must be a list");
+    for (size_t i = 0; i < a["channels"].size(); ++i) {
+      auto c = ParseChannel(a["channels"][i], "alerts.channels[" + std::to_string(i) + "]");
+      if (!c.ok()) return c.status();
+      if (!names.insert(c->name).second) {
+        return InvalidArgument("config alerts.channels: two channels are named \"" + c->name +
+                               "\"");
+      }
+      out.channels.push_back(std::move(*c));
+    }
+  }
+  if (log && names.count("log") == 0) {
+    ChannelConfig c;
+    c.name = "log";
+    out.channels.insert(out.channels.begin(), std::move(c));
+  }
+  return out;
+}
+
+Result<std::vector<ChannelConfig>> ParseChannels(const nlohmann::json& config) {
+  auto a = ParseAlertsConfig(config);
+  if (!a.ok()) return a.status();
+  return std::move(a->channels);
+}
+
+std::vector<std::string> ChannelNames(const nlohmann::json& config) {
+  auto channels = ParseChannels(config);
+  if (!channels.ok()) return {"log"};
+  std::vector<std::string> names;
+  for (const ChannelConfig& c : *channels) names.push_back(c.name);
+  return names;
+}
+
+}  // namespace aquasense::notify

@@ -1,0 +1,211 @@
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include "notify/channels.h"
+#include "notify/notifier.h"
+
+namespace aquasense::notify {
+namespace {
+
+// A delivery being sent is leased for its channel's timeout plus this margin,
+// so a second process does not send it at the same time, and a process killed
+// mid-send leaves it due again soon after.
+constexpr int64_t kLeaseMarginMs = 2'000;
+
+void Add(DeliveryStats& into, const DeliveryStats& s) {
+  into.delivered += s.delivered;
+  into.failed += s.failed;
+  into.skipped += s.skipped;
+  into.gave_up += s.gave_up;
+}
+
+int64_t Work(const DeliveryStats& s) { return s.delivered + s.failed + s.skipped + s.gave_up; }
+
+}  // namespace
+
+Result<std::unique_ptr<Channel>> MakeChannel(const ChannelConfig& config, const Clock& clock) {
+  switch (config.type) {
+    case ChannelType::kLog: return NewLogChannel(config);
+    case ChannelType::kWebhook: return NewWebhookChannel(config);
+    case ChannelType::kEmail: return NewEmailChannel(config, clock);
+    case ChannelType::kSns: return NewSnsChannel(config, clock, ProcessEnv());
+  }
+  return InvalidArgument("unknown channel type");
+}
+
+Dispatcher::Dispatcher(storage::MetaStore& store, std::vector<Target> targets, const Clock& clock,
+                       RetryPolicy retry)
+    : store_(store), targets_(std::move(targets)), clock_(clock), retry_(retry) {}
+
+Status Dispatcher::Record(const storage::Delivery& d) { return store_.UpdateDelivery(d); }
+
+Result<int64_t> Dispatcher::PendingCount(size_t limit) {
+  auto all = store_.DueDeliveries(INT64_MAX, limit);
+  if (!all.ok()) return all.status();
+  return static_cast<int64_t>(all->size());
+}
+
+Result<DeliveryStats> Dispatcher::DeliverDue(int64_t deadline_ms, size_t limit) {
+  auto due = store_.DueDeliveries(clock_.NowMs(), limit);
+  if (!due.ok()) return due.status();
+
+  std::map<std::string, std::vector<storage::Delivery>> by_channel;
+  for (storage::Delivery& d : *due) by_channel[d.channel].push_back(std::move(d));
+
+  DeliveryStats total;
+  std::vector<const Target*> work;
+  std::vector<const std::vector<storage::Delivery>*> lists;
+  for (auto& [name, list] : by_channel) {
+    auto it = std::find_if(targets_.begin(), targets_.end(),
+                           [&](const Target& t) { return t.config.name == name; });
+    if (it != targets_.end()) {
+      work.push_back(&*it);
+      lists.push_back(&list);
+      continue;
+    }
+    // The channel was removed from the configuration: nothing can send these.
+    for (storage::Delivery d : list) {
+      d.state = storage::DeliveryState::kGaveUp;
+      d.updated_ms = clock_.NowMs();
+      d.last_error = "channel \"" + name + "\" is no longer configured";
+      AQ_RETURN_IF_ERROR(Record(d));
+      ++total.gave_up;
+    }
+  }
+
+  // One thread per channel, so a slow channel never holds up another.
+  std::vector<DeliveryStats> results(work.size());
+  auto run = [&](size_t i) {
+    results[i] = SendAll(*work[i], *lists[i], deadline_ms);
+  };
+  if (work.size() == 1) {
+    run(0);
+  } else {
+    std::vector<std::thread> threads;
+    threads.reserve(work.size());
+    for (size_t i = 0; i < work.size(); ++i) threads.emplace_back(run, i);
+    for (std::thread& t : threads) t.join();
+  }
+  for (const DeliveryStats& r : results) Add(total, r);
+  if (!store_error_.ok()) {
+    Status s = store_error_;
+    store_error_ = Status::Ok();
+    return s;
+  }
+  return total;
+}
+
+DeliveryStats Dispatcher::SendAll(const Target& target, const std::vector<storage::Delivery>& due,
+                                  int64_t deadline_ms) {
+  DeliveryStats stats;
+  std::string broken;  // the error of this round's failed send, if any
+  auto record = [&](const storage::Delivery& d) {
+    Status s = Record(d);
+    if (!s.ok()) SetStoreError(s);
+    return s.ok();
+  };
+  for (storage::Delivery d : due) {
+    if (clock_.NowMs() > deadline_ms) break;
+    auto alert = store_.GetAlert(d.alert_id);
+    if (!alert.ok()) {
+      SetStoreError(alert.status());
+      break;
+    }
+    int64_t now = clock_.NowMs();
+    d.updated_ms = now;
+    const std::string& sensor = alert->sensor.empty() ? alert->default_sensor : alert->sensor;
+    if (!target.config.Accepts(alert->kind, sensor)) {
+      d.state = storage::DeliveryState::kDelivered;
+      d.last_error = "skipped: the channel's filter excludes this alert";
+      if (!record(d)) break;
+      ++stats.skipped;
+      continue;
+    }
+    if (retry_.give_up_after_ms > 0 && now - alert->created_ms > retry_.give_up_after_ms) {
+      d.state = storage::DeliveryState::kGaveUp;
+      d.last_error = "gave up after " + std::to_string(d.attempts) + " attempts" +
+                     (d.last_error.empty() ? "" : "; last error: " + d.last_error);
+      if (!record(d)) break;
+      ++stats.gave_up;
+      continue;
+    }
+    if (!broken.empty()) {
+      // Not tried again this round; its turn comes after the back-off.
+      d.next_attempt_ms = now + BackoffMs(retry_, std::max(d.attempts, 1));
+      d.last_error = broken;
+      if (!record(d)) break;
+      ++stats.failed;
+      continue;
+    }
+    storage::Delivery lease = d;
+    lease.next_attempt_ms = now + target.config.timeout_ms + kLeaseMarginMs;
+    if (!record(lease)) break;
+
+    Status sent = target.channel->Send(*alert);
+    d.attempts += 1;
+    d.updated_ms = clock_.NowMs();
+    if (sent.ok()) {
+      d.state = storage::DeliveryState::kDelivered;
+      d.last_error.clear();
+      ++stats.delivered;
+    } else {
+      d.next_attempt_ms = d.updated_ms + BackoffMs(retry_, d.attempts);
+      d.last_error = sent.message();
+      broken = sent.message();
+      ++stats.failed;
+    }
+    if (!record(d)) break;
+  }
+  return stats;
+}
+
+void Dispatcher::SetStoreError(const Status& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (store_error_.ok()) store_error_ = s;
+}
+
+Result<DeliveryStats> RunDelivery(storage::MetaStore& store, const nlohmann::json& config,
+                                  const Clock& clock, const RunOptions& options) {
+  auto cfg = ParseAlertsConfig(config);
+  if (!cfg.ok()) return cfg.status();
+  std::vector<Dispatcher::Target> targets;
+  for (const ChannelConfig& c : cfg->channels) {
+    auto ch = MakeChannel(c, clock);
+    if (!ch.ok()) return ch.status();
+    targets.push_back({c, std::move(*ch)});
+  }
+  Dispatcher dispatcher(store, std::move(targets), clock, cfg->retry);
+
+  const int64_t deadline = clock.NowMs() + options.budget.count();
+  DeliveryStats total;
+  while (true) {
+    auto round = dispatcher.DeliverDue(deadline);
+    if (!round.ok()) return round.status();
+    Add(total, *round);
+    if (clock.NowMs() >= deadline) break;
+    if (!options.until_empty) {
+      // Go on while rounds make progress; failures wait for their back-off.
+      if (round->delivered + round->skipped + round->gave_up == 0) break;
+      continue;
+    }
+    if (Work(*round) > 0) continue;
+    auto pending = dispatcher.PendingCount(1);
+    if (!pending.ok()) return pending.status();
+    if (*pending == 0) break;
+    int64_t left = deadline - clock.NowMs();
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::clamp<int64_t>(left, 0, 100)));
+  }
+  auto pending = dispatcher.PendingCount();
+  if (!pending.ok()) return pending.status();
+  total.pending = *pending;
+  return total;
+}
+
+Status DeliverPending(storage::MetaStore& store, const nlohmann::json& config, const Clock& clock,
+                      std::chrono::milliseconds budget) {
+  auto r = RunDelivery(store, config, clock, RunOptions{budget, /*until_empty=*/false});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+}  // namespace aquasense::notify

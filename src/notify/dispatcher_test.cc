@@ -1,0 +1,256 @@
+// Dispatcher over an in-memory outbox and scripted channels.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+#include "notify/notifier.h"
+
+namespace aquasense::notify {
+namespace {
+
+using storage::Alert;
+using storage::Delivery;
+using storage::DeliveryState;
+
+// Only the outbox part of MetaStore.
+class FakeOutbox final : public storage::MetaStore {
+ public:
+  int64_t Add(Alert a, const std::vector<std::string>& channels) {
+    std::lock_guard<std::mutex> l(mu_);
+    a.id = static_cast<int64_t>(alerts_.size()) + 1;
+    alerts_[a.id] = a;
+    for (const auto& c : channels) {
+      Delivery d;
+      d.alert_id = a.id;
+      d.channel = c;
+      deliveries_[{a.id, c}] = d;
+    }
+    return a.id;
+  }
+  Delivery Get(int64_t id, const std::string& channel) {
+    std::lock_guard<std::mutex> l(mu_);
+    return deliveries_.at({id, channel});
+  }
+
+  Result<std::vector<Delivery>> DueDeliveries(int64_t now_ms, size_t limit) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<Delivery> out;
+    for (const auto& [k, d] : deliveries_) {
+      if (d.state == DeliveryState::kPending && d.next_attempt_ms <= now_ms && out.size() < limit) {
+        out.push_back(d);
+      }
+    }
+    return out;
+  }
+  Result<Alert> GetAlert(int64_t id) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = alerts_.find(id);
+    if (it == alerts_.end()) return NotFound("no alert");
+    return it->second;
+  }
+  Status UpdateDelivery(const Delivery& d) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (fail_updates_) return Unavailable("disk on fire");
+    deliveries_[{d.alert_id, d.channel}] = d;
+    return Status::Ok();
+  }
+  Result<std::vector<std::pair<Alert, std::vector<Delivery>>>> RecentAlerts(size_t) override {
+    return Internal("unused");
+  }
+  Result<std::unique_ptr<storage::Batch>> BeginBatch() override { return Internal("unused"); }
+  Result<int64_t> Generation() override { return Internal("unused"); }
+  Result<std::vector<core::MonthlyMetrics>> ListMetrics(const storage::MetricsQuery&) override {
+    return Internal("unused");
+  }
+  Result<std::vector<std::string>> ListSensors() override { return Internal("unused"); }
+  Result<std::optional<std::string>> ReadBlock(std::string_view, int32_t) override {
+    return Internal("unused");
+  }
+  Result<std::optional<storage::FileRecord>> FindFile(std::string_view, std::string_view) override {
+    return Internal("unused");
+  }
+  Result<std::vector<storage::FileRecord>> ListFiles() override { return Internal("unused"); }
+
+  bool fail_updates_ = false;
+
+ private:
+  std::mutex mu_;
+  std::map<int64_t, Alert> alerts_;
+  std::map<std::pair<int64_t, std::string>, Delivery> deliveries_;
+};
+
+// Fails while `down` is set; counts what it received.
+class ScriptedChannel final : public Channel {
+ public:
+  Status Send(const Alert& a) override {
+    ++calls;
+    if (down) return Unavailable("connection refused");
+    received.push_back(a.id);
+    return Status::Ok();
+  }
+  bool down = false;
+  int calls = 0;
+  std::vector<int64_t> received;
+};
+
+Alert MakeAlert(const std::string& kind, const std::string& sensor, int64_t created_ms) {
+  Alert a;
+  a.kind = kind;
+  a.sensor = sensor;
+  a.default_sensor = sensor;
+  a.file_hash = "f";
+  a.source_name = "x.csv";
+  a.created_ms = created_ms;
+  a.payload_json = "{}";
+  return a;
+}
+
+struct Fixture {
+  FakeOutbox store;
+  FakeClock clock{1'000'000};
+  ScriptedChannel* a = nullptr;
+  ScriptedChannel* b = nullptr;
+  std::unique_ptr<Dispatcher> dispatcher;
+
+  explicit Fixture(RetryPolicy retry = {}, ChannelConfig b_config = {}) {
+    std::vector<Dispatcher::Target> targets;
+    auto ca = std::make_unique<ScriptedChannel>();
+    auto cb = std::make_unique<ScriptedChannel>();
+    a = ca.get();
+    b = cb.get();
+    ChannelConfig config_a;
+    config_a.name = "a";
+    b_config.name = "b";
+    targets.push_back({config_a, std::move(ca)});
+    targets.push_back({b_config, std::move(cb)});
+    dispatcher = std::make_unique<Dispatcher>(store, std::move(targets), clock, retry);
+  }
+};
+
+TEST(Dispatcher, DeliversOnceAndNeverAgain) {
+  Fixture f;
+  int64_t id = f.store.Add(MakeAlert("deviation", "s1", f.clock.NowMs()), {"a", "b"});
+  auto r = f.dispatcher->DeliverDue();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->delivered, 2);
+  EXPECT_EQ(f.store.Get(id, "a").state, DeliveryState::kDelivered);
+  EXPECT_EQ(f.store.Get(id, "a").attempts, 1);
+  f.clock.Advance(3'600'000);
+  r = f.dispatcher->DeliverDue();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->delivered, 0);
+  EXPECT_EQ(f.a->calls, 1);
+  EXPECT_EQ(f.b->calls, 1);
+  EXPECT_EQ(*f.dispatcher->PendingCount(), 0);
+}
+
+TEST(Dispatcher, DownChannelBacksOffWithoutBlockingOthers) {
+  Fixture f;
+  f.a->down = true;
+  int64_t id1 = f.store.Add(MakeAlert("deviation", "s1", f.clock.NowMs()), {"a", "b"});
+  int64_t id2 = f.store.Add(MakeAlert("deviation", "s2", f.clock.NowMs()), {"a", "b"});
+  auto r = f.dispatcher->DeliverDue();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->delivered, 2);  // b got both
+  EXPECT_EQ(r->failed, 2);
+  EXPECT_EQ(f.a->calls, 1);    // the second was deferred, not tried
+  Delivery d = f.store.Get(id1, "a");
+  EXPECT_EQ(d.state, DeliveryState::kPending);
+  EXPECT_EQ(d.attempts, 1);
+  EXPECT_EQ(d.next_attempt_ms, f.clock.NowMs() + 1'000);
+  EXPECT_EQ(d.last_error, "connection refused");
+  EXPECT_EQ(f.store.Get(id2, "a").attempts, 0);
+
+  // Not due yet: nothing happens.
+  f.clock.Advance(999);
+  ASSERT_TRUE(f.dispatcher->DeliverDue().ok());
+  EXPECT_EQ(f.a->calls, 1);
+  // Still down: 2 s, then 4 s.
+  f.clock.Advance(1);
+  ASSERT_TRUE(f.dispatcher->DeliverDue().ok());
+  EXPECT_EQ(f.store.Get(id1, "a").next_attempt_ms, f.clock.NowMs() + 2'000);
+  f.clock.Advance(2'000);
+  ASSERT_TRUE(f.dispatcher->DeliverDue().ok());
+  EXPECT_EQ(f.store.Get(id1, "a").next_attempt_ms, f.clock.NowMs() + 4'000);
+  // Back up: both arrive, once each.
+  f.a->down = false;
+  f.clock.Advance(4'000);
+  ASSERT_TRUE(f.dispatcher->DeliverDue().ok());
+  EXPECT_EQ(f.a->received, (std::vector<int64_t>{id1, id2}));
+  EXPECT_EQ(f.b->received, (std::vector<int64_t>{id1, id2}));
+  EXPECT_EQ(*f.dispatcher->PendingCount(), 0);
+}
+
+TEST(Dispatcher, FilteredAlertsAreSkipped) {
+  ChannelConfig only_quality;
+  only_quality.kinds = {"data_quality"};
+  Fixture f({}, only_quality);
+  int64_t id = f.store.Add(MakeAlert("deviation", "s1", f.clock.NowMs()), {"a", "b"});
+  auto r = f.dispatcher->DeliverDue();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->delivered, 1);
+  EXPECT_EQ(r->skipped, 1);
+  EXPECT_EQ(f.b->calls, 0);
+  Delivery d = f.store.Get(id, "b");
+  EXPECT_EQ(d.state, DeliveryState::kDelivered);
+  EXPECT_EQ(d.attempts, 0);
+  EXPECT_EQ(d.last_error.rfind("skipped", 0), 0u);
+}
+
+TEST(Dispatcher, GivesUpAfterMaxAge) {
+  RetryPolicy p;
+  p.give_up_after_ms = 60'000;
+  Fixture f(p);
+  f.a->down = true;
+  int64_t id = f.store.Add(MakeAlert("deviation", "s1", f.clock.NowMs()), {"a"});
+  ASSERT_TRUE(f.dispatcher->DeliverDue().ok());
+  f.clock.Advance(61'000);
+  auto r = f.dispatcher->DeliverDue();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->gave_up, 1);
+  Delivery d = f.store.Get(id, "a");
+  EXPECT_EQ(d.state, DeliveryState::kGaveUp);
+  EXPECT_NE(d.last_error.find("connection refused"), std::string::npos);
+}
+
+TEST(Dispatcher, RemovedChannelGivesUp) {
+  Fixture f;
+  int64_t id = f.store.Add(MakeAlert("deviation", "s1", f.clock.NowMs()), {"gone"});
+  auto r = f.dispatcher->DeliverDue();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->gave_up, 1);
+  EXPECT_EQ(f.store.Get(id, "gone").state, DeliveryState::kGaveUp);
+}
+
+TEST(Dispatcher, StoreFailureIsReported) {
+  Fixture f;
+  f.store.Add(MakeAlert("deviation", "s1", f.clock.NowMs()), {"a", "b"});
+  f.store.fail_updates_ = true;
+  auto r = f.dispatcher->DeliverDue();
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(f.a->calls, 0);  // the lease could not be written: nothing sent
+}
+
+TEST(RunDelivery, LogChannelFromConfig) {
+  FakeOutbox store;
+  FakeClock clock(1'000);
+  std::string path = ::testing::TempDir() + "/aq_alerts_log.jsonl";
+  std::remove(path.c_str());
+  nlohmann::json config = {{"alerts", {{"channels", {{{"type", "log"}, {"path", path}}}}}}};
+  int64_t id = store.Add(MakeAlert("deviation", "s1", 1'000), ChannelNames(config));
+  ASSERT_TRUE(DeliverPending(store, config, clock, std::chrono::seconds(5)).ok());
+  EXPECT_EQ(store.Get(id, "log").state, DeliveryState::kDelivered);
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  char buf[4096] = {0};
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  auto line = nlohmann::json::parse(std::string(buf, n));
+  EXPECT_EQ(line["kind"], "deviation");
+  EXPECT_EQ(DeliverPending(store, {{"alerts", 3}}, clock, std::chrono::seconds(1)).code(),
+            Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace aquasense::notify
