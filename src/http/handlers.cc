@@ -1,0 +1,325 @@
+#include "http/handlers.h"
+
+#include <cstdio>
+
+#include "http/json_text.h"
+#include "http/query.h"
+
+namespace aquasense::http {
+namespace {
+
+std::string_view ErrorCodeFor(int status) {
+  switch (status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 408: return "request_timeout";
+    case 409: return "conflict";
+    case 413: return "payload_too_large";
+    case 431: return "header_too_large";
+    case 503: return "unavailable";
+    default: return "internal";
+  }
+}
+
+void AppendYearMonth(std::string& out, int32_t month_index) {
+  char buf[16];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d", static_cast<int>(core::YearOf(month_index)),
+                        static_cast<int>(core::MonthOf(month_index)));
+  out.append(buf, static_cast<size_t>(n));
+}
+
+// The full monthly record, in the shape of `export --format json`.
+void AppendRecord(std::string& out, std::string_view sensor, const MonthRecord& r) {
+  out.append("{\"sensor\":");
+  AppendJsonString(out, sensor);
+  out.append(",\"year\":");
+  AppendJsonInt(out, core::YearOf(r.month));
+  out.append(",\"month\":");
+  AppendJsonInt(out, core::MonthOf(r.month));
+  out.append(",\"mean_temp\":");
+  AppendJsonNumber(out, r.mean_temp);
+  out.append(",\"max_temp\":");
+  AppendJsonNumber(out, r.max_temp);
+  out.append(",\"max_sd\":");
+  AppendJsonNumber(out, r.max_sd);
+  out.append(",\"max_temp_diff\":");
+  if (r.has_diff) {
+    AppendJsonNumber(out, r.max_temp_diff);
+  } else {
+    out.append("null");
+  }
+  out.append(",\"readings\":");
+  AppendJsonInt(out, r.readings);
+  out.push_back('}');
+}
+
+Response Json(std::string body) {
+  Response r;
+  r.body = std::move(body);
+  return r;
+}
+
+Response HandleHealth(const ReadContext& ctx) {
+  if (!ctx.store_ok) {
+    std::string body = "{\"status\":\"unavailable\",\"error\":\"unavailable\",\"message\":";
+    AppendJsonString(body, ctx.store_error.empty() ? "the store cannot be read"
+                                                   : "the store cannot be read: " +
+                                                         std::string(ctx.store_error));
+    body.push_back('}');
+    Response r = Json(std::move(body));
+    r.status = 503;
+    return r;
+  }
+  std::string body = "{\"status\":\"ok\",\"generation\":";
+  AppendJsonInt(body, ctx.snapshot.generation());
+  body.append(",\"sensors\":");
+  AppendJsonInt(body, static_cast<long long>(ctx.snapshot.sensors().size()));
+  body.append(",\"records\":");
+  AppendJsonInt(body, static_cast<long long>(ctx.snapshot.record_count()));
+  body.append(",\"snapshot_age_seconds\":");
+  double age = ctx.last_check_ms > 0 ? static_cast<double>(ctx.now_ms - ctx.last_check_ms) / 1000
+                                     : 0.0;
+  AppendJsonNumber(body, age < 0 ? 0.0 : age);
+  body.push_back('}');
+  return Json(std::move(body));
+}
+
+// /temp, /sd, /maxdiff: year, month, optional sensor.
+Response HandleMonthValue(Route route, std::string_view query, const ReadContext& ctx) {
+  QueryParams q;
+  std::string error;
+  if (!QueryParams::Parse(query, q, error)) return ErrorResponse(400, error);
+  const std::string* year_s = q.Get("year");
+  const std::string* month_s = q.Get("month");
+  if (year_s == nullptr) return ErrorResponse(400, "the year parameter is required");
+  if (month_s == nullptr) return ErrorResponse(400, "the month parameter is required");
+  auto year = ParseYear(*year_s, error);
+  if (!year) return ErrorResponse(400, error);
+  auto month = ParseMonth(*month_s, error);
+  if (!month) return ErrorResponse(400, error);
+  std::string_view sensor = "default";
+  if (const std::string* s = q.Get("sensor")) sensor = *s;
+  if (!IsValidSensorId(sensor)) {
+    return ErrorResponse(400, "sensor must be 1 to 64 characters from A-Z a-z 0-9 . _ -");
+  }
+  const MonthRecord* r = ctx.snapshot.Find(sensor, core::MonthIndex(*year, *month));
+  if (r == nullptr) {
+    std::string msg = "no data for sensor " + std::string(sensor) + " in ";
+    AppendYearMonth(msg, core::MonthIndex(*year, *month));
+    return ErrorResponse(404, msg);
+  }
+  std::string body;
+  body.reserve(96 + sensor.size());
+  body.append("{\"sensor\":");
+  AppendJsonString(body, sensor);
+  body.append(",\"year\":");
+  AppendJsonInt(body, *year);
+  body.append(",\"month\":");
+  AppendJsonInt(body, *month);
+  switch (route) {
+    case Route::kTemp:
+      body.append(",\"mean_temp\":");
+      AppendJsonNumber(body, r->mean_temp);
+      break;
+    case Route::kSd:
+      body.append(",\"max_sd\":");
+      AppendJsonNumber(body, r->max_sd);
+      break;
+    default:
+      body.append(",\"max_temp_diff\":");
+      if (r->has_diff) {
+        AppendJsonNumber(body, r->max_temp_diff);
+      } else {
+        body.append("null");
+      }
+      break;
+  }
+  body.push_back('}');
+  return Json(std::move(body));
+}
+
+Response HandleSensors(const ReadContext& ctx) {
+  const Snapshot& s = ctx.snapshot;
+  std::string body = "{\"sensors\":[";
+  bool first = true;
+  for (const SensorEntry& e : s.sensors()) {
+    if (!first) body.push_back(',');
+    first = false;
+    auto months = s.Months(e, INT32_MIN, INT32_MAX);
+    body.append("{\"sensor\":");
+    AppendJsonString(body, e.id);
+    body.append(",\"months\":");
+    AppendJsonInt(body, static_cast<long long>(months.size()));
+    body.append(",\"from\":\"");
+    AppendYearMonth(body, months.front().month);
+    body.append("\",\"to\":\"");
+    AppendYearMonth(body, months.back().month);
+    body.append("\",\"readings\":");
+    AppendJsonInt(body, e.readings);
+    body.push_back('}');
+  }
+  body.append("]}");
+  return Json(std::move(body));
+}
+
+Response HandleSensorMonths(std::string_view segment, std::string_view query,
+                            const ReadContext& ctx) {
+  auto sensor = PercentDecode(segment, false);
+  if (!sensor || !IsValidSensorId(*sensor)) {
+    return ErrorResponse(400, "sensor must be 1 to 64 characters from A-Z a-z 0-9 . _ -");
+  }
+  QueryParams q;
+  std::string error;
+  if (!QueryParams::Parse(query, q, error)) return ErrorResponse(400, error);
+  int32_t from = INT32_MIN;
+  int32_t to = INT32_MAX;
+  if (const std::string* f = q.Get("from")) {
+    auto v = ParseYearMonth(*f, "from", error);
+    if (!v) return ErrorResponse(400, error);
+    from = *v;
+  }
+  if (const std::string* t = q.Get("to")) {
+    auto v = ParseYearMonth(*t, "to", error);
+    if (!v) return ErrorResponse(400, error);
+    to = *v;
+  }
+  if (from > to) return ErrorResponse(400, "from must not be after to");
+  const SensorEntry* e = ctx.snapshot.FindSensor(*sensor);
+  if (e == nullptr) return ErrorResponse(404, "no data for sensor " + *sensor);
+  auto months = ctx.snapshot.Months(*e, from, to);
+  std::string body;
+  body.reserve(32 + months.size() * 150);
+  body.append("{\"sensor\":");
+  AppendJsonString(body, *sensor);
+  body.append(",\"months\":[");
+  for (size_t i = 0; i < months.size(); ++i) {
+    if (i > 0) body.push_back(',');
+    AppendRecord(body, *sensor, months[i]);
+  }
+  body.append("]}");
+  return Json(std::move(body));
+}
+
+}  // namespace
+
+std::string_view RouteName(Route r) {
+  switch (r) {
+    case Route::kHealth: return "health";
+    case Route::kTemp: return "temp";
+    case Route::kSd: return "sd";
+    case Route::kMaxDiff: return "maxdiff";
+    case Route::kSensors: return "sensors";
+    case Route::kSensorMonths: return "sensor_months";
+    case Route::kIngest: return "ingest";
+    case Route::kMetrics: return "metrics";
+    case Route::kOpenApi: return "openapi";
+    case Route::kUnknown: break;
+  }
+  return "unknown";
+}
+
+RouteMatch MatchRoute(std::string_view path) {
+  RouteMatch m;
+  if (path == "/temp") {
+    m.route = Route::kTemp;
+  } else if (path == "/sd") {
+    m.route = Route::kSd;
+  } else if (path == "/maxdiff") {
+    m.route = Route::kMaxDiff;
+  } else if (path == "/health") {
+    m.route = Route::kHealth;
+  } else if (path == "/metrics") {
+    m.route = Route::kMetrics;
+  } else if (path == "/openapi.json") {
+    m.route = Route::kOpenApi;
+  } else if (path == "/v1/sensors") {
+    m.route = Route::kSensors;
+  } else if (path == "/v1/ingest") {
+    m.route = Route::kIngest;
+  } else {
+    constexpr std::string_view kPrefix = "/v1/sensors/";
+    constexpr std::string_view kSuffix = "/months";
+    if (path.size() > kPrefix.size() + kSuffix.size() && path.starts_with(kPrefix) &&
+        path.ends_with(kSuffix)) {
+      std::string_view seg =
+          path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+      if (seg.find('/') == std::string_view::npos) {
+        m.route = Route::kSensorMonths;
+        m.sensor_segment = seg;
+      }
+    }
+  }
+  return m;
+}
+
+std::string_view AllowedMethods(Route r) {
+  return r == Route::kIngest ? std::string_view("POST") : std::string_view("GET, HEAD");
+}
+
+bool MethodAllowed(Route r, std::string_view method) {
+  if (r == Route::kIngest) return method == "POST";
+  return method == "GET" || method == "HEAD";
+}
+
+Response ErrorResponse(int status, std::string_view message) {
+  Response r;
+  r.status = status;
+  r.body = ErrorBody(ErrorCodeFor(status), message);
+  return r;
+}
+
+int HttpStatusFor(Code code) {
+  switch (code) {
+    case Code::kOk: return 200;
+    case Code::kInvalidArgument: return 400;
+    case Code::kNotFound: return 404;
+    case Code::kAlreadyExists: return 409;
+    case Code::kFailedPrecondition: return 403;
+    case Code::kUnavailable: return 503;
+    case Code::kInternal: break;
+  }
+  return 500;
+}
+
+Response ErrorResponse(const Status& status) {
+  return ErrorResponse(HttpStatusFor(status.code()), status.message());
+}
+
+Response NotFoundRoute(std::string_view path) {
+  std::string msg = "no such endpoint: ";
+  msg.append(path.substr(0, 200));
+  return ErrorResponse(404, msg);
+}
+
+Response MethodNotAllowed(Route r) {
+  Response resp = ErrorResponse(405, "this endpoint accepts only " + std::string(AllowedMethods(r)));
+  resp.allow = AllowedMethods(r);
+  return resp;
+}
+
+Response HandleRead(const RouteMatch& match, std::string_view query, const ReadContext& ctx) {
+  switch (match.route) {
+    case Route::kHealth: return HandleHealth(ctx);
+    case Route::kTemp:
+    case Route::kSd:
+    case Route::kMaxDiff: return HandleMonthValue(match.route, query, ctx);
+    case Route::kSensors: return HandleSensors(ctx);
+    case Route::kSensorMonths: return HandleSensorMonths(match.sensor_segment, query, ctx);
+    case Route::kOpenApi: return Json(OpenApiJson());
+    default: break;
+  }
+  return ErrorResponse(500, "this endpoint is not served here");
+}
+
+Response Handle(std::string_view method, std::string_view target, const ReadContext& ctx) {
+  Target t = SplitTarget(target);
+  RouteMatch m = MatchRoute(t.path);
+  if (m.route == Route::kUnknown) return NotFoundRoute(t.path);
+  if (!MethodAllowed(m.route, method)) return MethodNotAllowed(m.route);
+  return HandleRead(m, t.query, ctx);
+}
+
+}  // namespace aquasense::http

@@ -1,0 +1,135 @@
+#include "http/ingest_worker.h"
+
+#include <future>
+
+#include <nlohmann/json.hpp>
+
+namespace aquasense::http {
+
+// Same object as `aquasense ingest --json` (src/cli/main.cc SummaryJson).
+std::string IngestSummaryJson(const pipeline::IngestSummary& s) {
+  nlohmann::json per_file = nlohmann::json::array();
+  int64_t already = 0;
+  int64_t unreadable = 0;
+  for (const auto& f : s.per_file) {
+    nlohmann::json j = {{"source", f.source_name}, {"status", f.status}};
+    if (!f.hash.empty()) j["sha256"] = f.hash;
+    if (f.status == "ingested") {
+      j["rows"] = f.rows;
+      j["valid"] = f.valid;
+      j["invalid"] = f.invalid;
+      j["duplicates"] = f.duplicates;
+      j["alerts"] = f.alerts;
+    }
+    if (!f.error.empty()) j["error"] = f.error;
+    if (f.status == "already_ingested") ++already;
+    if (f.status == "unreadable") ++unreadable;
+    per_file.push_back(std::move(j));
+  }
+  nlohmann::json j = {{"files", s.files},
+                      {"already_ingested", already},
+                      {"unreadable", unreadable},
+                      {"rows", s.rows},
+                      {"valid", s.valid},
+                      {"invalid", s.invalid},
+                      {"duplicates", s.duplicates},
+                      {"alerts", s.alerts},
+                      {"months_updated", s.months_updated},
+                      {"seconds", s.seconds},
+                      {"per_file", per_file}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+IngestCounts CountsOf(const pipeline::IngestSummary& s) {
+  IngestCounts c;
+  c.files = s.files;
+  c.rows = s.rows;
+  c.valid = s.valid;
+  c.invalid = s.invalid;
+  c.duplicates = s.duplicates;
+  c.alerts = s.alerts;
+  c.months_updated = s.months_updated;
+  c.seconds = s.seconds;
+  return c;
+}
+
+IngestWorker::IngestWorker(pipeline::Pipeline* pipeline, SnapshotHolder* snapshots,
+                           ServerMetrics* metrics)
+    : pipeline_(pipeline), snapshots_(snapshots), metrics_(metrics) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+IngestWorker::~IngestWorker() { Stop(); }
+
+void IngestWorker::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool IngestWorker::Post(std::function<void()> job) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void IngestWorker::Loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping and drained
+    std::function<void()> job = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    job();
+    lock.lock();
+  }
+}
+
+Result<pipeline::IngestSummary> IngestWorker::RunBatch(
+    const std::vector<pipeline::StagedFile>& files, const pipeline::IngestRequest& req,
+    std::string_view source) {
+  Result<pipeline::IngestSummary> r = pipeline_->IngestStaged(files, req);
+  if (!r.ok()) {
+    metrics_->RecordIngest(source, false, {});
+    return r;
+  }
+  // Publish before answering: whoever hears back can read the batch.
+  (void)snapshots_->Refresh();  // a failure shows in /health; the batch itself committed
+  metrics_->RecordIngest(source, true, CountsOf(*r));
+  return r;
+}
+
+void IngestWorker::SubmitUpload(std::shared_ptr<pipeline::LandingWriter> writer,
+                                pipeline::IngestRequest req, Done done) {
+  auto job = [this, writer = std::move(writer), req = std::move(req), done]() {
+    Result<pipeline::StagedFile> staged = writer->Finish();
+    if (!staged.ok()) {
+      metrics_->RecordIngest("upload", false, {});
+      done(staged.status());
+      return;
+    }
+    done(RunBatch({*staged}, req, "upload"));
+  };
+  if (!Post(std::move(job))) done(Unavailable("the server is shutting down"));
+}
+
+Result<pipeline::IngestSummary> IngestWorker::IngestStaged(
+    std::vector<pipeline::StagedFile> files, pipeline::IngestRequest req,
+    std::string_view source) {
+  std::promise<Result<pipeline::IngestSummary>> promise;
+  auto future = promise.get_future();
+  std::string src(source);
+  bool posted = Post([&, src] { promise.set_value(RunBatch(files, req, src)); });
+  if (!posted) return Unavailable("the server is shutting down");
+  return future.get();
+}
+
+}  // namespace aquasense::http

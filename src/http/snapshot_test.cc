@@ -1,0 +1,173 @@
+#include "http/snapshot.h"
+
+#include <gtest/gtest.h>
+
+#include "http/metrics.h"
+#include "http/server.h"
+
+namespace aquasense::http {
+namespace {
+
+core::MonthlyMetrics M(std::string sensor, int y, int m, double mean) {
+  core::MonthlyMetrics r;
+  r.sensor = std::move(sensor);
+  r.year = y;
+  r.month = m;
+  r.mean_temp = mean;
+  r.readings = 1;
+  return r;
+}
+
+TEST(Snapshot, SortsAndFinds) {
+  Snapshot s({M("b", 2024, 2, 2), M("a", 2024, 1, 1), M("b", 2024, 1, 3), M("b", 2023, 12, 4)}, 3,
+             0);
+  ASSERT_EQ(s.sensors().size(), 2u);
+  EXPECT_EQ(s.sensors()[0].id, "a");
+  EXPECT_EQ(s.record_count(), 4u);
+  ASSERT_NE(s.Find("b", core::MonthIndex(2024, 1)), nullptr);
+  EXPECT_EQ(s.Find("b", core::MonthIndex(2024, 1))->mean_temp, 3);
+  EXPECT_EQ(s.Find("b", core::MonthIndex(2022, 1)), nullptr);
+  EXPECT_EQ(s.Find("c", core::MonthIndex(2024, 1)), nullptr);
+  const SensorEntry* b = s.FindSensor("b");
+  ASSERT_NE(b, nullptr);
+  auto all = s.Months(*b, INT32_MIN, INT32_MAX);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].month, core::MonthIndex(2023, 12));
+  EXPECT_EQ(s.Months(*b, core::MonthIndex(2024, 1), core::MonthIndex(2024, 1)).size(), 1u);
+  EXPECT_EQ(s.Months(*b, core::MonthIndex(2025, 1), INT32_MAX).size(), 0u);
+}
+
+// A MetaStore whose metrics and generation the test sets.
+class FakeMeta final : public storage::MetaStore {
+ public:
+  std::vector<core::MonthlyMetrics> rows;
+  int64_t generation = 1;
+  bool fail = false;
+  int lists = 0;
+
+  Result<std::unique_ptr<storage::Batch>> BeginBatch() override { return Internal("n/a"); }
+  Result<int64_t> Generation() override {
+    if (fail) return Unavailable("disk gone");
+    return generation;
+  }
+  Result<std::vector<core::MonthlyMetrics>> ListMetrics(const storage::MetricsQuery&) override {
+    ++lists;
+    return rows;
+  }
+  Result<std::vector<std::string>> ListSensors() override { return Internal("n/a"); }
+  Result<std::optional<std::string>> ReadBlock(std::string_view, int32_t) override {
+    return Internal("n/a");
+  }
+  Result<std::optional<storage::FileRecord>> FindFile(std::string_view, std::string_view) override {
+    return Internal("n/a");
+  }
+  Result<std::vector<storage::FileRecord>> ListFiles() override { return Internal("n/a"); }
+  Result<std::vector<storage::Delivery>> DueDeliveries(int64_t, size_t) override {
+    return Internal("n/a");
+  }
+  Result<storage::Alert> GetAlert(int64_t) override { return Internal("n/a"); }
+  Status UpdateDelivery(const storage::Delivery&) override { return Internal("n/a"); }
+  Result<std::vector<std::pair<storage::Alert, std::vector<storage::Delivery>>>> RecentAlerts(
+      size_t) override {
+    return Internal("n/a");
+  }
+};
+
+TEST(SnapshotHolder, ReloadsOnlyWhenTheGenerationMoves) {
+  FakeMeta meta;
+  FakeClock clock(5000);
+  SnapshotHolder h(&meta, &clock);
+  EXPECT_FALSE(h.healthy());
+  EXPECT_EQ(h.Get()->record_count(), 0u);
+  meta.rows = {M("a", 2024, 1, 1)};
+  ASSERT_TRUE(h.Refresh().ok());
+  EXPECT_TRUE(h.healthy());
+  EXPECT_EQ(h.Get()->record_count(), 1u);
+  EXPECT_EQ(h.Get()->generation(), 1);
+  uint64_t v = h.version();
+  ASSERT_TRUE(h.Refresh().ok());
+  EXPECT_EQ(meta.lists, 1);
+  EXPECT_EQ(h.version(), v);
+  meta.rows.push_back(M("a", 2024, 2, 2));
+  meta.generation = 2;
+  clock.Advance(100);
+  ASSERT_TRUE(h.Refresh().ok());
+  EXPECT_EQ(h.Get()->record_count(), 2u);
+  EXPECT_GT(h.version(), v);
+  EXPECT_EQ(h.last_check_ms(), 5100);
+}
+
+TEST(SnapshotHolder, KeepsTheOldSnapshotWhenTheStoreFails) {
+  FakeMeta meta;
+  FakeClock clock(0);
+  SnapshotHolder h(&meta, &clock);
+  meta.rows = {M("a", 2024, 1, 1)};
+  ASSERT_TRUE(h.Refresh().ok());
+  meta.fail = true;
+  EXPECT_FALSE(h.Refresh().ok());
+  EXPECT_FALSE(h.healthy());
+  EXPECT_EQ(h.last_error(), "disk gone");
+  EXPECT_EQ(h.Get()->record_count(), 1u);
+  meta.fail = false;
+  ASSERT_TRUE(h.Refresh().ok());
+  EXPECT_TRUE(h.healthy());
+}
+
+TEST(SnapshotHolder, BackgroundPollerPicksUpChanges) {
+  FakeMeta meta;
+  SystemClock clock;
+  SnapshotHolder h(&meta, &clock);
+  h.Start(std::chrono::milliseconds(5));
+  for (int i = 0; i < 400 && !h.healthy(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(h.healthy());
+  h.Stop();
+}
+
+TEST(ServerMetrics, RendersPrometheusText) {
+  FakeMeta meta;
+  FakeClock clock(10'000);
+  SnapshotHolder h(&meta, &clock);
+  ASSERT_TRUE(h.Refresh().ok());
+  ServerMetrics m(2);
+  m.RecordRequest(0, Route::kTemp, 200, 0.0002);
+  m.RecordRequest(1, Route::kTemp, 200, 0.002);
+  m.RecordRequest(1, Route::kTemp, 404, 0.00001);
+  m.RecordIngest("watch", true, IngestCounts{1, 10, 9, 1, 0, 0, 2, 0.5});
+  std::string text = m.Render(h, 12'000);
+  EXPECT_NE(text.find("aquasense_http_requests_total{route=\"temp\",code=\"200\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("aquasense_http_requests_total{route=\"temp\",code=\"404\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("aquasense_http_request_duration_seconds_bucket{route=\"temp\",le=\"0.00025\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("aquasense_http_request_duration_seconds_count{route=\"temp\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("aquasense_ingest_rows_total{source=\"watch\"} 10\n"), std::string::npos);
+  EXPECT_NE(text.find("aquasense_snapshot_age_seconds 2\n"), std::string::npos);
+  EXPECT_NE(text.find("aquasense_store_up 1\n"), std::string::npos);
+}
+
+TEST(Server, ParseListen) {
+  std::string host;
+  uint16_t port = 0;
+  ASSERT_TRUE(ParseListen("127.0.0.1:8080", host, port).ok());
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 8080);
+  ASSERT_TRUE(ParseListen("[::1]:0", host, port).ok());
+  EXPECT_EQ(host, "::1");
+  ASSERT_TRUE(ParseListen(":9000", host, port).ok());
+  EXPECT_EQ(host, "0.0.0.0");
+  EXPECT_FALSE(ParseListen("localhost", host, port).ok());
+  EXPECT_FALSE(ParseListen("h:70000", host, port).ok());
+  EXPECT_FALSE(ParseListen("h:80x", host, port).ok());
+}
+
+TEST(Server, TokenMatches) {
+  EXPECT_TRUE(TokenMatches("s3cret", "s3cret"));
+  EXPECT_FALSE(TokenMatches("s3cres", "s3cret"));
+  EXPECT_FALSE(TokenMatches("", "s3cret"));
+  EXPECT_FALSE(TokenMatches("s3cret-longer", "s3cret"));
+}
+
+}  // namespace
+}  // namespace aquasense::http
