@@ -11,7 +11,8 @@
 #      and of pandas on the small (and, unless PANDAS_RSS_BIG=0, the big) file
 #   5. incremental ingest: one week of one sensor, dated after the end of the
 #      data, into a copy of the full store (hyperfine, copy in --prepare);
-#      ratio to the full ingest time
+#      ratio to the full ingest time; the same week into an empty store as the
+#      fixed-cost reference; the fsync count of one incremental run (strace)
 #   6. cross-check: aquasense's counts and analysis/monthly.csv against pandas'
 # and prints a markdown table, also written to bench/out/ingest_results.md.
 #
@@ -91,7 +92,7 @@ full_ingest() {  # full_ingest TAG FILE RUNS
   local tag=$1 file=$2 runs=$3
   log "aquasense full ingest: $file ($runs runs)"
   hyperfine --style basic --runs "$runs" \
-    --prepare "rm -rf store_$tag" \
+    --prepare "rm -rf store_$tag && sync" \
     --export-json "hf_aq_$tag.json" \
     "'$AQ' ingest --data store_$tag --json $file > summary_aq_$tag.json" >&2
 }
@@ -104,7 +105,7 @@ fi
 # --- 3: pandas peer ------------------------------------------------------------
 log "pandas peer: $PANDAS_FILE ($PANDAS_RUNS runs)"
 hyperfine --style basic --runs "$PANDAS_RUNS" \
-  --prepare "rm -rf pandas_out" \
+  --prepare "rm -rf pandas_out && sync" \
   --export-json hf_pandas.json \
   "'$PY' '$PEER' $PANDAS_FILE pandas_out > summary_pandas.json" >&2
 
@@ -130,9 +131,21 @@ rm -rf pandas_rss
 log "incremental: one week of $WEEK_SENSOR from $NEXT_DATE into a copy of the $ROWS-row store ($INC_RUNS runs)"
 du -sb store_big | cut -f1 > store_big.bytes
 hyperfine --style basic --runs "$INC_RUNS" \
-  --prepare "rm -rf store_inc && cp -a store_big store_inc" \
+  --prepare "rm -rf store_inc && cp -a store_big store_inc && sync" \
   --export-json hf_inc.json \
   "'$AQ' ingest --data store_inc --json week.csv > summary_inc.json" >&2
+log "reference: the same week into an empty store ($INC_RUNS runs)"
+hyperfine --style basic --runs "$INC_RUNS" \
+  --prepare "rm -rf store_empty && sync" \
+  --export-json hf_inc_empty.json \
+  "'$AQ' ingest --data store_empty --json week.csv > summary_inc_empty.json" >&2
+rm -rf store_empty
+log "fsync-type calls of one incremental run (strace -c), if strace is installed"
+if command -v strace >/dev/null; then
+  rm -rf store_inc && cp -a store_big store_inc && sync
+  strace -f -c -w -e trace=fsync,fdatasync,sync_file_range -o strace_inc.txt \
+    "$AQ" ingest --data store_inc --json week.csv > /dev/null || true
+fi
 
 # --- 6 + table -------------------------------------------------------------------
 if [[ $PANDAS_FILE == "$BIG" ]]; then PEER_STORE=store_big

@@ -30,7 +30,8 @@ def timing(tag):
     if not d:
         return None
     r = d["results"][0]
-    return r["mean"], r.get("stddev") or 0.0, r["min"], len(r["times"])
+    return (r["mean"], r.get("stddev") or 0.0, r["min"], len(r["times"]),
+            (r.get("user") or 0.0) + (r.get("system") or 0.0))
 
 
 def rss_mb(tag):
@@ -56,10 +57,10 @@ def size(path):
 def fmt_t(t):
     if t is None:
         return "n/a"
-    mean, sd, _mn, runs = t
+    mean, sd, _mn, runs, cpu = t
     if mean < 1:
-        return f"{mean * 1000:.1f} ms ± {sd * 1000:.1f} ({runs} runs)"
-    return f"{mean:.2f} s ± {sd:.2f} ({runs} runs)"
+        return f"{mean * 1000:.1f} ms ± {sd * 1000:.1f} ({runs} runs; CPU {cpu * 1000:.1f} ms)"
+    return f"{mean:.2f} s ± {sd:.2f} ({runs} runs; CPU {cpu:.2f} s)"
 
 
 def fmt_rows(n):
@@ -75,6 +76,21 @@ def throughput(t, rows, nbytes):
 
 def fmt_mb(x):
     return f"{x:.0f} MB" if x is not None else "n/a"
+
+
+def fsyncs(path):
+    """'N fsync + M fdatasync (x ms in syscalls)' from a strace -c summary."""
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        return None
+    parts, secs = [], 0.0
+    for line in lines:
+        f = line.split()
+        if len(f) >= 5 and f[-1] in ("fsync", "fdatasync", "sync_file_range"):
+            parts.append(f"{f[3]} {f[-1]}")
+            secs += float(f[1])
+    return (" + ".join(parts) + f" (strace -w: {secs * 1000:.1f} ms wall in those calls)") if parts else "0"
 
 
 def read_monthly(path):
@@ -141,6 +157,7 @@ def main():
     t_peer_aq = {big: t_big, small: t_small}.get(peer_file) or timing("aq_peer")
     t_pandas = timing("pandas")
     t_inc = timing("inc")
+    t_inc_empty = timing("inc_empty")
 
     r_aq_small, r_aq_big = rss_mb("aq_small"), rss_mb("aq_big")
     r_pd_small, r_pd_big = rss_mb("pandas_small"), rss_mb("pandas_big")
@@ -185,6 +202,10 @@ def main():
     if t_inc and t_big:
         ratio = t_inc[0] / t_big[0]
         w(f"| **incremental / full ingest time** | **{ratio:.2e} (1/{1 / ratio:,.0f})** | < 1/1000 |")
+    w(f"| — reference: the same week into an empty store | {fmt_t(t_inc_empty)} | |")
+    fs = fsyncs("strace_inc.txt")
+    if fs:
+        w(f"| — fsync/fdatasync calls in one incremental run | {fs} | |")
     if inc:
         w(f"| — incremental summary | valid {inc.get('valid')}, "
           f"months_updated {inc.get('months_updated')}, files {inc.get('files')} | |")
@@ -198,8 +219,10 @@ def main():
     w("")
     w("Notes: the pandas peer (`bench/pandas_peer.py`) applies the same rules and "
       "writes valid/invalid/monthly CSVs, but keeps no landing copy, no SQLite store "
-      "and no alert outbox, so the ratio favours pandas. The incremental run "
-      "restores a copy of the full store in hyperfine's --prepare (not timed).")
+      "and no alert outbox, and never fsyncs, so the ratio favours pandas. CPU = "
+      "user + system time (hyperfine mean); wall time well above CPU time is "
+      "waiting, mostly on fsync. The incremental run restores a copy of the full "
+      "store in hyperfine's --prepare (copy + sync, not timed).")
     print("\n".join(out))
     return 0
 
