@@ -53,14 +53,31 @@ std::string IdempotencyKey(const storage::Alert& a) {
 }
 
 json PayloadCounts(const storage::Alert& a) {
+  // The pipeline's payloads: deviation {"sd_limit", "counts": {"readings_above_limit"}},
+  // data_quality {"rows", "invalid", "counts": {reason: n}}. Totals become
+  // counts; a data-quality alert's per-reason counts go under "reasons".
   json p = Payload(a);
-  if (!p.is_object()) return json::object();
-  if (p.contains("counts") && p["counts"].is_object()) return p["counts"];
   json counts = json::object();
+  if (!p.is_object()) return counts;
   for (const auto& [k, v] : p.items()) {
-    if (k != "examples") counts[k] = v;
+    if (v.is_number() && k != "sd_limit" && k != "limit") counts[k] = v;
+  }
+  if (p.contains("counts") && p["counts"].is_object()) {
+    if (a.kind == "data_quality" && !p["counts"].contains("reasons")) {
+      counts["reasons"] = p["counts"];
+    } else {
+      for (const auto& [k, v] : p["counts"].items()) counts[k] = v;
+    }
   }
   return counts;
+}
+
+std::optional<double> PayloadSdLimit(const storage::Alert& a) {
+  json p = Payload(a);
+  auto v = FindNumber(p, {"sd_limit", "limit"});
+  if (!v && p.is_object() && p.contains("counts")) v = FindNumber(p["counts"], {"sd_limit"});
+  if (!v) return std::nullopt;
+  return v->get<double>();
 }
 
 json PayloadExamples(const storage::Alert& a) {
@@ -100,38 +117,38 @@ std::string Rfc5322Date(int64_t epoch_ms) {
 
 std::string AlertSummary(const storage::Alert& a) {
   const json counts = PayloadCounts(a);
-  const json payload = Payload(a);
   const std::string file = Basename(a.source_name);
   if (a.kind == "deviation") {
-    auto n = FindNumber(counts, {"readings", "above_limit", "count", "alerts"});
-    auto limit = FindNumber(counts, {"sd_limit", "limit"});
-    if (!limit) limit = FindNumber(payload, {"sd_limit", "limit"});
+    auto n = FindNumber(counts, {"readings_above_limit", "readings", "count"});
+    std::optional<double> limit = PayloadSdLimit(a);
     std::string s = "deviation: sensor " + SensorOf(a);
     if (n) {
       s += ", " + Plural(*n, "reading", "readings") + " with sd";
-      s += limit ? " > " + Scalar(*limit) : " above the limit";
+      s += limit ? " > " + Scalar(json(*limit)) : " above the limit";
     }
     return s + " in " + file;
   }
   if (a.kind == "data_quality") {
-    auto n = FindNumber(counts, {"invalid", "invalid_rows", "rows", "count"});
+    // "data quality: 3 of 10 rows invalid in f.csv (bad_date 2, bad_number 1) for sensor s1"
+    auto invalid = FindNumber(counts, {"invalid", "invalid_rows", "count"});
+    auto rows = FindNumber(counts, {"rows"});
     std::string s = "data quality: ";
-    s += n ? Plural(*n, "invalid row", "invalid rows") : std::string("invalid rows");
-    s += " in " + file;
-    const json* reasons = nullptr;
-    if (counts.contains("reasons") && counts["reasons"].is_object()) reasons = &counts["reasons"];
-    if (reasons == nullptr && counts.contains("by_reason") && counts["by_reason"].is_object()) {
-      reasons = &counts["by_reason"];
+    if (invalid && rows) {
+      s += Scalar(*invalid) + " of " + Plural(*rows, "row", "rows") + " invalid";
+    } else if (invalid) {
+      s += Plural(*invalid, "invalid row", "invalid rows");
+    } else {
+      s += "invalid rows";
     }
-    if (reasons != nullptr && !reasons->empty()) {
+    s += " in " + file;
+    if (counts.contains("reasons") && counts["reasons"].is_object() && !counts["reasons"].empty()) {
       std::string list;
-      for (const auto& [k, v] : reasons->items()) {
+      for (const auto& [k, v] : counts["reasons"].items()) {
         list += (list.empty() ? "" : ", ") + k + " " + Scalar(v);
       }
       s += " (" + list + ")";
     }
-    if (!a.default_sensor.empty()) s += " for sensor " + SensorOf(a);
-    return s;
+    return s + " for sensor " + SensorOf(a);
   }
   return a.kind + ": sensor " + SensorOf(a) + " in " + file;
 }
@@ -174,7 +191,14 @@ std::string AlertText(const storage::Alert& a) {
       if (e.is_object()) {
         if (e.contains("line")) line += " line " + Scalar(e["line"]) + ":";
         for (const auto& [k, v] : e.items()) {
-          if (k != "line") line += " " + k + "=" + Scalar(v);
+          if (k == "line" || (v.is_string() && v.get<std::string>().empty())) continue;
+          std::string value = Scalar(v);
+          if (value.size() > 200) {
+            size_t cut = 200;
+            while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+            value = value.substr(0, cut) + "...";
+          }
+          line += " " + k + "=" + value;
         }
       } else {
         line += " " + Scalar(e);
@@ -200,8 +224,49 @@ json WebhookDocument(const storage::Alert& a) {
       {"examples", PayloadExamples(a)},
       {"time", Iso8601(a.created_ms)},
   };
+  if (auto limit = PayloadSdLimit(a)) doc["sd_limit"] = *limit;
   if (Payload(a).is_null() && !a.payload_json.empty()) doc["payload"] = a.payload_json;
   return doc;
+}
+
+const char* DeliveryStateName(const storage::Delivery& d) {
+  switch (d.state) {
+    case storage::DeliveryState::kPending: return "pending";
+    case storage::DeliveryState::kGaveUp: return "gave_up";
+    case storage::DeliveryState::kDelivered:
+      return d.attempts == 0 && d.last_error.rfind("skipped", 0) == 0 ? "skipped" : "delivered";
+  }
+  return "unknown";
+}
+
+json AlertListJson(const std::vector<std::pair<storage::Alert, std::vector<storage::Delivery>>>& list) {
+  json alerts = json::array();
+  for (const auto& [a, deliveries] : list) {
+    json d = json::array();
+    for (const storage::Delivery& x : deliveries) {
+      bool pending = x.state == storage::DeliveryState::kPending;
+      d.push_back({{"channel", x.channel},
+                   {"state", DeliveryStateName(x)},
+                   {"attempts", x.attempts},
+                   {"next_attempt", pending ? json(Iso8601(x.next_attempt_ms)) : json(nullptr)},
+                   {"updated", x.updated_ms > 0 ? json(Iso8601(x.updated_ms)) : json(nullptr)},
+                   {"last_error", x.last_error}});
+    }
+    json payload = Payload(a);
+    alerts.push_back({{"id", a.id},
+                      {"kind", a.kind},
+                      {"sensor", SensorOf(a)},
+                      {"default_sensor", a.default_sensor},
+                      {"file", a.source_name},
+                      {"file_sha256", a.file_hash},
+                      {"time", Iso8601(a.created_ms)},
+                      {"summary", AlertSummary(a)},
+                      {"idempotency_key", IdempotencyKey(a)},
+                      {"counts", PayloadCounts(a)},
+                      {"examples", PayloadExamples(a)},
+                      {"deliveries", std::move(d)}});
+  }
+  return {{"alerts", std::move(alerts)}};
 }
 
 }  // namespace aquasense::notify

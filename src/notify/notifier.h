@@ -162,4 +162,15 @@ Result<DeliveryStats> RunDelivery(storage::MetaStore& store, const nlohmann::jso
 Status DeliverPending(storage::MetaStore& store, const nlohmann::json& config,
                       const Clock& clock, std::chrono::milliseconds budget);
 
+// "pending", "delivered", "skipped" (excluded by the channel's filter) or "gave_up".
+const char* DeliveryStateName(const storage::Delivery& d);
+
+// The listing of `aquasense alerts --json` and GET /v1/alerts:
+// {"alerts":[{"id","kind","sensor","default_sensor","file","file_sha256","time",
+//   "summary","idempotency_key","counts","examples",
+//   "deliveries":[{"channel","state","attempts","next_attempt","updated","last_error"}]}]}
+// (times ISO 8601 UTC; next_attempt null unless pending; updated null if never).
+nlohmann::json AlertListJson(
+    const std::vector<std::pair<storage::Alert, std::vector<storage::Delivery>>>& alerts);
+
 }  // namespace aquasense::notify

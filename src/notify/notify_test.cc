@@ -21,7 +21,7 @@ storage::Alert DeviationAlert() {
   a.source_name = "data/readings.csv";
   a.created_ms = 1'714'564'800'000;  // 2024-05-01T12:00:00Z
   a.payload_json =
-      R"({"counts":{"readings":3,"sd_limit":0.5},"examples":[{"line":4,"date":"2024-01-03","temperature":12.5,"sd":0.7}]})";
+      R"({"kind":"deviation","sensor":"s1","file":"data/readings.csv","sha256":"aa","sd_limit":0.5,"counts":{"readings_above_limit":3},"examples":[{"line":4,"date":"2024-01-03","temperature":12.5,"sd":0.7}]})";
   return a;
 }
 
@@ -30,7 +30,7 @@ storage::Alert QualityAlert() {
   a.kind = "data_quality";
   a.sensor = "";
   a.payload_json =
-      R"({"counts":{"invalid":3,"reasons":{"bad_date":2,"bad_number":1}},"examples":[{"line":2,"reason":"bad_date","raw":"x,1,2"}]})";
+      R"({"kind":"data_quality","sensor":"s1","file":"data/readings.csv","sha256":"aa","rows":10,"invalid":3,"counts":{"bad_date":2,"bad_number":1},"examples":[{"line":2,"reason":"bad_date","detail":"","raw":"x,1,2"}]})";
   return a;
 }
 
@@ -133,7 +133,7 @@ TEST(Format, Summaries) {
   EXPECT_EQ(AlertSubject(DeviationAlert()),
             "[AquaSense] deviation: sensor s1, 3 readings with sd > 0.5 in readings.csv");
   EXPECT_EQ(AlertSummary(QualityAlert()),
-            "data quality: 3 invalid rows in readings.csv (bad_date 2, bad_number 1) for sensor s1");
+            "data quality: 3 of 10 rows invalid in readings.csv (bad_date 2, bad_number 1) for sensor s1");
   EXPECT_EQ(Iso8601(1'714'564'800'000), "2024-05-01T12:00:00Z");
   EXPECT_EQ(Iso8601(1'714'564'800'123), "2024-05-01T12:00:00.123Z");
   EXPECT_EQ(Rfc5322Date(1'714'564'800'000), "Wed, 01 May 2024 12:00:00 +0000");
@@ -169,7 +169,8 @@ TEST(Webhook, RequestHasKeyAndSignature) {
   EXPECT_EQ(body["kind"], "deviation");
   EXPECT_EQ(body["sensor"], "s1");
   EXPECT_EQ(body["file"], "data/readings.csv");
-  EXPECT_EQ(body["counts"]["readings"], 3);
+  EXPECT_EQ(body["counts"]["readings_above_limit"], 3);
+  EXPECT_EQ(body["sd_limit"], 0.5);
   EXPECT_EQ(body["examples"][0]["line"], 4);
   EXPECT_EQ(body["time"], "2024-05-01T12:00:00Z");
   std::map<std::string, std::string> h(r.headers.begin(), r.headers.end());
