@@ -21,7 +21,8 @@
 #   SMALL_ROWS [1000000]  RUNS [3]  SMALL_RUNS [5]  PANDAS_RUNS [2]  INC_RUNS [10]
 #   PANDAS_ROWS [ROWS; "small" = SMALL_ROWS]  PANDAS_RSS_BIG [1]
 #   BUILD_DIR [build]  AQUASENSE [BUILD_DIR/src/cli/aquasense]
-#   GEN [BUILD_DIR/bench/aq_gen_data]  PYTHON [/usr/bin/python3]
+#   GEN [BUILD_DIR/bench/aq_gen_data, else build-bench/aq_gen_data, built
+#   from bench/ alone if missing]  PYTHON [/usr/bin/python3]
 set -euo pipefail
 
 ROWS=${1:-10000000}
@@ -41,7 +42,11 @@ PANDAS_RSS_BIG=${PANDAS_RSS_BIG:-1}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 AQ=${AQUASENSE:-$BUILD_DIR/src/cli/aquasense}
-GEN=${GEN:-$BUILD_DIR/bench/aq_gen_data}
+GEN=${GEN:-}
+if [[ -z $GEN ]]; then  # the project build (AQUASENSE_BENCH=ON), else bench/ alone
+  GEN=$BUILD_DIR/bench/aq_gen_data
+  [[ -x $GEN ]] || GEN=$ROOT/build-bench/aq_gen_data
+fi
 PY=${PYTHON:-/usr/bin/python3}
 PEER=$ROOT/bench/pandas_peer.py
 OUT=$ROOT/bench/out
@@ -55,10 +60,16 @@ done
 (( SMALL_ROWS <= ROWS )) || SMALL_ROWS=$ROWS
 
 # --- binaries ----------------------------------------------------------------
-if [[ ! -x $AQ || ! -x $GEN ]]; then
-  log "building (binaries missing)"
+if [[ ! -x $AQ ]]; then
+  log "building aquasense (binary missing)"
   [[ -f $BUILD_DIR/CMakeCache.txt ]] || cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja >&2
-  cmake --build "$BUILD_DIR" --target aquasense aq_gen_data >&2
+  cmake --build "$BUILD_DIR" --target aquasense >&2
+fi
+if [[ ! -x $GEN ]]; then
+  log "building aq_gen_data on its own into build-bench/"
+  cmake -S "$ROOT/bench" -B "$ROOT/build-bench" -G Ninja >&2
+  cmake --build "$ROOT/build-bench" >&2
+  GEN=$ROOT/build-bench/aq_gen_data
 fi
 [[ -x $AQ ]] || die "no aquasense binary at $AQ"
 [[ -x $GEN ]] || die "no aq_gen_data binary at $GEN"
