@@ -85,6 +85,7 @@ void RegisterAlertsCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
       notify::RunOptions options;
       options.budget = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
       options.until_empty = deliver->until_empty;
+      options.lock_path = notify::OutboxLockPath(ctx.data_dir);
       auto r = notify::RunDelivery(*ctx.meta, ctx.config, ctx.clock, options);
       if (!r.ok()) {
         exit_code = ExitFor(r.status());
@@ -93,13 +94,14 @@ void RegisterAlertsCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
       if (deliver->json) {
         nlohmann::json j = {{"delivered", r->delivered}, {"failed", r->failed},
                             {"skipped", r->skipped},     {"gave_up", r->gave_up},
-                            {"pending", r->pending}};
+                            {"pending", r->pending},     {"busy", r->busy}};
         std::printf("%s\n", j.dump().c_str());
       } else {
         std::printf("delivered %lld, failed %lld, skipped %lld, gave up %lld, still pending %lld\n",
                     static_cast<long long>(r->delivered), static_cast<long long>(r->failed),
                     static_cast<long long>(r->skipped), static_cast<long long>(r->gave_up),
                     static_cast<long long>(r->pending));
+        if (r->busy) std::printf("another aquasense process is delivering; left the work to it\n");
       }
       exit_code = kExitOk;
       return;

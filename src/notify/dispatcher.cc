@@ -1,4 +1,10 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -21,6 +27,31 @@ void Add(DeliveryStats& into, const DeliveryStats& s) {
 }
 
 int64_t Work(const DeliveryStats& s) { return s.delivered + s.failed + s.skipped + s.gave_up; }
+
+// An exclusive flock(2) on a file, held while alive; released by the kernel
+// if the process dies.
+class LockFile {
+ public:
+  ~LockFile() {
+    if (fd_ >= 0) close(fd_);  // drops the lock
+  }
+  // Tries until `deadline_ms` (by `clock`). Returns false when another holder kept it.
+  Result<bool> Acquire(const std::string& path, const Clock& clock, int64_t deadline_ms) {
+    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return Unavailable("cannot open " + path + ": " + std::strerror(errno));
+    while (true) {
+      if (flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        return Unavailable("cannot lock " + path + ": " + std::strerror(errno));
+      }
+      if (clock.NowMs() >= deadline_ms) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
 
 }  // namespace
 
@@ -179,6 +210,18 @@ Result<DeliveryStats> RunDelivery(storage::MetaStore& store, const nlohmann::jso
 
   const int64_t deadline = clock.NowMs() + options.budget.count();
   DeliveryStats total;
+  LockFile lock;
+  if (!options.lock_path.empty()) {
+    auto got = lock.Acquire(options.lock_path, clock, deadline);
+    if (!got.ok()) return got.status();
+    if (!*got) {
+      total.busy = true;
+      auto pending = dispatcher.PendingCount();
+      if (!pending.ok()) return pending.status();
+      total.pending = *pending;
+      return total;
+    }
+  }
   while (true) {
     auto round = dispatcher.DeliverDue(deadline);
     if (!round.ok()) return round.status();
@@ -203,9 +246,14 @@ Result<DeliveryStats> RunDelivery(storage::MetaStore& store, const nlohmann::jso
 }
 
 Status DeliverPending(storage::MetaStore& store, const nlohmann::json& config, const Clock& clock,
-                      std::chrono::milliseconds budget) {
-  auto r = RunDelivery(store, config, clock, RunOptions{budget, /*until_empty=*/false});
+                      std::chrono::milliseconds budget, const std::string& lock_path) {
+  RunOptions options;
+  options.budget = budget;
+  options.lock_path = lock_path;
+  auto r = RunDelivery(store, config, clock, options);
   return r.ok() ? Status::Ok() : r.status();
 }
+
+std::string OutboxLockPath(const std::string& data_dir) { return data_dir + "/outbox.lock"; }
 
 }  // namespace aquasense::notify

@@ -114,6 +114,7 @@ struct DeliveryStats {
   int64_t skipped = 0;    // excluded by the channel's filter
   int64_t gave_up = 0;
   int64_t pending = 0;    // still pending at the end (RunDelivery only)
+  bool busy = false;      // another sender held the lock for the whole budget
 };
 
 class Dispatcher {
@@ -151,6 +152,10 @@ struct RunOptions {
   std::chrono::milliseconds budget{10'000};
   // Keep going until nothing is pending (waiting for back-offs), or the budget ends.
   bool until_empty = false;
+  // When set (e.g. DIR/outbox.lock), only one process or thread at a time
+  // delivers: the others wait for it within their budget, then leave the work
+  // to it (stats.busy). Without it, concurrent senders may both send a new alert.
+  std::string lock_path;
 };
 
 // Parses the config, builds the channels and delivers what is due, in rounds,
@@ -159,8 +164,14 @@ Result<DeliveryStats> RunDelivery(storage::MetaStore& store, const nlohmann::jso
                                   const Clock& clock, const RunOptions& options);
 
 // One call for `ingest` and `serve`: RunDelivery without waiting for back-offs.
+// Pass lock_path = DATA_DIR + "/outbox.lock" (OutboxLockPath) so that two
+// processes never send the same alert at once.
 Status DeliverPending(storage::MetaStore& store, const nlohmann::json& config,
-                      const Clock& clock, std::chrono::milliseconds budget);
+                      const Clock& clock, std::chrono::milliseconds budget,
+                      const std::string& lock_path = "");
+
+// DATA_DIR + "/outbox.lock".
+std::string OutboxLockPath(const std::string& data_dir);
 
 // "pending", "delivered", "skipped" (excluded by the channel's filter) or "gave_up".
 const char* DeliveryStateName(const storage::Delivery& d);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Local receivers for the alert e2e tests (127.0.0.1 only, stdlib only).
 
-  receivers.py webhook --port-file P --out F [--fail-first N] [--status 200]
+  receivers.py webhook --port-file P --out F [--fail-first N] [--status 200] [--delay S]
   receivers.py sns --port-file P --out F --secret-key K --topic-arn ARN --region R
 
 Each request is appended to F as one JSON line. The chosen port is written to
@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import threading
+import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -148,6 +149,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *a):  # quiet
         pass
 
+    def handle(self):
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
@@ -160,7 +167,9 @@ class Handler(BaseHTTPRequestHandler):
                 n = self.server.count
             status = 500 if n <= args.fail_first else args.status
             record["status"] = status
-            write_line(args.out, record)
+            write_line(args.out, record)  # it arrived, whether or not the sender sees the answer
+            if args.delay > 0:
+                time.sleep(args.delay)
             self.reply(status, "application/json", b'{"ok":true}' if status < 300 else b'{"ok":false}')
             return
         problems = check_sns(self, body, args)
@@ -183,7 +192,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the sender went away (the kill -9 test)
 
 
 def main():
@@ -194,6 +206,7 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--fail-first", type=int, default=0)
     p.add_argument("--status", type=int, default=200)
+    p.add_argument("--delay", type=float, default=0.0, help="seconds before answering")
     p.add_argument("--access-key", default="AKIDAQUASENSETEST")
     p.add_argument("--secret-key", default="")
     p.add_argument("--session-token", default="")

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Email channel against real SMTP servers (Debian's aiosmtpd): recipients,
+# subject and body; a second server with STARTTLS and a login (issue 4, item 1).
+source "$(dirname "$0")/lib.sh"
+
+# start_smtp NAME [extra args]: sets NAME_PORT.
+start_smtp() {
+  local name=$1; shift
+  $PY "$HERE/smtp_receiver.py" --port-file "$WORK/$name.port" --out "$WORK/$name.jsonl" "$@" \
+    2> "$WORK/$name.err" &
+  PIDS+=($!)
+  wait_file "$WORK/$name.port"
+  printf -v "${name}_PORT" '%s' "$(cat "$WORK/$name.port")"
+}
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+  -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2> /dev/null
+start_smtp plain
+start_smtp secure --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" --auth alice:pw
+
+cat > "$WORK/config.json" <<JSON
+{"alerts": {"log": false, "channels": [
+  {"name": "mail", "type": "email", "url": "smtp://127.0.0.1:$plain_PORT",
+   "from": "AquaSense <alerts@example.org>", "to": ["ops@example.org", "lab@example.org"]},
+  {"name": "mail-tls", "type": "email", "url": "smtp://127.0.0.1:$secure_PORT", "tls": "starttls",
+   "ca_file": "$WORK/cert.pem", "username": "alice", "password_env": "AQ_TEST_SMTP_PASSWORD",
+   "from": "alerts@example.org", "to": "quality@example.org", "kinds": ["data_quality"]}]}}
+JSON
+export AQ_TEST_SMTP_PASSWORD=pw
+readings "$WORK/readings.csv" 1
+aq ingest --quiet "$WORK/readings.csv" > /dev/null
+aq alerts deliver --until-empty --max-seconds 20 > "$WORK/deliver.txt"
+aq alerts --json > "$WORK/alerts.json"
+
+$PY - "$WORK" <<'PY'
+import email, email.policy, json, sys
+work = sys.argv[1]
+plain = [json.loads(l) for l in open(f"{work}/plain.jsonl")]
+secure = [json.loads(l) for l in open(f"{work}/secure.jsonl")]
+assert len(plain) == 3, f"{len(plain)} messages on the plain server"
+assert len(secure) == 1, f"{len(secure)} messages on the STARTTLS server"
+
+subjects = {}
+for m in plain:
+    assert m["mail_from"] == "alerts@example.org", m["mail_from"]
+    assert m["rcpt_tos"] == ["ops@example.org", "lab@example.org"], m["rcpt_tos"]
+    assert not m["tls"]
+    msg = email.message_from_string(m["data"], policy=email.policy.default)
+    assert msg["From"] == "AquaSense <alerts@example.org>", msg["From"]
+    assert msg["To"] == "ops@example.org, lab@example.org", msg["To"]
+    assert msg["Date"] and msg["Message-ID"].startswith("<aquasense-"), dict(msg)
+    assert msg.get_content_type() == "text/plain"
+    subjects[msg["Subject"]] = msg.get_content()
+
+want = {
+    "[AquaSense] deviation: sensor s1, 1 reading with sd > 0.5 in readings.csv",
+    "[AquaSense] deviation: sensor s2, 1 reading with sd > 0.5 in readings.csv",
+    "[AquaSense] data quality: 2 of 6 rows invalid in readings.csv (bad_date 1, bad_number 1)"
+    " for sensor default",
+}
+assert set(subjects) == want, sorted(subjects)
+body = subjects["[AquaSense] deviation: sensor s1, 1 reading with sd > 0.5 in readings.csv"]
+for text in ("Sensor:  s1", "readings_above_limit: 1", "First examples:",
+             "- line 3: date=2024-01-02 sd=0.7 temperature=13.1"):
+    assert text in body, (text, body)
+dq = [b for s, b in subjects.items() if "data quality" in s][0]
+for text in ("invalid: 2", "rows: 6", "bad_date: 1", "bad_number: 1",
+             "- line 6: detail=", "reason=bad_date", "- line 7: detail="):
+    assert text in dq, (text, dq)
+
+m = secure[0]
+assert m["tls"] and m["authenticated"], m
+assert m["rcpt_tos"] == ["quality@example.org"], m
+msg = email.message_from_string(m["data"], policy=email.policy.default)
+assert msg["Subject"].startswith("[AquaSense] data quality:"), msg["Subject"]
+
+alerts = json.load(open(f"{work}/alerts.json"))["alerts"]
+for a in alerts:
+    st = {d["channel"]: d["state"] for d in a["deliveries"]}
+    assert st["mail"] == "delivered", st
+    assert st["mail-tls"] == ("delivered" if a["kind"] == "data_quality" else "skipped"), st
+print("email: recipients, subjects, bodies, STARTTLS and login ok")
+PY
