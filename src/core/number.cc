@@ -95,9 +95,9 @@ size_t FormatScaledTo(double v, int scale, char* out) {
 }
 
 bool IsCanonicalNumberText(std::string_view t) {
-  // -?(0|[1-9]d*)(.d*[1-9])? with at most 15 significant digits and |x| >= 0.1
-  // or x integral: such a decimal is the shortest round-trip form of its
-  // double, and fixed notation is what FormatNumberTo picks for it.
+  // -?(0|[1-9]d*)(.d*[1-9])? with at most 15 significant digits and |x| >= 1e-5:
+  // such a decimal is the shortest round-trip form of its double, and fixed
+  // notation is what FormatNumberTo picks for it.
   size_t i = 0;
   if (i < t.size() && t[i] == '-') ++i;
   if (i >= t.size() || !IsDigit(t[i])) return false;
@@ -106,7 +106,7 @@ bool IsCanonicalNumberText(std::string_view t) {
   const size_t int_len = i - int_start;
   const bool int_zero = int_len == 1 && t[int_start] == '0';
   if (int_len > 1 && t[int_start] == '0') return false;
-  size_t frac_len = 0;
+  size_t frac_len = 0, leading_zeros = 0;
   if (i < t.size()) {
     if (t[i] != '.') return false;
     ++i;
@@ -114,12 +114,12 @@ bool IsCanonicalNumberText(std::string_view t) {
     while (i < t.size() && IsDigit(t[i])) ++i;
     frac_len = i - frac_start;
     if (i != t.size() || frac_len == 0 || t[i - 1] == '0') return false;
-    if (int_zero && t[frac_start] == '0') return false;  // below 0.1
+    while (leading_zeros < frac_len && t[frac_start + leading_zeros] == '0') ++leading_zeros;
   }
-  if (int_zero && frac_len == 0) return false;           // "0" / "-0": handled by formatter
-  if (t[0] == '-' && int_zero && frac_len == 0) return false;
-  const size_t sig = (int_zero ? 0 : int_len) + frac_len;
-  return sig <= 15 && int_len <= 15;
+  if (int_zero && frac_len == 0) return false;  // "0" and "-0": the formatter's job
+  if (int_zero && leading_zeros > 4) return false;  // below 1e-5
+  const size_t sig = int_zero ? frac_len - leading_zeros : int_len + frac_len;
+  return sig <= 15;
 }
 
 }  // namespace aquasense::core

@@ -1,0 +1,229 @@
+// aquasense: the command line (SPEC §7). The only place where modules are
+// wired together; each subcommand parses its flags, opens the AppContext and
+// maps Status codes to exit codes.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/context.h"
+#include "cli/progress.h"
+#include "core/metrics_format.h"
+#include "core/number.h"
+#include "core/reading.h"
+
+namespace aquasense::cli {
+namespace {
+
+int StoreExit(const Status& s) {
+  return ReportError(s, s.code() == Code::kInvalidArgument ? kExitUsage : kExitStore);
+}
+
+std::string SummaryJson(const pipeline::IngestSummary& s) {
+  nlohmann::json per_file = nlohmann::json::array();
+  int64_t already = 0, unreadable = 0;
+  for (const auto& f : s.per_file) {
+    nlohmann::json j = {{"source", f.source_name}, {"status", f.status}};
+    if (!f.hash.empty()) j["sha256"] = f.hash;
+    if (f.status == "ingested") {
+      j["rows"] = f.rows;
+      j["valid"] = f.valid;
+      j["invalid"] = f.invalid;
+      j["duplicates"] = f.duplicates;
+      j["alerts"] = f.alerts;
+    }
+    if (!f.error.empty()) j["error"] = f.error;
+    if (f.status == "already_ingested") ++already;
+    if (f.status == "unreadable") ++unreadable;
+    per_file.push_back(std::move(j));
+  }
+  nlohmann::json j = {{"files", s.files},          {"already_ingested", already},
+                      {"unreadable", unreadable},  {"rows", s.rows},
+                      {"valid", s.valid},          {"invalid", s.invalid},
+                      {"duplicates", s.duplicates}, {"alerts", s.alerts},
+                      {"months_updated", s.months_updated},
+                      {"seconds", s.seconds},       {"per_file", per_file}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string SummaryText(const pipeline::IngestSummary& s) {
+  int64_t already = 0;
+  for (const auto& f : s.per_file) already += f.status == "already_ingested";
+  std::string out = "ingested " + std::to_string(s.files) + (s.files == 1 ? " file" : " files");
+  if (already > 0) out += " (" + std::to_string(already) + " already ingested: nothing to do)";
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.3f", s.seconds);
+  out += ": " + std::to_string(s.rows) + " rows, " + std::to_string(s.valid) + " valid, " +
+         std::to_string(s.invalid) + " invalid, " + std::to_string(s.duplicates) +
+         " duplicates, " + std::to_string(s.alerts) + " sd alerts, " +
+         std::to_string(s.months_updated) + " months updated in " + secs + " s";
+  return out;
+}
+
+// "YYYY-MM" -> month index.
+std::optional<int32_t> ParseYearMonth(const std::string& s) {
+  if (s.size() != 7 || s[4] != '-') return std::nullopt;
+  for (size_t i : {0, 1, 2, 3, 5, 6})
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+  const int y = std::stoi(s.substr(0, 4));
+  const int m = std::stoi(s.substr(5, 2));
+  if (m < 1 || m > 12) return std::nullopt;
+  return core::MonthIndex(y, m);
+}
+
+struct IngestFlags {
+  std::vector<std::string> files;
+  std::string sensor = "default";
+  std::string on_conflict = "reject";
+  bool json = false;
+  bool quiet = false;
+};
+
+int RunIngest(AppContext& ctx, const IngestFlags& flags) {
+  if (Status s = ctx.Open(); !s.ok()) return StoreExit(s);
+  pipeline::IngestRequest req;
+  req.default_sensor = flags.sensor;
+  req.on_conflict = flags.on_conflict == "replace" ? storage::OnConflict::kReplace
+                                                   : storage::OnConflict::kReject;
+  ProgressBar bar(!flags.quiet && ::isatty(STDERR_FILENO) == 1);
+  req.progress = [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); };
+  auto summary = ctx.pipeline->IngestPaths(flags.files, req);
+  bar.Done();
+  if (!summary.ok()) return StoreExit(summary.status());
+  for (const auto& f : summary->per_file)
+    if (f.status == "unreadable") std::fprintf(stderr, "aquasense: %s\n", f.error.c_str());
+  std::printf("%s\n", (flags.json ? SummaryJson(*summary) : SummaryText(*summary)).c_str());
+  return summary->any_unreadable() ? kExitInput : kExitOk;
+}
+
+int RunRebuild(AppContext& ctx, bool json) {
+  if (Status s = ctx.Open(); !s.ok()) return StoreExit(s);
+  auto summary = ctx.pipeline->Rebuild();
+  if (!summary.ok()) return StoreExit(summary.status());
+  std::printf("%s\n", json ? SummaryJson(*summary).c_str()
+                           : ("rebuilt from landing/: " + SummaryText(*summary)).c_str());
+  return kExitOk;
+}
+
+int RunExport(AppContext& ctx, const std::optional<std::string>& sensor, const std::string& format) {
+  if (Status s = ctx.Open(); !s.ok()) return StoreExit(s);
+  storage::MetricsQuery q;
+  q.sensor = sensor;
+  if (format == "seed" && !q.sensor) q.sensor = "default";
+  auto rows = ctx.meta->ListMetrics(q);
+  if (!rows.ok()) return StoreExit(rows.status());
+  std::string out = format == "json"   ? core::MetricsJsonArray(*rows)
+                    : format == "seed" ? core::MetricsSeedCsv(*rows)
+                                       : core::MetricsCsv(*rows);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return std::fflush(stdout) == 0 ? kExitOk : kExitStore;
+}
+
+int RunMonths(AppContext& ctx, const std::optional<std::string>& sensor, const std::string& from,
+              const std::string& to) {
+  storage::MetricsQuery q;
+  q.sensor = sensor;
+  if (!from.empty()) {
+    auto m = ParseYearMonth(from);
+    if (!m) return ReportError(InvalidArgument("--from must be YYYY-MM, got \"" + from + "\""), kExitUsage);
+    q.from_month = *m;
+  }
+  if (!to.empty()) {
+    auto m = ParseYearMonth(to);
+    if (!m) return ReportError(InvalidArgument("--to must be YYYY-MM, got \"" + to + "\""), kExitUsage);
+    q.to_month = *m;
+  }
+  if (Status s = ctx.Open(); !s.ok()) return StoreExit(s);
+  auto rows = ctx.meta->ListMetrics(q);
+  if (!rows.ok()) return StoreExit(rows.status());
+  std::printf("%-16s %7s %10s %10s %8s %13s %8s\n", "sensor", "month", "mean_temp", "max_temp",
+              "max_sd", "max_temp_diff", "readings");
+  for (const auto& m : *rows) {
+    char ym[16];
+    std::snprintf(ym, sizeof ym, "%04d-%02d", m.year, m.month);
+    const std::string diff = m.max_temp_diff ? core::FormatNumber(*m.max_temp_diff) : "-";
+    std::printf("%-16s %7s %10.3f %10s %8s %13s %8lld\n", m.sensor.c_str(), ym, m.mean_temp,
+                core::FormatNumber(m.max_temp).c_str(), core::FormatNumber(m.max_sd).c_str(),
+                diff.c_str(), static_cast<long long>(m.readings));
+  }
+  if (rows->empty()) std::fprintf(stderr, "aquasense: no monthly metrics match\n");
+  return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"AquaSense: water-temperature readings to clean data, monthly metrics, alerts and an HTTP API"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  AppContext ctx;
+  app.add_option("--data", ctx.data_dir, "Data directory (default ./aquasense-data)")
+      ->envname("AQUASENSE_DATA");
+  app.add_option("--config", ctx.config_path, "Config file (JSON; default DIR/aquasense.json)")
+      ->envname("AQUASENSE_CONFIG");
+  int exit_code = kExitOk;
+
+  IngestFlags ingest;
+  auto* ing = app.add_subcommand("ingest", "Ingest CSV files (or - for stdin) as one batch");
+  ing->add_option("files", ingest.files, "Files to ingest, - for standard input")->required();
+  ing->add_option("--sensor", ingest.sensor, "Sensor of files without a sensor column")
+      ->envname("AQUASENSE_SENSOR");
+  ing->add_option("--on-conflict", ingest.on_conflict, "reject (default) or replace")
+      ->check(CLI::IsMember({"reject", "replace"}))
+      ->envname("AQUASENSE_ON_CONFLICT");
+  ing->add_flag("--json", ingest.json, "Print the summary as one JSON object");
+  ing->add_flag("--quiet", ingest.quiet, "No progress bar");
+  ing->callback([&] { exit_code = RunIngest(ctx, ingest); });
+
+  bool rebuild_json = false;
+  auto* reb = app.add_subcommand("rebuild", "Re-derive every table and output from landing/");
+  reb->add_flag("--json", rebuild_json, "Print the summary as one JSON object");
+  reb->callback([&] { exit_code = RunRebuild(ctx, rebuild_json); });
+
+  std::optional<std::string> export_sensor;
+  std::string format = "csv";
+  auto* exp = app.add_subcommand("export", "Write the monthly metrics to stdout");
+  exp->add_option("--sensor", export_sensor, "Only this sensor");
+  exp->add_option("--format", format, "csv (default), json or seed")
+      ->check(CLI::IsMember({"csv", "json", "seed"}));
+  exp->callback([&] { exit_code = RunExport(ctx, export_sensor, format); });
+
+  std::optional<std::string> months_sensor;
+  std::string from, to;
+  auto* mon = app.add_subcommand("months", "Show monthly metrics as a table");
+  mon->add_option("--sensor", months_sensor, "Only this sensor");
+  mon->add_option("--from", from, "First month, YYYY-MM");
+  mon->add_option("--to", to, "Last month, YYYY-MM");
+  mon->callback([&] { exit_code = RunMonths(ctx, months_sensor, from, to); });
+
+  RegisterServeCommand(app, ctx, exit_code);
+  RegisterAlertsCommand(app, ctx, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::fprintf(stderr, "aquasense: %s\n", e.what());
+    std::fprintf(stderr, "Run 'aquasense --help' for usage.\n");
+    return kExitUsage;
+  }
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace aquasense::cli
+
+int main(int argc, char** argv) {
+  try {
+    return aquasense::cli::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "aquasense: unexpected error: %s\n", e.what());
+    return aquasense::cli::kExitStore;
+  } catch (...) {
+    std::fprintf(stderr, "aquasense: unexpected error\n");
+    return aquasense::cli::kExitStore;
+  }
+}

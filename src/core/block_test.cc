@@ -1,0 +1,86 @@
+#include "core/block.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "core/datetime.h"
+
+namespace aquasense::core {
+namespace {
+
+Reading R(const char* when, double t, double sd) { return {*ParseDateTime(when), t, sd}; }
+
+TEST(Block, RoundTripsExactly) {
+  const int32_t month = MonthIndex(2024, 2);
+  std::vector<Reading> in = {R("2024-02-01", 12.5, 0.2), R("2024-02-01T10:00:00.250+02:00", -0.3, 0.07),
+                             R("2024-02-29", 0.1 + 0.2, 1e-300), R("2024-02-29T23:59Z", 44.999999999999, 10)};
+  std::vector<Reading> out;
+  ASSERT_TRUE(DecodeBlock(EncodeBlock(in, month), month, out));
+  ASSERT_EQ(out.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(out[i].when, in[i].when);
+    EXPECT_EQ(out[i].temperature, in[i].temperature);
+    EXPECT_EQ(out[i].sd, in[i].sd);
+  }
+  EXPECT_LE(EncodeBlock(std::vector<Reading>(30, R("2024-02-03", 12.53, 0.21)), month).size(), 30u * 7 + 2);
+}
+
+TEST(Block, RejectsCorruptBytes) {
+  const int32_t month = MonthIndex(2024, 2);
+  std::vector<Reading> out;
+  std::string good = EncodeBlock(std::vector<Reading>{R("2024-02-01", 12.5, 0.2)}, month);
+  EXPECT_FALSE(DecodeBlock("", month, out));
+  EXPECT_FALSE(DecodeBlock(good.substr(0, good.size() - 1), month, out));
+  EXPECT_FALSE(DecodeBlock(good + "x", month, out));
+}
+
+TEST(Merge, DuplicatesConflictsAndReplace) {
+  std::vector<Reading> block = {R("2024-01-03", 12.5, 0.2)};
+  std::vector<Incoming> in = {{R("2024-01-03", 12.50, 0.2), 0}, {R("2024-01-03", 13, 0.2), 1},
+                              {R("2024-01-04", 1, 0.1), 2}, {R("2024-01-04", 1, 0.1), 3}};
+  std::vector<MergeDecision> d(in.size());
+  EXPECT_TRUE(MergeInto(block, in, ConflictMode::kReject, d));
+  EXPECT_EQ(d[0].decision, Decision::kDuplicate);
+  EXPECT_EQ(d[1].decision, Decision::kConflict);
+  EXPECT_EQ(d[1].other.temperature, 12.5);
+  EXPECT_EQ(d[2].decision, Decision::kStored);
+  EXPECT_EQ(d[3].decision, Decision::kDuplicate);
+  ASSERT_EQ(block.size(), 2u);
+  EXPECT_EQ(block[0].temperature, 12.5);
+
+  std::vector<Incoming> rep = {{R("2024-01-03", 14, 0.2), 0}};
+  std::vector<MergeDecision> d2(1);
+  EXPECT_TRUE(MergeInto(block, rep, ConflictMode::kReplace, d2));
+  EXPECT_EQ(d2[0].decision, Decision::kReplaced);
+  EXPECT_EQ(d2[0].other.temperature, 12.5);
+  EXPECT_EQ(block[0].temperature, 14);
+
+  std::vector<MergeDecision> d3(1);
+  EXPECT_FALSE(MergeInto(block, rep, ConflictMode::kReject, d3));
+  EXPECT_EQ(d3[0].decision, Decision::kDuplicate);
+}
+
+TEST(Merge, InterleavesAndKeepsTimeOrder) {
+  std::mt19937 rng(3);
+  std::vector<Reading> block;
+  for (int day = 1; day <= 28; day += 2) block.push_back({DateTime{DaysFromCivil(2024, 3, day)}, 1.0 * day, 0.1});
+  std::vector<Incoming> in;
+  for (int day = 2; day <= 28; day += 2) in.push_back({{DateTime{DaysFromCivil(2024, 3, day)}, 2.0 * day, 0.1}, static_cast<uint32_t>(day)});
+  std::vector<MergeDecision> d(in.size());
+  EXPECT_TRUE(MergeInto(block, in, ConflictMode::kReject, d));
+  ASSERT_EQ(block.size(), 28u);
+  for (size_t i = 1; i < block.size(); ++i) EXPECT_LT(block[i - 1].when, block[i].when);
+}
+
+TEST(Aggregate, MeanMaxAndCount) {
+  std::vector<Reading> b = {R("2024-01-01", 12.1, 0.2), R("2024-01-02", 12.2, 0.6), R("2024-01-03", 11, 0.1)};
+  MonthAgg a = Aggregate(b);
+  EXPECT_EQ(a.readings, 3);
+  EXPECT_EQ(a.max_temp, 12.2);
+  EXPECT_EQ(a.max_sd, 0.6);
+  EXPECT_EQ(a.mean_temp, (12.1 + 12.2 + 11) / 3);
+}
+
+}  // namespace
+}  // namespace aquasense::core

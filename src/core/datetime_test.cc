@@ -1,0 +1,65 @@
+#include "core/datetime.h"
+
+#include <gtest/gtest.h>
+
+namespace aquasense::core {
+namespace {
+
+std::string Norm(std::string_view s) {
+  auto t = ParseDateTime(s);
+  return t ? FormatDateTime(*t) : "invalid";
+}
+
+TEST(DateTime, AcceptsBothSeparatorsAndShortFields) {
+  EXPECT_EQ(Norm("2024/01/05"), "2024-01-05");
+  EXPECT_EQ(Norm("2024-1-5"), "2024-01-05");
+  EXPECT_EQ(Norm("2024/1/05"), "2024-01-05");
+}
+
+TEST(DateTime, LeapDays) {
+  EXPECT_EQ(Norm("2024/02/29"), "2024-02-29");
+  EXPECT_EQ(Norm("2023/02/29"), "invalid");
+  EXPECT_EQ(Norm("2000-02-29"), "2000-02-29");
+  EXPECT_EQ(Norm("1900-02-29"), "invalid");
+}
+
+TEST(DateTime, RejectsAmbiguousAndMalformed) {
+  for (const char* s : {"08/11/2024", "2024-13-01", "2024-00-10", "2024-01-32", "24-01-01",
+                        "2024-01", "2024-01-01x", "2024-01/01", "", "20240101", "2024-001-01",
+                        "2024/01/01T10:00", "2024-01-01T24:00", "2024-01-01T10:60",
+                        "2024-01-01T10:00:60", "2024-01-01T10", "2024-01-01T10:00+1:00",
+                        "2024-01-01T10:00Zx", "2024-01-01T10:00:00."})
+    EXPECT_EQ(Norm(s), "invalid") << s;
+}
+
+TEST(DateTime, TimesAndOffsets) {
+  EXPECT_EQ(Norm("2024-01-05T10:30"), "2024-01-05T10:30:00");
+  EXPECT_EQ(Norm("2024-01-05 10:30:15"), "2024-01-05T10:30:15");
+  EXPECT_EQ(Norm("2024-01-05T10:30:15.5"), "2024-01-05T10:30:15.500");
+  EXPECT_EQ(Norm("2024-01-05T10:30:15.123456"), "2024-01-05T10:30:15.123");
+  EXPECT_EQ(Norm("2024-01-05T10:30Z"), "2024-01-05T10:30:00Z");
+  EXPECT_EQ(Norm("2024-01-05T10:30+00:00"), "2024-01-05T10:30:00Z");
+  EXPECT_EQ(Norm("2024-01-05T10:30-03:30"), "2024-01-05T10:30:00-03:30");
+}
+
+TEST(DateTime, SameValueWhateverTheSpelling) {
+  EXPECT_EQ(*ParseDateTime("2024/01/03"), *ParseDateTime("2024-1-3"));
+  EXPECT_NE(*ParseDateTime("2024-01-03"), *ParseDateTime("2024-01-03T00:00"));
+  EXPECT_EQ(*ParseDateTime("2024-01-03T00:00"), *ParseDateTime("2024-01-03 00:00:00.000"));
+}
+
+TEST(DateTime, MonthIndexIsTheWrittenMonth) {
+  EXPECT_EQ(MonthIndexOf(*ParseDateTime("2024-01-31T23:30-05:00")), MonthIndex(2024, 1));
+  EXPECT_EQ(YearOf(MonthIndex(2024, 12)), 2024);
+  EXPECT_EQ(MonthOf(MonthIndex(2024, 12)), 12);
+}
+
+TEST(DateTime, CivilRoundTrip) {
+  for (int32_t d = -800000; d < 2'900'000; d += 37) {
+    const CivilDate c = CivilFromDays(d);
+    ASSERT_EQ(DaysFromCivil(c.year, c.month, c.day), d);
+  }
+}
+
+}  // namespace
+}  // namespace aquasense::core

@@ -1,0 +1,77 @@
+#include "core/number.h"
+
+#include <gtest/gtest.h>
+
+#include <charconv>
+#include <random>
+
+namespace aquasense::core {
+namespace {
+
+TEST(Number, AcceptsPlainDecimals) {
+  EXPECT_EQ(*ParseNumber("12.5", false), 12.5);
+  EXPECT_EQ(*ParseNumber("-0.3", false), -0.3);
+  EXPECT_EQ(*ParseNumber("+12", false), 12);
+  EXPECT_EQ(*ParseNumber("1e1", false), 10);
+  EXPECT_EQ(*ParseNumber(".5", false), 0.5);
+  EXPECT_EQ(*ParseNumber("5.", false), 5);
+  EXPECT_EQ(*ParseNumber("1E-2", false), 0.01);
+  EXPECT_EQ(*ParseNumber("12,5", true), 12.5);
+  EXPECT_FALSE(std::signbit(*ParseNumber("-0", false)));
+}
+
+TEST(Number, RejectsEverythingElse) {
+  for (const char* s : {"", "NaN", "nan", "inf", "Infinity", "-inf", "0x10", "1_000", "1,000",
+                        "1.000,5", "12,5", "1e", "e5", ".", "-", "+", "1e400", "-1e400", "12 5",
+                        "12.5.1", "--1", "1e+"})
+    EXPECT_FALSE(ParseNumber(s, false).has_value()) << s;
+  EXPECT_FALSE(ParseNumber("1,000,5", true).has_value());
+}
+
+TEST(Number, FormatsShortestFixed) {
+  EXPECT_EQ(FormatNumber(12.5), "12.5");
+  EXPECT_EQ(FormatNumber(12.0), "12");
+  EXPECT_EQ(FormatNumber(0.0), "0");
+  EXPECT_EQ(FormatNumber(-0.0), "0");
+  EXPECT_EQ(FormatNumber(0.0001), "0.0001");
+  EXPECT_EQ(FormatNumber(1e-5), "0.00001");
+  EXPECT_EQ(FormatNumber(1e-7), "1e-07");
+  EXPECT_EQ(FormatNumber(12.149999999999999), "12.149999999999999");
+  EXPECT_EQ(FormatNumber(0.1 + 0.2), "0.30000000000000004");
+}
+
+TEST(Number, ScaledFormattingMatchesTheGeneralOne) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200000; ++i) {
+    char text[64];
+    const int scale = static_cast<int>(rng() % 9);
+    const long long mant = static_cast<long long>(rng() % 2000000) - 1000000;
+    // Build a decimal text with `scale` decimals and check canonical ones.
+    std::string s = std::to_string(mant < 0 ? -mant : mant);
+    while (static_cast<int>(s.size()) <= scale) s = "0" + s;
+    if (scale > 0) s.insert(s.size() - static_cast<size_t>(scale), ".");
+    if (mant < 0) s = "-" + s;
+    if (!IsCanonicalNumberText(s)) continue;
+    const double v = *ParseNumber(s, false);
+    const size_t n = FormatScaledTo(v, scale, text);
+    ASSERT_EQ(std::string(text, n), FormatNumber(v)) << s;
+    ASSERT_EQ(std::string(text, n), s);
+  }
+}
+
+TEST(Number, CanonicalText) {
+  EXPECT_TRUE(IsCanonicalNumberText("12.5"));
+  EXPECT_TRUE(IsCanonicalNumberText("-0.25"));
+  EXPECT_TRUE(IsCanonicalNumberText("7"));
+  EXPECT_FALSE(IsCanonicalNumberText("12.50"));
+  EXPECT_FALSE(IsCanonicalNumberText("012"));
+  EXPECT_TRUE(IsCanonicalNumberText("0.05"));
+  EXPECT_TRUE(IsCanonicalNumberText("0.00001"));
+  EXPECT_FALSE(IsCanonicalNumberText("0.000001"));
+  EXPECT_FALSE(IsCanonicalNumberText("+1"));
+  EXPECT_FALSE(IsCanonicalNumberText("1e3"));
+  EXPECT_FALSE(IsCanonicalNumberText("0"));
+}
+
+}  // namespace
+}  // namespace aquasense::core

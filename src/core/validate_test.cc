@@ -1,0 +1,144 @@
+#include "core/validate.h"
+
+#include <gtest/gtest.h>
+
+#include "core/datetime.h"
+
+namespace aquasense::core {
+namespace {
+
+struct Parsed {
+  ParseOutput out;
+  std::vector<std::string> sensors;
+};
+
+// Parses `text` fed in pieces of `piece` bytes (0 = all at once).
+Parsed Parse(std::string_view text, size_t piece = 0, Limits limits = {}) {
+  FileParser p(limits, "default");
+  Parsed r;
+  if (piece == 0) piece = text.size() + 1;
+  for (size_t i = 0; i < text.size(); i += piece) p.Feed(text.substr(i, piece), r.out);
+  p.Finish(r.out);
+  r.sensors = p.sensors();
+  return r;
+}
+
+std::vector<std::string> Reasons(const Parsed& p) {
+  std::vector<std::string> out;
+  for (const auto& i : p.out.invalid) out.push_back(std::to_string(i.line) + ":" + std::string(ReasonName(i.reason)));
+  return out;
+}
+
+TEST(FileParser, HeaderlessThreeColumns) {
+  auto p = Parse("2024/01/03,12.5,0.2\n2024/01/04,13,0.3\n");
+  ASSERT_EQ(p.out.rows.size(), 2u);
+  EXPECT_EQ(p.out.data_rows, 2);
+  EXPECT_EQ(p.sensors[p.out.rows[0].sensor], "default");
+  EXPECT_EQ(FormatDateTime(p.out.rows[1].when), "2024-01-04");
+  EXPECT_EQ(p.out.rows[1].temperature, 13);
+  EXPECT_EQ(p.out.rows[1].line, 2);
+}
+
+TEST(FileParser, HeaderInAnyOrderAndSpanishNames) {
+  auto p = Parse("Temperatura,FECHA,desviacion\n12.5,2024-01-03,0.2\n");
+  ASSERT_EQ(p.out.rows.size(), 1u);
+  EXPECT_EQ(p.out.data_rows, 1);
+  EXPECT_EQ(p.out.rows[0].temperature, 12.5);
+  EXPECT_EQ(p.out.rows[0].sd, 0.2);
+  EXPECT_EQ(p.out.rows[0].line, 2);
+}
+
+TEST(FileParser, SensorColumnWithoutHeader) {
+  auto p = Parse("s1,2024-01-03,12.5,0.2\ns2,2024-01-03,11,0.1\nbad id,2024-01-03,1,1\n");
+  ASSERT_EQ(p.out.rows.size(), 2u);
+  EXPECT_EQ(p.sensors[p.out.rows[1].sensor], "s2");
+  EXPECT_EQ(Reasons(p), std::vector<std::string>{"3:bad_sensor"});
+}
+
+TEST(FileParser, SemicolonsWithDecimalCommas) {
+  auto p = Parse("fecha;temperatura;desviacion\r\n2024/01/03;12,5;0,25\r\n");
+  ASSERT_EQ(p.out.rows.size(), 1u);
+  EXPECT_EQ(p.out.rows[0].temperature, 12.5);
+  EXPECT_EQ(p.out.rows[0].sd, 0.25);
+}
+
+TEST(FileParser, BomCrlfBlankLinesQuotesAndWhitespace) {
+  auto p = Parse("\xEF\xBB\xBF" "date,temp,sd\r\n\r\n  2024-01-03 , \"12.5\" ,0.2\r\n\n\"2024-01-04\",\"1\"\"2\",0.1\n");
+  ASSERT_EQ(p.out.rows.size(), 1u);
+  EXPECT_EQ(p.out.rows[0].line, 3);
+  EXPECT_EQ(Reasons(p), std::vector<std::string>{"5:bad_number"});
+}
+
+TEST(FileParser, EveryReason) {
+  std::string text =
+      "2024-01-01,12.5,0.2\n"     // 1 ok
+      "2024-01-02,12.5\n"         // 2 bad_field_count
+      "2023-02-29,12.5,0.2\n"     // 3 bad_date
+      "08/11/2024,12.5,0.2\n"     // 4 bad_date (day-first)
+      "2024-01-05,NaN,0.2\n"      // 5 bad_number
+      "2024-01-06,0x10,0.2\n"     // 6 bad_number
+      "2024-01-07,99,0.2\n"       // 7 temp_out_of_range
+      "2024-01-08,12,11\n"        // 8 sd_out_of_range
+      "2024-01-09,12,\xff\n"      // 9 bad_encoding
+      "2024-01-10,,0.2\n";        // 10 bad_number
+  text += "2024-01-11,1," + std::string(70000, '1') + "\n";  // 11 line_too_long
+  text += "2024-01-12,12,0.1";                               // 12 ok, no final newline
+  for (size_t piece : {size_t{0}, size_t{1}, size_t{7}, size_t{4096}}) {
+    auto p = Parse(text, piece);
+    EXPECT_EQ(p.out.rows.size(), 2u) << piece;
+    EXPECT_EQ(p.out.data_rows, 12) << piece;
+    EXPECT_EQ(Reasons(p), (std::vector<std::string>{"2:bad_field_count", "3:bad_date", "4:bad_date",
+                                                    "5:bad_number", "6:bad_number",
+                                                    "7:temp_out_of_range", "8:sd_out_of_range",
+                                                    "9:bad_encoding", "10:bad_number",
+                                                    "11:line_too_long"}))
+        << piece;
+    ASSERT_EQ(p.out.rows.size(), 2u);
+    EXPECT_EQ(p.out.rows[1].line, 12);
+  }
+}
+
+TEST(FileParser, HugeLineWithoutNewlineUsesBoundedMemory) {
+  FileParser p({}, "default");
+  ParseOutput out;
+  std::string piece(1 << 20, 'x');
+  for (int i = 0; i < 64; ++i) p.Feed(piece, out);  // 64 MiB, no newline
+  p.Feed("\n2024-01-01,1,0.1\n", out);
+  p.Finish(out);
+  ASSERT_EQ(out.invalid.size(), 1u);
+  EXPECT_EQ(out.invalid[0].reason, Reason::kLineTooLong);
+  EXPECT_LE(out.invalid[0].raw.size(), 1024u);
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_EQ(out.rows[0].line, 2);
+}
+
+TEST(FileParser, QuotedNewlinesBelongToTheRecord) {
+  auto p = Parse("date,temp,sd\n\"2024-01-01\",\"1\n2\",0.1\n2024-01-02,3,0.1\n");
+  EXPECT_EQ(Reasons(p), std::vector<std::string>{"2:bad_number"});
+  ASSERT_EQ(p.out.rows.size(), 1u);
+  EXPECT_EQ(p.out.rows[0].line, 4);
+}
+
+TEST(FileParser, RowOffsetsPointAtTheRecord) {
+  const std::string text = "\xEF\xBB\xBF" "2024-01-01,1,0.1\r\n2024-01-02,2,0.2\n";
+  auto p = Parse(text, 5);
+  ASSERT_EQ(p.out.rows.size(), 2u);
+  EXPECT_EQ(text.substr(p.out.rows[0].offset, p.out.rows[0].length), "2024-01-01,1,0.1");
+  EXPECT_EQ(text.substr(p.out.rows[1].offset, p.out.rows[1].length), "2024-01-02,2,0.2");
+}
+
+TEST(FileParser, EmptyAndHeaderOnlyFiles) {
+  EXPECT_EQ(Parse("").out.data_rows, 0);
+  EXPECT_EQ(Parse("date,temperature,sd\n").out.data_rows, 0);
+  EXPECT_EQ(Parse("\n\n  \n").out.data_rows, 0);
+}
+
+TEST(Utf8, Validation) {
+  EXPECT_TRUE(IsValidUtf8("señal €"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong
+}
+
+}  // namespace
+}  // namespace aquasense::core

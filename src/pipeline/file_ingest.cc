@@ -1,0 +1,362 @@
+#include "pipeline/file_ingest.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/datetime.h"
+#include "core/metrics_format.h"
+#include "core/number.h"
+#include "core/validate.h"
+
+namespace aquasense::pipeline::internal {
+
+namespace {
+
+constexpr size_t kReadSize = 4 << 20;     // bytes read from landing/ at a time
+constexpr size_t kChunkRows = 1 << 18;    // rows merged at a time: bounds memory
+constexpr size_t kOutFlush = 1 << 20;     // output buffer flushed to the object store
+constexpr size_t kExamples = 5;           // examples carried by an alert
+
+void AppendCsvQuoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void AppendValue(std::string& out, double v, int8_t scale) {
+  char buf[32];
+  out.append(buf, scale >= 0 ? core::FormatScaledTo(v, scale, buf) : core::FormatNumberTo(v, buf));
+}
+
+std::string ReadingText(const std::string& sensor, const core::Reading& r) {
+  std::string s = sensor + "," + core::FormatDateTime(r.when) + ",";
+  core::AppendNumber(s, r.temperature);
+  s += ',';
+  core::AppendNumber(s, r.sd);
+  return s;
+}
+
+// One buffered output object (a filtered/ file).
+class Output {
+ public:
+  Status Open(storage::ObjectStore& store, const std::string& key, std::string_view header) {
+    auto w = store.NewWriter(key);
+    if (!w.ok()) return w.status();
+    writer_ = std::move(*w);
+    buf_.reserve(kOutFlush + 4096);
+    buf_ = header;
+    return Status::Ok();
+  }
+  std::string& buf() { return buf_; }
+  Status MaybeFlush() { return buf_.size() >= kOutFlush ? Flush() : Status::Ok(); }
+  Status Flush() {
+    Status s = writer_->Append(buf_);
+    buf_.clear();
+    return s;
+  }
+  Status Commit() {
+    AQ_RETURN_IF_ERROR(Flush());
+    return writer_->Commit();
+  }
+
+ private:
+  std::unique_ptr<storage::ObjectWriter> writer_;
+  std::string buf_;
+};
+
+struct DeviationStats {
+  int64_t count = 0;
+  nlohmann::json examples = nlohmann::json::array();
+};
+
+class FileIngest {
+ public:
+  FileIngest(const FileJob& job, const Env& env, const Options& options, BatchState& state)
+      : job_(job), env_(env), options_(options), state_(state),
+        parser_(options.limits, job.file->default_sensor) {}
+
+  Result<FileSummary> Run();
+
+ private:
+  Status ProcessChunk();
+  Result<uint32_t> BatchSensor(uint32_t parser_sensor);
+  Status MergeGroup(uint32_t sid, int32_t month, const std::vector<uint32_t>& rows);
+  Status EmitChunk();
+  Status WriteInvalid(int64_t line, core::Reason reason, std::string_view detail,
+                      std::string_view raw);
+  Result<std::string> RawOf(const core::ParsedRow& row);
+  Status RecordAlerts();
+
+  const FileJob& job_;
+  const Env& env_;
+  const Options& options_;
+  BatchState& state_;
+  core::FileParser parser_;
+  core::ParseOutput out_;
+  std::unique_ptr<storage::ObjectReader> raw_reader_;  // for raw text of conflicting rows
+  Output valid_, invalid_;
+  FileSummary summary_;
+
+  std::vector<uint32_t> sensor_map_;  // parser sensor id -> batch sensor id
+  // Per chunk: the batch sensor of each row and the merge decision for it.
+  std::vector<uint32_t> row_sensor_;
+  std::vector<core::MergeDecision> decisions_;
+
+  std::map<std::string, DeviationStats> deviations_;  // by sensor name
+  std::map<std::string, int64_t> reason_counts_;
+  nlohmann::json invalid_examples_ = nlohmann::json::array();
+};
+
+Result<FileSummary> FileIngest::Run() {
+  const StagedFile& f = *job_.file;
+  summary_.source_name = f.source_name;
+  summary_.hash = f.hash;
+  summary_.status = "ingested";
+
+  const std::string base = "filtered/" + f.default_sensor + "/" + f.hash;
+  AQ_RETURN_IF_ERROR(valid_.Open(*env_.objects, base + ".valid.csv", "sensor,date,temperature,sd\n"));
+  AQ_RETURN_IF_ERROR(
+      invalid_.Open(*env_.objects, base + ".invalid.csv", "source,line,reason,detail,raw\n"));
+
+  auto reader = env_.objects->Open(f.landing_key);
+  if (!reader.ok()) return reader.status();
+  const uint64_t total = (*reader)->size();
+  std::string buf(kReadSize, '\0');
+  uint64_t done = 0;
+  while (true) {
+    auto n = (*reader)->Read(buf.data(), buf.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    parser_.Feed(std::string_view(buf.data(), *n), out_);
+    done += *n;
+    if (job_.progress) job_.progress(done, total);
+    if (out_.rows.size() >= kChunkRows) AQ_RETURN_IF_ERROR(ProcessChunk());
+  }
+  parser_.Finish(out_);
+  AQ_RETURN_IF_ERROR(ProcessChunk());
+
+  AQ_RETURN_IF_ERROR(valid_.Commit());
+  AQ_RETURN_IF_ERROR(invalid_.Commit());
+  AQ_RETURN_IF_ERROR(RecordAlerts());
+  return summary_;
+}
+
+Result<uint32_t> FileIngest::BatchSensor(uint32_t parser_sensor) {
+  while (sensor_map_.size() <= parser_sensor) {
+    auto id = state_.SensorId(parser_.sensors()[sensor_map_.size()]);
+    if (!id.ok()) return id.status();
+    sensor_map_.push_back(*id);
+  }
+  return sensor_map_[parser_sensor];
+}
+
+Status FileIngest::ProcessChunk() {
+  const auto& rows = out_.rows;
+  summary_.rows += out_.data_rows;
+  out_.data_rows = 0;
+  row_sensor_.resize(rows.size());
+  decisions_.assign(rows.size(), core::MergeDecision{});
+
+  // Group rows by sensor-month in one pass (input is usually ordered by
+  // time, so a group is mostly one run of rows).
+  std::unordered_map<uint64_t, std::vector<uint32_t>> groups;
+  std::vector<uint64_t> order;
+  uint64_t last_key = UINT64_MAX;
+  std::vector<uint32_t>* last_group = nullptr;
+  for (uint32_t i = 0; i < rows.size(); ++i) {
+    auto sid = BatchSensor(rows[i].sensor);
+    if (!sid.ok()) return sid.status();
+    row_sensor_[i] = *sid;
+    const uint64_t key = static_cast<uint64_t>(*sid) << 32 | static_cast<uint32_t>(rows[i].month);
+    if (key != last_key) {
+      auto [it, inserted] = groups.try_emplace(key);
+      if (inserted) order.push_back(key);
+      last_group = &it->second;
+      last_key = key;
+    }
+    last_group->push_back(i);
+  }
+  for (uint64_t key : order) {
+    AQ_RETURN_IF_ERROR(MergeGroup(static_cast<uint32_t>(key >> 32),
+                                  static_cast<int32_t>(static_cast<uint32_t>(key)), groups[key]));
+  }
+  AQ_RETURN_IF_ERROR(EmitChunk());
+  out_.rows.clear();
+  out_.invalid.clear();
+  return Status::Ok();
+}
+
+Status FileIngest::MergeGroup(uint32_t sid, int32_t month, const std::vector<uint32_t>& idx) {
+  const auto& rows = out_.rows;
+  SensorState& s = state_.sensor(sid);
+  std::vector<core::Reading> block;
+  if (s.Has(month)) {
+    auto bytes = state_.batch().GetBlock(s.name, month);
+    if (!bytes.ok()) return bytes.status();
+    if (*bytes && !core::DecodeBlock(**bytes, month, block))
+      return Internal("stored block of sensor " + s.name + " month " + std::to_string(month) +
+                      " is corrupt");
+  }
+  std::vector<core::Incoming> incoming;
+  incoming.reserve(idx.size());
+  for (uint32_t i : idx) {
+    incoming.push_back({{rows[i].when, rows[i].temperature, rows[i].sd}, i});
+  }
+  std::stable_sort(incoming.begin(), incoming.end(),
+                   [](const auto& a, const auto& b) { return a.reading.when < b.reading.when; });
+  std::vector<core::MergeDecision> local(incoming.size());
+  const auto mode = job_.on_conflict == storage::OnConflict::kReplace ? core::ConflictMode::kReplace
+                                                                      : core::ConflictMode::kReject;
+  const bool changed = core::MergeInto(block, incoming, mode, local);
+  for (size_t k = 0; k < incoming.size(); ++k) decisions_[incoming[k].order] = local[k];
+  if (!changed) return Status::Ok();
+  AQ_RETURN_IF_ERROR(state_.batch().PutBlock(s.name, month, core::EncodeBlock(block, month)));
+  state_.Touch(sid, month, core::Aggregate(block));
+  return Status::Ok();
+}
+
+Result<std::string> FileIngest::RawOf(const core::ParsedRow& row) {
+  if (!raw_reader_) {
+    auto r = env_.objects->Open(job_.file->landing_key);
+    if (!r.ok()) return r.status();
+    raw_reader_ = std::move(*r);
+  }
+  std::string raw(row.length, '\0');
+  auto n = raw_reader_->ReadAt(row.offset, raw.data(), raw.size());
+  if (!n.ok()) return n.status();
+  raw.resize(*n);
+  return raw;
+}
+
+Status FileIngest::WriteInvalid(int64_t line, core::Reason reason, std::string_view detail,
+                                std::string_view raw) {
+  summary_.invalid++;
+  const std::string_view name = core::ReasonName(reason);
+  reason_counts_[std::string(name)]++;
+  if (invalid_examples_.size() < kExamples) {
+    invalid_examples_.push_back({{"line", line}, {"reason", name}, {"detail", detail},
+                                 {"raw", std::string(raw.substr(0, 200))}});
+  }
+  std::string& o = invalid_.buf();
+  AppendCsvQuoted(o, job_.file->source_name);
+  o += ',';
+  o += std::to_string(line);
+  o += ',';
+  o += name;
+  o += ',';
+  AppendCsvQuoted(o, detail);
+  o += ',';
+  AppendCsvQuoted(o, raw);
+  o += '\n';
+  return invalid_.MaybeFlush();
+}
+
+Status FileIngest::EmitChunk() {
+  const auto& rows = out_.rows;
+  const auto& bad = out_.invalid;
+  size_t b = 0;  // parse-invalid rows interleave with the chunk's rows by line
+  char date[40];
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const core::ParsedRow& r = rows[i];
+    for (; b < bad.size() && bad[b].line < r.line; ++b)
+      AQ_RETURN_IF_ERROR(WriteInvalid(bad[b].line, bad[b].reason, bad[b].detail, bad[b].raw));
+    const core::MergeDecision& d = decisions_[i];
+    const std::string& sensor = state_.sensor(row_sensor_[i]).name;
+    switch (d.decision) {
+      case core::Decision::kDuplicate:
+        summary_.duplicates++;
+        continue;
+      case core::Decision::kConflict: {
+        auto raw = RawOf(r);
+        if (!raw.ok()) return raw.status();
+        std::string detail = "stored temperature=" + core::FormatNumber(d.other.temperature) +
+                             " sd=" + core::FormatNumber(d.other.sd);
+        AQ_RETURN_IF_ERROR(WriteInvalid(r.line, core::Reason::kConflictingDuplicate, detail, *raw));
+        continue;
+      }
+      case core::Decision::kReplaced: {
+        std::string detail = "replaced by line " + std::to_string(r.line) + " of this file";
+        AQ_RETURN_IF_ERROR(WriteInvalid(r.line, core::Reason::kConflictingDuplicate, detail,
+                                        ReadingText(sensor, d.other)));
+        break;
+      }
+      case core::Decision::kStored:
+        break;
+    }
+    summary_.valid++;
+    std::string& o = valid_.buf();
+    o += sensor;
+    o += ',';
+    o.append(date, core::FormatDateTimeTo(r.when, date));
+    o += ',';
+    AppendValue(o, r.temperature, r.temp_scale);
+    o += ',';
+    AppendValue(o, r.sd, r.sd_scale);
+    o += '\n';
+    AQ_RETURN_IF_ERROR(valid_.MaybeFlush());
+    if (r.sd > options_.limits.sd_alert) {
+      summary_.alerts++;
+      DeviationStats& dev = deviations_[sensor];
+      dev.count++;
+      if (dev.examples.size() < kExamples) {
+        dev.examples.push_back({{"line", r.line}, {"date", core::FormatDateTime(r.when)},
+                                {"temperature", r.temperature}, {"sd", r.sd}});
+      }
+    }
+  }
+  for (; b < bad.size(); ++b)
+    AQ_RETURN_IF_ERROR(WriteInvalid(bad[b].line, bad[b].reason, bad[b].detail, bad[b].raw));
+  return Status::Ok();
+}
+
+Status FileIngest::RecordAlerts() {
+  const StagedFile& f = *job_.file;
+  auto base = [&](const std::string& kind, const std::string& sensor) {
+    storage::Alert a;
+    a.kind = kind;
+    a.sensor = sensor;
+    a.file_hash = f.hash;
+    a.default_sensor = f.default_sensor;
+    a.source_name = f.source_name;
+    a.created_ms = job_.now_ms;
+    return a;
+  };
+  for (auto& [sensor, dev] : deviations_) {
+    storage::Alert a = base("deviation", sensor);
+    nlohmann::json p = {{"kind", "deviation"},     {"sensor", sensor},
+                        {"file", f.source_name},   {"sha256", f.hash},
+                        {"sd_limit", options_.limits.sd_alert},
+                        {"counts", {{"readings_above_limit", dev.count}}},
+                        {"examples", dev.examples}};
+    a.payload_json = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    auto added = state_.batch().AddAlert(a, options_.alert_channels);
+    if (!added.ok()) return added.status();
+  }
+  if (summary_.invalid > 0) {
+    storage::Alert a = base("data_quality", "");
+    nlohmann::json counts = nlohmann::json::object();
+    for (auto& [reason, n] : reason_counts_) counts[reason] = n;
+    nlohmann::json p = {{"kind", "data_quality"},   {"sensor", f.default_sensor},
+                        {"file", f.source_name},    {"sha256", f.hash},
+                        {"rows", summary_.rows},    {"invalid", summary_.invalid},
+                        {"counts", counts},         {"examples", invalid_examples_}};
+    a.payload_json = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    auto added = state_.batch().AddAlert(a, options_.alert_channels);
+    if (!added.ok()) return added.status();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<FileSummary> IngestFile(const FileJob& job, const Env& env, const Options& options,
+                               BatchState& state) {
+  FileIngest ingest(job, env, options, state);
+  return ingest.Run();
+}
+
+}  // namespace aquasense::pipeline::internal

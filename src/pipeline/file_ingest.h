@@ -1,0 +1,25 @@
+// IngestFile: the filter stage for one landed file inside a batch: parse and
+// validate it in bounded chunks, merge each chunk into the stored sensor-month
+// blocks (de-duplication decisions), write filtered/ outputs and record the
+// file's alerts. Internal to the pipeline; not thread-safe.
+#pragma once
+
+#include <functional>
+
+#include "pipeline/batch_state.h"
+#include "pipeline/pipeline.h"
+
+namespace aquasense::pipeline::internal {
+
+struct FileJob {
+  const StagedFile* file = nullptr;
+  storage::OnConflict on_conflict = storage::OnConflict::kReject;
+  int64_t now_ms = 0;
+  std::function<void(uint64_t, uint64_t)> progress;
+};
+
+// Returns the file's summary (status "ingested"); errors are store failures.
+Result<FileSummary> IngestFile(const FileJob& job, const Env& env, const Options& options,
+                               BatchState& state);
+
+}  // namespace aquasense::pipeline::internal

@@ -1,0 +1,308 @@
+#include "pipeline/pipeline.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <set>
+
+#include "core/metrics_format.h"
+#include "core/validate.h"
+#include "pipeline/batch_state.h"
+#include "pipeline/file_ingest.h"
+
+namespace aquasense::pipeline {
+
+bool IngestSummary::any_unreadable() const {
+  for (const auto& f : per_file)
+    if (f.status == "unreadable") return true;
+  return false;
+}
+
+namespace {
+
+constexpr size_t kStageBuffer = 1 << 20;
+
+std::string Hex(const unsigned char* p, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[p[i] >> 4];
+    out[2 * i + 1] = kDigits[p[i] & 15];
+  }
+  return out;
+}
+
+class LandingWriterImpl final : public LandingWriter {
+ public:
+  LandingWriterImpl(storage::ObjectStore& store, std::unique_ptr<storage::ObjectWriter> writer,
+                    std::string sensor, std::string source)
+      : store_(store), writer_(std::move(writer)), sensor_(std::move(sensor)),
+        source_(std::move(source)), ctx_(EVP_MD_CTX_new()) {
+    EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+  }
+  ~LandingWriterImpl() override { EVP_MD_CTX_free(ctx_); }
+
+  Status Append(std::string_view bytes) override {
+    EVP_DigestUpdate(ctx_, bytes.data(), bytes.size());
+    size_ += bytes.size();
+    return writer_->Append(bytes);
+  }
+  uint64_t size() const override { return size_; }
+
+  Result<StagedFile> Finish() override {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_, md, &len);
+    StagedFile f;
+    f.hash = Hex(md, len);
+    f.default_sensor = sensor_;
+    f.landing_key = "landing/" + sensor_ + "/" + f.hash + ".csv";
+    f.source_name = source_;
+    f.size = size_;
+    // Content-addressed: the same bytes for the same sensor are kept once.
+    auto exists = store_.Exists(f.landing_key);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) AQ_RETURN_IF_ERROR(writer_->CommitAs(f.landing_key));
+    writer_.reset();
+    return f;
+  }
+
+ private:
+  storage::ObjectStore& store_;
+  std::unique_ptr<storage::ObjectWriter> writer_;
+  std::string sensor_, source_;
+  EVP_MD_CTX* ctx_;
+  uint64_t size_ = 0;
+};
+
+// Copies a local file or stdin into landing/. Errors are the input's
+// (kUnavailable: unreadable) or the store's (other codes).
+Result<StagedFile> StagePath(Pipeline& p, const std::string& path, const IngestRequest& req,
+                             bool& input_error) {
+  input_error = true;
+  int fd = 0;
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Unavailable("cannot read " + path + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    if (fd != 0) ::close(fd);
+    return Unavailable("cannot read " + path + ": " + (S_ISDIR(st.st_mode) ? "it is a directory"
+                                                                          : std::strerror(errno)));
+  }
+  const uint64_t total = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+  auto writer = p.NewLandingWriter(req.default_sensor, path);
+  if (!writer.ok()) {
+    if (fd != 0) ::close(fd);
+    input_error = false;
+    return writer.status();
+  }
+  std::string buf(kStageBuffer, '\0');
+  Status status;
+  while (true) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      status = Unavailable("cannot read " + path + ": " + std::strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    status = (*writer)->Append(std::string_view(buf.data(), static_cast<size_t>(n)));
+    if (!status.ok()) {
+      input_error = false;
+      break;
+    }
+    if (req.progress && total > 0) req.progress((*writer)->size(), total);
+  }
+  if (fd != 0) ::close(fd);
+  if (!status.ok()) return status;
+  input_error = false;
+  return (*writer)->Finish();
+}
+
+}  // namespace
+
+struct Pipeline::Impl {
+  Env env;
+  Options options;
+  std::mutex batch_mu;  // one batch at a time in this process
+
+  Result<IngestSummary> RunBatch(const std::vector<StagedFile>& files,
+                                 const std::vector<storage::OnConflict>& modes,
+                                 const IngestRequest& req, bool rebuild);
+  Status WriteMonthlyCsvLocked();
+};
+
+Status Pipeline::Impl::WriteMonthlyCsvLocked() {
+  auto rows = env.meta->ListMetrics({});
+  if (!rows.ok()) return rows.status();
+  return env.objects->WriteAll("analysis/monthly.csv", core::MetricsCsv(*rows));
+}
+
+Pipeline::Pipeline(Env env, Options options) : impl_(std::make_unique<Impl>()) {
+  impl_->env = env;
+  impl_->options = std::move(options);
+}
+
+Pipeline::~Pipeline() = default;
+
+Result<std::unique_ptr<LandingWriter>> Pipeline::NewLandingWriter(std::string default_sensor,
+                                                                  std::string source_name) {
+  if (!core::IsValidSensorId(default_sensor))
+    return InvalidArgument("sensor id \"" + default_sensor +
+                           "\" is not allowed: use 1-64 of A-Z a-z 0-9 . _ -");
+  auto w = impl_->env.objects->NewWriter("landing/" + default_sensor + "/incoming.csv");
+  if (!w.ok()) return w.status();
+  return std::unique_ptr<LandingWriter>(new LandingWriterImpl(
+      *impl_->env.objects, std::move(*w), std::move(default_sensor), std::move(source_name)));
+}
+
+Result<IngestSummary> Pipeline::IngestPaths(const std::vector<std::string>& paths,
+                                            const IngestRequest& req) {
+  if (!core::IsValidSensorId(req.default_sensor))
+    return InvalidArgument("sensor id \"" + req.default_sensor +
+                           "\" is not allowed: use 1-64 of A-Z a-z 0-9 . _ -");
+  std::vector<StagedFile> staged;
+  std::vector<FileSummary> unreadable;
+  std::vector<size_t> unreadable_at;  // position among the inputs
+  for (size_t i = 0; i < paths.size(); ++i) {
+    bool input_error = false;
+    auto f = StagePath(*this, paths[i], req, input_error);
+    if (f.ok()) {
+      staged.push_back(std::move(*f));
+      continue;
+    }
+    if (!input_error) return f.status();
+    FileSummary s;
+    s.source_name = paths[i];
+    s.status = "unreadable";
+    s.error = f.status().message();
+    unreadable.push_back(std::move(s));
+    unreadable_at.push_back(i);
+  }
+  auto summary = IngestStaged(staged, req);
+  if (!summary.ok()) return summary;
+  // Put the unreadable inputs back in their places among the others.
+  for (size_t k = 0; k < unreadable.size(); ++k) {
+    const size_t at = std::min(unreadable_at[k], summary->per_file.size());
+    summary->per_file.insert(summary->per_file.begin() + static_cast<long>(at), unreadable[k]);
+  }
+  return summary;
+}
+
+Result<IngestSummary> Pipeline::IngestStaged(const std::vector<StagedFile>& files,
+                                             const IngestRequest& req) {
+  std::vector<storage::OnConflict> modes(files.size(), req.on_conflict);
+  return impl_->RunBatch(files, modes, req, false);
+}
+
+Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& files,
+                                               const std::vector<storage::OnConflict>& modes,
+                                               const IngestRequest& req, bool rebuild) {
+  std::lock_guard<std::mutex> lock(batch_mu);
+  const auto t0 = std::chrono::steady_clock::now();
+  IngestSummary summary;
+  auto batch = env.meta->BeginBatch();
+  if (!batch.ok()) return batch.status();
+  if (rebuild) AQ_RETURN_IF_ERROR((*batch)->ResetDerived());
+  internal::BatchState state(**batch);
+  std::set<std::pair<std::string, std::string>> seen;  // (hash, sensor) in this batch
+  const int64_t now_ms = env.clock->NowMs();
+
+  for (size_t i = 0; i < files.size(); ++i) {
+    const StagedFile& f = files[i];
+    bool known = !seen.emplace(f.hash, f.default_sensor).second;
+    if (!known && !rebuild) {
+      auto rec = env.meta->FindFile(f.hash, f.default_sensor);
+      if (!rec.ok()) return rec.status();
+      known = rec->has_value();
+    }
+    if (known) {
+      FileSummary s;
+      s.source_name = f.source_name;
+      s.hash = f.hash;
+      s.status = "already_ingested";
+      summary.per_file.push_back(std::move(s));
+      continue;
+    }
+    internal::FileJob job{&f, modes[i], now_ms, req.progress};
+    auto s = internal::IngestFile(job, env, options, state);
+    if (!s.ok()) return s.status();
+    storage::FileRecord rec;
+    rec.hash = f.hash;
+    rec.default_sensor = f.default_sensor;
+    rec.landing_key = f.landing_key;
+    rec.source_name = f.source_name;
+    rec.on_conflict = modes[i];
+    rec.ingested_ms = now_ms;
+    rec.rows = s->rows;
+    rec.valid = s->valid;
+    rec.invalid = s->invalid;
+    rec.duplicates = s->duplicates;
+    rec.alerts = s->alerts;
+    auto seq = (*batch)->RecordFile(rec);
+    if (!seq.ok()) return seq.status();
+    summary.files++;
+    summary.rows += s->rows;
+    summary.valid += s->valid;
+    summary.invalid += s->invalid;
+    summary.duplicates += s->duplicates;
+    summary.alerts += s->alerts;
+    summary.per_file.push_back(std::move(*s));
+  }
+  auto changed = state.FinalizeMetrics();
+  if (!changed.ok()) return changed.status();
+  summary.months_updated = *changed;
+  AQ_RETURN_IF_ERROR((*batch)->Commit());
+  batch->reset();
+  // Always, even for a batch that changed nothing: a crash between the commit
+  // and this write must not leave a stale file behind.
+  AQ_RETURN_IF_ERROR(WriteMonthlyCsvLocked());
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return summary;
+}
+
+Result<IngestSummary> Pipeline::Rebuild() {
+  // Replay the ledger in ingestion order, then any landed file it lacks
+  // (dropped by hand, or a lost database), by key.
+  auto ledger = impl_->env.meta->ListFiles();
+  if (!ledger.ok()) return ledger.status();
+  auto landed = impl_->env.objects->List("landing/");
+  if (!landed.ok()) return landed.status();
+  std::vector<StagedFile> files;
+  std::vector<storage::OnConflict> modes;
+  std::set<std::string> keys;
+  for (const auto& r : *ledger) {
+    files.push_back({r.hash, r.default_sensor, r.landing_key, r.source_name, 0});
+    modes.push_back(r.on_conflict);
+    keys.insert(r.landing_key);
+  }
+  for (const auto& o : *landed) {
+    if (keys.count(o.key) > 0) continue;
+    // landing/<sensor>/<sha256>.csv
+    const std::string rest = o.key.substr(8);
+    const size_t slash = rest.find('/');
+    if (slash == std::string::npos || !rest.ends_with(".csv")) continue;
+    const std::string sensor = rest.substr(0, slash);
+    const std::string hash = rest.substr(slash + 1, rest.size() - slash - 5);
+    if (!core::IsValidSensorId(sensor) || hash.size() != 64) continue;
+    files.push_back({hash, sensor, o.key, o.key, o.size});
+    modes.push_back(storage::OnConflict::kReject);
+  }
+  return impl_->RunBatch(files, modes, IngestRequest{}, true);
+}
+
+Status Pipeline::WriteMonthlyCsv() {
+  std::lock_guard<std::mutex> lock(impl_->batch_mu);
+  return impl_->WriteMonthlyCsvLocked();
+}
+
+}  // namespace aquasense::pipeline

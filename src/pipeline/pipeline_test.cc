@@ -1,0 +1,116 @@
+#include "pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "core/metrics_format.h"
+#include "storage/test_dir.h"
+
+namespace aquasense::pipeline {
+namespace {
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    objects_ = storage::NewLocalObjectStore(dir_.path());
+    meta_ = std::move(*storage::OpenSqliteMetaStore(dir_.path() + "/aquasense.db"));
+    Options o;
+    o.alert_channels = {"log"};
+    pipeline_ = std::make_unique<Pipeline>(Env{objects_.get(), meta_.get(), &clock_}, o);
+  }
+
+  IngestSummary Ingest(const std::string& text, const std::string& sensor = "default",
+                       storage::OnConflict mode = storage::OnConflict::kReject) {
+    auto w = pipeline_->NewLandingWriter(sensor, "test.csv");
+    EXPECT_TRUE(w.ok());
+    EXPECT_TRUE((*w)->Append(text).ok());
+    auto staged = (*w)->Finish();
+    EXPECT_TRUE(staged.ok());
+    IngestRequest req;
+    req.default_sensor = sensor;
+    req.on_conflict = mode;
+    auto s = pipeline_->IngestStaged({*staged}, req);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return *s;
+  }
+
+  std::string Csv() { return core::MetricsCsv(*meta_->ListMetrics({})); }
+
+  testing::TempDir dir_;
+  FakeClock clock_{1'700'000'000'000};
+  std::unique_ptr<storage::ObjectStore> objects_;
+  std::unique_ptr<storage::MetaStore> meta_;
+  std::unique_ptr<Pipeline> pipeline_;
+};
+
+TEST_F(PipelineTest, MonthlyMetricsWithGapsAndDiffs) {
+  auto s = Ingest("2024/01/03,12.5,0.2\n2024/01/10,13.5,0.6\n2024/02/01,15,0.1\n2024/04/01,10,0.1\n");
+  EXPECT_EQ(s.files, 1);
+  EXPECT_EQ(s.valid, 4);
+  EXPECT_EQ(s.alerts, 1);
+  EXPECT_EQ(s.months_updated, 3);
+  EXPECT_EQ(Csv(),
+            "sensor,year,month,mean_temp,max_temp,max_sd,max_temp_diff,readings\n"
+            "default,2024,1,13,13.5,0.6,,2\n"
+            "default,2024,2,15,15,0.1,1.5,1\n"
+            "default,2024,4,10,10,0.1,,1\n");
+  EXPECT_EQ(*objects_->ReadAll("analysis/monthly.csv"), Csv());
+}
+
+TEST_F(PipelineTest, SameBytesTwiceIsANoOp) {
+  Ingest("2024/01/03,12.5,0.2\n");
+  auto s = Ingest("2024/01/03,12.5,0.2\n");
+  EXPECT_EQ(s.files, 0);
+  ASSERT_EQ(s.per_file.size(), 1u);
+  EXPECT_EQ(s.per_file[0].status, "already_ingested");
+  // The same bytes for another sensor are another file.
+  EXPECT_EQ(Ingest("2024/01/03,12.5,0.2\n", "s2").files, 1);
+}
+
+TEST_F(PipelineTest, ConflictsKeepTheFirstAndReplaceWins) {
+  Ingest("2024-01-03,12.5,0.2\n");
+  auto s = Ingest("2024/01/03,12.50,0.2\n2024/01/03,13,0.2\n");
+  EXPECT_EQ(s.duplicates, 1);
+  EXPECT_EQ(s.invalid, 1);
+  EXPECT_NE(Csv().find("default,2024,1,12.5,12.5,0.2,,1"), std::string::npos);
+  auto r = Ingest("2024/01/03,14,0.2\n", "default", storage::OnConflict::kReplace);
+  EXPECT_EQ(r.valid, 1);
+  EXPECT_EQ(r.invalid, 1);  // the replaced reading
+  EXPECT_NE(Csv().find("default,2024,1,14,14,0.2,,1"), std::string::npos);
+}
+
+TEST_F(PipelineTest, FilteredOutputsAndAlerts) {
+  auto s = Ingest("date,temperature,sd\n2024-01-03,12.50,0.7\n2024-01-04,xx,0.1\n");
+  const std::string base = "filtered/default/" + s.per_file[0].hash;
+  EXPECT_EQ(*objects_->ReadAll(base + ".valid.csv"),
+            "sensor,date,temperature,sd\ndefault,2024-01-03,12.5,0.7\n");
+  EXPECT_EQ(*objects_->ReadAll(base + ".invalid.csv"),
+            "source,line,reason,detail,raw\n\"test.csv\",3,bad_number,"
+            "\"temperature is not a number: \"\"xx\"\"\",\"2024-01-04,xx,0.1\"\n");
+  auto alerts = *meta_->RecentAlerts(10);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].first.kind, "data_quality");
+  EXPECT_EQ(alerts[1].first.kind, "deviation");
+  EXPECT_EQ(alerts[1].second.size(), 1u);
+}
+
+TEST_F(PipelineTest, NextMonthDiffFollowsAnEarlierMonth) {
+  Ingest("2024-02-01,15,0.1\n");
+  auto s = Ingest("2024-01-01,10,0.1\n");
+  EXPECT_EQ(s.months_updated, 2);  // January is new, February's diff changed
+  EXPECT_NE(Csv().find("default,2024,2,15,15,0.1,5,1"), std::string::npos);
+}
+
+TEST_F(PipelineTest, RebuildGivesTheSameMetrics) {
+  Ingest("s1,2024-01-03,12.5,0.2\ns2,2024-01-03,11,0.1\n");
+  Ingest("s1,2024-01-03,13,0.2\ns1,2024-02-03,13,0.2\n");
+  Ingest("s1,2024-01-03,14,0.2\n", "default", storage::OnConflict::kReplace);
+  const std::string before = Csv();
+  auto r = pipeline_->Rebuild();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->files, 3);
+  EXPECT_EQ(Csv(), before);
+  EXPECT_EQ(meta_->RecentAlerts(100)->size(), 1u);  // nothing new from the replay
+}
+
+}  // namespace
+}  // namespace aquasense::pipeline

@@ -1,0 +1,111 @@
+// Conformance tests for MetaStore backends (SQLite today; DynamoDB later runs
+// the same suite through OpenStore()).
+#include "storage/meta_store.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/test_dir.h"
+
+namespace aquasense::storage {
+namespace {
+
+class MetaStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<MetaStore> OpenStore() {
+    auto s = OpenSqliteMetaStore(dir_.path() + "/t.db");
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return std::move(*s);
+  }
+  testing::TempDir dir_;
+};
+
+core::MonthlyMetrics M(std::string sensor, int y, int m, double max, std::optional<double> diff) {
+  return {std::move(sensor), y, m, max - 1, max, 0.3, diff, 4};
+}
+
+TEST_F(MetaStoreTest, BatchIsAllOrNothing) {
+  auto store = OpenStore();
+  const int64_t g0 = *store->Generation();
+  {
+    auto b = store->BeginBatch();
+    ASSERT_TRUE(b.ok());
+    ASSERT_TRUE((*b)->PutMetrics(M("s1", 2024, 1, 12, std::nullopt)).ok());
+    ASSERT_TRUE((*b)->PutBlock("s1", 100, "abc").ok());
+    EXPECT_TRUE(store->ListMetrics({})->empty());  // readers do not see it yet
+    // no Commit: rolled back
+  }
+  EXPECT_TRUE(store->ListMetrics({})->empty());
+  EXPECT_EQ(*store->Generation(), g0);
+  {
+    auto b = store->BeginBatch();
+    ASSERT_TRUE((*b)->PutMetrics(M("s2", 2024, 2, 13, 1.0)).ok());
+    ASSERT_TRUE((*b)->PutMetrics(M("s1", 2024, 1, 12, std::nullopt)).ok());
+    ASSERT_TRUE((*b)->PutBlock("s1", 100, std::string("a\0b", 3)).ok());
+    EXPECT_EQ(**(*b)->GetBlock("s1", 100), std::string("a\0b", 3));  // sees its own writes
+    EXPECT_EQ(*(*b)->BlockMonths("s1"), std::vector<int32_t>{100});
+    ASSERT_TRUE((*b)->Commit().ok());
+  }
+  EXPECT_GT(*store->Generation(), g0);
+  auto all = *store->ListMetrics({});
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0], M("s1", 2024, 1, 12, std::nullopt));
+  EXPECT_EQ(all[1], M("s2", 2024, 2, 13, 1.0));
+  MetricsQuery q;
+  q.sensor = "s2";
+  q.from_month = core::MonthIndex(2024, 2);
+  EXPECT_EQ(store->ListMetrics(q)->size(), 1u);
+  EXPECT_EQ(*store->ListSensors(), (std::vector<std::string>{"s1", "s2"}));
+  EXPECT_EQ(**store->ReadBlock("s1", 100), std::string("a\0b", 3));
+}
+
+TEST_F(MetaStoreTest, LedgerAndOutbox) {
+  auto store = OpenStore();
+  auto b = store->BeginBatch();
+  FileRecord f;
+  f.hash = "h1";
+  f.default_sensor = "s1";
+  f.landing_key = "landing/s1/h1.csv";
+  f.source_name = "a.csv";
+  f.rows = 10;
+  ASSERT_TRUE((*b)->RecordFile(f).ok());
+  Alert a;
+  a.kind = "deviation";
+  a.sensor = "s1";
+  a.file_hash = "h1";
+  a.default_sensor = "s1";
+  a.created_ms = 1000;
+  a.payload_json = "{}";
+  EXPECT_TRUE(*(*b)->AddAlert(a, {"log", "hook"}));
+  EXPECT_FALSE(*(*b)->AddAlert(a, {"log", "hook"}));  // same file, kind, sensor: once
+  ASSERT_TRUE((*b)->Commit().ok());
+  b->reset();
+
+  EXPECT_EQ((*store->FindFile("h1", "s1"))->rows, 10);
+  EXPECT_FALSE(store->FindFile("h1", "s2")->has_value());
+  auto due = *store->DueDeliveries(1000, 10);
+  ASSERT_EQ(due.size(), 2u);
+  Delivery d = due[0];
+  d.state = DeliveryState::kDelivered;
+  d.attempts = 1;
+  ASSERT_TRUE(store->UpdateDelivery(d).ok());
+  EXPECT_EQ(store->DueDeliveries(1000, 10)->size(), 1u);
+  auto recent = *store->RecentAlerts(10);
+  ASSERT_EQ(recent.size(), 1u);
+  EXPECT_EQ(recent[0].second.size(), 2u);
+  EXPECT_EQ(store->GetAlert(recent[0].first.id)->kind, "deviation");
+}
+
+TEST_F(MetaStoreTest, SecondOpenSeesCommittedData) {
+  auto a = OpenStore();
+  auto b = OpenStore();
+  {
+    auto batch = a->BeginBatch();
+    ASSERT_TRUE((*batch)->PutMetrics(M("s1", 2024, 1, 12, std::nullopt)).ok());
+    ASSERT_TRUE((*batch)->Commit().ok());
+  }
+  EXPECT_EQ(b->ListMetrics({})->size(), 1u);
+  EXPECT_EQ(*a->Generation(), *b->Generation());
+}
+
+}  // namespace
+}  // namespace aquasense::storage

@@ -1,0 +1,52 @@
+#include "storage/object_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "storage/test_dir.h"
+
+namespace aquasense::storage {
+namespace {
+
+TEST(LocalObjectStore, WriteIsAtomicAndDurable) {
+  testing::TempDir dir;
+  auto store = NewLocalObjectStore(dir.path());
+  {
+    auto w = store->NewWriter("a/b.csv");
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append("hello ").ok());
+    EXPECT_FALSE(*store->Exists("a/b.csv"));  // not visible before Commit
+    // destroyed without Commit: nothing is kept
+  }
+  EXPECT_FALSE(*store->Exists("a/b.csv"));
+  ASSERT_TRUE(store->WriteAll("a/b.csv", "hello world").ok());
+  EXPECT_EQ(*store->ReadAll("a/b.csv"), "hello world");
+  auto w = store->NewWriter("x");
+  ASSERT_TRUE((*w)->Append("renamed").ok());
+  ASSERT_TRUE((*w)->CommitAs("a/c.csv").ok());
+  EXPECT_EQ(*store->ReadAll("a/c.csv"), "renamed");
+  auto list = store->List("a/");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].key, "a/b.csv");
+  EXPECT_EQ((*list)[1].size, 7u);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/.tmp"));
+}
+
+TEST(LocalObjectStore, ReadAtAndErrors) {
+  testing::TempDir dir;
+  auto store = NewLocalObjectStore(dir.path());
+  ASSERT_TRUE(store->WriteAll("f", "0123456789").ok());
+  auto r = store->Open("f");
+  ASSERT_TRUE(r.ok());
+  char buf[4];
+  EXPECT_EQ(*(*r)->ReadAt(3, buf, 4), 4u);
+  EXPECT_EQ(std::string(buf, 4), "3456");
+  EXPECT_EQ(store->Open("missing").status().code(), Code::kNotFound);
+  EXPECT_EQ(store->NewWriter("../escape").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(store->NewWriter("/abs").status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace aquasense::storage
