@@ -1,5 +1,8 @@
 // Dispatcher over an in-memory outbox and scripted channels.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <map>
 #include <mutex>
@@ -250,6 +253,31 @@ TEST(RunDelivery, LogChannelFromConfig) {
   EXPECT_EQ(line["kind"], "deviation");
   EXPECT_EQ(DeliverPending(store, {{"alerts", 3}}, clock, std::chrono::seconds(1)).code(),
             Code::kInvalidArgument);
+}
+
+TEST(RunDelivery, OneSenderAtATime) {
+  FakeOutbox store;
+  SystemClock clock;
+  std::string lock = ::testing::TempDir() + "/aq_outbox_test.lock";
+  nlohmann::json config = {{"alerts", {{"channels", {{{"type", "log"}, {"path", "/dev/null"}}}}}}};
+  int64_t id = store.Add(MakeAlert("deviation", "s1", clock.NowMs()), {"log"});
+  int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX), 0);  // another sender holds the lock
+  RunOptions options;
+  options.budget = std::chrono::milliseconds(200);
+  options.lock_path = lock;
+  auto r = RunDelivery(store, config, clock, options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->busy);
+  EXPECT_EQ(r->pending, 1);
+  EXPECT_EQ(store.Get(id, "log").state, DeliveryState::kPending);
+  close(fd);  // released
+  r = RunDelivery(store, config, clock, options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->busy);
+  EXPECT_EQ(r->delivered, 1);
+  EXPECT_EQ(r->pending, 0);
 }
 
 }  // namespace

@@ -89,12 +89,18 @@ TEST(Config, ErrorsNameTheField) {
   };
   EXPECT_NE(bad(R"({"alerts":{"channels":[{"type":"pager"}]}})").find("alerts.channels[0].type"),
             std::string::npos);
-  EXPECT_NE(bad(R"({"alerts":{"channels":[{"type":"webhook"}]}})").find("url"), std::string::npos);
-  bad(R"({"alerts":{"channels":[{"type":"webhook","url":"ftp://x"}]}})");
-  bad(R"({"alerts":{"channels":[{"type":"email","url":"smtp://x","from":"a@x"}]}})");
-  bad(R"({"alerts":{"channels":[{"type":"sns","topic_arn":"nope"}]}})");
-  bad(R"({"alerts":{"channels":[{"type":"webhook","url":"http://x","kinds":["other"]}]}})");
-  EXPECT_NE(bad(R"({"alerts":{"channels":[{"type":"webhook","url":"http://a"},{"type":"webhook","url":"http://b"}]}})")
+  EXPECT_NE(bad(R"({"alerts":{"channels":[{"name":"h","type":"webhook"}]}})").find("url"),
+            std::string::npos);
+  EXPECT_NE(bad(R"({"alerts":{"channels":[{"type":"webhook","url":"http://x"}]}})").find("name"),
+            std::string::npos);
+  bad(R"({"alerts":{"channels":[{"name":"h","type":"webhook","url":"ftp://x"}]}})");
+  bad(R"({"alerts":{"channels":[{"name":"m","type":"email","url":"smtp://x","from":"a@x"}]}})");
+  bad(R"({"alerts":{"channels":[{"name":"s","type":"sns","topic_arn":"nope"}]}})");
+  bad(R"({"alerts":{"channels":[{"name":"h","type":"webhook","url":"http://x","kinds":["other"]}]}})");
+  EXPECT_NE(bad(R"({"alerts":{"channels":[{"name":"h","type":"webhook","url":"http://a"},{"name":"h","type":"webhook","url":"http://b"}]}})")
+                .find("two channels"),
+            std::string::npos);
+  EXPECT_NE(bad(R"({"alerts":{"channels":[{"type":"log"},{"name":"log","type":"log"}]}})")
                 .find("two channels"),
             std::string::npos);
   bad(R"({"alerts":{"sd_limit":"high"}})");
