@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/number.h"
+#include "notify/notifier.h"
 
 namespace aquasense::cli {
 
@@ -46,27 +47,9 @@ Result<pipeline::Options> PipelineOptionsFrom(const nlohmann::json& config) {
   }
   if (o.limits.temp_min > o.limits.temp_max || o.limits.sd_min > o.limits.sd_max)
     return InvalidArgument("config: a limit's minimum is above its maximum");
-  o.alert_channels = AlertChannelNames(config);
+  o.alert_channels = notify::ChannelNames(config);
   return o;
 }
 
 }  // namespace aquasense::cli
 
-namespace aquasense::cli {
-
-std::vector<std::string> AlertChannelNames(const nlohmann::json& config) {
-  std::vector<std::string> names;
-  const bool log_on = !(config.contains("alerts") && config["alerts"].is_object() &&
-                        config["alerts"].contains("log") && config["alerts"]["log"] == false);
-  if (log_on) names.push_back("log");
-  if (config.contains("alerts") && config["alerts"].is_object() &&
-      config["alerts"].contains("channels") && config["alerts"]["channels"].is_array()) {
-    for (const auto& c : config["alerts"]["channels"]) {
-      if (c.is_object() && c.contains("name") && c["name"].is_string())
-        names.push_back(c["name"].get<std::string>());
-    }
-  }
-  return names;
-}
-
-}  // namespace aquasense::cli

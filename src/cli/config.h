@@ -22,7 +22,4 @@ Result<nlohmann::json> LoadConfigFile(const std::string& path);
 // Limits and alert settings for the pipeline, from the config and AQUASENSE_SD_LIMIT.
 Result<pipeline::Options> PipelineOptionsFrom(const nlohmann::json& config);
 
-// The names of the alert channels configured (always includes "log" unless disabled).
-std::vector<std::string> AlertChannelNames(const nlohmann::json& config);
-
 }  // namespace aquasense::cli

@@ -16,6 +16,7 @@
 #include "core/metrics_format.h"
 #include "core/number.h"
 #include "core/reading.h"
+#include "notify/notifier.h"
 
 namespace aquasense::cli {
 namespace {
@@ -98,6 +99,15 @@ int RunIngest(AppContext& ctx, const IngestFlags& flags) {
   for (const auto& f : summary->per_file)
     if (f.status == "unreadable") std::fprintf(stderr, "aquasense: %s\n", f.error.c_str());
   std::printf("%s\n", (flags.json ? SummaryJson(*summary) : SummaryText(*summary)).c_str());
+  std::fflush(stdout);
+  // The batch is committed: alerts are safe in the outbox. Deliver what is
+  // due now; a channel that is down is retried by the next ingest, `serve`
+  // or `aquasense alerts deliver`, and does not fail this command.
+  Status delivered = notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock,
+                                            std::chrono::seconds(10),
+                                            notify::OutboxLockPath(ctx.data_dir));
+  if (!delivered.ok())
+    std::fprintf(stderr, "aquasense: alert delivery postponed: %s\n", delivered.message().c_str());
   return summary->any_unreadable() ? kExitInput : kExitOk;
 }
 

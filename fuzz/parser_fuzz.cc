@@ -1,0 +1,66 @@
+// libFuzzer target over the row parser and validator (core/validate.h),
+// the block codec and the merge: arbitrary bytes, fed in arbitrary pieces,
+// must never crash, hang or break the parser's invariants.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+#include "core/block.h"
+#include "core/datetime.h"
+#include "core/number.h"
+#include "core/validate.h"
+
+using namespace aquasense::core;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  // The first byte chooses how the input is split into Feed calls.
+  const size_t piece = 1 + data[0] % 64;
+  std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+  Limits limits;
+  limits.max_line = 256;  // reach the too-long paths with small inputs
+  FileParser parser(limits, "default");
+  ParseOutput out;
+  for (size_t i = 0; i < text.size(); i += piece) parser.Feed(text.substr(i, piece), out);
+  parser.Finish(out);
+
+  if (out.rows.size() + out.invalid.size() > static_cast<size_t>(out.data_rows)) std::abort();
+  for (const ParsedRow& r : out.rows) {
+    if (r.offset + r.length > text.size() + 3) std::abort();
+    if (!(r.temperature >= limits.temp_min && r.temperature <= limits.temp_max)) std::abort();
+    if (MonthIndexOf(r.when) != r.month) std::abort();
+    // Normalised values parse back to themselves.
+    if (ParseNumber(FormatNumber(r.temperature), false) != r.temperature) std::abort();
+    auto again = ParseDateTime(FormatDateTime(r.when));
+    if (!again || !(*again == r.when)) std::abort();
+    if (r.temp_scale >= 0) {
+      char buf[32];
+      if (std::string_view(buf, FormatScaledTo(r.temperature, r.temp_scale, buf)) != FormatNumber(r.temperature)) std::abort();
+    }
+  }
+  for (const InvalidRow& r : out.invalid)
+    if (r.raw.size() > limits.max_line + 1024) std::abort();
+
+  // Blocks: merge everything of the first month seen, encode, decode.
+  if (!out.rows.empty()) {
+    const int32_t month = out.rows[0].month;
+    std::vector<Incoming> in;
+    for (uint32_t i = 0; i < out.rows.size(); ++i)
+      if (out.rows[i].month == month) in.push_back({{out.rows[i].when, out.rows[i].temperature, out.rows[i].sd}, i});
+    std::stable_sort(in.begin(), in.end(), [](auto& a, auto& b) { return a.reading.when < b.reading.when; });
+    std::vector<Reading> block;
+    std::vector<MergeDecision> d(in.size());
+    MergeInto(block, in, ConflictMode::kReject, d);
+    std::vector<Reading> back;
+    if (!DecodeBlock(EncodeBlock(block, month), month, back) || back.size() != block.size()) std::abort();
+    for (size_t i = 0; i < back.size(); ++i)
+      if (!(back[i].when == block[i].when) || back[i].temperature != block[i].temperature || back[i].sd != block[i].sd) std::abort();
+  }
+  // Arbitrary bytes as a block must be rejected or decoded, never crash.
+  std::vector<Reading> junk;
+  (void)DecodeBlock(text, MonthIndex(2024, 1), junk);
+  return 0;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian package AquaSense needs to build, test and benchmark
+# (Debian 12). Idempotent: packages already present are skipped. Run as root
+# (or with sudo available).
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libboost1.81-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev
+  nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libfast-float-dev
+  # tests, fuzzing, sanitizers
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev llvm
+  curl jq python3 python3-aiosmtpd procps
+  # benchmarks and peers
+  hyperfine wrk nginx-light python3-pandas python3-flask gunicorn time
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[[ $(id -u) -ne 0 ]] && SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
