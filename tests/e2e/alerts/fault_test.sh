@@ -74,12 +74,14 @@ check_keys "$WORK/hook.jsonl" 0  # nothing acknowledged is sent again
 echo "A: receiver down then up: every alert exactly once"
 
 # --- B: kill -9 of the sender mid-delivery --------------------------------------
+# (The receiver comes up only after the ingests, so that no ingest delivers.)
 rm -rf "$WORK/data"
-start_webhook slow --delay 0.25  # a quarter second per request: room to kill mid-send
-write_config "$slow_PORT"
+PORT=$(free_port)
+write_config "$PORT"
 for i in $(seq 1 $FILES); do aq ingest --quiet "$WORK/r$i.csv" > /dev/null; done
+start_webhook slow --port "$PORT" --delay 0.25  # a quarter second per request: room to kill mid-send
 KILLS=0
-for delay in 0.6 0.9 0.5; do
+for delay in 1.5 1.2 1.0; do
   "$AQ" --data "$WORK/data" --config "$WORK/config.json" \
     alerts deliver --until-empty --max-seconds 30 > /dev/null 2>&1 &
   pid=$!  # the sender itself, not a subshell
@@ -95,9 +97,10 @@ echo "B: $KILLS kill -9 mid-delivery: every alert arrived"
 
 # --- C: concurrent senders ------------------------------------------------------
 rm -rf "$WORK/data"
-start_webhook busy --delay 0.05
-write_config "$busy_PORT"
+PORT=$(free_port)
+write_config "$PORT"
 for i in $(seq 1 $FILES); do aq ingest --quiet "$WORK/r$i.csv" > /dev/null; done
+start_webhook busy --port "$PORT" --delay 0.05
 SENDERS=()
 for n in 1 2 3; do
   "$AQ" --data "$WORK/data" --config "$WORK/config.json" \
