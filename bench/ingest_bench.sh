@@ -76,6 +76,12 @@ fi
 
 mkdir -p "$OUT"
 cd "$OUT"
+# Snapshot the binary: others may rebuild build/ while this runs.
+GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || GIT_REV="$GIT_REV+uncommitted"
+AQ_BUILT=$(date -u -r "$AQ" '+%Y-%m-%d %H:%M UTC')
+cp "$AQ" aquasense.bin
+AQ=$OUT/aquasense.bin
 
 # --- data --------------------------------------------------------------------
 gen() {  # gen ROWS -> data_ROWS.csv (+ .meta)
@@ -165,7 +171,7 @@ else PEER_STORE=store_peer; fi
 
 export ROWS SMALL_ROWS PANDAS_ROWS SENSORS SEED BAD_SHARE DUP_SHARE BIG SMALL PANDAS_FILE \
        PEER_STORE WEEK_SENSOR NEXT_DATE RUNS SMALL_RUNS PANDAS_RUNS INC_RUNS
-export GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+export GIT_REV AQ_BUILT
 export CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 export NPROC=$(nproc)
 export HF_VERSION=$(hyperfine --version)

@@ -168,7 +168,8 @@ def main():
     w = out.append
     w("# AquaSense ingest benchmark")
     w("")
-    w(f"- commit `{E.get('GIT_REV')}`, {E.get('CPU')} ({E.get('NPROC')} cores), "
+    w(f"- commit `{E.get('GIT_REV')}` (aquasense binary built {E.get('AQ_BUILT')}), "
+      f"{E.get('CPU')} ({E.get('NPROC')} cores), "
       f"{platform.system()} {platform.release()}, {E.get('HF_VERSION')}")
     sizes = f"{fmt_rows(rows)} rows ({big_b / 1e6:.0f} MB)"
     if small != big:
