@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <csignal>
 #include <ctime>
 #include <list>
 #include <thread>
@@ -180,6 +181,7 @@ struct Server::Impl {
   std::optional<asio::steady_timer> drain_timer;
 
   void BeginDrain();
+  void WaitSignal();
   void StopAll();
   asio::awaitable<void> Accept();
   asio::awaitable<void> Sweep(IoThread& t);
@@ -215,8 +217,6 @@ struct Conn {
   asio::awaitable<void> Serve();
   asio::awaitable<std::optional<Response>> HandleUpload(std::string_view query, bool& close);
   asio::awaitable<bool> DiscardBody();
-  asio::awaitable<Result<pipeline::IngestSummary>> AwaitIngest(
-      std::shared_ptr<pipeline::LandingWriter> writer, pipeline::IngestRequest req);
   asio::awaitable<bool> Write(const Response& r, bool head_only, bool close);
   asio::awaitable<void> Finish(bool unread_input);
   Response Dispatch(const RouteMatch& m, std::string_view method, std::string_view path,
@@ -365,23 +365,41 @@ asio::awaitable<bool> Conn::DiscardBody() {
   co_return true;
 }
 
-asio::awaitable<Result<pipeline::IngestSummary>> Conn::AwaitIngest(
-    std::shared_ptr<pipeline::LandingWriter> writer, pipeline::IngestRequest req) {
-  using R = Result<pipeline::IngestSummary>;
-  IngestWorker* worker = s.deps.worker;
-  auto ex = co_await asio::this_coro::executor;
-  std::shared_ptr<R> r = co_await asio::async_initiate<decltype(asio::use_awaitable),
-                                                       void(std::shared_ptr<R>)>(
-      [worker, ex, writer = std::move(writer), req = std::move(req)](auto handler) mutable {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        worker->SubmitUpload(std::move(writer), std::move(req), [h, ex](R result) {
-          auto rp = std::make_shared<R>(std::move(result));
-          asio::post(ex, [h, rp]() mutable { std::move (*h)(rp); });
-        });
-      },
-      asio::use_awaitable);
-  co_return std::move(*r);
+namespace {
+
+using IngestResult = Result<pipeline::IngestSummary>;
+
+// An upload handed to the IngestWorker. Kept on the heap and passed by
+// shared_ptr so that no string crosses the coroutine boundary by value (GCC 12
+// has miscompiled by-value captures inside co_await expressions).
+struct UploadJob {
+  std::shared_ptr<pipeline::LandingWriter> writer;
+  pipeline::IngestRequest request;
+};
+
+// Initiation of the "run this upload on the worker" operation: the handler
+// (the suspended coroutine) is resumed on its own executor with the result.
+struct IngestInitiation {
+  IngestWorker* worker;
+  std::shared_ptr<UploadJob> job;
+
+  template <typename Handler>
+  void operator()(Handler&& handler) const {
+    auto h = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
+    auto ex = asio::get_associated_executor(*h);
+    worker->SubmitUpload(job->writer, job->request, [h, ex](IngestResult r) {
+      auto result = std::make_shared<IngestResult>(std::move(r));
+      asio::post(ex, [h, result]() { std::move(*h)(result); });
+    });
+  }
+};
+
+auto AwaitIngest(IngestWorker* worker, std::shared_ptr<UploadJob> job) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::shared_ptr<IngestResult>)>(
+      IngestInitiation{worker, std::move(job)}, asio::use_awaitable);
 }
+
+}  // namespace
 
 asio::awaitable<std::optional<Response>> Conn::HandleUpload(std::string_view query,
                                                             bool& close) {
@@ -469,8 +487,11 @@ asio::awaitable<std::optional<Response>> Conn::HandleUpload(std::string_view que
   chunk.reset();
   phase = Phase::kHandling;
   deadline = SteadyClock::time_point::max();  // the batch may take a while
-  auto summary = co_await AwaitIngest(std::shared_ptr<pipeline::LandingWriter>(std::move(*writer)),
-                                      std::move(ireq));
+  auto job = std::make_shared<UploadJob>();
+  job->writer = std::shared_ptr<pipeline::LandingWriter>(std::move(*writer));
+  job->request = ireq;
+  std::shared_ptr<IngestResult> result = co_await AwaitIngest(s.deps.worker, job);
+  const IngestResult& summary = *result;
   if (!summary.ok()) {
     LogLine("http: upload ingest failed: " + summary.status().message());
     co_return ErrorResponse(summary.status());
@@ -610,13 +631,23 @@ asio::awaitable<void> Server::Impl::Sweep(IoThread& t) {
   }
 }
 
+// Signals start the drain; later ones while draining are only noted (the
+// process must still finish its requests and the running ingest batch).
+void Server::Impl::WaitSignal() {
+  signals->async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (draining.load()) LogLine("already shutting down");
+    BeginDrain();
+    WaitSignal();
+  });
+}
+
 void Server::Impl::BeginDrain() {
   if (draining.exchange(true)) return;
   LogLine("shutting down: finishing in-flight requests");
   if (opt.on_shutdown) opt.on_shutdown();
   boost::system::error_code ec;
   if (acceptor) acceptor->close(ec);
-  if (signals) signals->cancel(ec);
   for (auto& t : threads) {
     asio::post(t->ioc, [tp = t.get()] {
       for (Conn* c : tp->conns) {
@@ -703,9 +734,7 @@ void Server::Run() {
   if (!s.acceptor) return;
   if (s.opt.handle_signals) {
     s.signals.emplace(s.threads[0]->ioc, SIGINT, SIGTERM);
-    s.signals->async_wait([&s](const boost::system::error_code& ec, int) {
-      if (!ec) s.BeginDrain();
-    });
+    s.WaitSignal();
   }
   for (auto& t : s.threads) asio::co_spawn(t->ioc, s.Sweep(*t), asio::detached);
   asio::co_spawn(s.threads[0]->ioc, s.Accept(), asio::detached);
@@ -716,6 +745,14 @@ void Server::Run() {
   s.threads[0]->ioc.run();
   for (size_t i = 1; i < s.threads.size(); ++i) {
     if (s.threads[i]->thread.joinable()) s.threads[i]->thread.join();
+  }
+  if (s.opt.handle_signals) {
+    // The caller still finishes the running ingest batch: a repeated SIGTERM
+    // must not kill the process half way (the signal_set's handler is gone
+    // once it is destroyed, and destroying it restores the default action).
+    s.signals.reset();
+    std::signal(SIGTERM, SIG_IGN);
+    std::signal(SIGINT, SIG_IGN);
   }
 }
 
