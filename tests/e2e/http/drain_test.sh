@@ -55,7 +55,8 @@ PY
 t0=$(date +%s)
 if stop_server; then pass "exit 0 after draining"; else fail "exit status $? after drain: $(cat "$SERVER_LOG")"; fi
 (( $(date +%s) - t0 <= 5 )) && pass "exited promptly" || fail "took too long to exit"
-"$AQ" --data "$DATA" export --sensor drain | grep -q '^drain,2040,1,' && pass "the drained upload is stored" || fail "upload data missing"
+"$AQ" --data "$DATA" export --sensor drain > "$WORK/export.csv"
+grep -q '^drain,2040,1,' "$WORK/export.csv" && pass "the drained upload is stored" || fail "upload data missing"
 
 # --- a --watch batch running when SIGTERM arrives finishes first
 BIG=$WORK/big.csv
@@ -75,7 +76,8 @@ for _ in $(seq 1 200); do ls "$DATA"/landing/bigw/*.csv >/dev/null 2>&1 && break
 ls "$DATA"/landing/bigw/*.csv >/dev/null 2>&1 || fail "the watched file was never staged"
 if stop_server; then pass "exit 0 with a watch batch running"; else fail "exit status with a watch batch"; fi
 # The log shows the order: the shutdown started before the batch reported.
-if grep -n -e "shutting down" -e "inbox: sensor bigw" "$SERVER_LOG" | head -1 | grep -q "shutting down"; then
+first=$(grep -e "shutting down" -e "inbox: sensor bigw" "$SERVER_LOG" | sed -n 1p)
+if [[ "$first" == *"shutting down"* ]]; then
   pass "SIGTERM arrived while the batch was running"
 else
   echo "note: the batch finished before SIGTERM arrived (machine too fast for this check)"
