@@ -136,6 +136,33 @@ bool DecodeBlock(std::string_view in, int32_t month, std::vector<Reading>& out) 
 bool MergeInto(std::vector<Reading>& block, std::span<const Incoming> incoming, ConflictMode mode,
                std::span<MergeDecision> decisions) {
   bool changed = false;
+  // Fast path: all new readings come after the stored ones (the common
+  // append of new days); nothing to interleave.
+  if (block.empty() || incoming.empty() || block.back().when < incoming.front().reading.when) {
+    for (size_t i = 0; i < incoming.size(); ++i) {
+      const Reading& in = incoming[i].reading;
+      MergeDecision& d = decisions[i];
+      if (!block.empty() && block.back().when == in.when) {
+        Reading& existing = block.back();
+        if (existing.SameValues(in)) {
+          d.decision = Decision::kDuplicate;
+        } else if (mode == ConflictMode::kReject) {
+          d.decision = Decision::kConflict;
+          d.other = existing;
+        } else {
+          d.decision = Decision::kReplaced;
+          d.other = existing;
+          existing = in;
+          changed = true;
+        }
+      } else {
+        block.push_back(in);
+        d.decision = Decision::kStored;
+        changed = true;
+      }
+    }
+    return changed;
+  }
   std::vector<Reading> merged;
   merged.reserve(block.size() + incoming.size());
   size_t b = 0;

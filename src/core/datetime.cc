@@ -51,7 +51,7 @@ inline int ReadNumber(std::string_view s, size_t& i, int min_digits, int max_dig
 
 }  // namespace
 
-std::optional<DateTime> ParseDateTime(std::string_view s) {
+std::optional<DateTime> ParseDateTime(std::string_view s, CivilDate* civil) {
   size_t i = 0;
   const int year = ReadNumber(s, i, 4, 4);
   if (year < 0 || i >= s.size()) return std::nullopt;
@@ -66,6 +66,7 @@ std::optional<DateTime> ParseDateTime(std::string_view s) {
 
   DateTime t;
   t.days = DaysFromCivil(year, month, day);
+  if (civil != nullptr) *civil = {year, month, day};
   if (i == s.size()) return t;
   if (sep != '-' || (s[i] != 'T' && s[i] != ' ')) return std::nullopt;
   ++i;
@@ -118,7 +119,10 @@ inline char* Put2(char* p, int v) {
 }  // namespace
 
 size_t FormatDateTimeTo(const DateTime& t, char* out) {
-  const CivilDate c = CivilFromDays(t.days);
+  return FormatDateTimeTo(t, CivilFromDays(t.days), out);
+}
+
+size_t FormatDateTimeTo(const DateTime& t, const CivilDate& c, char* out) {
   char* p = out;
   int y = c.year;
   if (y < 0 || y > 9999) y = 0;  // unreachable for parsed input (4-digit years)

@@ -17,10 +17,13 @@
 
 namespace aquasense::core {
 
-std::optional<DateTime> ParseDateTime(std::string_view s);
+// `civil`, when given, receives the date's year, month and day.
+std::optional<DateTime> ParseDateTime(std::string_view s, CivilDate* civil = nullptr);
 
 // Appends the normalised form (docs/contract.md) to `out`; returns chars written.
 size_t FormatDateTimeTo(const DateTime& t, char* out);  // out needs 40 bytes
+// Same, with the date already known (`c` must be the civil date of t.days).
+size_t FormatDateTimeTo(const DateTime& t, const CivilDate& c, char* out);
 std::string FormatDateTime(const DateTime& t);
 
 }  // namespace aquasense::core

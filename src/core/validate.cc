@@ -148,7 +148,7 @@ FileParser::FileParser(const Limits& limits, std::string default_sensor)
 
 uint32_t FileParser::InternSensor(std::string_view id) {
   if (last_sensor_ != UINT32_MAX && sensors_[last_sensor_] == id) return last_sensor_;
-  auto it = sensor_ids_.find(std::string(id));
+  auto it = sensor_ids_.find(id);
   if (it == sensor_ids_.end()) {
     it = sensor_ids_.emplace(std::string(id), static_cast<uint32_t>(sensors_.size())).first;
     sensors_.emplace_back(id);
@@ -386,7 +386,8 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
     sensor = InternSensor(default_sensor_);
   }
   const std::string_view date_text = fields_[static_cast<size_t>(col_date_)];
-  const auto when = ParseDateTime(date_text);
+  CivilDate civil;
+  const auto when = ParseDateTime(date_text, &civil);
   if (!when) {
     Invalid(out, line, Reason::kBadDate, "not a valid year-first date: " + Quote(date_text.substr(0, 64)), rec);
     return;
@@ -420,7 +421,8 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   }
   ParsedRow row;
   row.sensor = sensor;
-  row.month = MonthIndexOf(*when);
+  row.month = MonthIndex(civil.year, civil.month);
+  row.civil = civil;
   row.when = *when;
   row.temperature = *temp;
   row.sd = *sd;

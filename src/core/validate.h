@@ -45,6 +45,7 @@ struct ParsedRow {
   int64_t line = 0;       // 1-based line where the record starts
   uint64_t offset = 0;    // byte offset of the record in the file
   uint32_t length = 0;    // record length in bytes (without the line end)
+  CivilDate civil{};      // the date as written (saves recomputing it)
 };
 
 struct InvalidRow {
@@ -107,8 +108,12 @@ class FileParser {
 
   std::vector<std::string_view> fields_;
   std::vector<std::string> unquoted_;  // storage for fields with "" escapes
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   std::vector<std::string> sensors_;
-  std::unordered_map<std::string, uint32_t> sensor_ids_;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> sensor_ids_;
   uint32_t last_sensor_ = UINT32_MAX;
 };
 

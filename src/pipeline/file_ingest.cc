@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <span>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 
 #include "core/datetime.h"
@@ -84,7 +86,7 @@ class FileIngest {
  private:
   Status ProcessChunk();
   Result<uint32_t> BatchSensor(uint32_t parser_sensor);
-  Status MergeGroup(uint32_t sid, int32_t month, const std::vector<uint32_t>& rows);
+  Status MergeGroup(uint32_t sid, int32_t month, std::span<const uint32_t> rows);
   Status EmitChunk();
   Status WriteInvalid(int64_t line, core::Reason reason, std::string_view detail,
                       std::string_view raw);
@@ -105,6 +107,13 @@ class FileIngest {
   // Per chunk: the batch sensor of each row and the merge decision for it.
   std::vector<uint32_t> row_sensor_;
   std::vector<core::MergeDecision> decisions_;
+  // Scratch reused across chunks and groups (no allocation per group).
+  std::unordered_map<uint64_t, uint32_t> group_ids_;
+  std::vector<uint64_t> group_keys_;
+  std::vector<uint32_t> row_group_, group_start_, group_fill_, group_rows_;
+  std::vector<core::Reading> block_;
+  std::vector<core::Incoming> incoming_;
+  std::vector<core::MergeDecision> local_;
 
   std::map<std::string, DeviationStats> deviations_;  // by sensor name
   std::map<std::string, int64_t> reason_counts_;
@@ -125,6 +134,7 @@ Result<FileSummary> FileIngest::Run() {
   auto reader = env_.objects->Open(f.landing_key);
   if (!reader.ok()) return reader.status();
   const uint64_t total = (*reader)->size();
+  out_.rows.reserve(kChunkRows + kChunkRows / 8);
   std::string buf(kReadSize, '\0');
   uint64_t done = 0;
   while (true) {
@@ -138,6 +148,7 @@ Result<FileSummary> FileIngest::Run() {
   }
   parser_.Finish(out_);
   AQ_RETURN_IF_ERROR(ProcessChunk());
+  out_.rows.shrink_to_fit();
 
   AQ_RETURN_IF_ERROR(valid_.Commit());
   AQ_RETURN_IF_ERROR(invalid_.Commit());
@@ -161,28 +172,41 @@ Status FileIngest::ProcessChunk() {
   row_sensor_.resize(rows.size());
   decisions_.assign(rows.size(), core::MergeDecision{});
 
-  // Group rows by sensor-month in one pass (input is usually ordered by
-  // time, so a group is mostly one run of rows).
-  std::unordered_map<uint64_t, std::vector<uint32_t>> groups;
-  std::vector<uint64_t> order;
+  // Group rows by sensor-month with a counting sort: one hash lookup per run
+  // of rows with the same key, then one pass to place each row.
+  group_ids_.clear();
+  group_keys_.clear();
+  row_group_.resize(rows.size());
   uint64_t last_key = UINT64_MAX;
-  std::vector<uint32_t>* last_group = nullptr;
+  uint32_t last_group = 0;
   for (uint32_t i = 0; i < rows.size(); ++i) {
     auto sid = BatchSensor(rows[i].sensor);
     if (!sid.ok()) return sid.status();
     row_sensor_[i] = *sid;
     const uint64_t key = static_cast<uint64_t>(*sid) << 32 | static_cast<uint32_t>(rows[i].month);
     if (key != last_key) {
-      auto [it, inserted] = groups.try_emplace(key);
-      if (inserted) order.push_back(key);
-      last_group = &it->second;
+      auto [it, inserted] = group_ids_.try_emplace(key, static_cast<uint32_t>(group_keys_.size()));
+      if (inserted) group_keys_.push_back(key);
+      last_group = it->second;
       last_key = key;
     }
-    last_group->push_back(i);
+    row_group_[i] = last_group;
   }
-  for (uint64_t key : order) {
+  group_start_.assign(group_keys_.size() + 1, 0);
+  for (uint32_t g : row_group_) group_start_[g + 1]++;
+  for (size_t g = 0; g < group_keys_.size(); ++g) group_start_[g + 1] += group_start_[g];
+  group_rows_.resize(rows.size());
+  {
+    std::vector<uint32_t>& fill = group_fill_;
+    fill.assign(group_start_.begin(), group_start_.end() - 1);
+    for (uint32_t i = 0; i < rows.size(); ++i) group_rows_[fill[row_group_[i]]++] = i;
+  }
+  for (size_t g = 0; g < group_keys_.size(); ++g) {
+    const uint64_t key = group_keys_[g];
     AQ_RETURN_IF_ERROR(MergeGroup(static_cast<uint32_t>(key >> 32),
-                                  static_cast<int32_t>(static_cast<uint32_t>(key)), groups[key]));
+                                  static_cast<int32_t>(static_cast<uint32_t>(key)),
+                                  std::span<const uint32_t>(group_rows_.data() + group_start_[g],
+                                                            group_start_[g + 1] - group_start_[g])));
   }
   AQ_RETURN_IF_ERROR(EmitChunk());
   out_.rows.clear();
@@ -190,32 +214,30 @@ Status FileIngest::ProcessChunk() {
   return Status::Ok();
 }
 
-Status FileIngest::MergeGroup(uint32_t sid, int32_t month, const std::vector<uint32_t>& idx) {
+Status FileIngest::MergeGroup(uint32_t sid, int32_t month, std::span<const uint32_t> idx) {
   const auto& rows = out_.rows;
   SensorState& s = state_.sensor(sid);
-  std::vector<core::Reading> block;
+  block_.clear();
   if (s.Has(month)) {
     auto bytes = state_.batch().GetBlock(s.name, month);
     if (!bytes.ok()) return bytes.status();
-    if (*bytes && !core::DecodeBlock(**bytes, month, block))
+    if (*bytes && !core::DecodeBlock(**bytes, month, block_))
       return Internal("stored block of sensor " + s.name + " month " + std::to_string(month) +
                       " is corrupt");
   }
-  std::vector<core::Incoming> incoming;
-  incoming.reserve(idx.size());
-  for (uint32_t i : idx) {
-    incoming.push_back({{rows[i].when, rows[i].temperature, rows[i].sd}, i});
-  }
-  std::stable_sort(incoming.begin(), incoming.end(),
-                   [](const auto& a, const auto& b) { return a.reading.when < b.reading.when; });
-  std::vector<core::MergeDecision> local(incoming.size());
+  incoming_.clear();
+  for (uint32_t i : idx) incoming_.push_back({{rows[i].when, rows[i].temperature, rows[i].sd}, i});
+  const auto by_time = [](const auto& a, const auto& b) { return a.reading.when < b.reading.when; };
+  if (!std::is_sorted(incoming_.begin(), incoming_.end(), by_time))
+    std::stable_sort(incoming_.begin(), incoming_.end(), by_time);
+  local_.resize(incoming_.size());
   const auto mode = job_.on_conflict == storage::OnConflict::kReplace ? core::ConflictMode::kReplace
                                                                       : core::ConflictMode::kReject;
-  const bool changed = core::MergeInto(block, incoming, mode, local);
-  for (size_t k = 0; k < incoming.size(); ++k) decisions_[incoming[k].order] = local[k];
+  const bool changed = core::MergeInto(block_, incoming_, mode, local_);
+  for (size_t k = 0; k < incoming_.size(); ++k) decisions_[incoming_[k].order] = local_[k];
   if (!changed) return Status::Ok();
-  AQ_RETURN_IF_ERROR(state_.batch().PutBlock(s.name, month, core::EncodeBlock(block, month)));
-  state_.Touch(sid, month, core::Aggregate(block));
+  AQ_RETURN_IF_ERROR(state_.batch().PutBlock(s.name, month, core::EncodeBlock(block_, month)));
+  state_.Touch(sid, month, core::Aggregate(block_));
   return Status::Ok();
 }
 
@@ -291,7 +313,7 @@ Status FileIngest::EmitChunk() {
     std::string& o = valid_.buf();
     o += sensor;
     o += ',';
-    o.append(date, core::FormatDateTimeTo(r.when, date));
+    o.append(date, core::FormatDateTimeTo(r.when, r.civil, date));
     o += ',';
     AppendValue(o, r.temperature, r.temp_scale);
     o += ',';

@@ -224,17 +224,13 @@ class SqliteBatch final : public Batch {
   }
 
   Result<bool> AddAlert(const Alert& a, const std::vector<std::string>& channels) override {
-    Stmt s(db_,
-           "INSERT OR IGNORE INTO alerts(kind, sensor, file_hash, default_sensor, source_name, "
-           "created_ms, payload) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+    Stmt& s = add_alert_;
     s.Bind(1, a.kind).Bind(2, a.sensor).Bind(3, a.file_hash).Bind(4, a.default_sensor);
     s.Bind(5, a.source_name).Bind(6, a.created_ms).Bind(7, a.payload_json);
     AQ_RETURN_IF_ERROR(s.Exec());
     if (sqlite3_changes(db_) == 0) return false;
     const int64_t id = sqlite3_last_insert_rowid(db_);
-    Stmt d(db_,
-           "INSERT OR IGNORE INTO deliveries(alert_id, channel, state, attempts, next_attempt_ms, "
-           "updated_ms, last_error) VALUES(?1,?2,0,0,?3,?3,'')");
+    Stmt& d = add_delivery_;
     for (const std::string& channel : channels) {
       d.Bind(1, id).Bind(2, channel).Bind(3, a.created_ms);
       AQ_RETURN_IF_ERROR(d.Exec());
@@ -258,6 +254,12 @@ class SqliteBatch final : public Batch {
   std::unique_lock<std::mutex> lock_;
   bool done_ = false;
   Stmt get_block_, put_block_, block_months_, get_metrics_, put_metrics_;
+  Stmt add_alert_{db_,
+                  "INSERT OR IGNORE INTO alerts(kind, sensor, file_hash, default_sensor, "
+                  "source_name, created_ms, payload) VALUES(?1,?2,?3,?4,?5,?6,?7)"};
+  Stmt add_delivery_{db_,
+                     "INSERT OR IGNORE INTO deliveries(alert_id, channel, state, attempts, "
+                     "next_attempt_ms, updated_ms, last_error) VALUES(?1,?2,0,0,?3,?3,'')"};
 };
 
 class SqliteMetaStore final : public MetaStore {
