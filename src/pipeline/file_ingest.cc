@@ -1,7 +1,11 @@
 #include "pipeline/file_ingest.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <span>
 #include <unordered_map>
 #include <nlohmann/json.hpp>
@@ -70,6 +74,51 @@ class Output {
   std::string buf_;
 };
 
+// A parsed chunk handed from the parser thread to the merging one.
+struct Chunk {
+  core::ParseOutput out;
+  std::vector<std::string> sensors;  // the parser's sensor names, when they grew
+  bool last = false;
+  Status status;                     // a read error ends the stream
+};
+
+// Bounded hand-off between the two stages (at most kDepth chunks waiting).
+class ChunkQueue {
+ public:
+  void Push(Chunk c) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return q_.size() < kDepth || closed_; });
+    if (closed_) return;
+    q_.push_back(std::move(c));
+    cv_.notify_all();
+  }
+  Chunk Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !q_.empty(); });
+    Chunk c = std::move(q_.front());
+    q_.pop_front();
+    cv_.notify_all();
+    return c;
+  }
+  // The consumer is done (or failed): the producer stops at its next step.
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+  bool closed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+  }
+
+ private:
+  static constexpr size_t kDepth = 2;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Chunk> q_;
+  bool closed_ = false;
+};
+
 struct DeviationStats {
   int64_t count = 0;
   nlohmann::json examples = nlohmann::json::array();
@@ -85,6 +134,7 @@ class FileIngest {
 
  private:
   Status ProcessChunk();
+  void ParseAll(storage::ObjectReader& reader, ChunkQueue& queue);  // the parser thread
   Result<uint32_t> BatchSensor(uint32_t parser_sensor);
   Status MergeGroup(uint32_t sid, int32_t month, std::span<const uint32_t> rows);
   Status EmitChunk();
@@ -103,6 +153,7 @@ class FileIngest {
   Output valid_, invalid_;
   FileSummary summary_;
 
+  std::vector<std::string> sensor_names_;  // the parser's sensors, as of the current chunk
   std::vector<uint32_t> sensor_map_;  // parser sensor id -> batch sensor id
   // Per chunk: the batch sensor of each row and the merge decision for it.
   std::vector<uint32_t> row_sensor_;
@@ -130,25 +181,28 @@ Result<FileSummary> FileIngest::Run() {
   AQ_RETURN_IF_ERROR(valid_.Open(*env_.objects, base + ".valid.csv", "sensor,date,temperature,sd\n"));
   AQ_RETURN_IF_ERROR(
       invalid_.Open(*env_.objects, base + ".invalid.csv", "source,line,reason,detail,raw\n"));
-
   auto reader = env_.objects->Open(f.landing_key);
   if (!reader.ok()) return reader.status();
-  const uint64_t total = (*reader)->size();
-  out_.rows.reserve(kChunkRows + kChunkRows / 8);
-  std::string buf(kReadSize, '\0');
-  uint64_t done = 0;
+
+  // Two stages on two cores: a parser thread reads and validates the next
+  // chunk while this thread merges the previous one into the store.
+  ChunkQueue queue;
+  std::thread parser_thread([&] { ParseAll(**reader, queue); });
+  Status status;
   while (true) {
-    auto n = (*reader)->Read(buf.data(), buf.size());
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    parser_.Feed(std::string_view(buf.data(), *n), out_);
-    done += *n;
-    if (job_.progress) job_.progress(done, total);
-    if (out_.rows.size() >= kChunkRows) AQ_RETURN_IF_ERROR(ProcessChunk());
+    Chunk chunk = queue.Pop();
+    if (!chunk.status.ok()) {
+      status = chunk.status;
+      break;
+    }
+    if (!chunk.sensors.empty()) sensor_names_ = std::move(chunk.sensors);
+    out_ = std::move(chunk.out);
+    status = ProcessChunk();
+    if (!status.ok() || chunk.last) break;
   }
-  parser_.Finish(out_);
-  AQ_RETURN_IF_ERROR(ProcessChunk());
-  out_.rows.shrink_to_fit();
+  queue.Close();
+  parser_thread.join();
+  AQ_RETURN_IF_ERROR(status);
 
   AQ_RETURN_IF_ERROR(valid_.Commit());
   AQ_RETURN_IF_ERROR(invalid_.Commit());
@@ -156,9 +210,43 @@ Result<FileSummary> FileIngest::Run() {
   return summary_;
 }
 
+void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
+  const uint64_t total = reader.size();
+  std::string buf(kReadSize, '\0');
+  uint64_t done = 0;
+  size_t known_sensors = 0;
+  Chunk cur;
+  cur.out.rows.reserve(kChunkRows + kChunkRows / 8);
+  auto push = [&](bool last) {
+    if (parser_.sensors().size() != known_sensors) {
+      cur.sensors = parser_.sensors();
+      known_sensors = cur.sensors.size();
+    }
+    cur.last = last;
+    queue.Push(std::move(cur));
+    cur = Chunk{};
+    if (!last) cur.out.rows.reserve(kChunkRows + kChunkRows / 8);
+  };
+  while (!queue.closed()) {
+    auto n = reader.Read(buf.data(), buf.size());
+    if (!n.ok()) {
+      cur.status = n.status();
+      push(true);
+      return;
+    }
+    if (*n == 0) break;
+    parser_.Feed(std::string_view(buf.data(), *n), cur.out);
+    done += *n;
+    if (job_.progress) job_.progress(done, total);
+    if (cur.out.rows.size() >= kChunkRows) push(false);
+  }
+  parser_.Finish(cur.out);
+  push(true);
+}
+
 Result<uint32_t> FileIngest::BatchSensor(uint32_t parser_sensor) {
   while (sensor_map_.size() <= parser_sensor) {
-    auto id = state_.SensorId(parser_.sensors()[sensor_map_.size()]);
+    auto id = state_.SensorId(sensor_names_[sensor_map_.size()]);
     if (!id.ok()) return id.status();
     sensor_map_.push_back(*id);
   }
