@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Email channel against real SMTP servers (Debian's aiosmtpd): recipients,
-# subject and body; a second server with STARTTLS and a login (issue 4, item 1).
+# subject and body; a second server with STARTTLS and a login, a third with
+# implicit TLS (smtps://) (issue 4, item 1).
 source "$(dirname "$0")/lib.sh"
 
 # start_smtp NAME [extra args]: sets NAME_PORT.
@@ -18,6 +19,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
   -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2> /dev/null
 start_smtp plain
 start_smtp secure --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" --auth alice:pw
+start_smtp smtps --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" --implicit-tls
 
 cat > "$WORK/config.json" <<JSON
 {"alerts": {"log": false, "channels": [
@@ -25,7 +27,10 @@ cat > "$WORK/config.json" <<JSON
    "from": "AquaSense <alerts@example.org>", "to": ["ops@example.org", "lab@example.org"]},
   {"name": "mail-tls", "type": "email", "url": "smtp://127.0.0.1:$secure_PORT", "tls": "starttls",
    "ca_file": "$WORK/cert.pem", "username": "alice", "password_env": "AQ_TEST_SMTP_PASSWORD",
-   "from": "alerts@example.org", "to": "quality@example.org", "kinds": ["data_quality"]}]}}
+   "from": "alerts@example.org", "to": "quality@example.org", "kinds": ["data_quality"]},
+  {"name": "mail-smtps", "type": "email", "url": "smtps://127.0.0.1:$smtps_PORT",
+   "ca_file": "$WORK/cert.pem", "from": "alerts@example.org", "to": ["s2@example.org"],
+   "sensors": ["s2"]}]}}
 JSON
 export AQ_TEST_SMTP_PASSWORD=pw
 readings "$WORK/readings.csv" 1
@@ -40,6 +45,10 @@ plain = [json.loads(l) for l in open(f"{work}/plain.jsonl")]
 secure = [json.loads(l) for l in open(f"{work}/secure.jsonl")]
 assert len(plain) == 3, f"{len(plain)} messages on the plain server"
 assert len(secure) == 1, f"{len(secure)} messages on the STARTTLS server"
+smtps = [json.loads(l) for l in open(f"{work}/smtps.jsonl")]
+assert len(smtps) == 1, f"{len(smtps)} messages on the implicit-TLS server"
+assert smtps[0]["rcpt_tos"] == ["s2@example.org"], smtps[0]
+assert "Subject: [AquaSense] deviation: sensor s2," in smtps[0]["data"], smtps[0]["data"]
 
 subjects = {}
 for m in plain:
@@ -80,5 +89,6 @@ for a in alerts:
     st = {d["channel"]: d["state"] for d in a["deliveries"]}
     assert st["mail"] == "delivered", st
     assert st["mail-tls"] == ("delivered" if a["kind"] == "data_quality" else "skipped"), st
-print("email: recipients, subjects, bodies, STARTTLS and login ok")
+    assert st["mail-smtps"] == ("delivered" if a["sensor"] == "s2" else "skipped"), st
+print("email: recipients, subjects, bodies, STARTTLS with login, implicit TLS ok")
 PY

@@ -2,11 +2,12 @@
 """SMTP receiver for the alert e2e tests: Debian's aiosmtpd on 127.0.0.1.
 
   /usr/bin/python3 smtp_receiver.py --port-file P --out F [--tls-cert C --tls-key K]
-      [--auth USER:PASS]
+      [--implicit-tls] [--auth USER:PASS]
 
 Each accepted message is appended to F as one JSON line: mail_from, rcpt_tos,
 data (the message text), tls (whether STARTTLS was used), authenticated. With a
-certificate the server offers STARTTLS and requires it; with --auth it
+certificate the server offers STARTTLS and requires it (or, with
+--implicit-tls, speaks TLS from the first byte, like smtps://); with --auth it
 requires a login with those credentials.
 """
 import argparse
@@ -54,6 +55,7 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
+    p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--auth")
     args = p.parse_args()
 
@@ -61,7 +63,10 @@ def main():
     if args.tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
-        kwargs.update(tls_context=ctx, require_starttls=True)
+        if args.implicit_tls:
+            kwargs.update(ssl_context=ctx)
+        else:
+            kwargs.update(tls_context=ctx, require_starttls=True)
     if args.auth:
         user, _, password = args.auth.partition(":")
 
@@ -71,7 +76,7 @@ def main():
             return AuthResult(success=ok, handled=False)
 
         kwargs.update(authenticator=authenticator, auth_required=True,
-                      auth_require_tls=bool(args.tls_cert))
+                      auth_require_tls=bool(args.tls_cert) and not args.implicit_tls)
     port = free_port()
     controller = Controller(Handler(args.out), hostname="127.0.0.1", port=port,
                             server_hostname="localhost", **kwargs)
