@@ -20,7 +20,7 @@ namespace aquasense::pipeline::internal {
 namespace {
 
 constexpr size_t kReadSize = 4 << 20;     // bytes read from landing/ at a time
-constexpr size_t kChunkRows = 1 << 18;    // rows merged at a time: bounds memory
+constexpr size_t kChunkRows = 1 << 17;    // rows merged at a time: bounds memory
 constexpr size_t kOutFlush = 1 << 20;     // output buffer flushed to the object store
 constexpr size_t kExamples = 5;           // examples carried by an alert
 
@@ -112,7 +112,7 @@ class ChunkQueue {
   }
 
  private:
-  static constexpr size_t kDepth = 2;
+  static constexpr size_t kDepth = 1;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Chunk> q_;
@@ -307,10 +307,10 @@ Status FileIngest::MergeGroup(uint32_t sid, int32_t month, std::span<const uint3
   SensorState& s = state_.sensor(sid);
   block_.clear();
   if (s.Has(month)) {
-    auto bytes = state_.batch().GetBlock(s.name, month);
+    auto bytes = state_.batch().GetBlock(s.name(), month);
     if (!bytes.ok()) return bytes.status();
     if (*bytes && !core::DecodeBlock(**bytes, month, block_))
-      return Internal("stored block of sensor " + s.name + " month " + std::to_string(month) +
+      return Internal("stored block of sensor " + s.name() + " month " + std::to_string(month) +
                       " is corrupt");
   }
   incoming_.clear();
@@ -324,8 +324,8 @@ Status FileIngest::MergeGroup(uint32_t sid, int32_t month, std::span<const uint3
   const bool changed = core::MergeInto(block_, incoming_, mode, local_);
   for (size_t k = 0; k < incoming_.size(); ++k) decisions_[incoming_[k].order] = local_[k];
   if (!changed) return Status::Ok();
-  AQ_RETURN_IF_ERROR(state_.batch().PutBlock(s.name, month, core::EncodeBlock(block_, month)));
-  state_.Touch(sid, month, core::Aggregate(block_));
+  AQ_RETURN_IF_ERROR(state_.batch().PutBlock(s.name(), month, core::EncodeBlock(block_, month)));
+  s.Touch(month, core::Aggregate(block_));
   return Status::Ok();
 }
 
@@ -375,7 +375,7 @@ Status FileIngest::EmitChunk() {
     for (; b < bad.size() && bad[b].line < r.line; ++b)
       AQ_RETURN_IF_ERROR(WriteInvalid(bad[b].line, bad[b].reason, bad[b].detail, bad[b].raw));
     const core::MergeDecision& d = decisions_[i];
-    const std::string& sensor = state_.sensor(row_sensor_[i]).name;
+    const std::string& sensor = state_.sensor(row_sensor_[i]).name();
     switch (d.decision) {
       case core::Decision::kDuplicate:
         summary_.duplicates++;

@@ -15,6 +15,7 @@
 #include "core/validate.h"
 #include "pipeline/batch_state.h"
 #include "pipeline/file_ingest.h"
+#include "pipeline/monthly_csv.h"
 
 namespace aquasense::pipeline {
 
@@ -137,14 +138,9 @@ struct Pipeline::Impl {
   Result<IngestSummary> RunBatch(const std::vector<StagedFile>& files,
                                  const std::vector<storage::OnConflict>& modes,
                                  const IngestRequest& req, bool rebuild);
-  Status WriteMonthlyCsvLocked();
 };
 
-Status Pipeline::Impl::WriteMonthlyCsvLocked() {
-  auto rows = env.meta->ListMetrics({});
-  if (!rows.ok()) return rows.status();
-  return env.objects->WriteAll("analysis/monthly.csv", core::MetricsCsv(*rows));
-}
+
 
 Pipeline::Pipeline(Env env, Options options) : impl_(std::make_unique<Impl>()) {
   impl_->env = env;
@@ -257,14 +253,15 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
     summary.alerts += s->alerts;
     summary.per_file.push_back(std::move(*s));
   }
-  auto changed = state.FinalizeMetrics();
+  std::vector<std::string> changed_sensors;
+  auto changed = state.FinalizeMetrics(changed_sensors);
   if (!changed.ok()) return changed.status();
   summary.months_updated = *changed;
+  // Inside the transaction, so batches of several processes update the file
+  // one after the other, each from the state it commits.
+  AQ_RETURN_IF_ERROR(internal::UpdateMonthlyCsv(*env.objects, **batch, changed_sensors, rebuild));
   AQ_RETURN_IF_ERROR((*batch)->Commit());
   batch->reset();
-  // Always, even for a batch that changed nothing: a crash between the commit
-  // and this write must not leave a stale file behind.
-  AQ_RETURN_IF_ERROR(WriteMonthlyCsvLocked());
   summary.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return summary;
@@ -300,9 +297,6 @@ Result<IngestSummary> Pipeline::Rebuild() {
   return impl_->RunBatch(files, modes, IngestRequest{}, true);
 }
 
-Status Pipeline::WriteMonthlyCsv() {
-  std::lock_guard<std::mutex> lock(impl_->batch_mu);
-  return impl_->WriteMonthlyCsvLocked();
-}
+
 
 }  // namespace aquasense::pipeline

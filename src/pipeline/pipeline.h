@@ -101,9 +101,6 @@ class Pipeline {
   // Re-derives every table and output from landing/, as one batch.
   Result<IngestSummary> Rebuild();
 
-  // Writes analysis/monthly.csv from the metrics table.
-  Status WriteMonthlyCsv();
-
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

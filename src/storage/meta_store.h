@@ -88,6 +88,11 @@ class Batch {
                                                                   int32_t month) = 0;
   virtual Status PutMetrics(const core::MonthlyMetrics& m) = 0;
 
+  // Metrics as this batch sees them (its own writes included), sorted.
+  virtual Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) = 0;
+  // The store's generation before this batch commits.
+  virtual Result<int64_t> Generation() = 0;
+
   // Ledger. RecordFile assigns and returns the record's seq.
   virtual Result<int64_t> RecordFile(const FileRecord& f) = 0;
 

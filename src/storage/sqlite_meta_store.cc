@@ -134,7 +134,32 @@ Delivery DeliveryFromRow(const Stmt& s) {
 constexpr const char* kDeliveryColumns =
     "alert_id, channel, state, attempts, next_attempt_ms, updated_ms, last_error";
 
-class SqliteMetaStore;
+// SELECT of metrics for a query, sorted by sensor and month.
+Result<std::vector<core::MonthlyMetrics>> QueryMetrics(sqlite3* db, const MetricsQuery& q) {
+  std::string sql = std::string("SELECT ") + kMetricsColumns +
+                    " FROM metrics WHERE month_index BETWEEN ?1 AND ?2";
+  if (q.sensor) sql += " AND sensor = ?3";
+  sql += " ORDER BY sensor, month_index";
+  Stmt s(db, sql);
+  s.Bind(1, static_cast<int64_t>(q.from_month)).Bind(2, static_cast<int64_t>(q.to_month));
+  if (q.sensor) s.Bind(3, *q.sensor);
+  std::vector<core::MonthlyMetrics> out;
+  while (true) {
+    auto row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back(MetricsFromRow(s));
+  }
+  return out;
+}
+
+Result<int64_t> QueryGeneration(sqlite3* db) {
+  Stmt s(db, "SELECT value FROM meta WHERE key = 'generation'");
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Unavailable("database has no generation");
+  return s.Int(0);
+}
 
 class SqliteBatch final : public Batch {
  public:
@@ -211,6 +236,11 @@ class SqliteBatch final : public Batch {
     return put_metrics_.Exec();
   }
 
+  Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) override {
+    return QueryMetrics(db_, q);
+  }
+  Result<int64_t> Generation() override { return QueryGeneration(db_); }
+
   Result<int64_t> RecordFile(const FileRecord& f) override {
     Stmt s(db_,
            "INSERT INTO files(hash, default_sensor, landing_key, source_name, on_conflict, "
@@ -279,25 +309,12 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<int64_t> Generation() override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    Stmt s(reader_, "SELECT value FROM meta WHERE key = 'generation'");
-    auto row = s.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Unavailable("database has no generation");
-    return s.Int(0);
+    return QueryGeneration(reader_);
   }
 
   Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    std::string sql = std::string("SELECT ") + kMetricsColumns +
-                      " FROM metrics WHERE month_index BETWEEN ?1 AND ?2";
-    if (q.sensor) sql += " AND sensor = ?3";
-    sql += " ORDER BY sensor, month_index";
-    Stmt s(reader_, sql);
-    s.Bind(1, static_cast<int64_t>(q.from_month)).Bind(2, static_cast<int64_t>(q.to_month));
-    if (q.sensor) s.Bind(3, *q.sensor);
-    std::vector<core::MonthlyMetrics> out;
-    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out.push_back(MetricsFromRow(s)); }));
-    return out;
+    return QueryMetrics(reader_, q);
   }
 
   Result<std::vector<std::string>> ListSensors() override {
