@@ -162,6 +162,8 @@ class FileIngest {
   std::unordered_map<uint64_t, uint32_t> group_ids_;
   std::vector<uint64_t> group_keys_;
   std::vector<uint32_t> row_group_, group_start_, group_fill_, group_rows_;
+  std::vector<int32_t> last_month_;
+  std::vector<uint32_t> last_group_;
   std::vector<core::Reading> block_;
   std::vector<core::Incoming> incoming_;
   std::vector<core::MergeDecision> local_;
@@ -265,20 +267,23 @@ Status FileIngest::ProcessChunk() {
   group_ids_.clear();
   group_keys_.clear();
   row_group_.resize(rows.size());
-  uint64_t last_key = UINT64_MAX;
-  uint32_t last_group = 0;
+  // Per parser sensor: the last month seen and its group, so that files
+  // interleaving many sensors still hash only when a sensor's month changes.
+  last_month_.assign(sensor_names_.size(), INT32_MIN);
+  last_group_.resize(sensor_names_.size());
   for (uint32_t i = 0; i < rows.size(); ++i) {
-    auto sid = BatchSensor(rows[i].sensor);
+    const uint32_t ps = rows[i].sensor;
+    auto sid = BatchSensor(ps);
     if (!sid.ok()) return sid.status();
     row_sensor_[i] = *sid;
-    const uint64_t key = static_cast<uint64_t>(*sid) << 32 | static_cast<uint32_t>(rows[i].month);
-    if (key != last_key) {
+    if (rows[i].month != last_month_[ps]) {
+      const uint64_t key = static_cast<uint64_t>(*sid) << 32 | static_cast<uint32_t>(rows[i].month);
       auto [it, inserted] = group_ids_.try_emplace(key, static_cast<uint32_t>(group_keys_.size()));
       if (inserted) group_keys_.push_back(key);
-      last_group = it->second;
-      last_key = key;
+      last_group_[ps] = it->second;
+      last_month_[ps] = rows[i].month;
     }
-    row_group_[i] = last_group;
+    row_group_[i] = last_group_[ps];
   }
   group_start_.assign(group_keys_.size() + 1, 0);
   for (uint32_t g : row_group_) group_start_[g + 1]++;
