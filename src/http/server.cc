@@ -216,7 +216,7 @@ struct Conn {
 
   asio::awaitable<void> Serve();
   asio::awaitable<std::optional<Response>> HandleUpload(std::string_view query, bool& close);
-  asio::awaitable<bool> DiscardBody();
+  asio::awaitable<int> DiscardBody();
   asio::awaitable<bool> Write(const Response& r, bool head_only, bool close);
   asio::awaitable<void> Finish(bool unread_input);
   Response Dispatch(const RouteMatch& m, std::string_view method, std::string_view path,
@@ -260,11 +260,17 @@ asio::awaitable<void> Conn::Serve() {
     auto [ec, n] = co_await bhttp::async_read_header(socket, buffer, *parser, kTuple);
     (void)n;
     if (ec) {
+      int status = 0;
       if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-        co_await Write(ErrorResponse(431, "the request header is too large"), false, true);
-        co_await Finish(true);
+        status = 431;
       } else if (IsParseError(ec)) {
-        co_await Write(ErrorResponse(400, "malformed HTTP request"), false, true);
+        status = 400;
+      }
+      if (status != 0) {
+        s.deps.metrics->RecordRequest(t.index, Route::kUnknown, status, 0);
+        co_await Write(ErrorResponse(status, status == 431 ? "the request header is too large"
+                                                           : "malformed HTTP request"),
+                       false, true);
         co_await Finish(true);
       }
       co_return;  // timeouts, resets and EOF: nothing to answer
@@ -283,9 +289,11 @@ asio::awaitable<void> Conn::Serve() {
         resp = co_await HandleUpload(tgt.query, close);
       } else {
         if (!parser->is_done()) {
-          if (!co_await DiscardBody()) {
-            if (!socket.is_open()) co_return;
-            resp = ErrorResponse(413, "this endpoint takes no request body");
+          const int discard = co_await DiscardBody();
+          if (discard < 0) co_return;  // the client went away or timed out
+          if (discard > 0) {
+            resp = ErrorResponse(discard, discard == 400 ? std::string("malformed request body")
+                                                         : "this endpoint takes no request body");
             close = true;
           }
         }
@@ -343,7 +351,9 @@ Response Conn::Dispatch(const RouteMatch& m, std::string_view method, std::strin
   return HandleRead(m, query, ctx);
 }
 
-asio::awaitable<bool> Conn::DiscardBody() {
+// Reads and drops a (small) body sent to a read endpoint. Returns 0 when done,
+// 400/413 for a malformed/too large body, -1 when the connection failed.
+asio::awaitable<int> Conn::DiscardBody() {
   phase = Phase::kBody;
   char scratch[4096];
   size_t total = 0;
@@ -356,13 +366,13 @@ asio::awaitable<bool> Conn::DiscardBody() {
     total += sizeof scratch - parser->get().body().size;
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
-      if (IsParseError(ec)) co_return false;
+      if (IsParseError(ec)) co_return 400;
       Close();
-      co_return false;
+      co_return -1;
     }
-    if (total > kMaxDiscardedBody) co_return false;
+    if (total > kMaxDiscardedBody) co_return 413;
   }
-  co_return true;
+  co_return 0;
 }
 
 namespace {
