@@ -84,7 +84,8 @@ Status ApplyConfig(const nlohmann::json& config, CLI::App& cmd, ServeFlags& f) {
       if (s.contains(key) && unset(flag)) out = s[key].get<std::string>();
     };
     auto num = [&](const char* key, const char* flag, auto& out) {
-      if (s.contains(key) && unset(flag)) out = s[key].get<std::remove_reference_t<decltype(out)>>();
+      if (s.contains(key) && unset(flag))
+        out = s[key].get<std::remove_reference_t<decltype(out)>>();
     };
     str("listen", "--listen", f.listen);
     str("token_file", "--token-file", f.token_file);
@@ -125,10 +126,12 @@ Result<std::optional<std::string>> LoadToken(const ServeFlags& f) {
     return std::optional<std::string>();
   }
   while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.front()))) token.erase(0, 1);
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.front())))
+    token.erase(0, 1);
   if (token.empty()) return InvalidArgument("the upload token is empty");
   for (char c : token) {
-    if (c <= ' ' || c == 0x7F) return InvalidArgument("the upload token must not contain spaces or control characters");
+    if (c <= ' ' || c == 0x7F)
+      return InvalidArgument("the upload token must not contain spaces or control characters");
   }
   return std::optional<std::string>(token);
 }
@@ -153,15 +156,17 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   }
   auto max_upload = ParseBytes(flags.max_upload);
   if (!max_upload) {
-    return ReportError(InvalidArgument("--max-upload must be a number of bytes (e.g. 268435456 or 256MiB), got '" +
-                                       flags.max_upload + "'"),
-                       kExitUsage);
+    return ReportError(
+        InvalidArgument("--max-upload must be a number of bytes (e.g. 268435456 or 256MiB), got '" +
+                        flags.max_upload + "'"),
+        kExitUsage);
   }
-  for (double t : {flags.header_timeout, flags.idle_timeout, flags.body_timeout, flags.write_timeout,
-                   flags.refresh_interval, flags.watch_interval}) {
+  for (double t : {flags.header_timeout, flags.idle_timeout, flags.body_timeout,
+                   flags.write_timeout, flags.refresh_interval, flags.watch_interval}) {
     if (!(t > 0 && t < 86400)) {
-      return ReportError(InvalidArgument("timeouts and intervals must be between 0 and 86400 seconds"),
-                         kExitUsage);
+      return ReportError(
+          InvalidArgument("timeouts and intervals must be between 0 and 86400 seconds"),
+          kExitUsage);
     }
   }
   if (flags.threads < 1 || flags.threads > 64) {
@@ -173,8 +178,9 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   auto token = LoadToken(flags);
   if (!token.ok()) return ReportError(token.status(), kExitUsage);
   if (flags.auth_reads && !*token) {
-    return ReportError(InvalidArgument("--auth-reads needs a token (AQUASENSE_TOKEN or --token-file)"),
-                       kExitUsage);
+    return ReportError(
+        InvalidArgument("--auth-reads needs a token (AQUASENSE_TOKEN or --token-file)"),
+        kExitUsage);
   }
   opt.threads = flags.threads;
   opt.max_connections = flags.max_connections;
@@ -232,7 +238,7 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
                 (watcher ? inbox.string() : std::string("off")) + ")");
   server.Run();
   if (watcher) watcher->Stop();  // a batch in progress finishes first
-  worker.Stop();                  // queued uploads finish
+  worker.Stop();                 // queued uploads finish
   snapshots.Stop();
   http::LogLine("stopped");
   return kExitOk;
@@ -243,37 +249,51 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
 void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve the HTTP API (docs/http.md)");
-  cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free port)")
+  cmd->add_option("--listen", flags->listen,
+                  "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free port)")
       ->envname("AQUASENSE_LISTEN");
-  cmd->add_flag("--watch", flags->watch, "Ingest every file dropped into DIR/inbox/ (sub-folder = sensor)")
+  cmd->add_flag("--watch", flags->watch,
+                "Ingest every file dropped into DIR/inbox/ (sub-folder = sensor)")
       ->envname("AQUASENSE_WATCH");
-  cmd->add_option("--token-file", flags->token_file,
-                  "File holding the upload token (else AQUASENSE_TOKEN); uploads are off without one")
+  cmd->add_option(
+         "--token-file", flags->token_file,
+         "File holding the upload token (else AQUASENSE_TOKEN); uploads are off without one")
       ->envname("AQUASENSE_TOKEN_FILE");
   cmd->add_option("--max-upload", flags->max_upload, "Largest upload body, bytes (default 256MiB)")
       ->envname("AQUASENSE_MAX_UPLOAD");
   cmd->add_flag("--auth-reads", flags->auth_reads, "Reads need the token too (except /health)")
       ->envname("AQUASENSE_AUTH_READS");
-  cmd->add_option("--threads", flags->threads, "I/O threads (default 2)")->envname("AQUASENSE_THREADS");
-  cmd->add_option("--access-log", flags->access_log, "Write one JSON line per request to FILE (- = stderr)")
+  cmd->add_option("--threads", flags->threads, "I/O threads (default 2)")
+      ->envname("AQUASENSE_THREADS");
+  cmd->add_option("--access-log", flags->access_log,
+                  "Write one JSON line per request to FILE (- = stderr)")
       ->envname("AQUASENSE_ACCESS_LOG");
-  cmd->add_option("--max-connections", flags->max_connections, "Open connections beyond which new ones get 503 (default 10000)")
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "Open connections beyond which new ones get 503 (default 10000)")
       ->envname("AQUASENSE_MAX_CONNECTIONS");
-  cmd->add_option("--max-header-bytes", flags->max_header_bytes, "Request line + headers limit (default 16384; 431 beyond)")
+  cmd->add_option("--max-header-bytes", flags->max_header_bytes,
+                  "Request line + headers limit (default 16384; 431 beyond)")
       ->envname("AQUASENSE_MAX_HEADER_BYTES");
-  cmd->add_option("--header-timeout", flags->header_timeout, "Seconds to receive a request header once it started (default 10)")
+  cmd->add_option("--header-timeout", flags->header_timeout,
+                  "Seconds to receive a request header once it started (default 10)")
       ->envname("AQUASENSE_HEADER_TIMEOUT");
-  cmd->add_option("--idle-timeout", flags->idle_timeout, "Seconds a keep-alive connection may wait for its next request (default 30)")
+  cmd->add_option("--idle-timeout", flags->idle_timeout,
+                  "Seconds a keep-alive connection may wait for its next request (default 30)")
       ->envname("AQUASENSE_IDLE_TIMEOUT");
-  cmd->add_option("--body-timeout", flags->body_timeout, "Longest pause, seconds, while receiving an upload (default 30)")
+  cmd->add_option("--body-timeout", flags->body_timeout,
+                  "Longest pause, seconds, while receiving an upload (default 30)")
       ->envname("AQUASENSE_BODY_TIMEOUT");
-  cmd->add_option("--write-timeout", flags->write_timeout, "Seconds to send one response (default 30)")
+  cmd->add_option("--write-timeout", flags->write_timeout,
+                  "Seconds to send one response (default 30)")
       ->envname("AQUASENSE_WRITE_TIMEOUT");
-  cmd->add_option("--drain-timeout", flags->drain_timeout, "On SIGTERM, seconds to let in-flight requests finish (default 20)")
+  cmd->add_option("--drain-timeout", flags->drain_timeout,
+                  "On SIGTERM, seconds to let in-flight requests finish (default 20)")
       ->envname("AQUASENSE_DRAIN_TIMEOUT");
-  cmd->add_option("--refresh-interval", flags->refresh_interval, "Seconds between store change checks (default 0.1)")
+  cmd->add_option("--refresh-interval", flags->refresh_interval,
+                  "Seconds between store change checks (default 0.1)")
       ->envname("AQUASENSE_REFRESH_INTERVAL");
-  cmd->add_option("--watch-interval", flags->watch_interval, "Seconds between inbox scans (default 0.25)")
+  cmd->add_option("--watch-interval", flags->watch_interval,
+                  "Seconds between inbox scans (default 0.25)")
       ->envname("AQUASENSE_WATCH_INTERVAL");
   cmd->callback([&ctx, &exit_code, cmd, flags] { exit_code = RunServe(ctx, *cmd, *flags); });
 }

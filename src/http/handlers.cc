@@ -10,17 +10,28 @@ namespace {
 
 std::string_view ErrorCodeFor(int status) {
   switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 408: return "request_timeout";
-    case 409: return "conflict";
-    case 413: return "payload_too_large";
-    case 431: return "header_too_large";
-    case 503: return "unavailable";
-    default: return "internal";
+    case 400:
+      return "bad_request";
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 408:
+      return "request_timeout";
+    case 409:
+      return "conflict";
+    case 413:
+      return "payload_too_large";
+    case 431:
+      return "header_too_large";
+    case 503:
+      return "unavailable";
+    default:
+      return "internal";
   }
 }
 
@@ -65,9 +76,9 @@ Response Json(std::string body) {
 Response HandleHealth(const ReadContext& ctx) {
   if (!ctx.store_ok) {
     std::string body = "{\"status\":\"unavailable\",\"error\":\"unavailable\",\"message\":";
-    AppendJsonString(body, ctx.store_error.empty() ? "the store cannot be read"
-                                                   : "the store cannot be read: " +
-                                                         std::string(ctx.store_error));
+    AppendJsonString(body, ctx.store_error.empty()
+                               ? "the store cannot be read"
+                               : "the store cannot be read: " + std::string(ctx.store_error));
     body.push_back('}');
     Response r = Json(std::move(body));
     r.status = 503;
@@ -80,8 +91,8 @@ Response HandleHealth(const ReadContext& ctx) {
   body.append(",\"records\":");
   AppendJsonInt(body, static_cast<long long>(ctx.snapshot.record_count()));
   body.append(",\"snapshot_age_seconds\":");
-  double age = ctx.last_check_ms > 0 ? static_cast<double>(ctx.now_ms - ctx.last_check_ms) / 1000
-                                     : 0.0;
+  double age =
+      ctx.last_check_ms > 0 ? static_cast<double>(ctx.now_ms - ctx.last_check_ms) / 1000 : 0.0;
   AppendJsonNumber(body, age < 0 ? 0.0 : age);
   body.push_back('}');
   return Json(std::move(body));
@@ -207,16 +218,26 @@ Response HandleSensorMonths(std::string_view segment, std::string_view query,
 
 std::string_view RouteName(Route r) {
   switch (r) {
-    case Route::kHealth: return "health";
-    case Route::kTemp: return "temp";
-    case Route::kSd: return "sd";
-    case Route::kMaxDiff: return "maxdiff";
-    case Route::kSensors: return "sensors";
-    case Route::kSensorMonths: return "sensor_months";
-    case Route::kIngest: return "ingest";
-    case Route::kMetrics: return "metrics";
-    case Route::kOpenApi: return "openapi";
-    case Route::kUnknown: break;
+    case Route::kHealth:
+      return "health";
+    case Route::kTemp:
+      return "temp";
+    case Route::kSd:
+      return "sd";
+    case Route::kMaxDiff:
+      return "maxdiff";
+    case Route::kSensors:
+      return "sensors";
+    case Route::kSensorMonths:
+      return "sensor_months";
+    case Route::kIngest:
+      return "ingest";
+    case Route::kMetrics:
+      return "metrics";
+    case Route::kOpenApi:
+      return "openapi";
+    case Route::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -273,13 +294,20 @@ Response ErrorResponse(int status, std::string_view message) {
 
 int HttpStatusFor(Code code) {
   switch (code) {
-    case Code::kOk: return 200;
-    case Code::kInvalidArgument: return 400;
-    case Code::kNotFound: return 404;
-    case Code::kAlreadyExists: return 409;
-    case Code::kFailedPrecondition: return 403;
-    case Code::kUnavailable: return 503;
-    case Code::kInternal: break;
+    case Code::kOk:
+      return 200;
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kNotFound:
+      return 404;
+    case Code::kAlreadyExists:
+      return 409;
+    case Code::kFailedPrecondition:
+      return 403;
+    case Code::kUnavailable:
+      return 503;
+    case Code::kInternal:
+      break;
   }
   return 500;
 }
@@ -295,21 +323,28 @@ Response NotFoundRoute(std::string_view path) {
 }
 
 Response MethodNotAllowed(Route r) {
-  Response resp = ErrorResponse(405, "this endpoint accepts only " + std::string(AllowedMethods(r)));
+  Response resp =
+      ErrorResponse(405, "this endpoint accepts only " + std::string(AllowedMethods(r)));
   resp.allow = AllowedMethods(r);
   return resp;
 }
 
 Response HandleRead(const RouteMatch& match, std::string_view query, const ReadContext& ctx) {
   switch (match.route) {
-    case Route::kHealth: return HandleHealth(ctx);
+    case Route::kHealth:
+      return HandleHealth(ctx);
     case Route::kTemp:
     case Route::kSd:
-    case Route::kMaxDiff: return HandleMonthValue(match.route, query, ctx);
-    case Route::kSensors: return HandleSensors(ctx);
-    case Route::kSensorMonths: return HandleSensorMonths(match.sensor_segment, query, ctx);
-    case Route::kOpenApi: return Json(OpenApiJson());
-    default: break;
+    case Route::kMaxDiff:
+      return HandleMonthValue(match.route, query, ctx);
+    case Route::kSensors:
+      return HandleSensors(ctx);
+    case Route::kSensorMonths:
+      return HandleSensorMonths(match.sensor_segment, query, ctx);
+    case Route::kOpenApi:
+      return Json(OpenApiJson());
+    default:
+      break;
   }
   return ErrorResponse(500, "this endpoint is not served here");
 }

@@ -54,9 +54,9 @@ struct Response {
   int status = 200;
   std::string body;
   std::string_view content_type = kJsonType;
-  std::string_view allow;             // Allow header (405)
-  bool www_authenticate = false;      // WWW-Authenticate: Bearer (401)
-  bool close = false;                 // close the connection after this response
+  std::string_view allow;         // Allow header (405)
+  bool www_authenticate = false;  // WWW-Authenticate: Bearer (401)
+  bool close = false;             // close the connection after this response
 };
 
 // Everything a read handler may look at.

@@ -1,6 +1,7 @@
 #include "http/handlers.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "http/access_log.h"
@@ -57,8 +58,8 @@ TEST_F(HandlersTest, BadRequests) {
   for (const char* t : {"/temp", "/temp?year=2024", "/temp?month=1", "/temp?year=2024&month=1abc",
                         "/temp?year=2024&month=13", "/temp?year=2024&month=0",
                         "/temp?year=99999999999999999999&month=1", "/sd?year=&month=1",
-                        "/maxdiff?year=2024&month=1&month=2", "/temp?year=2024&month=1&sensor=a%20b",
-                        "/temp?year=20%2&month=1"}) {
+                        "/maxdiff?year=2024&month=1&month=2",
+                        "/temp?year=2024&month=1&sensor=a%20b", "/temp?year=20%2&month=1"}) {
     Response r = Get(t);
     EXPECT_EQ(r.status, 400) << t;
     EXPECT_EQ(Body(r)["error"], "bad_request") << t;
@@ -118,10 +119,11 @@ TEST_F(HandlersTest, Sensors) {
 TEST_F(HandlersTest, SensorMonths) {
   Response r = Get("/v1/sensors/default/months?from=2024-02&to=2024-03");
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"({"sensor":"default","months":[)"
-            R"({"sensor":"default","year":2024,"month":2,"mean_temp":13.1,"max_temp":14.1,"max_sd":0.25,"max_temp_diff":0.6,"readings":4},)"
-            R"({"sensor":"default","year":2024,"month":3,"mean_temp":14,"max_temp":15,"max_sd":0.25,"max_temp_diff":0.9,"readings":4}]})");
+  EXPECT_EQ(
+      r.body,
+      R"({"sensor":"default","months":[)"
+      R"({"sensor":"default","year":2024,"month":2,"mean_temp":13.1,"max_temp":14.1,"max_sd":0.25,"max_temp_diff":0.6,"readings":4},)"
+      R"({"sensor":"default","year":2024,"month":3,"mean_temp":14,"max_temp":15,"max_sd":0.25,"max_temp_diff":0.9,"readings":4}]})");
   EXPECT_EQ(Body(Get("/v1/sensors/default/months"))["months"].size(), 3u);
   EXPECT_EQ(Body(Get("/v1/sensors/default/months?from=2030-01"))["months"].size(), 0u);
   EXPECT_EQ(Get("/v1/sensors/nope/months").status, 404);

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 
-
 #include "http/log.h"
 #include "http/query.h"
 
@@ -117,8 +116,8 @@ int InboxWatcher::ScanOnce() {
       Observe(p, "default", now, next, ready);
     } else if (it->is_directory(tec)) {
       if (!IsValidSensorId(name)) {
-        WarnOnce(p.string(), "inbox: skipping folder " + p.string() +
-                                 ": its name is not a valid sensor id");
+        WarnOnce(p.string(),
+                 "inbox: skipping folder " + p.string() + ": its name is not a valid sensor id");
         continue;
       }
       std::error_code sec;
@@ -130,7 +129,8 @@ int InboxWatcher::ScanOnce() {
       }
     }
   }
-  if (ec) WarnOnce("scan:" + ec.message(), "inbox: cannot list " + inbox_.string() + ": " + ec.message());
+  if (ec)
+    WarnOnce("scan:" + ec.message(), "inbox: cannot list " + inbox_.string() + ": " + ec.message());
   seen_ = std::move(next);
 
   // One batch per sensor, in path order.
@@ -172,8 +172,8 @@ int InboxWatcher::ScanOnce() {
       }
       fs::remove(c->path, fec);
       if (fec) {
-        WarnOnce(c->path.string() + "#rm", "inbox: cannot remove " + c->path.string() + ": " +
-                                               fec.message());
+        WarnOnce(c->path.string() + "#rm",
+                 "inbox: cannot remove " + c->path.string() + ": " + fec.message());
       } else {
         seen_.erase(c->path.string());
         ++taken;

@@ -1,7 +1,6 @@
 #include "http/ingest_worker.h"
 
 #include <future>
-
 #include <nlohmann/json.hpp>
 
 namespace aquasense::http {
@@ -121,9 +120,9 @@ void IngestWorker::SubmitUpload(std::shared_ptr<pipeline::LandingWriter> writer,
   if (!Post(std::move(job))) done(Unavailable("the server is shutting down"));
 }
 
-Result<pipeline::IngestSummary> IngestWorker::IngestStaged(
-    std::vector<pipeline::StagedFile> files, pipeline::IngestRequest req,
-    std::string_view source) {
+Result<pipeline::IngestSummary> IngestWorker::IngestStaged(std::vector<pipeline::StagedFile> files,
+                                                           pipeline::IngestRequest req,
+                                                           std::string_view source) {
   std::promise<Result<pipeline::IngestSummary>> promise;
   auto future = promise.get_future();
   std::string src(source);

@@ -35,8 +35,7 @@ void LineInt(std::string& out, std::string_view name, std::string_view labels, u
   out.push_back('\n');
 }
 
-void Header(std::string& out, std::string_view name, std::string_view type,
-            std::string_view help) {
+void Header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   out.append("# HELP ").append(name).append(" ").append(help).append("\n");
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
@@ -50,7 +49,8 @@ std::string BucketLabel(double le) {
 }  // namespace
 
 ServerMetrics::ServerMetrics(int shards)
-    : shard_count_(shards < 1 ? 1 : shards), shards_(new Shard[static_cast<size_t>(shard_count_)]) {}
+    : shard_count_(shards < 1 ? 1 : shards),
+      shards_(new Shard[static_cast<size_t>(shard_count_)]) {}
 
 ServerMetrics::~ServerMetrics() = default;
 
@@ -89,14 +89,17 @@ std::string ServerMetrics::Render(const SnapshotHolder& holder, int64_t now_ms) 
   std::string out;
   out.reserve(16384);
 
-  Header(out, "aquasense_http_requests_total", "counter", "HTTP requests by route and status code.");
+  Header(out, "aquasense_http_requests_total", "counter",
+         "HTTP requests by route and status code.");
   for (int r = 0; r < kRouteCount; ++r) {
     for (size_t c = 0; c < kCodes.size(); ++c) {
       uint64_t v = 0;
-      for (int i = 0; i < shard_count_; ++i) v += shards_[i].count[r][c].load(std::memory_order_relaxed);
+      for (int i = 0; i < shard_count_; ++i)
+        v += shards_[i].count[r][c].load(std::memory_order_relaxed);
       if (v == 0) continue;
       std::string labels = "route=\"" + std::string(RouteName(static_cast<Route>(r))) +
-                           "\",code=\"" + (kCodes[c] == 0 ? "other" : std::to_string(kCodes[c])) + "\"";
+                           "\",code=\"" + (kCodes[c] == 0 ? "other" : std::to_string(kCodes[c])) +
+                           "\"";
       LineInt(out, "aquasense_http_requests_total", labels, v);
     }
   }
@@ -107,7 +110,8 @@ std::string ServerMetrics::Render(const SnapshotHolder& holder, int64_t now_ms) 
     std::array<uint64_t, kBuckets.size() + 1> b{};
     uint64_t sum_ns = 0;
     for (int i = 0; i < shard_count_; ++i) {
-      for (size_t k = 0; k < b.size(); ++k) b[k] += shards_[i].bucket[r][k].load(std::memory_order_relaxed);
+      for (size_t k = 0; k < b.size(); ++k)
+        b[k] += shards_[i].bucket[r][k].load(std::memory_order_relaxed);
       sum_ns += shards_[i].sum_ns[r].load(std::memory_order_relaxed);
     }
     uint64_t total = 0;
@@ -121,7 +125,8 @@ std::string ServerMetrics::Render(const SnapshotHolder& holder, int64_t now_ms) 
               route + ",le=\"" + BucketLabel(kBuckets[k]) + "\"", cum);
     }
     LineInt(out, "aquasense_http_request_duration_seconds_bucket", route + ",le=\"+Inf\"", total);
-    Line(out, "aquasense_http_request_duration_seconds_sum", route, static_cast<double>(sum_ns) / 1e9);
+    Line(out, "aquasense_http_request_duration_seconds_sum", route,
+         static_cast<double>(sum_ns) / 1e9);
     LineInt(out, "aquasense_http_request_duration_seconds_count", route, total);
   }
 
@@ -139,7 +144,8 @@ std::string ServerMetrics::Render(const SnapshotHolder& holder, int64_t now_ms) 
   for (size_t i = 0; i < ingest_.size(); ++i) {
     std::string src = "source=\"" + std::string(kSourceNames[i]) + "\"";
     LineInt(out, "aquasense_ingest_batches_total", src + ",result=\"ok\"", ingest_[i].ok.load());
-    LineInt(out, "aquasense_ingest_batches_total", src + ",result=\"error\"", ingest_[i].failed.load());
+    LineInt(out, "aquasense_ingest_batches_total", src + ",result=\"error\"",
+            ingest_[i].failed.load());
   }
   struct Counter {
     const char* name;
@@ -178,7 +184,8 @@ std::string ServerMetrics::Render(const SnapshotHolder& holder, int64_t now_ms) 
   Header(out, "aquasense_snapshot_built_seconds", "gauge",
          "Unix time when the current snapshot was built.");
   Line(out, "aquasense_snapshot_built_seconds", "", static_cast<double>(snap->built_ms()) / 1000);
-  Header(out, "aquasense_snapshot_generation", "gauge", "Store generation the snapshot was built from.");
+  Header(out, "aquasense_snapshot_generation", "gauge",
+         "Store generation the snapshot was built from.");
   Line(out, "aquasense_snapshot_generation", "", static_cast<double>(snap->generation()));
   Header(out, "aquasense_snapshot_records", "gauge", "Sensor-months in the snapshot.");
   LineInt(out, "aquasense_snapshot_records", "", snap->record_count());

@@ -32,8 +32,7 @@ class ServerMetrics {
  public:
   // Latency histogram upper bounds, seconds.
   static constexpr std::array<double, 14> kBuckets = {
-      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-      0.01,    0.025,  0.05,    0.1,    0.25,  1,     5};
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
   // Status codes counted individually; anything else is counted as "other".
   static constexpr std::array<int, 12> kCodes = {200, 400, 401, 403, 404, 405,
                                                  408, 413, 431, 500, 503, 0};

@@ -42,8 +42,8 @@ TEST(ParseYear, Strict) {
   EXPECT_EQ(ParseYear("2024", err), 2024);
   EXPECT_EQ(ParseYear("0", err), 0);
   EXPECT_EQ(ParseYear("9999", err), 9999);
-  for (const char* bad : {"", "-1", "+2024", "2024a", " 2024", "20240", "1e3", "99999999999999999999",
-                          "２０２４"}) {
+  for (const char* bad :
+       {"", "-1", "+2024", "2024a", " 2024", "20240", "1e3", "99999999999999999999", "２０２４"}) {
     EXPECT_FALSE(ParseYear(bad, err)) << bad;
   }
 }

@@ -5,17 +5,16 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <charconv>
 #include <csignal>
 #include <ctime>
 #include <list>
 #include <thread>
 #include <vector>
-
-#include <boost/asio.hpp>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "http/handlers.h"
 #include "http/json_text.h"
@@ -41,19 +40,32 @@ constexpr size_t kLingerBytes = 1 << 20;
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Internal Server Error";
   }
 }
 
@@ -195,7 +207,9 @@ struct Conn {
   enum class Phase : uint8_t { kIdle, kHeader, kBody, kHandling, kWriting, kLinger };
 
   Conn(Server::Impl& server, IoThread& thread, tcp::socket sock)
-      : s(server), t(thread), socket(std::move(sock)),
+      : s(server),
+        t(thread),
+        socket(std::move(sock)),
         buffer(server.opt.header_limit + kBodyChunk) {
     pos = t.conns.insert(t.conns.end(), this);
     s.deps.metrics->ConnectionOpened();
@@ -399,7 +413,7 @@ struct IngestInitiation {
     auto ex = asio::get_associated_executor(*h);
     worker->SubmitUpload(job->writer, job->request, [h, ex](IngestResult r) {
       auto result = std::make_shared<IngestResult>(std::move(r));
-      asio::post(ex, [h, result]() { std::move(*h)(result); });
+      asio::post(ex, [h, result]() { std::move (*h)(result); });
     });
   }
 };
@@ -411,8 +425,7 @@ auto AwaitIngest(IngestWorker* worker, std::shared_ptr<UploadJob> job) {
 
 }  // namespace
 
-asio::awaitable<std::optional<Response>> Conn::HandleUpload(std::string_view query,
-                                                            bool& close) {
+asio::awaitable<std::optional<Response>> Conn::HandleUpload(std::string_view query, bool& close) {
   const ServerOptions& opt = s.opt;
   auto& req = parser->get();
   if (!opt.token) {
@@ -443,8 +456,8 @@ asio::awaitable<std::optional<Response>> Conn::HandleUpload(std::string_view que
     co_return ErrorResponse(400, "name must be 1 to 64 characters from A-Z a-z 0-9 . _ -");
   }
   if (auto len = parser->content_length(); len && *len > opt.max_upload) {
-    co_return ErrorResponse(413, "the upload is larger than the limit of " +
-                                     std::to_string(opt.max_upload) + " bytes");
+    co_return ErrorResponse(
+        413, "the upload is larger than the limit of " + std::to_string(opt.max_upload) + " bytes");
   }
   if (s.deps.worker == nullptr || s.deps.pipeline == nullptr) {
     co_return ErrorResponse(503, "uploads are not available");
@@ -691,8 +704,8 @@ Server::Server(ServerOptions options, ServerDeps deps)
   for (int i = 0; i < n; ++i) impl_->threads.push_back(std::make_unique<IoThread>(i));
   auto shortest = std::min({impl_->opt.header_timeout, impl_->opt.idle_timeout,
                             impl_->opt.body_timeout, impl_->opt.write_timeout});
-  impl_->sweep_period = std::clamp<SteadyClock::duration>(shortest / 8, std::chrono::milliseconds(10),
-                                                          std::chrono::milliseconds(250));
+  impl_->sweep_period = std::clamp<SteadyClock::duration>(
+      shortest / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
 }
 
 Server::~Server() {
@@ -710,8 +723,7 @@ Status Server::Listen() {
   auto results = resolver.resolve(s.opt.host, std::to_string(s.opt.port),
                                   tcp::resolver::numeric_service | tcp::resolver::passive, ec);
   if (ec || results.empty()) {
-    return InvalidArgument("cannot resolve the listen address " + s.opt.host + ": " +
-                           ec.message());
+    return InvalidArgument("cannot resolve the listen address " + s.opt.host + ": " + ec.message());
   }
   tcp::endpoint ep = results.begin()->endpoint();
   s.acceptor.emplace(ioc);

@@ -40,28 +40,28 @@ namespace aquasense::http {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;                 // 0: any free port (see Server::port())
-  int threads = 2;                      // I/O threads
-  size_t max_connections = 10000;       // beyond: 503 and close
-  uint32_t header_limit = 16 * 1024;    // request line + headers, bytes (431 beyond)
+  uint16_t port = 8080;                              // 0: any free port (see Server::port())
+  int threads = 2;                                   // I/O threads
+  size_t max_connections = 10000;                    // beyond: 503 and close
+  uint32_t header_limit = 16 * 1024;                 // request line + headers, bytes (431 beyond)
   std::chrono::milliseconds header_timeout{10'000};  // first byte -> complete header
   std::chrono::milliseconds idle_timeout{30'000};    // keep-alive wait for the next request
   std::chrono::milliseconds body_timeout{30'000};    // longest pause while reading a body
   std::chrono::milliseconds write_timeout{30'000};   // to write one response
   std::chrono::milliseconds drain_timeout{20'000};   // shutdown: wait for in-flight requests
-  uint64_t max_upload = 256ull << 20;   // bytes; 413 beyond
-  std::optional<std::string> token;     // uploads are off without a token
-  bool auth_reads = false;              // reads (except /health) need the token too
-  bool handle_signals = true;           // SIGTERM/SIGINT start a graceful shutdown
-  std::function<void()> on_shutdown;    // called once when the shutdown starts
+  uint64_t max_upload = 256ull << 20;                // bytes; 413 beyond
+  std::optional<std::string> token;                  // uploads are off without a token
+  bool auth_reads = false;                           // reads (except /health) need the token too
+  bool handle_signals = true;                        // SIGTERM/SIGINT start a graceful shutdown
+  std::function<void()> on_shutdown;                 // called once when the shutdown starts
 };
 
 struct ServerDeps {
   SnapshotHolder* snapshots = nullptr;
-  ServerMetrics* metrics = nullptr;     // needs at least `threads` shards
-  IngestWorker* worker = nullptr;       // null: uploads answer 503
+  ServerMetrics* metrics = nullptr;  // needs at least `threads` shards
+  IngestWorker* worker = nullptr;    // null: uploads answer 503
   pipeline::Pipeline* pipeline = nullptr;
-  AccessLog* access_log = nullptr;      // null: off
+  AccessLog* access_log = nullptr;  // null: off
   const Clock* clock = nullptr;
 };
 

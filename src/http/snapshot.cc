@@ -5,8 +5,7 @@
 
 namespace aquasense::http {
 
-Snapshot::Snapshot(std::vector<core::MonthlyMetrics> rows, int64_t generation,
-                   int64_t built_ms)
+Snapshot::Snapshot(std::vector<core::MonthlyMetrics> rows, int64_t generation, int64_t built_ms)
     : generation_(generation), built_ms_(built_ms) {
   auto key = [](const core::MonthlyMetrics& m) { return core::MonthIndex(m.year, m.month); };
   std::stable_sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
@@ -66,8 +65,8 @@ std::span<const MonthRecord> Snapshot::Months(const SensorEntry& sensor, int32_t
   auto last = records_.begin() + sensor.end;
   auto lo = std::lower_bound(first, last, from,
                              [](const MonthRecord& r, int32_t m) { return r.month < m; });
-  auto hi = std::upper_bound(lo, last, to,
-                             [](int32_t m, const MonthRecord& r) { return m < r.month; });
+  auto hi =
+      std::upper_bound(lo, last, to, [](int32_t m, const MonthRecord& r) { return m < r.month; });
   return {lo, hi};
 }
 

@@ -37,12 +37,12 @@ namespace aquasense::http {
 
 // One sensor-month, compact (the sensor is implied by its SensorEntry).
 struct MonthRecord {
-  int32_t month = 0;          // core::MonthIndex
+  int32_t month = 0;  // core::MonthIndex
   bool has_diff = false;
   double mean_temp = 0;
   double max_temp = 0;
   double max_sd = 0;
-  double max_temp_diff = 0;   // meaningful when has_diff
+  double max_temp_diff = 0;  // meaningful when has_diff
   int64_t readings = 0;
 };
 
@@ -69,8 +69,8 @@ class Snapshot {
   int64_t built_ms() const { return built_ms_; }
 
  private:
-  std::vector<SensorEntry> sensors_;   // sorted by id (byte order)
-  std::vector<MonthRecord> records_;   // grouped by sensor, ascending month
+  std::vector<SensorEntry> sensors_;  // sorted by id (byte order)
+  std::vector<MonthRecord> records_;  // grouped by sensor, ascending month
   int64_t generation_;
   int64_t built_ms_;
 };
@@ -113,7 +113,7 @@ class SnapshotHolder {
   std::atomic<int64_t> last_check_ms_{0};
   std::atomic<uint64_t> reloads_{0};
 
-  std::mutex refresh_mu_;  // serialises Refresh()
+  std::mutex refresh_mu_;                     // serialises Refresh()
   std::optional<int64_t> loaded_generation_;  // guarded by refresh_mu_
   mutable std::mutex error_mu_;
   std::string last_error_;

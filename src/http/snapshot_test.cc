@@ -118,7 +118,8 @@ TEST(SnapshotHolder, BackgroundPollerPicksUpChanges) {
   SystemClock clock;
   SnapshotHolder h(&meta, &clock);
   h.Start(std::chrono::milliseconds(5));
-  for (int i = 0; i < 400 && !h.healthy(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 400 && !h.healthy(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_TRUE(h.healthy());
   h.Stop();
 }
@@ -138,8 +139,10 @@ TEST(ServerMetrics, RendersPrometheusText) {
             std::string::npos);
   EXPECT_NE(text.find("aquasense_http_requests_total{route=\"temp\",code=\"404\"} 1\n"),
             std::string::npos);
-  EXPECT_NE(text.find("aquasense_http_request_duration_seconds_bucket{route=\"temp\",le=\"0.00025\"} 2\n"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          "aquasense_http_request_duration_seconds_bucket{route=\"temp\",le=\"0.00025\"} 2\n"),
+      std::string::npos);
   EXPECT_NE(text.find("aquasense_http_request_duration_seconds_count{route=\"temp\"} 3\n"),
             std::string::npos);
   EXPECT_NE(text.find("aquasense_ingest_rows_total{source=\"watch\"} 10\n"), std::string::npos);
