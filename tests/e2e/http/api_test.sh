@@ -208,6 +208,14 @@ expect_status "upload when no token is configured -> 403" 403 -H "Authorization:
 grep -q "disabled" "$WORK/body" && pass "403 says uploads are disabled" || fail "403 body: $(cat "$WORK/body")"
 stop_server || fail "second server exit"
 
+# --- --auth-reads: reads need the token too, except /health
+AQUASENSE_TOKEN=$TOKEN start_server "$DATA" --auth-reads
+expect_status "--auth-reads: read without token -> 401" 401 "$BASE/temp?year=2024&month=1"
+expect_status "--auth-reads: read with a wrong token -> 403" 403 -H "Authorization: Bearer nope" "$BASE/temp?year=2024&month=1"
+expect_status "--auth-reads: read with the token -> 200" 200 -H "Authorization: Bearer $TOKEN" "$BASE/temp?year=2024&month=1"
+expect_status "--auth-reads: /health stays open" 200 "$BASE/health"
+stop_server || fail "third server exit"
+
 # --- usage errors
 "$AQ" --data "$DATA" serve --listen nonsense 2>/dev/null && fail "bad --listen accepted" || { [[ $? == 1 ]] && pass "bad --listen -> exit 1" || fail "bad --listen exit code"; }
 "$AQ" --data "$DATA" serve --listen 127.0.0.1:0 --max-upload 12parsecs 2>/dev/null && fail "bad --max-upload accepted" || { [[ $? == 1 ]] && pass "bad --max-upload -> exit 1" || fail "bad --max-upload exit code"; }
