@@ -431,6 +431,20 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   row.line = line;
   row.offset = record_offset_;
   row.length = static_cast<uint32_t>(rec.size());
+  // The normalised line, rendered here (the parsing stage) rather than by the
+  // stage that decides duplicates, which only copies it.
+  std::string& norm = out.normalized;
+  row.norm_offset = static_cast<uint32_t>(norm.size());
+  norm += sensors_[sensor];
+  norm += ',';
+  char buf[40];
+  norm.append(buf, FormatDateTimeTo(*when, civil, buf));
+  norm += ',';
+  norm.append(buf, row.temp_scale >= 0 ? FormatScaledTo(*temp, row.temp_scale, buf) : FormatNumberTo(*temp, buf));
+  norm += ',';
+  norm.append(buf, row.sd_scale >= 0 ? FormatScaledTo(*sd, row.sd_scale, buf) : FormatNumberTo(*sd, buf));
+  norm += '\n';
+  row.norm_length = static_cast<uint32_t>(norm.size()) - row.norm_offset;
   out.rows.push_back(row);
 }
 

@@ -46,6 +46,8 @@ struct ParsedRow {
   uint64_t offset = 0;    // byte offset of the record in the file
   uint32_t length = 0;    // record length in bytes (without the line end)
   CivilDate civil{};      // the date as written (saves recomputing it)
+  uint32_t norm_offset = 0;  // the row's normalised CSV line in ParseOutput::normalized
+  uint32_t norm_length = 0;  //   (`sensor,date,temperature,sd\n`, SPEC §4)
 };
 
 struct InvalidRow {
@@ -57,6 +59,7 @@ struct InvalidRow {
 
 struct ParseOutput {
   std::vector<ParsedRow> rows;
+  std::string normalized;  // the valid rows' normalised lines, back to back
   std::vector<InvalidRow> invalid;
   int64_t data_rows = 0;  // records that are not blank and not the header
 };

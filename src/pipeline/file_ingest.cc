@@ -1,5 +1,7 @@
 #include "pipeline/file_ingest.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -33,10 +35,6 @@ void AppendCsvQuoted(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void AppendValue(std::string& out, double v, int8_t scale) {
-  char buf[32];
-  out.append(buf, scale >= 0 ? core::FormatScaledTo(v, scale, buf) : core::FormatNumberTo(v, buf));
-}
 
 std::string ReadingText(const std::string& sensor, const core::Reading& r) {
   std::string s = sensor + "," + core::FormatDateTime(r.when) + ",";
@@ -110,12 +108,33 @@ class ChunkQueue {
     std::lock_guard<std::mutex> lock(mu_);
     return closed_;
   }
+  // Consumed chunks go back to the producer with their capacity, so the two
+  // threads do not churn memory between their allocator arenas.
+  void Recycle(Chunk c) {
+    c.out.rows.clear();
+    c.out.invalid.clear();
+    c.out.normalized.clear();
+    c.out.data_rows = 0;
+    c.sensors.clear();
+    c.last = false;
+    c.status = Status::Ok();
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(c));
+  }
+  Chunk TakeFree() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return Chunk{};
+    Chunk c = std::move(free_.back());
+    free_.pop_back();
+    return c;
+  }
 
  private:
   static constexpr size_t kDepth = 1;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Chunk> q_;
+  std::vector<Chunk> free_;
   bool closed_ = false;
 };
 
@@ -189,7 +208,10 @@ Result<FileSummary> FileIngest::Run() {
   // Two stages on two cores: a parser thread reads and validates the next
   // chunk while this thread merges the previous one into the store.
   ChunkQueue queue;
-  std::thread parser_thread([&] { ParseAll(**reader, queue); });
+  std::thread parser_thread([&] {
+    pthread_setname_np(pthread_self(), "aq-parse");
+    ParseAll(**reader, queue);
+  });
   Status status;
   while (true) {
     Chunk chunk = queue.Pop();
@@ -198,9 +220,12 @@ Result<FileSummary> FileIngest::Run() {
       break;
     }
     if (!chunk.sensors.empty()) sensor_names_ = std::move(chunk.sensors);
-    out_ = std::move(chunk.out);
+    std::swap(out_, chunk.out);
     status = ProcessChunk();
-    if (!status.ok() || chunk.last) break;
+    const bool last = chunk.last;
+    std::swap(out_, chunk.out);
+    queue.Recycle(std::move(chunk));
+    if (!status.ok() || last) break;
   }
   queue.Close();
   parser_thread.join();
@@ -226,7 +251,7 @@ void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
     }
     cur.last = last;
     queue.Push(std::move(cur));
-    cur = Chunk{};
+    cur = queue.TakeFree();
     if (!last) cur.out.rows.reserve(kChunkRows + kChunkRows / 8);
   };
   while (!queue.closed()) {
@@ -304,6 +329,7 @@ Status FileIngest::ProcessChunk() {
   AQ_RETURN_IF_ERROR(EmitChunk());
   out_.rows.clear();
   out_.invalid.clear();
+  out_.normalized.clear();
   return Status::Ok();
 }
 
@@ -374,7 +400,6 @@ Status FileIngest::EmitChunk() {
   const auto& rows = out_.rows;
   const auto& bad = out_.invalid;
   size_t b = 0;  // parse-invalid rows interleave with the chunk's rows by line
-  char date[40];
   for (size_t i = 0; i < rows.size(); ++i) {
     const core::ParsedRow& r = rows[i];
     for (; b < bad.size() && bad[b].line < r.line; ++b)
@@ -403,15 +428,7 @@ Status FileIngest::EmitChunk() {
         break;
     }
     summary_.valid++;
-    std::string& o = valid_.buf();
-    o += sensor;
-    o += ',';
-    o.append(date, core::FormatDateTimeTo(r.when, r.civil, date));
-    o += ',';
-    AppendValue(o, r.temperature, r.temp_scale);
-    o += ',';
-    AppendValue(o, r.sd, r.sd_scale);
-    o += '\n';
+    valid_.buf().append(out_.normalized, r.norm_offset, r.norm_length);
     AQ_RETURN_IF_ERROR(valid_.MaybeFlush());
     if (r.sd > options_.limits.sd_alert) {
       summary_.alerts++;
