@@ -71,7 +71,9 @@ void InboxWatcher::Observe(const fs::path& p, const std::string& sensor,
   Seen s{size, mtime, now};
   if (it != seen_.end() && it->second.size == size && it->second.mtime == mtime) {
     s.since = it->second.since;
-    if (now - s.since >= options_.interval) ready.push_back({p, sensor, s});
+    s.ingested = it->second.ingested;
+    // A file ingested already but not removable is not taken again until it changes.
+    if (now - s.since >= options_.interval && !s.ingested) ready.push_back({p, sensor, s});
   }
   next[key] = s;
 }
@@ -174,6 +176,7 @@ int InboxWatcher::ScanOnce() {
       if (fec) {
         WarnOnce(c->path.string() + "#rm",
                  "inbox: cannot remove " + c->path.string() + ": " + fec.message());
+        if (auto it = seen_.find(c->path.string()); it != seen_.end()) it->second.ingested = true;
       } else {
         seen_.erase(c->path.string());
         ++taken;

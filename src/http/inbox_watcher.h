@@ -55,6 +55,7 @@ class InboxWatcher {
     uintmax_t size = 0;
     std::filesystem::file_time_type mtime;
     std::chrono::steady_clock::time_point since;
+    bool ingested = false;  // ingested, but could not be removed
   };
   struct Candidate {
     std::filesystem::path path;
