@@ -22,7 +22,7 @@ namespace aquasense::pipeline::internal {
 namespace {
 
 constexpr size_t kReadSize = 4 << 20;     // bytes read from landing/ at a time
-constexpr size_t kChunkRows = 1 << 17;    // rows merged at a time: bounds memory
+constexpr size_t kChunkRows = 1 << 16;    // rows merged at a time: bounds memory
 constexpr size_t kOutFlush = 1 << 20;     // output buffer flushed to the object store
 constexpr size_t kExamples = 5;           // examples carried by an alert
 

@@ -43,9 +43,19 @@ size_t LowerBound(std::string_view text, size_t from, std::string_view sensor, b
 }
 
 Status WriteFull(storage::ObjectStore& objects, storage::Batch& batch) {
-  auto rows = batch.ListMetrics({});
-  if (!rows.ok()) return rows.status();
-  return objects.WriteAll(kCsvKey, core::MetricsCsv(*rows));
+  auto w = objects.NewWriter(kCsvKey);
+  if (!w.ok()) return w.status();
+  std::string buf;
+  core::AppendMetricsCsvHeader(buf);
+  AQ_RETURN_IF_ERROR(batch.ScanMetrics({}, [&](const core::MonthlyMetrics& m) {
+    core::AppendMetricsCsvRow(buf, m);
+    if (buf.size() < (1 << 20)) return Status::Ok();
+    Status s = (*w)->Append(buf);
+    buf.clear();
+    return s;
+  }));
+  AQ_RETURN_IF_ERROR((*w)->Append(buf));
+  return (*w)->Commit();
 }
 
 Status Splice(storage::ObjectStore& objects, storage::Batch& batch, const std::string& old,

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,6 +91,9 @@ class Batch {
 
   // Metrics as this batch sees them (its own writes included), sorted.
   virtual Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) = 0;
+  // The same, one row at a time (memory independent of the table's size).
+  virtual Status ScanMetrics(const MetricsQuery& q,
+                             const std::function<Status(const core::MonthlyMetrics&)>& fn) = 0;
   // The store's generation before this batch commits.
   virtual Result<int64_t> Generation() = 0;
 

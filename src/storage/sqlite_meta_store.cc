@@ -136,8 +136,9 @@ Delivery DeliveryFromRow(const Stmt& s) {
 constexpr const char* kDeliveryColumns =
     "alert_id, channel, state, attempts, next_attempt_ms, updated_ms, last_error";
 
-// SELECT of metrics for a query, sorted by sensor and month.
-Result<std::vector<core::MonthlyMetrics>> QueryMetrics(sqlite3* db, const MetricsQuery& q) {
+// Metrics for a query, sorted by sensor and month, one row at a time.
+Status ScanMetricsRows(sqlite3* db, const MetricsQuery& q,
+                       const std::function<Status(const core::MonthlyMetrics&)>& fn) {
   std::string sql = std::string("SELECT ") + kMetricsColumns +
                     " FROM metrics WHERE month_index BETWEEN ?1 AND ?2";
   if (q.sensor) sql += " AND sensor = ?3";
@@ -145,13 +146,20 @@ Result<std::vector<core::MonthlyMetrics>> QueryMetrics(sqlite3* db, const Metric
   Stmt s(db, sql);
   s.Bind(1, static_cast<int64_t>(q.from_month)).Bind(2, static_cast<int64_t>(q.to_month));
   if (q.sensor) s.Bind(3, *q.sensor);
-  std::vector<core::MonthlyMetrics> out;
   while (true) {
     auto row = s.Step();
     if (!row.ok()) return row.status();
-    if (!*row) break;
-    out.push_back(MetricsFromRow(s));
+    if (!*row) return Status::Ok();
+    AQ_RETURN_IF_ERROR(fn(MetricsFromRow(s)));
   }
+}
+
+Result<std::vector<core::MonthlyMetrics>> QueryMetrics(sqlite3* db, const MetricsQuery& q) {
+  std::vector<core::MonthlyMetrics> out;
+  AQ_RETURN_IF_ERROR(ScanMetricsRows(db, q, [&](const core::MonthlyMetrics& m) {
+    out.push_back(m);
+    return Status::Ok();
+  }));
   return out;
 }
 
@@ -240,6 +248,10 @@ class SqliteBatch final : public Batch {
 
   Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) override {
     return QueryMetrics(db_, q);
+  }
+  Status ScanMetrics(const MetricsQuery& q,
+                     const std::function<Status(const core::MonthlyMetrics&)>& fn) override {
+    return ScanMetricsRows(db_, q, fn);
   }
   Result<int64_t> Generation() override { return QueryGeneration(db_); }
 
