@@ -11,7 +11,7 @@ packages=(
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libfast-float-dev
   # tests, fuzzing, sanitizers
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev llvm
-  curl jq python3 python3-aiosmtpd procps
+  curl jq python3 python3-aiosmtpd procps openssl strace
   # benchmarks and peers
   hyperfine wrk nginx-light python3-pandas python3-flask gunicorn time
 )

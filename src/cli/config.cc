@@ -47,6 +47,10 @@ Result<pipeline::Options> PipelineOptionsFrom(const nlohmann::json& config) {
   }
   if (o.limits.temp_min > o.limits.temp_max || o.limits.sd_min > o.limits.sd_max)
     return InvalidArgument("config: a limit's minimum is above its maximum");
+  // A bad "alerts" section is a usage error now, not an ingest that quietly
+  // records alerts for the log channel only.
+  auto alerts_config = notify::ParseAlertsConfig(config);
+  if (!alerts_config.ok()) return alerts_config.status();
   o.alert_channels = notify::ChannelNames(config);
   return o;
 }
