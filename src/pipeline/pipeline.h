@@ -66,6 +66,10 @@ struct IngestSummary {
   bool any_unreadable() const;
 };
 
+// The summary as one JSON object on one line: `ingest --json` and the
+// answer of POST /v1/ingest (shape in docs/contract.md).
+std::string SummaryJson(const IngestSummary& s);
+
 struct IngestRequest {
   std::string default_sensor = "default";
   storage::OnConflict on_conflict = storage::OnConflict::kReject;
