@@ -126,15 +126,16 @@ int RunMonths(AppContext& ctx, const std::optional<std::string>& sensor, const s
   if (Status s = ctx.Open(); !s.ok()) return StoreExit(s);
   auto rows = ctx.meta->ListMetrics(q);
   if (!rows.ok()) return StoreExit(rows.status());
+  // A table for people: three decimals (export and the API keep every digit).
   std::printf("%-16s %7s %10s %10s %8s %13s %8s\n", "sensor", "month", "mean_temp", "max_temp",
               "max_sd", "max_temp_diff", "readings");
   for (const auto& m : *rows) {
-    char ym[16];
+    char ym[16], diff[32];
     std::snprintf(ym, sizeof ym, "%04d-%02d", m.year, m.month);
-    const std::string diff = m.max_temp_diff ? core::FormatNumber(*m.max_temp_diff) : "-";
-    std::printf("%-16s %7s %10.3f %10s %8s %13s %8lld\n", m.sensor.c_str(), ym, m.mean_temp,
-                core::FormatNumber(m.max_temp).c_str(), core::FormatNumber(m.max_sd).c_str(),
-                diff.c_str(), static_cast<long long>(m.readings));
+    if (m.max_temp_diff) std::snprintf(diff, sizeof diff, "%+.3f", *m.max_temp_diff);
+    else std::snprintf(diff, sizeof diff, "-");
+    std::printf("%-16s %7s %10.3f %10.3f %8.3f %13s %8lld\n", m.sensor.c_str(), ym, m.mean_temp,
+                m.max_temp, m.max_sd, diff, static_cast<long long>(m.readings));
   }
   if (rows->empty()) std::fprintf(stderr, "aquasense: no monthly metrics match\n");
   return kExitOk;
