@@ -16,6 +16,7 @@
 #include "core/metrics_format.h"
 #include "core/number.h"
 #include "core/validate.h"
+#include "pipeline/local_file.h"
 
 namespace aquasense::pipeline::internal {
 
@@ -160,6 +161,11 @@ class FileIngest {
   Status WriteInvalid(int64_t line, core::Reason reason, std::string_view detail,
                       std::string_view raw);
   Result<std::string> RawOf(const core::ParsedRow& row);
+  // The file's bytes: its local copy when not landed yet, else landing/.
+  Result<std::unique_ptr<storage::ObjectReader>> OpenSource() {
+    if (!job_.file->local_path.empty()) return OpenLocalFile(job_.file->local_path);
+    return env_.objects->Open(job_.file->landing_key);
+  }
   Status RecordAlerts();
 
   const FileJob& job_;
@@ -202,8 +208,18 @@ Result<FileSummary> FileIngest::Run() {
   AQ_RETURN_IF_ERROR(valid_.Open(*env_.objects, base + ".valid.csv", "sensor,date,temperature,sd\n"));
   AQ_RETURN_IF_ERROR(
       invalid_.Open(*env_.objects, base + ".invalid.csv", "source,line,reason,detail,raw\n"));
-  auto reader = env_.objects->Open(f.landing_key);
+  auto reader = OpenSource();
   if (!reader.ok()) return reader.status();
+  // A local file not landed yet is copied into landing/ by a third thread
+  // while the two stages below parse and merge it.
+  Status copy_status;
+  std::thread copier;
+  if (!f.local_path.empty()) {
+    copier = std::thread([&] {
+      pthread_setname_np(pthread_self(), "aq-land");
+      copy_status = CopyToLanding(f, *env_.objects);
+    });
+  }
 
   // Two stages on two cores: a parser thread reads and validates the next
   // chunk while this thread merges the previous one into the store.
@@ -229,7 +245,9 @@ Result<FileSummary> FileIngest::Run() {
   }
   queue.Close();
   parser_thread.join();
+  if (copier.joinable()) copier.join();
   AQ_RETURN_IF_ERROR(status);
+  AQ_RETURN_IF_ERROR(copy_status);
 
   AQ_RETURN_IF_ERROR(valid_.Commit());
   AQ_RETURN_IF_ERROR(invalid_.Commit());
@@ -362,7 +380,7 @@ Status FileIngest::MergeGroup(uint32_t sid, int32_t month, std::span<const uint3
 
 Result<std::string> FileIngest::RawOf(const core::ParsedRow& row) {
   if (!raw_reader_) {
-    auto r = env_.objects->Open(job_.file->landing_key);
+    auto r = OpenSource();
     if (!r.ok()) return r.status();
     raw_reader_ = std::move(*r);
   }

@@ -1,11 +1,12 @@
 #include "pipeline/pipeline.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include "core/validate.h"
 #include "pipeline/batch_state.h"
 #include "pipeline/file_ingest.h"
+#include "pipeline/local_file.h"
 #include "pipeline/monthly_csv.h"
 
 namespace aquasense::pipeline {
@@ -29,39 +31,23 @@ namespace {
 
 constexpr size_t kStageBuffer = 1 << 20;
 
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[p[i] >> 4];
-    out[2 * i + 1] = kDigits[p[i] & 15];
-  }
-  return out;
-}
-
 class LandingWriterImpl final : public LandingWriter {
  public:
   LandingWriterImpl(storage::ObjectStore& store, std::unique_ptr<storage::ObjectWriter> writer,
                     std::string sensor, std::string source)
       : store_(store), writer_(std::move(writer)), sensor_(std::move(sensor)),
-        source_(std::move(source)), ctx_(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
-  }
-  ~LandingWriterImpl() override { EVP_MD_CTX_free(ctx_); }
+        source_(std::move(source)) {}
 
   Status Append(std::string_view bytes) override {
-    EVP_DigestUpdate(ctx_, bytes.data(), bytes.size());
+    sha_.Update(bytes.data(), bytes.size());
     size_ += bytes.size();
     return writer_->Append(bytes);
   }
   uint64_t size() const override { return size_; }
 
   Result<StagedFile> Finish() override {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_, md, &len);
     StagedFile f;
-    f.hash = Hex(md, len);
+    f.hash = sha_.Hex();
     f.default_sensor = sensor_;
     f.landing_key = "landing/" + sensor_ + "/" + f.hash + ".csv";
     f.source_name = source_;
@@ -78,7 +64,7 @@ class LandingWriterImpl final : public LandingWriter {
   storage::ObjectStore& store_;
   std::unique_ptr<storage::ObjectWriter> writer_;
   std::string sensor_, source_;
-  EVP_MD_CTX* ctx_;
+  Sha256 sha_;
   uint64_t size_ = 0;
 };
 
@@ -128,6 +114,49 @@ Result<StagedFile> StagePath(Pipeline& p, const std::string& path, const IngestR
   return (*writer)->Finish();
 }
 
+// With AQUASENSE_TRACE set, prints how long each phase of a batch took to
+// stderr (for profiling; off by default).
+class PhaseTrace {
+ public:
+  PhaseTrace() : on_(std::getenv("AQUASENSE_TRACE") != nullptr), last_(Now()) {}
+  void Phase(const char* name) {
+    if (!on_) return;
+    const double now = Now();
+    std::fprintf(stderr, "aquasense trace: %-14s %8.3f s\n", name, now - last_);
+    last_ = now;
+  }
+
+ private:
+  static double Now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  bool on_;
+  double last_;
+};
+
+// A regular file is only hashed here (a read-only pass): a file already
+// ingested costs no copy, and a new one is copied into landing/ by the batch
+// while it is being parsed.
+Result<StagedFile> PrehashPath(const std::string& path, const std::string& sensor) {
+  auto reader = OpenLocalFile(path);
+  if (!reader.ok()) return reader.status();
+  auto hash = Sha256Of(**reader, path);
+  if (!hash.ok()) return hash.status();
+  StagedFile f;
+  f.hash = *hash;
+  f.default_sensor = sensor;
+  f.landing_key = "landing/" + sensor + "/" + f.hash + ".csv";
+  f.source_name = path;
+  f.size = (*reader)->size();
+  f.local_path = path;
+  return f;
+}
+
+bool IsRegularFile(const std::string& path) {
+  struct stat st {};
+  return path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 }  // namespace
 
 struct Pipeline::Impl {
@@ -169,8 +198,9 @@ Result<IngestSummary> Pipeline::IngestPaths(const std::vector<std::string>& path
   std::vector<FileSummary> unreadable;
   std::vector<size_t> unreadable_at;  // position among the inputs
   for (size_t i = 0; i < paths.size(); ++i) {
-    bool input_error = false;
-    auto f = StagePath(*this, paths[i], req, input_error);
+    bool input_error = true;
+    auto f = IsRegularFile(paths[i]) ? PrehashPath(paths[i], req.default_sensor)
+                                     : StagePath(*this, paths[i], req, input_error);
     if (f.ok()) {
       staged.push_back(std::move(*f));
       continue;
@@ -204,6 +234,7 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
                                                const IngestRequest& req, bool rebuild) {
   std::lock_guard<std::mutex> lock(batch_mu);
   const auto t0 = std::chrono::steady_clock::now();
+  PhaseTrace trace;
   IngestSummary summary;
   auto batch = env.meta->BeginBatch();
   if (!batch.ok()) return batch.status();
@@ -254,13 +285,17 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
     summary.per_file.push_back(std::move(*s));
   }
   std::vector<std::string> changed_sensors;
+  trace.Phase("filter+merge");
   auto changed = state.FinalizeMetrics(changed_sensors);
+  trace.Phase("metrics");
   if (!changed.ok()) return changed.status();
   summary.months_updated = *changed;
   // Inside the transaction, so batches of several processes update the file
   // one after the other, each from the state it commits.
   AQ_RETURN_IF_ERROR(internal::UpdateMonthlyCsv(*env.objects, **batch, changed_sensors, rebuild));
+  trace.Phase("monthly.csv");
   AQ_RETURN_IF_ERROR((*batch)->Commit());
+  trace.Phase("commit");
   batch->reset();
   summary.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -278,7 +313,7 @@ Result<IngestSummary> Pipeline::Rebuild() {
   std::vector<storage::OnConflict> modes;
   std::set<std::string> keys;
   for (const auto& r : *ledger) {
-    files.push_back({r.hash, r.default_sensor, r.landing_key, r.source_name, 0});
+    files.push_back({r.hash, r.default_sensor, r.landing_key, r.source_name, 0, ""});
     modes.push_back(r.on_conflict);
     keys.insert(r.landing_key);
   }
@@ -291,7 +326,7 @@ Result<IngestSummary> Pipeline::Rebuild() {
     const std::string sensor = rest.substr(0, slash);
     const std::string hash = rest.substr(slash + 1, rest.size() - slash - 5);
     if (!core::IsValidSensorId(sensor) || hash.size() != 64) continue;
-    files.push_back({hash, sensor, o.key, o.key, o.size});
+    files.push_back({hash, sensor, o.key, o.key, o.size, ""});
     modes.push_back(storage::OnConflict::kReject);
   }
   return impl_->RunBatch(files, modes, IngestRequest{}, true);

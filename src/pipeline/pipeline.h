@@ -46,6 +46,10 @@ struct StagedFile {
   std::string landing_key;
   std::string source_name;
   uint64_t size = 0;
+  // When set, the bytes are not in landing/ yet but in this local file: the
+  // batch copies them there (checking the hash) while it parses them, and
+  // commits the copy before the batch.
+  std::string local_path;
 };
 
 struct FileSummary {

@@ -1,0 +1,107 @@
+#include "pipeline/local_file.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace aquasense::pipeline {
+
+namespace {
+
+constexpr size_t kBuffer = 1 << 20;
+
+class LocalFileReader final : public storage::ObjectReader {
+ public:
+  LocalFileReader(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  ~LocalFileReader() override { ::close(fd_); }
+  Result<size_t> Read(char* buf, size_t n) override {
+    while (true) {
+      const ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return Unavailable(std::string("read failed: ") + std::strerror(errno));
+    }
+  }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
+    while (true) {
+      const ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(offset));
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return Unavailable(std::string("read failed: ") + std::strerror(errno));
+    }
+  }
+  uint64_t size() const override { return size_; }
+
+ private:
+  int fd_;
+  uint64_t size_;
+};
+
+}  // namespace
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+void Sha256::Update(const char* p, size_t n) { EVP_DigestUpdate(ctx_, p, n); }
+std::string Sha256::Hex() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_, md, &len);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(len * 2, '0');
+  for (unsigned int i = 0; i < len; ++i) {
+    out[2 * i] = kDigits[md[i] >> 4];
+    out[2 * i + 1] = kDigits[md[i] & 15];
+  }
+  return out;
+}
+
+Result<std::unique_ptr<storage::ObjectReader>> OpenLocalFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unavailable("cannot read " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Unavailable("cannot read " + path + ": not a regular file");
+  }
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return std::unique_ptr<storage::ObjectReader>(
+      new LocalFileReader(fd, static_cast<uint64_t>(st.st_size)));
+}
+
+Result<std::string> Sha256Of(storage::ObjectReader& reader, const std::string& name) {
+  Sha256 sha;
+  std::string buf(kBuffer, '\0');
+  while (true) {
+    auto n = reader.Read(buf.data(), buf.size());
+    if (!n.ok()) return Unavailable("cannot read " + name + ": " + n.status().message());
+    if (*n == 0) break;
+    sha.Update(buf.data(), *n);
+  }
+  return sha.Hex();
+}
+
+Status CopyToLanding(const StagedFile& f, storage::ObjectStore& objects) {
+  auto exists = objects.Exists(f.landing_key);
+  if (!exists.ok()) return exists.status();
+  if (*exists) return Status::Ok();  // content-addressed: the same bytes are there
+  auto reader = OpenLocalFile(f.local_path);
+  if (!reader.ok()) return reader.status();
+  auto writer = objects.NewWriter(f.landing_key);
+  if (!writer.ok()) return writer.status();
+  Sha256 sha;
+  std::string buf(kBuffer, '\0');
+  while (true) {
+    auto n = (*reader)->Read(buf.data(), buf.size());
+    if (!n.ok()) return Unavailable("cannot read " + f.local_path + ": " + n.status().message());
+    if (*n == 0) break;
+    sha.Update(buf.data(), *n);
+    AQ_RETURN_IF_ERROR((*writer)->Append(std::string_view(buf.data(), *n)));
+  }
+  if (sha.Hex() != f.hash)
+    return Unavailable(f.local_path + " changed while it was being ingested; nothing was stored");
+  return (*writer)->Commit();
+}
+
+}  // namespace aquasense::pipeline

@@ -1,0 +1,43 @@
+// Local input files for the pipeline: a reader over a file outside the data
+// directory (what `aquasense ingest FILE` reads), SHA-256 of a reader, and the
+// copy of a local file into landing/ that checks its hash on the way.
+// Internal to the pipeline; each object is used by one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "pipeline/pipeline.h"
+#include "storage/object_store.h"
+
+struct evp_md_ctx_st;
+
+namespace aquasense::pipeline {
+
+// Incremental SHA-256 (OpenSSL), hex digest.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void Update(const char* p, size_t n);
+  std::string Hex();  // once, at the end
+
+ private:
+  evp_md_ctx_st* ctx_;
+};
+
+// kUnavailable ("cannot read PATH: ...") when it cannot be opened or is not a
+// regular file.
+Result<std::unique_ptr<storage::ObjectReader>> OpenLocalFile(const std::string& path);
+
+// Hex SHA-256 of everything `reader` yields.
+Result<std::string> Sha256Of(storage::ObjectReader& reader, const std::string& name);
+
+// Copies f.local_path to f.landing_key unless that object exists; fails,
+// storing nothing, when the bytes no longer hash to f.hash.
+Status CopyToLanding(const StagedFile& f, storage::ObjectStore& objects);
+
+}  // namespace aquasense::pipeline
