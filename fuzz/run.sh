@@ -9,7 +9,7 @@ OUT=build-fuzz
 mkdir -p "$OUT/corpus"
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -Isrc fuzz/parser_fuzz.cc src/core/validate.cc src/core/datetime.cc src/core/number.cc \
-  src/core/block.cc -o "$OUT/parser_fuzz"
+  src/core/block.cc src/core/grouping.cc -o "$OUT/parser_fuzz"
 # Seed corpus: every fixture input, prefixed by a piece-size byte.
 i=0
 while IFS= read -r -d '' f; do

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/datetime.h"
+#include "core/grouping.h"
 #include "core/metrics_format.h"
 #include "core/number.h"
 #include "core/validate.h"
@@ -76,6 +77,7 @@ class Output {
 // A parsed chunk handed from the parser thread to the merging one.
 struct Chunk {
   core::ParseOutput out;
+  core::Grouping grouping;           // out.rows by sensor-month, done by the parser thread
   std::vector<std::string> sensors;  // the parser's sensor names, when they grew
   bool last = false;
   Status status;                     // a read error ends the stream
@@ -156,7 +158,7 @@ class FileIngest {
   Status ProcessChunk();
   void ParseAll(storage::ObjectReader& reader, ChunkQueue& queue);  // the parser thread
   Result<uint32_t> BatchSensor(uint32_t parser_sensor);
-  Status MergeGroup(uint32_t sid, int32_t month, std::span<const uint32_t> rows);
+  Status MergeGroup(uint32_t sid, int32_t month, std::span<const core::Incoming> incoming);
   Status EmitChunk();
   Status WriteInvalid(int64_t line, core::Reason reason, std::string_view detail,
                       std::string_view raw);
@@ -180,17 +182,11 @@ class FileIngest {
 
   std::vector<std::string> sensor_names_;  // the parser's sensors, as of the current chunk
   std::vector<uint32_t> sensor_map_;  // parser sensor id -> batch sensor id
-  // Per chunk: the batch sensor of each row and the merge decision for it.
-  std::vector<uint32_t> row_sensor_;
+  // Per chunk: the merge decision for each row.
   std::vector<core::MergeDecision> decisions_;
   // Scratch reused across chunks and groups (no allocation per group).
-  std::unordered_map<uint64_t, uint32_t> group_ids_;
-  std::vector<uint64_t> group_keys_;
-  std::vector<uint32_t> row_group_, group_start_, group_fill_, group_rows_;
-  std::vector<int32_t> last_month_;
-  std::vector<uint32_t> last_group_;
+  core::Grouping grouping_;  // the current chunk's, from the parser thread
   std::vector<core::Reading> block_;
-  std::vector<core::Incoming> incoming_;
   std::vector<core::MergeDecision> local_;
 
   std::map<std::string, DeviationStats> deviations_;  // by sensor name
@@ -237,9 +233,11 @@ Result<FileSummary> FileIngest::Run() {
     }
     if (!chunk.sensors.empty()) sensor_names_ = std::move(chunk.sensors);
     std::swap(out_, chunk.out);
+    std::swap(grouping_, chunk.grouping);
     status = ProcessChunk();
     const bool last = chunk.last;
     std::swap(out_, chunk.out);
+    std::swap(grouping_, chunk.grouping);
     queue.Recycle(std::move(chunk));
     if (!status.ok() || last) break;
   }
@@ -268,6 +266,7 @@ void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
       known_sensors = cur.sensors.size();
     }
     cur.last = last;
+    core::GroupBySensorMonth(cur.out.rows, parser_.sensors().size(), cur.grouping);
     queue.Push(std::move(cur));
     cur = queue.TakeFree();
     if (!last) cur.out.rows.reserve(kChunkRows + kChunkRows / 8);
@@ -299,60 +298,20 @@ Result<uint32_t> FileIngest::BatchSensor(uint32_t parser_sensor) {
 }
 
 Status FileIngest::ProcessChunk() {
-  const auto& rows = out_.rows;
   summary_.rows += out_.data_rows;
   out_.data_rows = 0;
-  row_sensor_.resize(rows.size());
-  decisions_.assign(rows.size(), core::MergeDecision{});
-
-  // Group rows by sensor-month with a counting sort: one hash lookup per run
-  // of rows with the same key, then one pass to place each row.
-  group_ids_.clear();
-  group_keys_.clear();
-  row_group_.resize(rows.size());
-  // Per parser sensor: the last month seen and its group, so that files
-  // interleaving many sensors still hash only when a sensor's month changes.
-  last_month_.assign(sensor_names_.size(), INT32_MIN);
-  last_group_.resize(sensor_names_.size());
-  for (uint32_t i = 0; i < rows.size(); ++i) {
-    const uint32_t ps = rows[i].sensor;
-    auto sid = BatchSensor(ps);
+  decisions_.assign(out_.rows.size(), core::MergeDecision{});
+  // The parser thread grouped the rows by (parser sensor, month).
+  for (size_t g = 0; g < grouping_.keys.size(); ++g) {
+    const uint64_t key = grouping_.keys[g];
+    auto sid = BatchSensor(core::Grouping::SensorOf(key));
     if (!sid.ok()) return sid.status();
-    row_sensor_[i] = *sid;
-    if (rows[i].month != last_month_[ps]) {
-      const uint64_t key = static_cast<uint64_t>(*sid) << 32 | static_cast<uint32_t>(rows[i].month);
-      auto [it, inserted] = group_ids_.try_emplace(key, static_cast<uint32_t>(group_keys_.size()));
-      if (inserted) group_keys_.push_back(key);
-      last_group_[ps] = it->second;
-      last_month_[ps] = rows[i].month;
-    }
-    row_group_[i] = last_group_[ps];
+    AQ_RETURN_IF_ERROR(MergeGroup(*sid, core::Grouping::MonthOf(key), grouping_.Group(g)));
   }
-  group_start_.assign(group_keys_.size() + 1, 0);
-  for (uint32_t g : row_group_) group_start_[g + 1]++;
-  for (size_t g = 0; g < group_keys_.size(); ++g) group_start_[g + 1] += group_start_[g];
-  group_rows_.resize(rows.size());
-  {
-    std::vector<uint32_t>& fill = group_fill_;
-    fill.assign(group_start_.begin(), group_start_.end() - 1);
-    for (uint32_t i = 0; i < rows.size(); ++i) group_rows_[fill[row_group_[i]]++] = i;
-  }
-  for (size_t g = 0; g < group_keys_.size(); ++g) {
-    const uint64_t key = group_keys_[g];
-    AQ_RETURN_IF_ERROR(MergeGroup(static_cast<uint32_t>(key >> 32),
-                                  static_cast<int32_t>(static_cast<uint32_t>(key)),
-                                  std::span<const uint32_t>(group_rows_.data() + group_start_[g],
-                                                            group_start_[g + 1] - group_start_[g])));
-  }
-  AQ_RETURN_IF_ERROR(EmitChunk());
-  out_.rows.clear();
-  out_.invalid.clear();
-  out_.normalized.clear();
-  return Status::Ok();
+  return EmitChunk();
 }
 
-Status FileIngest::MergeGroup(uint32_t sid, int32_t month, std::span<const uint32_t> idx) {
-  const auto& rows = out_.rows;
+Status FileIngest::MergeGroup(uint32_t sid, int32_t month, std::span<const core::Incoming> incoming) {
   SensorState& s = state_.sensor(sid);
   block_.clear();
   if (s.Has(month)) {
@@ -362,16 +321,11 @@ Status FileIngest::MergeGroup(uint32_t sid, int32_t month, std::span<const uint3
       return Internal("stored block of sensor " + s.name() + " month " + std::to_string(month) +
                       " is corrupt");
   }
-  incoming_.clear();
-  for (uint32_t i : idx) incoming_.push_back({{rows[i].when, rows[i].temperature, rows[i].sd}, i});
-  const auto by_time = [](const auto& a, const auto& b) { return a.reading.when < b.reading.when; };
-  if (!std::is_sorted(incoming_.begin(), incoming_.end(), by_time))
-    std::stable_sort(incoming_.begin(), incoming_.end(), by_time);
-  local_.resize(incoming_.size());
+  local_.resize(incoming.size());
   const auto mode = job_.on_conflict == storage::OnConflict::kReplace ? core::ConflictMode::kReplace
                                                                       : core::ConflictMode::kReject;
-  const bool changed = core::MergeInto(block_, incoming_, mode, local_);
-  for (size_t k = 0; k < incoming_.size(); ++k) decisions_[incoming_[k].order] = local_[k];
+  const bool changed = core::MergeInto(block_, incoming, mode, local_);
+  for (size_t k = 0; k < incoming.size(); ++k) decisions_[incoming[k].order] = local_[k];
   if (!changed) return Status::Ok();
   AQ_RETURN_IF_ERROR(state_.batch().PutBlock(s.name(), month, core::EncodeBlock(block_, month)));
   s.Touch(month, core::Aggregate(block_));
@@ -423,7 +377,7 @@ Status FileIngest::EmitChunk() {
     for (; b < bad.size() && bad[b].line < r.line; ++b)
       AQ_RETURN_IF_ERROR(WriteInvalid(bad[b].line, bad[b].reason, bad[b].detail, bad[b].raw));
     const core::MergeDecision& d = decisions_[i];
-    const std::string& sensor = state_.sensor(row_sensor_[i]).name();
+    const std::string& sensor = state_.sensor(sensor_map_[r.sensor]).name();
     switch (d.decision) {
       case core::Decision::kDuplicate:
         summary_.duplicates++;
