@@ -10,6 +10,7 @@
 
 #include "core/block.h"
 #include "core/datetime.h"
+#include "core/grouping.h"
 #include "core/number.h"
 #include "core/validate.h"
 
@@ -43,6 +44,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (const InvalidRow& r : out.invalid)
     if (r.raw.size() > limits.max_line + 1024) std::abort();
+
+  // Grouping keeps every row exactly once.
+  Grouping g;
+  GroupBySensorMonth(out.rows, parser.sensors().size(), g);
+  if (g.incoming.size() != out.rows.size() || g.start.back() != out.rows.size()) std::abort();
 
   // Blocks: merge everything of the first month seen, encode, decode.
   if (!out.rows.empty()) {

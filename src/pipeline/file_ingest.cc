@@ -23,7 +23,7 @@ namespace aquasense::pipeline::internal {
 
 namespace {
 
-constexpr size_t kReadSize = 4 << 20;     // bytes read from landing/ at a time
+constexpr size_t kReadSize = 1 << 20;     // bytes parsed at a time (~30k rows: a chunk overshoots little)
 constexpr size_t kChunkRows = 1 << 16;    // rows merged at a time: bounds memory
 constexpr size_t kOutFlush = 1 << 20;     // output buffer flushed to the object store
 constexpr size_t kExamples = 5;           // examples carried by an alert
@@ -259,7 +259,7 @@ void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
   uint64_t done = 0;
   size_t known_sensors = 0;
   Chunk cur;
-  cur.out.rows.reserve(kChunkRows + kChunkRows / 8);
+  cur.out.rows.reserve(kChunkRows + kChunkRows / 2);
   auto push = [&](bool last) {
     if (parser_.sensors().size() != known_sensors) {
       cur.sensors = parser_.sensors();
@@ -269,7 +269,7 @@ void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
     core::GroupBySensorMonth(cur.out.rows, parser_.sensors().size(), cur.grouping);
     queue.Push(std::move(cur));
     cur = queue.TakeFree();
-    if (!last) cur.out.rows.reserve(kChunkRows + kChunkRows / 8);
+    if (!last) cur.out.rows.reserve(kChunkRows + kChunkRows / 2);
   };
   while (!queue.closed()) {
     auto n = reader.Read(buf.data(), buf.size());
