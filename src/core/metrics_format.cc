@@ -10,9 +10,9 @@ void AppendMetricsCsvHeader(std::string& out) {
   out += "sensor,year,month,mean_temp,max_temp,max_sd,max_temp_diff,readings\n";
 }
 
-void AppendMetricsCsvRow(std::string& out, const MonthlyMetrics& m) {
-  out += m.sensor;  // sensor ids never need CSV quoting: [A-Za-z0-9._-]
-  out += ',';
+namespace {
+// "year,month,mean_temp,max_temp," : the columns both CSV layouts share.
+void AppendYearMonthMeanMax(std::string& out, const MonthlyMetrics& m) {
   out += std::to_string(m.year);
   out += ',';
   out += std::to_string(m.month);
@@ -21,6 +21,13 @@ void AppendMetricsCsvRow(std::string& out, const MonthlyMetrics& m) {
   out += ',';
   AppendNumber(out, m.max_temp);
   out += ',';
+}
+}  // namespace
+
+void AppendMetricsCsvRow(std::string& out, const MonthlyMetrics& m) {
+  out += m.sensor;  // sensor ids never need CSV quoting: [A-Za-z0-9._-]
+  out += ',';
+  AppendYearMonthMeanMax(out, m);
   AppendNumber(out, m.max_sd);
   out += ',';
   if (m.max_temp_diff) AppendNumber(out, *m.max_temp_diff);
@@ -77,14 +84,7 @@ void AppendSeedHeader(std::string& out) {
 }
 
 void AppendSeedRow(std::string& out, const MonthlyMetrics& m) {
-  out += std::to_string(m.year);
-  out += ',';
-  out += std::to_string(m.month);
-  out += ',';
-  AppendNumber(out, m.mean_temp);
-  out += ',';
-  AppendNumber(out, m.max_temp);
-  out += ',';
+  AppendYearMonthMeanMax(out, m);
   if (m.max_temp_diff) AppendNumber(out, *m.max_temp_diff);
   out += '\n';
 }
