@@ -9,6 +9,10 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <chrono>
+#include <thread>
+#include <mutex>
+#include <condition_variable>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -16,6 +20,7 @@
 #include <string>
 
 #include "cli/context.h"
+#include "notify/notifier.h"
 #include "http/access_log.h"
 #include "http/inbox_watcher.h"
 #include "http/ingest_worker.h"
@@ -226,6 +231,12 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   deps.pipeline = ctx.pipeline.get();
   deps.access_log = access_log.get();
   deps.clock = &ctx.clock;
+  deps.alerts = [&ctx](size_t limit) -> Result<std::string> {
+    auto recent = ctx.meta->RecentAlerts(limit);
+    if (!recent.ok()) return recent.status();
+    return notify::AlertListJson(*recent).dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace);
+  };
   http::Server server(opt, deps);
   if (Status s = server.Listen(); !s.ok()) return ReportError(s, kExitUsage);
   if (watcher) {
@@ -236,7 +247,29 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
                 ctx.data_dir + ", " + std::to_string(snapshots.Get()->record_count()) +
                 " monthly records; uploads " + (opt.token ? "on" : "off") + "; watch " +
                 (watcher ? inbox.string() : std::string("off")) + ")");
+  // Alerts of uploads, watched files and other processes' ingests are
+  // delivered from here too, every 2 s (the outbox lock keeps senders apart).
+  std::mutex delivery_mu;
+  std::condition_variable delivery_cv;
+  bool stopping = false;
+  std::thread delivery([&] {
+    std::unique_lock<std::mutex> lock(delivery_mu);
+    while (!stopping) {
+      lock.unlock();
+      Status s = notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock, std::chrono::seconds(10),
+                                        notify::OutboxLockPath(ctx.data_dir));
+      if (!s.ok()) http::LogLine("alert delivery postponed: " + s.message());
+      lock.lock();
+      delivery_cv.wait_for(lock, std::chrono::seconds(2), [&] { return stopping; });
+    }
+  });
   server.Run();
+  {
+    std::lock_guard<std::mutex> lock(delivery_mu);
+    stopping = true;
+  }
+  delivery_cv.notify_all();
+  delivery.join();
   if (watcher) watcher->Stop();  // a batch in progress finishes first
   worker.Stop();                 // queued uploads finish
   snapshots.Stop();

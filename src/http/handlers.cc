@@ -236,6 +236,8 @@ std::string_view RouteName(Route r) {
       return "metrics";
     case Route::kOpenApi:
       return "openapi";
+    case Route::kAlerts:
+      return "alerts";
     case Route::kUnknown:
       break;
   }
@@ -260,6 +262,8 @@ RouteMatch MatchRoute(std::string_view path) {
     m.route = Route::kSensors;
   } else if (path == "/v1/ingest") {
     m.route = Route::kIngest;
+  } else if (path == "/v1/alerts") {
+    m.route = Route::kAlerts;
   } else {
     constexpr std::string_view kPrefix = "/v1/sensors/";
     constexpr std::string_view kSuffix = "/months";
@@ -274,6 +278,22 @@ RouteMatch MatchRoute(std::string_view path) {
     }
   }
   return m;
+}
+
+std::optional<size_t> ParseAlertsLimit(std::string_view query, std::string& error) {
+  QueryParams q;
+  if (!QueryParams::Parse(query, q, error)) return std::nullopt;
+  const std::string* v = q.Get("limit");
+  if (v == nullptr) return size_t{50};
+  size_t n = 0;
+  const bool digits = !v->empty() && v->size() <= 4 &&
+                      v->find_first_not_of("0123456789") == std::string::npos;
+  if (digits) n = static_cast<size_t>(std::stoul(*v));
+  if (!digits || n < 1 || n > 1000) {
+    error = "limit must be a whole number from 1 to 1000";
+    return std::nullopt;
+  }
+  return n;
 }
 
 std::string_view AllowedMethods(Route r) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,15 +35,20 @@ enum class Route : uint8_t {
   kIngest,
   kMetrics,
   kOpenApi,
+  kAlerts,
   kUnknown,
 };
-inline constexpr int kRouteCount = 10;
+inline constexpr int kRouteCount = 11;
 std::string_view RouteName(Route r);
 
 struct RouteMatch {
   Route route = Route::kUnknown;
   std::string_view sensor_segment;  // raw {id} of /v1/sensors/{id}/months
 };
+
+// `limit` of GET /v1/alerts: absent -> 50; 1..1000 digits only, else nothing
+// and `error` (the 400 message).
+std::optional<size_t> ParseAlertsLimit(std::string_view query, std::string& error);
 
 // Matches a (raw, undecoded) path.
 RouteMatch MatchRoute(std::string_view path);

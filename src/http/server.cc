@@ -353,6 +353,17 @@ Response Conn::Dispatch(const RouteMatch& m, std::string_view method, std::strin
     r.content_type = kPrometheusType;
     return r;
   }
+  if (m.route == Route::kAlerts) {
+    if (!s.deps.alerts) return NotFoundRoute(path);
+    std::string error;
+    auto limit = ParseAlertsLimit(query, error);
+    if (!limit) return ErrorResponse(400, error);
+    auto body = s.deps.alerts(*limit);
+    if (!body.ok()) return ErrorResponse(body.status());
+    Response r;
+    r.body = std::move(*body);
+    return r;
+  }
   const SnapshotHolder& holder = *s.deps.snapshots;
   const Snapshot& snap = t.CurrentSnapshot(holder);
   ReadContext ctx{snap, true, {}, now_ms, holder.last_check_ms()};

@@ -63,6 +63,10 @@ struct ServerDeps {
   pipeline::Pipeline* pipeline = nullptr;
   AccessLog* access_log = nullptr;  // null: off
   const Clock* clock = nullptr;
+  // Body of GET /v1/alerts for the newest `limit` alerts (null: 404). Reads the
+  // store's outbox (a short read, off the snapshot: alerts change without a
+  // new generation when they are delivered).
+  std::function<Result<std::string>(size_t limit)> alerts;
 };
 
 class Server {

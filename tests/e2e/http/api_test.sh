@@ -151,6 +151,26 @@ expect_body "upload visible right after its response" '{"sensor":"up","year":203
 expect_status "same upload again -> 200" 200 -H "Authorization: Bearer $TOKEN" --data-binary @"$WORK/up.csv" "$BASE/v1/ingest?sensor=up"
 [[ $(body_field files) == 0 && $(body_field already_ingested) == 1 ]] && pass "re-upload is a no-op" || fail "re-upload: $(cat "$WORK/body")"
 ls "$DATA"/landing/up/*.csv >/dev/null 2>&1 && pass "upload kept in landing/up/" || fail "no landing file"
+
+# --- GET /v1/alerts, and the server's own delivery loop
+printf '2031-04-01,20,0.9\n' > "$WORK/dev.csv"
+expect_status "upload with a deviation -> 200" 200 -H "Authorization: Bearer $TOKEN" --data-binary @"$WORK/dev.csv" "$BASE/v1/ingest?sensor=devs"
+expect_status "/v1/alerts?limit=abc -> 400" 400 "$BASE/v1/alerts?limit=abc"
+expect_status "/v1/alerts?limit=0 -> 400" 400 "$BASE/v1/alerts?limit=0"
+delivered=""
+for _ in $(seq 1 50); do
+  curl -s -o "$WORK/body" "$BASE/v1/alerts?limit=5"
+  if python3 - "$WORK/body" <<'PY'
+import json, sys
+alerts = json.load(open(sys.argv[1]))["alerts"]
+a = [x for x in alerts if x["kind"] == "deviation" and x["sensor"] == "devs"]
+assert a, alerts
+assert [d["state"] for d in a[0]["deliveries"] if d["channel"] == "log"] == ["delivered"], a[0]
+PY
+  then delivered=yes; break; fi
+  sleep 0.2
+done
+[[ -n $delivered ]] && pass "/v1/alerts lists the upload's deviation alert, delivered by serve" || fail "/v1/alerts: $(cat "$WORK/body")"
 printf '2031-04-01,5,0.1\n' > "$WORK/small.csv"
 expect_status "upload with Expect: 100-continue" 200 -H "Expect: 100-continue" -H "Authorization: Bearer $TOKEN" --data-binary @"$WORK/small.csv" "$BASE/v1/ingest?sensor=up"
 head -c 5000 /dev/zero | tr '\0' 'x' > "$WORK/big.csv"
