@@ -102,7 +102,7 @@ TEST_F(InboxWatcherTest, UploadThroughTheWorkerIsVisibleWhenDoneIsCalled) {
                        snapshots_.Get()->Find("up", core::MonthIndex(2030, 1)) != nullptr);
       });
   EXPECT_TRUE(seen.get_future().get());
-  std::string json = IngestSummaryJson(*pipeline_.IngestStaged({}, req));
+  std::string json = pipeline::SummaryJson(*pipeline_.IngestStaged({}, req));
   EXPECT_NE(json.find("\"files\":0"), std::string::npos);
 }
 

@@ -30,10 +30,6 @@
 
 namespace aquasense::http {
 
-// The `ingest --json` object of docs/contract.md (one implementation, in pipeline/).
-inline std::string IngestSummaryJson(const pipeline::IngestSummary& s) {
-  return pipeline::SummaryJson(s);
-}
 IngestCounts CountsOf(const pipeline::IngestSummary& s);
 
 class IngestWorker {

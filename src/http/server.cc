@@ -531,7 +531,7 @@ asio::awaitable<std::optional<Response>> Conn::HandleUpload(std::string_view que
     co_return ErrorResponse(summary.status());
   }
   Response r;
-  r.body = IngestSummaryJson(*summary);
+  r.body = pipeline::SummaryJson(*summary);
   co_return r;
 }
 

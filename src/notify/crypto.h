@@ -8,13 +8,13 @@
 // fail on valid inputs (an impossible failure aborts).
 #pragma once
 
+#include "common/hex.h"  // HexEncode
+
 #include <string>
 #include <string_view>
 
 namespace aquasense::notify {
 
-// Lower-case hexadecimal of `bytes`.
-std::string HexEncode(std::string_view bytes);
 
 // SHA-256 of `data`, raw 32 bytes / lower-case hex.
 std::string Sha256(std::string_view data);

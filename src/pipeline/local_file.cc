@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/hex.h"
+
 namespace aquasense::pipeline {
 
 namespace {
@@ -48,13 +50,7 @@ std::string Sha256::Hex() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx_, md, &len);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (unsigned int i = 0; i < len; ++i) {
-    out[2 * i] = kDigits[md[i] >> 4];
-    out[2 * i + 1] = kDigits[md[i] & 15];
-  }
-  return out;
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 Result<std::unique_ptr<storage::ObjectReader>> OpenLocalFile(const std::string& path) {
