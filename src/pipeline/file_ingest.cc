@@ -64,9 +64,10 @@ class Output {
     buf_.clear();
     return s;
   }
-  Status Commit() {
-    AQ_RETURN_IF_ERROR(Flush());
-    return writer_->Commit();
+  // Writes out what is buffered; then the writer can be committed.
+  storage::ObjectWriter* Finish(Status& status) {
+    if (status.ok()) status = Flush();
+    return writer_.get();
   }
 
  private:
@@ -247,8 +248,10 @@ Result<FileSummary> FileIngest::Run() {
   AQ_RETURN_IF_ERROR(status);
   AQ_RETURN_IF_ERROR(copy_status);
 
-  AQ_RETURN_IF_ERROR(valid_.Commit());
-  AQ_RETURN_IF_ERROR(invalid_.Commit());
+  Status flushed;
+  storage::ObjectWriter* outputs[] = {valid_.Finish(flushed), invalid_.Finish(flushed)};
+  AQ_RETURN_IF_ERROR(flushed);
+  AQ_RETURN_IF_ERROR(env_.objects->CommitAll(outputs));
   AQ_RETURN_IF_ERROR(RecordAlerts());
   return summary_;
 }

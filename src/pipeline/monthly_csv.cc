@@ -1,7 +1,9 @@
 #include "pipeline/monthly_csv.h"
 
 #include <algorithm>
-#include <cstring>
+#include <charconv>
+#include <memory>
+#include <set>
 
 #include "core/metrics_format.h"
 
@@ -9,109 +11,119 @@ namespace aquasense::pipeline::internal {
 
 namespace {
 
-constexpr const char* kCsvKey = "analysis/monthly.csv";
-constexpr const char* kMarkerKey = "analysis/monthly.csv.generation";
+constexpr std::string_view kPrefix = "analysis/monthly/";
+constexpr std::string_view kSuffix = ".csv";
+constexpr const char* kIntentKey = "analysis/monthly.intent";
+constexpr const char* kAllSensors = "*";  // an intent line: every file (rebuild)
+constexpr size_t kGroup = 256;            // files committed together (bounds open files)
 
-// The sensor field of the line starting at `pos`.
-std::string_view SensorAt(std::string_view text, size_t pos) {
-  const size_t comma = text.find(',', pos);
-  return text.substr(pos, (comma == std::string_view::npos ? text.size() : comma) - pos);
-}
-
-// The first line start in [from, text.size()] whose sensor is not below
-// `sensor` (strictly above it when `after`); `from` is a line start and the
-// lines are sorted by sensor. A binary search over byte offsets: f(x), the
-// first line start at or after x, is monotonic, and so is the predicate on it.
-size_t LowerBound(std::string_view text, size_t from, std::string_view sensor, bool after) {
-  auto line_at = [&](size_t x) {
-    if (x == from || x >= text.size() || text[x - 1] == '\n') return std::min(x, text.size());
-    const size_t nl = text.find('\n', x);
-    return nl == std::string_view::npos ? text.size() : nl + 1;
-  };
-  auto pred = [&](size_t ls) {
-    if (ls >= text.size()) return true;
-    const std::string_view s = SensorAt(text, ls);
-    return after ? s > sensor : s >= sensor;
-  };
-  size_t lo = from, hi = text.size();
-  while (lo < hi) {
-    const size_t mid = lo + (hi - lo) / 2;
-    if (pred(line_at(mid))) hi = mid;
-    else lo = mid + 1;
+// "<generation>\n<sensor>\n..." -> (generation, sensors); false when malformed.
+bool ParseIntent(std::string_view text, int64_t& generation, std::vector<std::string>& sensors) {
+  size_t nl = text.find('\n');
+  if (nl == std::string_view::npos) return false;
+  const std::string_view first = text.substr(0, nl);
+  auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), generation);
+  if (ec != std::errc() || end != first.data() + first.size()) return false;
+  for (size_t start = nl + 1; start < text.size(); start = nl + 1) {
+    nl = text.find('\n', start);
+    if (nl == std::string_view::npos) return false;  // every line ends with \n
+    sensors.emplace_back(text.substr(start, nl - start));
   }
-  return line_at(lo);
+  return true;
 }
 
-Status WriteFull(storage::ObjectStore& objects, storage::Batch& batch) {
-  auto w = objects.NewWriter(kCsvKey);
-  if (!w.ok()) return w.status();
-  std::string buf;
-  core::AppendMetricsCsvHeader(buf);
-  AQ_RETURN_IF_ERROR(batch.ScanMetrics({}, [&](const core::MonthlyMetrics& m) {
-    core::AppendMetricsCsvRow(buf, m);
-    if (buf.size() < (1 << 20)) return Status::Ok();
-    Status s = (*w)->Append(buf);
-    buf.clear();
-    return s;
-  }));
-  AQ_RETURN_IF_ERROR((*w)->Append(buf));
-  return (*w)->Commit();
-}
-
-Status Splice(storage::ObjectStore& objects, storage::Batch& batch, const std::string& old,
-              const std::vector<std::string>& changed) {
-  const std::string_view text(old);
-  const size_t header_end = text.find('\n') + 1;
-  auto w = objects.NewWriter(kCsvKey);
-  if (!w.ok()) return w.status();
-  size_t pos = 0;
-  std::string rendered;
-  for (const std::string& sensor : changed) {
-    const size_t a = LowerBound(text, std::max(pos, header_end), sensor, false);
-    const size_t b = LowerBound(text, a, sensor, true);
-    AQ_RETURN_IF_ERROR((*w)->Append(text.substr(pos, a - pos)));
-    storage::MetricsQuery q;
-    q.sensor = sensor;
-    auto rows = batch.ListMetrics(q);
-    if (!rows.ok()) return rows.status();
-    rendered.clear();
-    for (const auto& m : *rows) core::AppendMetricsCsvRow(rendered, m);
-    AQ_RETURN_IF_ERROR((*w)->Append(rendered));
-    pos = b;
+// The sensors whose files a batch that never committed may have rewritten.
+Result<std::vector<std::string>> LeftBehind(storage::ObjectStore& objects, int64_t generation,
+                                            bool& all) {
+  std::vector<std::string> sensors;
+  auto text = objects.ReadAll(kIntentKey);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound) return sensors;
+    return text.status();
   }
-  AQ_RETURN_IF_ERROR((*w)->Append(text.substr(pos)));
-  return (*w)->Commit();
+  int64_t intent_generation = 0;
+  if (!ParseIntent(*text, intent_generation, sensors)) {
+    all = true;  // unreadable: trust nothing
+    return std::vector<std::string>{};
+  }
+  if (intent_generation <= generation) return std::vector<std::string>{};  // it committed
+  if (std::find(sensors.begin(), sensors.end(), kAllSensors) != sensors.end()) all = true;
+  return sensors;
 }
 
 }  // namespace
 
-Status UpdateMonthlyCsv(storage::ObjectStore& objects, storage::Batch& batch,
-                        const std::vector<std::string>& changed_sensors, bool full) {
-  auto gen = batch.Generation();
-  if (!gen.ok()) return gen.status();
-  const std::string before = std::to_string(*gen);
-  const std::string after = std::to_string(*gen + 1);  // what Commit() makes it
+std::string MonthlyKey(std::string_view sensor) {
+  return std::string(kPrefix) + std::string(sensor) + std::string(kSuffix);
+}
 
-  std::string old;
-  bool current = false;
-  if (!full) {
-    auto marker = objects.ReadAll(kMarkerKey);
-    if (marker.ok() && *marker == before) {
-      auto csv = objects.ReadAll(kCsvKey);
-      if (csv.ok() && csv->starts_with("sensor,")) {
-        old = std::move(*csv);
-        current = true;
-      }
+Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
+                          const std::vector<std::string>& changed_sensors, bool full) {
+  auto generation = batch.Generation();
+  if (!generation.ok()) return generation.status();
+  auto left = LeftBehind(objects, *generation, full);
+  if (!left.ok()) return left.status();
+
+  std::set<std::string> sensors(changed_sensors.begin(), changed_sensors.end());
+  sensors.insert(left->begin(), left->end());
+  sensors.erase(kAllSensors);
+  if (full) {
+    // Every sensor with metrics, and every file there is (to remove strays).
+    AQ_RETURN_IF_ERROR(batch.ScanMetrics({}, [&](const core::MonthlyMetrics& m) {
+      sensors.insert(m.sensor);
+      return Status::Ok();
+    }));
+    auto files = objects.List(std::string(kPrefix));
+    if (!files.ok()) return files.status();
+    for (const auto& f : *files) {
+      if (!f.key.ends_with(kSuffix)) continue;
+      sensors.insert(f.key.substr(kPrefix.size(), f.key.size() - kPrefix.size() - kSuffix.size()));
     }
   }
-  if (!current) {
-    AQ_RETURN_IF_ERROR(WriteFull(objects, batch));
-  } else if (!changed_sensors.empty()) {
-    AQ_RETURN_IF_ERROR(Splice(objects, batch, old, changed_sensors));
+  if (sensors.empty()) return Status::Ok();
+
+  // The intent record first: the batch's generation and what it rewrites.
+  std::string intent = std::to_string(*generation + 1) + "\n";
+  if (full) intent += std::string(kAllSensors) + "\n";
+  else for (const std::string& s : sensors) intent += s + "\n";
+  auto intent_writer = objects.NewWriter(kIntentKey);
+  if (!intent_writer.ok()) return intent_writer.status();
+  AQ_RETURN_IF_ERROR((*intent_writer)->Append(intent));
+
+  std::vector<std::unique_ptr<storage::ObjectWriter>> writers;
+  std::vector<storage::ObjectWriter*> group = {intent_writer->get()};
+  bool intent_done = false;
+  auto flush = [&]() -> Status {
+    AQ_RETURN_IF_ERROR(objects.CommitAll(group, /*first_is_intent=*/!intent_done));
+    intent_done = true;
+    group.clear();
+    writers.clear();
+    return Status::Ok();
+  };
+  std::vector<std::string> removed;  // after the intent record is durable
+  std::string text;
+  for (const std::string& sensor : sensors) {
+    storage::MetricsQuery q;
+    q.sensor = sensor;
+    auto rows = batch.ListMetrics(q);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {  // no metrics (left) for this sensor: no file
+      removed.push_back(MonthlyKey(sensor));
+      continue;
+    }
+    text.clear();
+    core::AppendMetricsCsvHeader(text);
+    for (const auto& m : *rows) core::AppendMetricsCsvRow(text, m);
+    auto w = objects.NewWriter(MonthlyKey(sensor));
+    if (!w.ok()) return w.status();
+    AQ_RETURN_IF_ERROR((*w)->Append(text));
+    group.push_back(w->get());
+    writers.push_back(std::move(*w));
+    if (group.size() >= kGroup) AQ_RETURN_IF_ERROR(flush());
   }
-  // After the file: a crash in between leaves an older marker, hence a full
-  // rewrite next time, never a stale file taken for current.
-  return objects.WriteAll(kMarkerKey, after);
+  AQ_RETURN_IF_ERROR(flush());
+  for (const std::string& key : removed) AQ_RETURN_IF_ERROR(objects.Delete(key));
+  return Status::Ok();
 }
 
 }  // namespace aquasense::pipeline::internal

@@ -1,14 +1,20 @@
-// analysis/monthly.csv, kept current inside each batch's transaction at a
-// cost in proportion to the sensors the batch changed: the rows of unchanged
-// sensors are copied from the previous file byte for byte, only the changed
-// sensors' rows are rendered again. A marker object
-// (analysis/monthly.csv.generation, written after the file) names the store
-// generation the file reflects; when it does not match the generation the
-// batch started from (first run, a crash between file and commit, a failed
-// batch), the whole file is rendered instead. Internal; not thread-safe.
+// analysis/monthly/<sensor>.csv: the monthly metrics of one sensor (the
+// header and rows of `export --format csv --sensor S`), one file per sensor
+// so that a batch rewrites only the files of the sensors whose metrics it
+// changed: its cost follows the new data, never the history (SPEC §5).
+// `aquasense export` prints them all as one CSV.
+//
+// The files are written before the batch commits, together, after an intent
+// record (analysis/monthly.intent: the generation the batch will commit and
+// the sensors it rewrites) that is durable before any of them appears. A
+// batch that finds the record of a generation that never committed (a crash
+// between the files and the commit) renders those sensors again from the
+// store, so no file stays ahead of the committed state. Internal; not
+// thread-safe.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -17,8 +23,13 @@
 
 namespace aquasense::pipeline::internal {
 
-// `changed_sensors` sorted; `full` forces a complete rewrite (rebuild).
-Status UpdateMonthlyCsv(storage::ObjectStore& objects, storage::Batch& batch,
-                        const std::vector<std::string>& changed_sensors, bool full);
+// The key of `sensor`'s file.
+std::string MonthlyKey(std::string_view sensor);
+
+// Rewrites the files of `changed_sensors` (and of any sensor a failed batch
+// left behind) from the batch's state; `full` (rebuild) rewrites every file
+// and removes those of sensors without metrics.
+Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
+                          const std::vector<std::string>& changed_sensors, bool full);
 
 }  // namespace aquasense::pipeline::internal

@@ -290,10 +290,10 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
   trace.Phase("metrics");
   if (!changed.ok()) return changed.status();
   summary.months_updated = *changed;
-  // Inside the transaction, so batches of several processes update the file
+  // Inside the transaction, so batches of several processes update the files
   // one after the other, each from the state it commits.
-  AQ_RETURN_IF_ERROR(internal::UpdateMonthlyCsv(*env.objects, **batch, changed_sensors, rebuild));
-  trace.Phase("monthly.csv");
+  AQ_RETURN_IF_ERROR(internal::UpdateMonthlyFiles(*env.objects, **batch, changed_sensors, rebuild));
+  trace.Phase("monthly files");
   AQ_RETURN_IF_ERROR((*batch)->Commit());
   trace.Phase("commit");
   batch->reset();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "core/metrics_format.h"
@@ -37,6 +38,24 @@ class PipelineTest : public ::testing::Test {
 
   std::string Csv() { return core::MetricsCsv(*meta_->ListMetrics({})); }
 
+  // analysis/monthly/<sensor>.csv joined in sensor order under one header:
+  // what `export` prints.
+  std::string Files() {
+    std::map<std::string, std::string> by_sensor;
+    const auto files = objects_->List("analysis/monthly/");
+    for (const auto& f : *files) {
+      const std::string sensor = f.key.substr(17, f.key.size() - 17 - 4);
+      std::string text = *objects_->ReadAll(f.key);
+      EXPECT_TRUE(text.starts_with(kHeader)) << f.key;
+      by_sensor[sensor] = text.starts_with(kHeader) ? text.substr(kHeader.size()) : text;
+    }
+    std::string out(kHeader);
+    for (const auto& [sensor, rows] : by_sensor) out += rows;
+    return out;
+  }
+  static constexpr std::string_view kHeader =
+      "sensor,year,month,mean_temp,max_temp,max_sd,max_temp_diff,readings\n";
+
   testing::TempDir dir_;
   FakeClock clock_{1'700'000'000'000};
   std::unique_ptr<storage::ObjectStore> objects_;
@@ -55,7 +74,7 @@ TEST_F(PipelineTest, MonthlyMetricsWithGapsAndDiffs) {
             "default,2024,1,13,13.5,0.6,,2\n"
             "default,2024,2,15,15,0.1,1.5,1\n"
             "default,2024,4,10,10,0.1,,1\n");
-  EXPECT_EQ(*objects_->ReadAll("analysis/monthly.csv"), Csv());
+  EXPECT_EQ(*objects_->ReadAll("analysis/monthly/default.csv"), Csv());
 }
 
 TEST_F(PipelineTest, SameBytesTwiceIsANoOp) {
@@ -116,9 +135,9 @@ TEST_F(PipelineTest, RebuildGivesTheSameMetrics) {
   EXPECT_EQ(meta_->RecentAlerts(100)->size(), alerts_before);  // nothing new from the replay
 }
 
-TEST_F(PipelineTest, MonthlyCsvSplicedPerSensorEqualsAFullRender) {
+TEST_F(PipelineTest, MonthlyFilesPerSensorEqualAFullRender) {
   // Sensors whose names sort around each other, batches touching a few of
-  // them: after every batch the spliced file must equal a full render.
+  // them: after every batch the files must equal a full render.
   std::mt19937 rng(11);
   const std::vector<std::string> sensors = {"a", "a.1", "a1", "b", "b-2", "c", "zz"};
   for (int batch = 0; batch < 25; ++batch) {
@@ -133,16 +152,37 @@ TEST_F(PipelineTest, MonthlyCsvSplicedPerSensorEqualsAFullRender) {
     }
     text += "# batch " + std::to_string(batch) + "\n";  // distinct bytes every time
     Ingest(text);
-    ASSERT_EQ(*objects_->ReadAll("analysis/monthly.csv"), Csv()) << "after batch " << batch;
+    ASSERT_EQ(Files(), Csv()) << "after batch " << batch;
   }
-  // A stale marker (as after a crash between the file and the commit) makes
-  // the next batch render the whole file.
-  ASSERT_TRUE(objects_->WriteAll("analysis/monthly.csv", "sensor,garbage\n").ok());
-  Ingest("zz,2030-01-01,1,0.1\n");
-  EXPECT_NE(*objects_->ReadAll("analysis/monthly.csv"), Csv());  // marker matched: spliced garbage
-  ASSERT_TRUE(objects_->WriteAll("analysis/monthly.csv.generation", "0").ok());
-  Ingest("zz,2030-02-01,1,0.1\n");
-  EXPECT_EQ(*objects_->ReadAll("analysis/monthly.csv"), Csv());
+  EXPECT_EQ(objects_->List("analysis/monthly/")->size(), sensors.size());
+}
+
+TEST_F(PipelineTest, FilesOfABatchThatNeverCommittedAreRenderedAgain) {
+  Ingest("a,2024-01-01,1,0.1\nb,2024-01-01,2,0.1\n");
+  const std::string good = Files();
+  // As after a crash between the files and the commit: the files of a and b
+  // are ahead of the store, and the intent record names them with the
+  // generation the batch would have committed.
+  const int64_t next = *meta_->Generation() + 1;
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly/a.csv", "garbage\n").ok());
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly/b.csv", "garbage\n").ok());
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly/zz.csv", "stray\n").ok());
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly.intent",
+                                 std::to_string(next) + "\na\nb\nzz\n").ok());
+  // The next batch (about another sensor) puts them right again.
+  Ingest("c,2024-01-01,3,0.1\n");
+  EXPECT_EQ(Files(), Csv());
+  EXPECT_FALSE(*objects_->Exists("analysis/monthly/zz.csv"));  // no metrics: no file
+  EXPECT_NE(Csv().find(good.substr(kHeader.size())), std::string::npos);
+  // An intent record of a committed generation changes nothing.
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly/a.csv", "kept\n").ok());
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly.intent", "1\na\n").ok());
+  Ingest("c,2024-02-01,3,0.1\n");
+  EXPECT_EQ(*objects_->ReadAll("analysis/monthly/a.csv"), "kept\n");
+  // An unreadable record: every file is rendered again.
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly.intent", "x").ok());
+  Ingest("c,2024-03-01,3,0.1\n");
+  EXPECT_EQ(Files(), Csv());
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "storage/object_store.h"
 
@@ -77,19 +78,39 @@ class LocalWriter final : public ObjectWriter {
 
   Status CommitAs(std::string_view key) override {
     if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    AQ_RETURN_IF_ERROR(StartSync());
+    AQ_RETURN_IF_ERROR(FinishSync());
+    std::string dir;
+    AQ_RETURN_IF_ERROR(Publish(key, dir));
+    return FsyncDir(dir);
+  }
+
+  // The phases of a commit, for CommitAll: start writing back the temp file,
+  // wait until it is on disk, rename it into place (then the caller fsyncs
+  // `dir`, the directory it landed in).
+  Status StartSync() {
     if (fd_ < 0) return FailedPrecondition("object writer already closed");
     AQ_RETURN_IF_ERROR(Flush());
+    ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+    return Status::Ok();
+  }
+  Status FinishSync() {
+    if (fd_ < 0) return FailedPrecondition("object writer already closed");
     if (::fsync(fd_) != 0) return Unavailable("cannot sync " + tmp_ + ": " + ErrnoText());
     ::close(fd_);
     fd_ = -1;
+    return Status::Ok();
+  }
+  Status Publish(std::string_view key, std::string& dir) {
     const std::string path = root_ + "/" + std::string(key);
-    const std::string dir = fs::path(path).parent_path().string();
+    dir = fs::path(path).parent_path().string();
     AQ_RETURN_IF_ERROR(MakeDirs(dir));
     if (::rename(tmp_.c_str(), path.c_str()) != 0)
       return Unavailable("cannot rename into " + path + ": " + ErrnoText());
     committed_ = true;
-    return FsyncDir(dir);
+    return Status::Ok();
   }
+  const std::string& key() const { return key_; }
 
  private:
   static constexpr size_t kBuf = 1 << 20;
@@ -216,6 +237,30 @@ class LocalObjectStore final : public ObjectStore {
     if (ec) return Unavailable("cannot list " + start.string() + ": " + ec.message());
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.key < b.key; });
     return out;
+  }
+
+  // Every temp file is written back first and then waited for, so the
+  // journal commit of the first fsync carries all of them; an intent record
+  // (the first) is renamed and its directory synced before the others
+  // appear; each other directory is synced once.
+  Status CommitAll(std::span<ObjectWriter* const> writers, bool first_is_intent) override {
+    std::vector<LocalWriter*> local;
+    for (ObjectWriter* w : writers) {
+      auto* l = dynamic_cast<LocalWriter*>(w);
+      if (l == nullptr) return ObjectStore::CommitAll(writers, first_is_intent);
+      local.push_back(l);
+    }
+    for (LocalWriter* l : local) AQ_RETURN_IF_ERROR(l->StartSync());
+    for (LocalWriter* l : local) AQ_RETURN_IF_ERROR(l->FinishSync());
+    std::vector<std::string> dirs;  // of the objects after the first
+    for (size_t i = 0; i < local.size(); ++i) {
+      std::string dir;
+      AQ_RETURN_IF_ERROR(local[i]->Publish(local[i]->key(), dir));
+      if (i == 0 && first_is_intent) AQ_RETURN_IF_ERROR(FsyncDir(dir));
+      else if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(std::move(dir));
+    }
+    for (const std::string& dir : dirs) AQ_RETURN_IF_ERROR(FsyncDir(dir));
+    return Status::Ok();
   }
 
   Status Delete(std::string_view key) override {

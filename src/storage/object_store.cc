@@ -26,4 +26,9 @@ Status ObjectStore::WriteAll(std::string_view key, std::string_view bytes) {
   return (*writer)->Commit();
 }
 
+Status ObjectStore::CommitAll(std::span<ObjectWriter* const> writers, bool) {
+  for (ObjectWriter* w : writers) AQ_RETURN_IF_ERROR(w->Commit());
+  return Status::Ok();
+}
+
 }  // namespace aquasense::storage

@@ -1,9 +1,10 @@
 // ObjectStore: where raw files and derived outputs live (landing/, filtered/,
 // analysis/). Keys are '/'-separated relative names ("landing/default/ab12.csv").
 //
-//   auto w = store.NewWriter("analysis/monthly.csv");
+//   auto w = store.NewWriter("analysis/monthly/s1.csv");
 //   AQ_RETURN_IF_ERROR((*w)->Append(text));
 //   AQ_RETURN_IF_ERROR((*w)->Commit());   // appears atomically, durable
+//   store.CommitAll({a.get(), b.get()});   // several at once: cheaper
 //
 // Backends: LocalObjectStore (a directory: temp file + fsync + rename); S3
 // slots in behind the same interface later.
@@ -15,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +62,12 @@ class ObjectStore {
   // Every object whose key starts with `prefix`, sorted by key.
   virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
   virtual Status Delete(std::string_view key) = 0;
+  // Commits writers of this store together, each under its own key (as
+  // Commit() does, all durable on OK), for the price of about one commit on
+  // a local disk instead of one each. With `first_is_intent`, the first
+  // object is durable before any other appears (an intent record the others
+  // depend on). On an error some of them may have been committed.
+  virtual Status CommitAll(std::span<ObjectWriter* const> writers, bool first_is_intent = false);
   // Convenience: the whole object (for small objects only).
   Result<std::string> ReadAll(std::string_view key);
   Status WriteAll(std::string_view key, std::string_view bytes);

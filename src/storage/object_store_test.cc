@@ -48,5 +48,34 @@ TEST(LocalObjectStore, ReadAtAndErrors) {
   EXPECT_EQ(store->NewWriter("/abs").status().code(), Code::kInvalidArgument);
 }
 
+TEST(LocalObjectStore, CommitAllPublishesEveryWriterUnderItsKey) {
+  testing::TempDir dir;
+  auto store = NewLocalObjectStore(dir.path());
+  ASSERT_TRUE(store->WriteAll("m/old.csv", "old").ok());
+  std::vector<std::unique_ptr<ObjectWriter>> writers;
+  for (const char* key : {"intent", "m/old.csv", "m/new.csv", "n/x.csv"}) {
+    auto w = store->NewWriter(key);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append(std::string("body of ") + key).ok());
+    writers.push_back(std::move(*w));
+  }
+  std::vector<ObjectWriter*> raw;
+  for (auto& w : writers) raw.push_back(w.get());
+  EXPECT_FALSE(*store->Exists("m/new.csv"));
+  ASSERT_TRUE(store->CommitAll(raw, /*first_is_intent=*/true).ok());
+  EXPECT_EQ(*store->ReadAll("intent"), "body of intent");
+  EXPECT_EQ(*store->ReadAll("m/old.csv"), "body of m/old.csv");  // replaced
+  EXPECT_EQ(*store->ReadAll("m/new.csv"), "body of m/new.csv");
+  EXPECT_EQ(*store->ReadAll("n/x.csv"), "body of n/x.csv");
+  writers.clear();  // committed writers leave their objects in place
+  EXPECT_EQ(*store->ReadAll("n/x.csv"), "body of n/x.csv");
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/.tmp"));
+  // A writer committed twice is an error, not a crash.
+  auto w = store->NewWriter("y");
+  ASSERT_TRUE((*w)->Commit().ok());
+  ObjectWriter* again[] = {w->get()};
+  EXPECT_FALSE(store->CommitAll(again).ok());
+}
+
 }  // namespace
 }  // namespace aquasense::storage

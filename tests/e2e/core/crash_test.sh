@@ -10,11 +10,11 @@
 #    exact duplicates, ~0.1% conflicting duplicates, some across files) split
 #    into 3 files.
 # 2. Reference: one clean `ingest` of the 3 files into a fresh data dir (timed),
-#    then `export` and analysis/monthly.csv.
+#    then `export` and analysis/monthly/ (joined).
 # 3. ITERATIONS times: fresh data dir, start the same `ingest` in the
 #    background, `kill -9` its PID after a delay spread over the clean run's
 #    duration, run the same `ingest` again to completion, then compare
-#    `export`, analysis/monthly.csv, filtered/ and landing/ with the reference
+#    `export`, analysis/monthly/, filtered/ and landing/ with the reference
 #    byte for byte, and check that one more `ingest --json` reports every file
 #    as already ingested (files=0, already_ingested=3).
 # Prints how many kills landed mid-run; exits 1 on any mismatch.
@@ -24,6 +24,7 @@ if [ $# -lt 1 ]; then
   exit 64
 fi
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
 ITER=${2:-20}
 ROWS=${ROWS:-1500000}
 SEED=${SEED:-42}
@@ -89,7 +90,7 @@ FILES=(part1.csv part2.csv part3.csv)
 
 snapshot() {  # data-dir out-prefix
   "$BIN" export --data "$1" >"$2.export.csv" 2>"$2.export.err" || echo "export failed: $(cat "$2.export.err")"
-  cp "$1/analysis/monthly.csv" "$2.monthly.csv" 2>/dev/null || echo "(no analysis/monthly.csv)" >"$2.monthly.csv"
+  "$HERE/../join_monthly.sh" "$1" >"$2.monthly.csv" 2>&1 || echo "(analysis/monthly/ unreadable)" >>"$2.monthly.csv"
   (cd "$1" && find filtered landing -type f 2>/dev/null | sort | xargs -r sha256sum) >"$2.trees"
 }
 
@@ -151,7 +152,7 @@ for i in $(seq 1 "$ITER"); do
   [ $mid = yes ] && [ "$done_before" != 0 ] && [ "$done_before" != '?' ] && after_commit=$((after_commit + 1))
   snapshot "$D" "run$i"
   cmp -s ref.export.csv "run$i.export.csv" || problems+=("export differs: $(diff ref.export.csv "run$i.export.csv" | head -6 | tr '\n' '|')")
-  cmp -s ref.monthly.csv "run$i.monthly.csv" || problems+=("analysis/monthly.csv differs")
+  cmp -s ref.monthly.csv "run$i.monthly.csv" || problems+=("analysis/monthly/ differs")
   missing=$(comm -23 ref.trees "run$i.trees" | wc -l)
   extra=$(comm -13 ref.trees "run$i.trees" | wc -l)
   [ "$missing" = 0 ] || problems+=("filtered/ or landing/: $missing files missing or different: $(comm -23 ref.trees "run$i.trees" | head -3 | awk '{print $2}' | tr '\n' ' ')")

@@ -8,12 +8,12 @@
 # run the steps of its `cmd` file against a fresh data dir, then compare
 #   - exit codes (default 0; `!N` before a step expects N, with a message on stderr),
 #   - ingest --json of step N with expected_ingest.N.json (a subset: counts, statuses),
-#   - analysis/monthly.csv with expected_monthly.csv,
+#   - analysis/monthly/<sensor>.csv, joined (join_monthly.sh), with expected_monthly.csv,
 #   - `export` (csv, json, seed, --sensor S) with expected_export*.csv/json, expected_seed*.csv,
 #   - filtered/<sensor>/<sha256 of input>.valid.csv / .invalid.csv with
 #     filtered/<sensor>/<input>.valid.csv / .invalid.csv (`*` = any value in invalid files),
 #   - landing/: every file's name is the SHA-256 of its bytes,
-#   - `rebuild`: afterwards monthly.csv, every export and filtered/ are byte-identical.
+#   - `rebuild`: afterwards analysis/monthly/, every export and filtered/ are byte-identical.
 # Prints one PASS/FAIL line per case; exits 1 if any case failed.
 set -u
 if [ $# -lt 1 ]; then
@@ -112,7 +112,8 @@ run_case() {
       note "export --format json$sfx failed: $(head -c 300 "$W/export.err")"
     "$BIN" export --data "$D" --format seed >"$W/seed.csv$sfx" 2>"$W/export.err" </dev/null ||
       note "export --format seed$sfx failed: $(head -c 300 "$W/export.err")"
-    cp "$D/analysis/monthly.csv" "$W/monthly.csv$sfx" 2>/dev/null
+    "$HERE/../join_monthly.sh" "$D" >"$W/monthly.csv$sfx" 2>"$W/join.err" ||
+      note "analysis/monthly/$sfx: $(head -c 300 "$W/join.err")"
     for f in "$IN"/expected_export.*.csv "$IN"/expected_export.*.json \
              "$IN"/expected_seed.*.csv; do
       [ -f "$f" ] || continue
@@ -128,7 +129,7 @@ run_case() {
     done
   }
   check_outputs ""
-  same_file "$IN/expected_monthly.csv" "$W/monthly.csv" "analysis/monthly.csv"
+  same_file "$IN/expected_monthly.csv" "$W/monthly.csv" "analysis/monthly/*.csv joined"
   same_file "$IN/expected_export.csv" "$W/export.csv" "export"
   [ -f "$IN/expected_export.json" ] && same_file "$IN/expected_export.json" "$W/export.json" "export --format json"
   [ -f "$IN/expected_seed.csv" ] && same_file "$IN/expected_seed.csv" "$W/seed.csv" "export --format seed"
