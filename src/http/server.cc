@@ -1,7 +1,5 @@
 #include "http/server.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -16,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/crypto.h"
 #include "http/handlers.h"
 #include "http/json_text.h"
 #include "http/log.h"
@@ -69,13 +68,6 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
-std::array<unsigned char, 32> Sha256(std::string_view s) {
-  std::array<unsigned char, 32> out{};
-  unsigned int len = 0;
-  EVP_Digest(s.data(), s.size(), out.data(), &len, EVP_sha256(), nullptr);
-  return out;
-}
-
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -117,9 +109,7 @@ bool IsParseError(const boost::system::error_code& ec) {
 
 bool TokenMatches(std::string_view presented, std::string_view expected) {
   // Comparing digests takes the same time whatever the presented length.
-  auto a = Sha256(presented);
-  auto b = Sha256(expected);
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  return ConstantTimeEquals(Sha256(presented), Sha256(expected));
 }
 
 Status ParseListen(const std::string& s, std::string& host, uint16_t& port) {

@@ -4,7 +4,8 @@
 //   HttpRequest req{.url = "http://127.0.0.1:9000/hook", .headers = {...}, .body = json};
 //   Result<HttpResponse> r = HttpPost(req);   // r->status == 200 ...
 //
-// Thread-safe (a fresh easy handle per call; curl_global_init runs once).
+// Thread-safe (a fresh easy handle per call; libcurl is loaded and
+// initialised once, on first use).
 // Errors: kUnavailable for transport failures (refused, timeout, TLS), with
 // libcurl's message; an HTTP error status is a response, not an error.
 #pragma once
@@ -52,6 +53,8 @@ struct SmtpRequest {
 // OK once the server accepted the message (250 after DATA).
 Status SmtpSend(const SmtpRequest& request);
 
-void EnsureCurlInitialized();
+// Loads libcurl (once, on first use: see curl_client.cc). kUnavailable when
+// it cannot be loaded; HttpPost and SmtpSend then fail with that error.
+Status EnsureCurlInitialized();
 
 }  // namespace aquasense::notify

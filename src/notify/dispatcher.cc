@@ -67,9 +67,7 @@ Result<std::unique_ptr<Channel>> MakeChannel(const ChannelConfig& config, const 
 
 Dispatcher::Dispatcher(storage::MetaStore& store, std::vector<Target> targets, const Clock& clock,
                        RetryPolicy retry)
-    : store_(store), targets_(std::move(targets)), clock_(clock), retry_(retry) {
-  EnsureCurlInitialized();  // before any sending thread starts
-}
+    : store_(store), targets_(std::move(targets)), clock_(clock), retry_(retry) {}
 
 Status Dispatcher::Record(const storage::Delivery& d) { return store_.UpdateDelivery(d); }
 

@@ -1,6 +1,5 @@
-#include <openssl/evp.h>
-
 #include "notify/channels.h"
+#include "common/crypto.h"
 #include "notify/format.h"
 
 namespace aquasense::notify {
@@ -25,12 +24,7 @@ bool IsAscii(const std::string& s) {
 // RFC 2047 encoded-word for non-ASCII header text.
 std::string EncodeHeader(const std::string& s) {
   if (IsAscii(s)) return s;
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()),
-                          static_cast<int>(s.size()));
-  out.resize(static_cast<size_t>(n));
-  return "=?UTF-8?B?" + out + "?=";
+  return "=?UTF-8?B?" + Base64(s) + "?=";
 }
 
 std::string Crlf(const std::string& text) {

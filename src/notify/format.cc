@@ -4,7 +4,7 @@
 #include <initializer_list>
 #include <optional>
 
-#include "notify/crypto.h"
+#include "common/crypto.h"
 
 namespace aquasense::notify {
 namespace {

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "notify/channels.h"
-#include "notify/crypto.h"
+#include "common/crypto.h"
 #include "notify/format.h"
 #include "notify/notifier.h"
 

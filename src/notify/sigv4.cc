@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "notify/crypto.h"
+#include "common/crypto.h"
 
 namespace aquasense::notify {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "notify/crypto.h"
+#include "common/crypto.h"
 
 namespace aquasense::notify {
 namespace {

@@ -1,5 +1,5 @@
 #include "notify/channels.h"
-#include "notify/crypto.h"
+#include "common/crypto.h"
 #include "notify/format.h"
 
 namespace aquasense::notify {

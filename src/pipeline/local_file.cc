@@ -1,14 +1,13 @@
 #include "pipeline/local_file.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "common/hex.h"
+#include "common/crypto.h"
 
 namespace aquasense::pipeline {
 
@@ -43,16 +42,6 @@ class LocalFileReader final : public storage::ObjectReader {
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
-void Sha256::Update(const char* p, size_t n) { EVP_DigestUpdate(ctx_, p, n); }
-std::string Sha256::Hex() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx_, md, &len);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
-}
-
 Result<std::unique_ptr<storage::ObjectReader>> OpenLocalFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Unavailable("cannot read " + path + ": " + std::strerror(errno));
@@ -67,7 +56,7 @@ Result<std::unique_ptr<storage::ObjectReader>> OpenLocalFile(const std::string& 
 }
 
 Result<std::string> Sha256Of(storage::ObjectReader& reader, const std::string& name) {
-  Sha256 sha;
+  Sha256Hasher sha;
   std::string buf(kBuffer, '\0');
   while (true) {
     auto n = reader.Read(buf.data(), buf.size());
@@ -86,7 +75,7 @@ Status CopyToLanding(const StagedFile& f, storage::ObjectStore& objects) {
   if (!reader.ok()) return reader.status();
   auto writer = objects.NewWriter(f.landing_key);
   if (!writer.ok()) return writer.status();
-  Sha256 sha;
+  Sha256Hasher sha;
   std::string buf(kBuffer, '\0');
   while (true) {
     auto n = (*reader)->Read(buf.data(), buf.size());

@@ -11,23 +11,7 @@
 #include "pipeline/pipeline.h"
 #include "storage/object_store.h"
 
-struct evp_md_ctx_st;
-
 namespace aquasense::pipeline {
-
-// Incremental SHA-256 (OpenSSL), hex digest.
-class Sha256 {
- public:
-  Sha256();
-  ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void Update(const char* p, size_t n);
-  std::string Hex();  // once, at the end
-
- private:
-  evp_md_ctx_st* ctx_;
-};
 
 // kUnavailable ("cannot read PATH: ...") when it cannot be opened or is not a
 // regular file.

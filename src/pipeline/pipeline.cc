@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/crypto.h"
 #include "core/metrics_format.h"
 #include "core/validate.h"
 #include "pipeline/batch_state.h"
@@ -64,7 +65,7 @@ class LandingWriterImpl final : public LandingWriter {
   storage::ObjectStore& store_;
   std::unique_ptr<storage::ObjectWriter> writer_;
   std::string sensor_, source_;
-  Sha256 sha_;
+  Sha256Hasher sha_;
   uint64_t size_ = 0;
 };
 
