@@ -64,10 +64,10 @@ class Output {
     buf_.clear();
     return s;
   }
-  // Writes out what is buffered; then the writer can be committed.
-  storage::ObjectWriter* Finish(Status& status) {
-    if (status.ok()) status = Flush();
-    return writer_.get();
+  // Writes out what is buffered and hands over the writer, to be committed.
+  Result<std::unique_ptr<storage::ObjectWriter>> Finish() {
+    AQ_RETURN_IF_ERROR(Flush());
+    return std::move(writer_);
   }
 
  private:
@@ -209,12 +209,12 @@ Result<FileSummary> FileIngest::Run() {
   if (!reader.ok()) return reader.status();
   // A local file not landed yet is copied into landing/ by a third thread
   // while the two stages below parse and merge it.
-  Status copy_status;
+  Result<std::unique_ptr<storage::ObjectWriter>> landed{std::unique_ptr<storage::ObjectWriter>()};
   std::thread copier;
   if (!f.local_path.empty()) {
     copier = std::thread([&] {
       pthread_setname_np(pthread_self(), "aq-land");
-      copy_status = CopyToLanding(f, *env_.objects);
+      landed = CopyToLanding(f, *env_.objects);
     });
   }
 
@@ -246,12 +246,14 @@ Result<FileSummary> FileIngest::Run() {
   parser_thread.join();
   if (copier.joinable()) copier.join();
   AQ_RETURN_IF_ERROR(status);
-  AQ_RETURN_IF_ERROR(copy_status);
+  if (!landed.ok()) return landed.status();
 
-  Status flushed;
-  storage::ObjectWriter* outputs[] = {valid_.Finish(flushed), invalid_.Finish(flushed)};
-  AQ_RETURN_IF_ERROR(flushed);
-  AQ_RETURN_IF_ERROR(env_.objects->CommitAll(outputs));
+  for (Output* o : {&valid_, &invalid_}) {
+    auto w = o->Finish();
+    if (!w.ok()) return w.status();
+    job_.pending->push_back(std::move(*w));
+  }
+  if (*landed) job_.pending->push_back(std::move(*landed));
   AQ_RETURN_IF_ERROR(RecordAlerts());
   return summary_;
 }

@@ -16,6 +16,9 @@ struct FileJob {
   storage::OnConflict on_conflict = storage::OnConflict::kReject;
   int64_t now_ms = 0;
   std::function<void(uint64_t, uint64_t)> progress;
+  // Where the file's objects (landing copy, filtered/ outputs) go, written
+  // but not committed: the batch commits them together before its own commit.
+  std::vector<std::unique_ptr<storage::ObjectWriter>>* pending = nullptr;
 };
 
 // Returns the file's summary (status "ingested"); errors are store failures.

@@ -67,10 +67,11 @@ Result<std::string> Sha256Of(storage::ObjectReader& reader, const std::string& n
   return sha.Hex();
 }
 
-Status CopyToLanding(const StagedFile& f, storage::ObjectStore& objects) {
+Result<std::unique_ptr<storage::ObjectWriter>> CopyToLanding(const StagedFile& f,
+                                                             storage::ObjectStore& objects) {
   auto exists = objects.Exists(f.landing_key);
   if (!exists.ok()) return exists.status();
-  if (*exists) return Status::Ok();  // content-addressed: the same bytes are there
+  if (*exists) return std::unique_ptr<storage::ObjectWriter>();  // content-addressed: already there
   auto reader = OpenLocalFile(f.local_path);
   if (!reader.ok()) return reader.status();
   auto writer = objects.NewWriter(f.landing_key);
@@ -86,7 +87,7 @@ Status CopyToLanding(const StagedFile& f, storage::ObjectStore& objects) {
   }
   if (sha.Hex() != f.hash)
     return Unavailable(f.local_path + " changed while it was being ingested; nothing was stored");
-  return (*writer)->Commit();
+  return std::move(*writer);
 }
 
 }  // namespace aquasense::pipeline

@@ -20,8 +20,11 @@ Result<std::unique_ptr<storage::ObjectReader>> OpenLocalFile(const std::string& 
 // Hex SHA-256 of everything `reader` yields.
 Result<std::string> Sha256Of(storage::ObjectReader& reader, const std::string& name);
 
-// Copies f.local_path to f.landing_key unless that object exists; fails,
-// storing nothing, when the bytes no longer hash to f.hash.
-Status CopyToLanding(const StagedFile& f, storage::ObjectStore& objects);
+// Copies f.local_path towards f.landing_key unless that object exists and
+// returns the writer, for the batch to commit with its other objects
+// (nullptr when there is nothing to commit); fails, storing nothing, when the
+// bytes no longer hash to f.hash.
+Result<std::unique_ptr<storage::ObjectWriter>> CopyToLanding(const StagedFile& f,
+                                                             storage::ObjectStore& objects);
 
 }  // namespace aquasense::pipeline

@@ -53,12 +53,22 @@ Result<std::vector<std::string>> LeftBehind(storage::ObjectStore& objects, int64
 
 }  // namespace
 
+Status CommitPending(storage::ObjectStore& objects,
+                     std::vector<std::unique_ptr<storage::ObjectWriter>>& pending) {
+  std::vector<storage::ObjectWriter*> group;
+  for (auto& w : pending) group.push_back(w.get());
+  AQ_RETURN_IF_ERROR(objects.CommitAll(group));
+  pending.clear();
+  return Status::Ok();
+}
+
 std::string MonthlyKey(std::string_view sensor) {
   return std::string(kPrefix) + std::string(sensor) + std::string(kSuffix);
 }
 
 Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
-                          const std::vector<std::string>& changed_sensors, bool full) {
+                          const std::vector<std::string>& changed_sensors, bool full,
+                          std::vector<std::unique_ptr<storage::ObjectWriter>>& pending) {
   auto generation = batch.Generation();
   if (!generation.ok()) return generation.status();
   auto left = LeftBehind(objects, *generation, full);
@@ -80,7 +90,7 @@ Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
       sensors.insert(f.key.substr(kPrefix.size(), f.key.size() - kPrefix.size() - kSuffix.size()));
     }
   }
-  if (sensors.empty()) return Status::Ok();
+  if (sensors.empty()) return CommitPending(objects, pending);
 
   // The intent record first: the batch's generation and what it rewrites.
   std::string intent = std::to_string(*generation + 1) + "\n";
@@ -121,7 +131,9 @@ Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
     writers.push_back(std::move(*w));
     if (group.size() >= kGroup) AQ_RETURN_IF_ERROR(flush());
   }
+  for (auto& w : pending) group.push_back(w.get());
   AQ_RETURN_IF_ERROR(flush());
+  pending.clear();
   for (const std::string& key : removed) AQ_RETURN_IF_ERROR(objects.Delete(key));
   return Status::Ok();
 }

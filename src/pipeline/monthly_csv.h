@@ -13,6 +13,7 @@
 // thread-safe.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,13 +24,19 @@
 
 namespace aquasense::pipeline::internal {
 
+// Commits `pending` together (see ObjectStore::CommitAll) and empties it.
+Status CommitPending(storage::ObjectStore& objects,
+                     std::vector<std::unique_ptr<storage::ObjectWriter>>& pending);
+
 // The key of `sensor`'s file.
 std::string MonthlyKey(std::string_view sensor);
 
 // Rewrites the files of `changed_sensors` (and of any sensor a failed batch
 // left behind) from the batch's state; `full` (rebuild) rewrites every file
-// and removes those of sensors without metrics.
+// and removes those of sensors without metrics. The batch's other written
+// objects (`pending`) are committed in the same step.
 Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
-                          const std::vector<std::string>& changed_sensors, bool full);
+                          const std::vector<std::string>& changed_sensors, bool full,
+                          std::vector<std::unique_ptr<storage::ObjectWriter>>& pending);
 
 }  // namespace aquasense::pipeline::internal

@@ -31,6 +31,7 @@ bool IngestSummary::any_unreadable() const {
 namespace {
 
 constexpr size_t kStageBuffer = 1 << 20;
+constexpr size_t kPendingObjects = 48;  // written objects a batch holds before committing them
 
 class LandingWriterImpl final : public LandingWriter {
  public:
@@ -243,6 +244,9 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
   internal::BatchState state(**batch);
   std::set<std::pair<std::string, std::string>> seen;  // (hash, sensor) in this batch
   const int64_t now_ms = env.clock->NowMs();
+  // The files' objects, committed together with the monthly files (one
+  // journal flush for all on a local disk), or earlier when there are many.
+  std::vector<std::unique_ptr<storage::ObjectWriter>> pending;
 
   for (size_t i = 0; i < files.size(); ++i) {
     const StagedFile& f = files[i];
@@ -260,9 +264,11 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
       summary.per_file.push_back(std::move(s));
       continue;
     }
-    internal::FileJob job{&f, modes[i], now_ms, req.progress};
+    internal::FileJob job{&f, modes[i], now_ms, req.progress, &pending};
     auto s = internal::IngestFile(job, env, options, state);
     if (!s.ok()) return s.status();
+    if (pending.size() >= kPendingObjects)
+      AQ_RETURN_IF_ERROR(internal::CommitPending(*env.objects, pending));
     storage::FileRecord rec;
     rec.hash = f.hash;
     rec.default_sensor = f.default_sensor;
@@ -293,7 +299,8 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
   summary.months_updated = *changed;
   // Inside the transaction, so batches of several processes update the files
   // one after the other, each from the state it commits.
-  AQ_RETURN_IF_ERROR(internal::UpdateMonthlyFiles(*env.objects, **batch, changed_sensors, rebuild));
+  AQ_RETURN_IF_ERROR(
+      internal::UpdateMonthlyFiles(*env.objects, **batch, changed_sensors, rebuild, pending));
   trace.Phase("monthly files");
   AQ_RETURN_IF_ERROR((*batch)->Commit());
   trace.Phase("commit");
