@@ -27,6 +27,7 @@ constexpr size_t kReadSize = 1 << 20;     // bytes parsed at a time (~30k rows: 
 constexpr size_t kChunkRows = 1 << 16;    // rows merged at a time: bounds memory
 constexpr size_t kOutFlush = 1 << 20;     // output buffer flushed to the object store
 constexpr size_t kExamples = 5;           // examples carried by an alert
+constexpr uint64_t kInlineBytes = 256 << 10;  // smaller files: no extra threads
 
 void AppendCsvQuoted(std::string& out, std::string_view s) {
   out += '"';
@@ -84,12 +85,13 @@ struct Chunk {
   Status status;                     // a read error ends the stream
 };
 
-// Bounded hand-off between the two stages (at most kDepth chunks waiting).
+// Bounded hand-off between the two stages (at most `depth` chunks waiting).
 class ChunkQueue {
  public:
+  explicit ChunkQueue(size_t depth) : depth_(depth) {}
   void Push(Chunk c) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return q_.size() < kDepth || closed_; });
+    cv_.wait(lock, [&] { return q_.size() < depth_ || closed_; });
     if (closed_) return;
     q_.push_back(std::move(c));
     cv_.notify_all();
@@ -134,7 +136,7 @@ class ChunkQueue {
   }
 
  private:
-  static constexpr size_t kDepth = 1;
+  const size_t depth_;  // chunks that may wait
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Chunk> q_;
@@ -207,24 +209,36 @@ Result<FileSummary> FileIngest::Run() {
       invalid_.Open(*env_.objects, base + ".invalid.csv", "source,line,reason,detail,raw\n"));
   auto reader = OpenSource();
   if (!reader.ok()) return reader.status();
+  // A small file is done on this thread alone: threads would cost more to
+  // start than they save (a week of readings is a few hundred bytes).
+  const bool small = (*reader)->size() < kInlineBytes;
   // A local file not landed yet is copied into landing/ by a third thread
   // while the two stages below parse and merge it.
   Result<std::unique_ptr<storage::ObjectWriter>> landed{std::unique_ptr<storage::ObjectWriter>()};
   std::thread copier;
   if (!f.local_path.empty()) {
-    copier = std::thread([&] {
-      pthread_setname_np(pthread_self(), "aq-land");
+    if (small) {
       landed = CopyToLanding(f, *env_.objects);
-    });
+    } else {
+      copier = std::thread([&] {
+        pthread_setname_np(pthread_self(), "aq-land");
+        landed = CopyToLanding(f, *env_.objects);
+      });
+    }
   }
 
   // Two stages on two cores: a parser thread reads and validates the next
   // chunk while this thread merges the previous one into the store.
-  ChunkQueue queue;
-  std::thread parser_thread([&] {
-    pthread_setname_np(pthread_self(), "aq-parse");
-    ParseAll(**reader, queue);
-  });
+  ChunkQueue queue(small ? SIZE_MAX : 1);
+  std::thread parser_thread;
+  if (small) {
+    ParseAll(**reader, queue);  // its chunks wait in the queue
+  } else {
+    parser_thread = std::thread([&] {
+      pthread_setname_np(pthread_self(), "aq-parse");
+      ParseAll(**reader, queue);
+    });
+  }
   Status status;
   while (true) {
     Chunk chunk = queue.Pop();
@@ -243,7 +257,7 @@ Result<FileSummary> FileIngest::Run() {
     if (!status.ok() || last) break;
   }
   queue.Close();
-  parser_thread.join();
+  if (parser_thread.joinable()) parser_thread.join();
   if (copier.joinable()) copier.join();
   AQ_RETURN_IF_ERROR(status);
   if (!landed.ok()) return landed.status();
@@ -260,7 +274,7 @@ Result<FileSummary> FileIngest::Run() {
 
 void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
   const uint64_t total = reader.size();
-  std::string buf(kReadSize, '\0');
+  std::string buf(std::min<uint64_t>(kReadSize, total + 1), '\0');
   uint64_t done = 0;
   size_t known_sensors = 0;
   Chunk cur;

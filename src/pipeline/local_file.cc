@@ -57,7 +57,7 @@ Result<std::unique_ptr<storage::ObjectReader>> OpenLocalFile(const std::string& 
 
 Result<std::string> Sha256Of(storage::ObjectReader& reader, const std::string& name) {
   Sha256Hasher sha;
-  std::string buf(kBuffer, '\0');
+  std::string buf(std::min<uint64_t>(kBuffer, reader.size() + 1), '\0');
   while (true) {
     auto n = reader.Read(buf.data(), buf.size());
     if (!n.ok()) return Unavailable("cannot read " + name + ": " + n.status().message());
@@ -77,7 +77,7 @@ Result<std::unique_ptr<storage::ObjectWriter>> CopyToLanding(const StagedFile& f
   auto writer = objects.NewWriter(f.landing_key);
   if (!writer.ok()) return writer.status();
   Sha256Hasher sha;
-  std::string buf(kBuffer, '\0');
+  std::string buf(std::min<uint64_t>(kBuffer, (*reader)->size() + 1), '\0');
   while (true) {
     auto n = (*reader)->Read(buf.data(), buf.size());
     if (!n.ok()) return Unavailable("cannot read " + f.local_path + ": " + n.status().message());
