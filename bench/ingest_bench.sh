@@ -13,7 +13,7 @@
 #      data, into a copy of the full store (hyperfine, copy in --prepare);
 #      ratio to the full ingest time; the same week into an empty store as the
 #      fixed-cost reference; the fsync count of one incremental run (strace)
-#   6. cross-check: aquasense's counts and analysis/monthly.csv against pandas'
+#   6. cross-check: aquasense's counts and analysis/monthly/ (per-sensor files) against pandas'
 # and prints a markdown table, also written to bench/out/ingest_results.md.
 #
 # Environment knobs (defaults in brackets):

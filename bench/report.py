@@ -94,10 +94,16 @@ def fsyncs(path):
 
 
 def read_monthly(path):
+    """Rows of a monthly CSV, or of every CSV in a directory (aquasense
+    keeps one file per sensor: analysis/monthly/<sensor>.csv)."""
+    paths = [path]
+    if os.path.isdir(path):
+        paths = [os.path.join(path, n) for n in sorted(os.listdir(path)) if n.endswith(".csv")]
     rows = {}
-    with open(path, newline="") as f:
-        for r in csv.DictReader(f):
-            rows[(r["sensor"], int(r["year"]), int(r["month"]))] = r
+    for p in paths:
+        with open(p, newline="") as f:
+            for r in csv.DictReader(f):
+                rows[(r["sensor"], int(r["year"]), int(r["month"]))] = r
     return rows
 
 
@@ -111,7 +117,7 @@ def close(a, b, rel=1e-9):
 
 
 def cross_check(store):
-    """Compares aquasense's counts and monthly.csv with the pandas peer's."""
+    """Compares aquasense's counts and monthly metrics with the pandas peer's."""
     notes = []
     aq = summary("aq_" + {"store_big": "big", "store_small": "small",
                           "store_peer": "peer"}[store])
@@ -124,10 +130,10 @@ def cross_check(store):
                      + ("equal" if not diffs else "DIFFER: " + "; ".join(diffs)))
     else:
         notes.append("counts: a summary is missing")
-    a_path = os.path.join(store, "analysis", "monthly.csv")
+    a_path = os.path.join(store, "analysis", "monthly")
     p_path = os.path.join("pandas_out", "monthly.csv")
     if not (os.path.exists(a_path) and os.path.exists(p_path)):
-        notes.append("monthly.csv: missing on one side")
+        notes.append("monthly metrics: missing on one side")
         return notes
     a, p = read_monthly(a_path), read_monthly(p_path)
     bad = []
@@ -142,7 +148,7 @@ def cross_check(store):
             bad.append(f"{k} readings: {ra['readings']} vs {rp['readings']}")
         if len(bad) > 5:
             break
-    notes.append(f"monthly.csv ({len(a)} sensor-months): "
+    notes.append(f"monthly metrics ({len(a)} sensor-months, analysis/monthly/ vs pandas' monthly.csv): "
                  + ("identical within 1e-9 relative" if not bad else "DIFFER: " + "; ".join(bad[:5])))
     return notes
 

@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS deliveries(
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_ms);
 )sql";
 
+constexpr int kBusyTimeoutMs = 600'000;  // a batch of another process may run for minutes
+
 Result<sqlite3*> OpenConnection(const std::string& path, bool writer) {
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -54,7 +56,7 @@ Result<sqlite3*> OpenConnection(const std::string& path, bool writer) {
     sqlite3_close(db);
     return Unavailable("cannot open database " + path + ": " + msg);
   }
-  sqlite3_busy_timeout(db, 600'000);  // a batch of another process may run for minutes
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
   // No checkpoint when a connection closes: the WAL stays for the next
   // process (no new WAL to create and sync the directory for), and the
   // checkpoint runs when the WAL has grown (wal_autocheckpoint), not after
@@ -174,6 +176,26 @@ Result<int64_t> QueryGeneration(sqlite3* db) {
   if (!row.ok()) return row.status();
   if (!*row) return Unavailable("database has no generation");
   return s.Int(0);
+}
+
+// Every process that opens the database first reads the whole WAL (the WAL
+// outlives commands, see OpenConnection), so a store closing with more than
+// kWalKeepBytes there moves it into the database file and truncates it.
+// Best effort, without waiting: a reader of another process in the way
+// leaves it to a later close.
+constexpr sqlite3_int64 kWalKeepBytes = 1 << 20;
+
+void KeepWalShort(sqlite3* db) {
+  sqlite3_file* wal = nullptr;
+  sqlite3_int64 size = 0;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK ||
+      wal == nullptr || wal->pMethods == nullptr || wal->pMethods->xFileSize(wal, &size) != SQLITE_OK ||
+      size <= kWalKeepBytes) {
+    return;
+  }
+  sqlite3_busy_timeout(db, 0);
+  sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
 }
 
 class SqliteBatch final : public Batch {
@@ -316,6 +338,7 @@ class SqliteMetaStore final : public MetaStore {
   SqliteMetaStore(sqlite3* writer, sqlite3* reader) : writer_(writer), reader_(reader) {}
   ~SqliteMetaStore() override {
     sqlite3_close_v2(reader_);
+    KeepWalShort(writer_);
     sqlite3_close_v2(writer_);
   }
 
