@@ -54,7 +54,6 @@ class Output {
     auto w = store.NewWriter(key);
     if (!w.ok()) return w.status();
     writer_ = std::move(*w);
-    buf_.reserve(kOutFlush + 4096);
     buf_ = header;
     return Status::Ok();
   }
@@ -278,7 +277,9 @@ void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
   uint64_t done = 0;
   size_t known_sensors = 0;
   Chunk cur;
-  cur.out.rows.reserve(kChunkRows + kChunkRows / 2);
+  // Room for a chunk's rows (a row is at least 8 bytes of input).
+  const size_t rows_hint = std::min<uint64_t>(kChunkRows + kChunkRows / 2, total / 8 + 16);
+  cur.out.rows.reserve(rows_hint);
   auto push = [&](bool last) {
     if (parser_.sensors().size() != known_sensors) {
       cur.sensors = parser_.sensors();
@@ -288,7 +289,7 @@ void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
     core::GroupBySensorMonth(cur.out.rows, parser_.sensors().size(), cur.grouping);
     queue.Push(std::move(cur));
     cur = queue.TakeFree();
-    if (!last) cur.out.rows.reserve(kChunkRows + kChunkRows / 2);
+    if (!last) cur.out.rows.reserve(rows_hint);
   };
   while (!queue.closed()) {
     auto n = reader.Read(buf.data(), buf.size());

@@ -57,7 +57,6 @@ class LocalWriter final : public ObjectWriter {
  public:
   LocalWriter(std::string root, std::string key, std::string tmp_path, int fd)
       : root_(std::move(root)), key_(std::move(key)), tmp_(std::move(tmp_path)), fd_(fd) {
-    buf_.reserve(kBuf);
   }
   ~LocalWriter() override {
     if (fd_ >= 0) ::close(fd_);
