@@ -12,7 +12,7 @@ DATA=${AQUASENSE_DATA:-./aquasense-data}
 
 echo "== ingest examples/ into $DATA"
 "$BIN" ingest --data "$DATA" --sensor default examples/readings.csv examples/readings_2025q1.csv
-echo "== monthly metrics (analysis/monthly.csv has them all)"
+echo "== monthly metrics (also in analysis/monthly/<sensor>.csv)"
 "$BIN" months --data "$DATA" --from 2024-01
 echo "== alerts"
 "$BIN" alerts --data "$DATA" --limit 5 || true
