@@ -179,6 +179,12 @@ TEST_F(PipelineTest, FilesOfABatchThatNeverCommittedAreRenderedAgain) {
   ASSERT_TRUE(objects_->WriteAll("analysis/monthly.intent", "1\na\n").ok());
   Ingest("c,2024-02-01,3,0.1\n");
   EXPECT_EQ(*objects_->ReadAll("analysis/monthly/a.csv"), "kept\n");
+  // A rebuild that never committed ("*": every file) is redone whole.
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly/b.csv", "garbage\n").ok());
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly.intent",
+                                 std::to_string(*meta_->Generation() + 1) + "\n*\n").ok());
+  Ingest("c,2024-02-02,3,0.1\n");
+  EXPECT_EQ(Files(), Csv());
   // An unreadable record: every file is rendered again.
   ASSERT_TRUE(objects_->WriteAll("analysis/monthly.intent", "x").ok());
   Ingest("c,2024-03-01,3,0.1\n");
