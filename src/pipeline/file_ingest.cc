@@ -186,7 +186,6 @@ class FileIngest {
   std::vector<core::MergeDecision> decisions_;
   // Scratch reused across chunks and groups (no allocation per group).
   core::Grouping grouping_;  // the current chunk's, from the parser thread
-  std::vector<core::Reading> block_;
   std::vector<core::MergeDecision> local_;
 
   std::map<std::string, DeviationStats> deviations_;  // by sensor name
@@ -308,27 +307,18 @@ Status FileIngest::ProcessChunk() {
     if (!sid.ok()) return sid.status();
     AQ_RETURN_IF_ERROR(MergeGroup(*sid, core::Grouping::MonthOf(key), grouping_.Group(g)));
   }
+  AQ_RETURN_IF_ERROR(state_.EndChunk());
   return EmitChunk();
 }
 
 Status FileIngest::MergeGroup(uint32_t sid, int32_t month, std::span<const core::Incoming> incoming) {
-  SensorState& s = state_.sensor(sid);
-  block_.clear();
-  if (s.Has(month)) {
-    auto bytes = state_.batch().GetBlock(s.name(), month);
-    if (!bytes.ok()) return bytes.status();
-    if (*bytes && !core::DecodeBlock(**bytes, month, block_))
-      return Internal("stored block of sensor " + s.name() + " month " + std::to_string(month) +
-                      " is corrupt");
-  }
+  auto block = state_.Block(sid, month);
+  if (!block.ok()) return block.status();
   local_.resize(incoming.size());
   const auto mode = job_.on_conflict == storage::OnConflict::kReplace ? core::ConflictMode::kReplace
                                                                       : core::ConflictMode::kReject;
-  const bool changed = core::MergeInto(block_, incoming, mode, local_);
+  if (core::MergeInto((*block)->readings, incoming, mode, local_)) (*block)->dirty = true;
   for (size_t k = 0; k < incoming.size(); ++k) decisions_[incoming[k].order] = local_[k];
-  if (!changed) return Status::Ok();
-  AQ_RETURN_IF_ERROR(state_.batch().PutBlock(s.name(), month, core::EncodeBlock(block_, month)));
-  s.Touch(month, core::Aggregate(block_));
   return Status::Ok();
 }
 
