@@ -54,8 +54,8 @@ Result<BlockCache::Entry*> BatchState::Block(uint32_t id, int32_t month) {
   const SensorState& s = sensor(id);
   if (added && s.Has(month)) {
     auto it = pending_.find(BlockCache::Key(id, month));
-    auto bytes = it != pending_.end() && it->second.block
-                     ? Result<std::optional<std::string>>(it->second.block)
+    auto bytes = it != pending_.end() && it->second.has_block
+                     ? Result<std::optional<std::string>>(std::string(BlockOf(it->second)))
                      : batch_.GetBlock(s.name(), month);
     if (!bytes.ok()) {
       cache_.Erase(BlockCache::Key(id, month));
@@ -79,7 +79,7 @@ Status BatchState::EndChunk() {
 }
 
 namespace {
-constexpr size_t kPendingOverhead = 160;  // hash node, optional row, string headers
+constexpr size_t kPendingOverhead = 112;  // hash node with its Pending
 }  // namespace
 
 BatchState::Pending& BatchState::PendingFor(uint64_t key) {
@@ -89,43 +89,56 @@ BatchState::Pending& BatchState::PendingFor(uint64_t key) {
 }
 
 Status BatchState::WritePending() {
-  std::vector<uint64_t> keys;
-  keys.reserve(pending_.size());
-  for (const auto& [key, p] : pending_) keys.push_back(key);
-  SortByName(keys);
-  for (uint64_t key : keys) {
-    const Pending& p = pending_[key];
+  std::vector<std::pair<uint64_t, const Pending*>> items;
+  items.reserve(pending_.size());
+  for (const auto& [key, p] : pending_) items.emplace_back(key, &p);
+  std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
+    return ByName(a.first, b.first);
+  });
+  for (const auto& [key, p] : items) {
     const std::string& name = sensor(BlockCache::SensorOf(key)).name();
-    if (p.block) AQ_RETURN_IF_ERROR(batch_.PutBlock(name, BlockCache::MonthOf(key), *p.block));
+    if (p->has_block) AQ_RETURN_IF_ERROR(batch_.PutBlock(name, BlockCache::MonthOf(key), BlockOf(*p)));
   }
-  for (uint64_t key : keys) {
-    const Pending& p = pending_[key];
-    if (p.row) AQ_RETURN_IF_ERROR(batch_.PutMetrics(*p.row));
-  }
+  for (const auto& [key, p] : items)
+    if (p->has_row) AQ_RETURN_IF_ERROR(batch_.PutMetrics(RowOf(key, *p)));
   pending_.clear();
+  arena_.clear();
   pending_bytes_ = 0;
   return Status::Ok();
 }
 
 Result<std::optional<core::MonthlyMetrics>> BatchState::CurrentRow(uint32_t id, int32_t month) {
-  auto it = pending_.find(BlockCache::Key(id, month));
-  if (it != pending_.end() && it->second.row) return it->second.row;
+  const uint64_t key = BlockCache::Key(id, month);
+  auto it = pending_.find(key);
+  if (it != pending_.end() && it->second.has_row)
+    return std::optional<core::MonthlyMetrics>(RowOf(key, it->second));
   return batch_.GetMetrics(sensor(id).name(), month);
 }
 
-void BatchState::SortByName(std::vector<uint64_t>& keys) {
-  std::sort(keys.begin(), keys.end(), [&](uint64_t a, uint64_t b) {
-    const std::string& na = sensor(BlockCache::SensorOf(a)).name();
-    const std::string& nb = sensor(BlockCache::SensorOf(b)).name();
-    if (na != nb) return na < nb;
-    return BlockCache::MonthOf(a) < BlockCache::MonthOf(b);
-  });
+core::MonthlyMetrics BatchState::RowOf(uint64_t key, const Pending& p) {
+  const int32_t month = BlockCache::MonthOf(key);
+  core::MonthlyMetrics m;
+  m.sensor = sensor(BlockCache::SensorOf(key)).name();
+  m.year = core::YearOf(month);
+  m.month = core::MonthOf(month);
+  m.mean_temp = p.mean_temp;
+  m.max_temp = p.max_temp;
+  m.max_sd = p.max_sd;
+  if (p.has_diff) m.max_temp_diff = p.max_temp_diff;
+  m.readings = p.readings;
+  return m;
+}
+
+bool BatchState::ByName(uint64_t a, uint64_t b) {
+  const uint32_t sa = BlockCache::SensorOf(a), sb = BlockCache::SensorOf(b);
+  if (sa != sb) return sensor(sa).name() < sensor(sb).name();
+  return BlockCache::MonthOf(a) < BlockCache::MonthOf(b);
 }
 
 Status BatchState::Flush(std::vector<uint64_t> keys) {
   // By sensor name, then month: the previous month of a sensor is usually the
   // row just written.
-  SortByName(keys);
+  std::sort(keys.begin(), keys.end(), [&](uint64_t a, uint64_t b) { return ByName(a, b); });
   // Entries stay cached until all are stored, so a dirty neighbour month is
   // seen as pending (its own flush writes its diff).
   Status status;
@@ -144,9 +157,15 @@ Status BatchState::StoreBlock(uint32_t id, int32_t month, BlockCache::Entry& e) 
   if (e.readings.empty()) return Status::Ok();  // a merge only adds readings
   SensorState& s = sensor(id);
   Pending& p = PendingFor(BlockCache::Key(id, month));
-  if (p.block) pending_bytes_ -= p.block->size();
-  p.block = core::EncodeBlock(e.readings, month);
-  pending_bytes_ += p.block->size();
+  // Once, with room for a chunk's overshoot: growing by doubling would hold
+  // two copies for a moment.
+  if (arena_.capacity() == 0) arena_.reserve(write_behind_bytes_ + write_behind_bytes_ / 4);
+  const std::string bytes = core::EncodeBlock(e.readings, month);
+  p.has_block = true;
+  p.block_offset = arena_.size();
+  p.block_size = bytes.size();
+  arena_ += bytes;
+  pending_bytes_ += bytes.size();
   s.MarkStored(month);
   const core::MonthAgg agg = core::Aggregate(e.readings);
   core::MonthlyMetrics m;
@@ -211,7 +230,14 @@ Status BatchState::PutRow(uint32_t id, int32_t month, const core::MonthlyMetrics
   }
   s.Remember(month, m.max_temp);
   if (!differs && !s.RowWritten(month)) return Status::Ok();  // the stored row already is m
-  PendingFor(BlockCache::Key(id, month)).row = m;
+  Pending& p = PendingFor(BlockCache::Key(id, month));
+  p.has_row = true;
+  p.mean_temp = m.mean_temp;
+  p.max_temp = m.max_temp;
+  p.max_sd = m.max_sd;
+  p.has_diff = m.max_temp_diff.has_value();
+  p.max_temp_diff = m.max_temp_diff.value_or(0);
+  p.readings = m.readings;
   s.MarkRowWritten(month, differs);
   return Status::Ok();
 }

@@ -81,7 +81,11 @@ class SensorState {
 
 struct BatchLimits {
   BlockCache::Options cache;
-  size_t write_behind_bytes = 16 << 20;  // encoded blocks and rows awaiting the store
+  // Encoded blocks and rows awaiting the store. Each flush appends to every
+  // sensor's last B-tree leaf: 8 MiB is about half a 16 KiB leaf per sensor for
+  // a thousand sensors, so a leaf is written about twice (more memory buys
+  // little; less makes the store rewrite pages more often).
+  size_t write_behind_bytes = 8 << 20;
 };
 
 class BatchState {
@@ -108,7 +112,7 @@ class BatchState {
   Result<int64_t> FinalizeMetrics(std::vector<std::string>& changed_sensors);
 
  private:
-  void SortByName(std::vector<uint64_t>& keys);  // by sensor name, then month
+  bool ByName(uint64_t a, uint64_t b);  // cache keys by sensor name, then month
   Status Flush(std::vector<uint64_t> keys);
   Status StoreBlock(uint32_t id, int32_t month, BlockCache::Entry& e);
   Result<std::optional<double>> MaxTempOf(uint32_t id, int32_t month);
@@ -118,17 +122,24 @@ class BatchState {
   Result<std::optional<core::MonthlyMetrics>> CurrentRow(uint32_t id, int32_t month);
   Status WritePending();
 
-  // A block and/or row written by the batch but not yet given to the store.
+  // A block and/or metrics row written by the batch but not yet given to the
+  // store. Block bytes live in arena_ (a block stored again leaves its old
+  // bytes there until the next WritePending).
   struct Pending {
-    std::optional<std::string> block;
-    std::optional<core::MonthlyMetrics> row;
+    size_t block_offset = 0, block_size = 0;
+    bool has_block = false, has_row = false, has_diff = false;
+    double mean_temp = 0, max_temp = 0, max_sd = 0, max_temp_diff = 0;
+    int64_t readings = 0;
   };
   Pending& PendingFor(uint64_t key);
+  std::string_view BlockOf(const Pending& p) const { return {arena_.data() + p.block_offset, p.block_size}; }
+  core::MonthlyMetrics RowOf(uint64_t key, const Pending& p);
 
   storage::Batch& batch_;
   BlockCache cache_;
   std::unordered_map<uint64_t, Pending> pending_;  // by cache key
-  size_t pending_bytes_ = 0;
+  std::string arena_;
+  size_t pending_bytes_ = 0;  // arena_ plus an estimate per entry
   size_t write_behind_bytes_;
   std::vector<std::unique_ptr<SensorState>> sensors_;
   std::unordered_map<std::string, uint32_t> ids_;

@@ -40,21 +40,31 @@ std::vector<uint64_t> BlockCache::Victims() const {
     uint64_t last_use, key;
     size_t bytes;
   };
-  std::vector<Item> items;
-  items.reserve(entries_.size());
+  auto older = [](const Item& a, const Item& b) {
+    return std::tie(a.last_use, a.key) < std::tie(b.last_use, b.key);
+  };
+  // One pass for the idle entries and the total; the others are only sorted
+  // when the total is over the cap.
+  std::vector<Item> idle, busy;
   size_t total = 0;
   for (const auto& [key, e] : entries_) {
-    items.push_back({e.last_use, key, BytesOf(e)});
-    total += items.back().bytes;
+    const Item it{e.last_use, key, BytesOf(e)};
+    if (it.last_use + options_.idle_ticks < now_) {
+      idle.push_back(it);
+    } else {
+      busy.push_back(it);
+      total += it.bytes;
+    }
   }
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
-    return std::tie(a.last_use, a.key) < std::tie(b.last_use, b.key);
-  });
-  const size_t target = total > options_.max_bytes ? options_.max_bytes / 4 * 3 : total;
+  std::sort(idle.begin(), idle.end(), older);
   std::vector<uint64_t> out;
-  for (const Item& it : items) {
-    const bool idle = it.last_use + options_.idle_ticks < now_;
-    if (!idle && total <= target) break;
+  out.reserve(idle.size());
+  for (const Item& it : idle) out.push_back(it.key);
+  if (total <= options_.max_bytes) return out;
+  std::sort(busy.begin(), busy.end(), older);
+  const size_t target = options_.max_bytes / 4 * 3;
+  for (const Item& it : busy) {
+    if (total <= target) break;
     out.push_back(it.key);
     total -= it.bytes;
   }

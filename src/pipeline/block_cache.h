@@ -2,7 +2,7 @@
 // into, kept in memory so a block that several chunks (or files) touch is
 // read, decoded, encoded and written once instead of once per chunk.
 //
-//   BlockCache cache({.max_bytes = 16 << 20, .idle_ticks = 4});
+//   BlockCache cache({.max_bytes = 16 << 20, .idle_ticks = 1});
 //   bool added;
 //   BlockCache::Entry& e = cache.Get(sensor, month, added);  // fill e.readings if added
 //   cache.Tick();                                             // after each chunk
@@ -26,7 +26,9 @@ class BlockCache {
  public:
   struct Options {
     size_t max_bytes = 16 << 20;  // estimate of decoded readings plus bookkeeping
-    uint64_t idle_ticks = 4;      // entries unused for this many ticks are evicted
+    // Entries unused for more than this many ticks are evicted: input sorted
+    // by date touches a sensor-month in at most two consecutive chunks.
+    uint64_t idle_ticks = 1;
   };
   struct Entry {
     std::vector<core::Reading> readings;  // sorted by time
