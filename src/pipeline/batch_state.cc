@@ -160,12 +160,11 @@ Status BatchState::StoreBlock(uint32_t id, int32_t month, BlockCache::Entry& e) 
   // Once, with room for a chunk's overshoot: growing by doubling would hold
   // two copies for a moment.
   if (arena_.capacity() == 0) arena_.reserve(write_behind_bytes_ + write_behind_bytes_ / 4);
-  const std::string bytes = core::EncodeBlock(e.readings, month);
   p.has_block = true;
   p.block_offset = arena_.size();
-  p.block_size = bytes.size();
-  arena_ += bytes;
-  pending_bytes_ += bytes.size();
+  core::AppendEncodedBlock(e.readings, month, arena_);
+  p.block_size = arena_.size() - p.block_offset;
+  pending_bytes_ += p.block_size;
   s.MarkStored(month);
   const core::MonthAgg agg = core::Aggregate(e.readings);
   core::MonthlyMetrics m;
