@@ -207,9 +207,11 @@ Result<FileSummary> FileIngest::Run() {
   if (!reader.ok()) return reader.status();
   // A local file not landed yet is copied into landing/ by a third thread
   // while the two stages below parse and merge it.
+  // (Or it was started before the batch, beside the hashing: just wait for it.)
   Status copy_status;
   std::thread copier;
-  if (!f.local_path.empty()) {
+  if (f.landing_copy) f.landing_copy->Commit();
+  if (!f.local_path.empty() && !f.landing_copy) {
     copier = std::thread([&] {
       pthread_setname_np(pthread_self(), "aq-land");
       copy_status = CopyToLanding(f, *env_.objects);
@@ -243,6 +245,7 @@ Result<FileSummary> FileIngest::Run() {
   queue.Close();
   parser_thread.join();
   if (copier.joinable()) copier.join();
+  if (f.landing_copy) copy_status = f.landing_copy->Finish();
   AQ_RETURN_IF_ERROR(status);
   AQ_RETURN_IF_ERROR(copy_status);
 

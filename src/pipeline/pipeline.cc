@@ -197,11 +197,24 @@ Result<IngestSummary> Pipeline::IngestPaths(const std::vector<std::string>& path
   std::vector<StagedFile> staged;
   std::vector<FileSummary> unreadable;
   std::vector<size_t> unreadable_at;  // position among the inputs
+  std::shared_ptr<LandingCopy> copying;  // at most one background copy at a time
   for (size_t i = 0; i < paths.size(); ++i) {
     bool input_error = true;
-    auto f = IsRegularFile(paths[i]) ? PrehashPath(paths[i], req.default_sensor)
-                                     : StagePath(*this, paths[i], req, input_error);
+    const bool regular = IsRegularFile(paths[i]);
+    // The file is copied into landing/ while it is hashed, on the core the
+    // hashing leaves idle (the copy is dropped if the file turns out to be
+    // ingested already). One such copy at a time: later files are copied by
+    // the batch, as they are parsed.
+    std::shared_ptr<LandingCopy> copy;
+    if (regular && (!copying || copying->done()))
+      copy = copying = LandingCopy::Start(paths[i], req.default_sensor, *impl_->env.objects);
+    auto f = regular ? PrehashPath(paths[i], req.default_sensor)
+                     : StagePath(*this, paths[i], req, input_error);
     if (f.ok()) {
+      if (copy) {
+        copy->Expect(f->hash, f->landing_key);
+        f->landing_copy = std::move(copy);
+      }
       staged.push_back(std::move(*f));
       continue;
     }
