@@ -326,7 +326,7 @@ Result<IngestSummary> Pipeline::Rebuild() {
   std::vector<storage::OnConflict> modes;
   std::set<std::string> keys;
   for (const auto& r : *ledger) {
-    files.push_back({r.hash, r.default_sensor, r.landing_key, r.source_name, 0, ""});
+    files.push_back({r.hash, r.default_sensor, r.landing_key, r.source_name, 0, "", nullptr});
     modes.push_back(r.on_conflict);
     keys.insert(r.landing_key);
   }
@@ -339,7 +339,7 @@ Result<IngestSummary> Pipeline::Rebuild() {
     const std::string sensor = rest.substr(0, slash);
     const std::string hash = rest.substr(slash + 1, rest.size() - slash - 5);
     if (!core::IsValidSensorId(sensor) || hash.size() != 64) continue;
-    files.push_back({hash, sensor, o.key, o.key, o.size, ""});
+    files.push_back({hash, sensor, o.key, o.key, o.size, "", nullptr});
     modes.push_back(storage::OnConflict::kReject);
   }
   return impl_->RunBatch(files, modes, IngestRequest{}, true);
