@@ -81,9 +81,14 @@ bool GetValue(std::string_view& in, int scale, double& v) {
 //   byte (temp scale << 4 | sd scale); [varint ms_of_day]; [zigzag offset];
 //   temperature; sd  (zigzag varint mantissa, or 8 raw bytes for scale 15).
 std::string EncodeBlock(std::span<const Reading> readings, int32_t month) {
-  const int32_t first_day = DaysFromCivil(YearOf(month), MonthOf(month), 1);
   std::string out;
   out.reserve(2 + readings.size() * 8);
+  AppendEncodedBlock(readings, month, out);
+  return out;
+}
+
+void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::string& out) {
+  const int32_t first_day = DaysFromCivil(YearOf(month), MonthOf(month), 1);
   out.push_back(static_cast<char>(kVersion));
   PutVarint(out, readings.size());
   for (const Reading& r : readings) {
@@ -98,7 +103,6 @@ std::string EncodeBlock(std::span<const Reading> readings, int32_t month) {
     PutValue(out, r.temperature, ts, tm);
     PutValue(out, r.sd, ss, sm);
   }
-  return out;
 }
 
 bool DecodeBlock(std::string_view in, int32_t month, std::vector<Reading>& out) {

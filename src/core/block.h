@@ -26,6 +26,8 @@ enum class ConflictMode : uint8_t { kReject = 0, kReplace = 1 };
 
 // Encodes readings (sorted by `when`, all in `month`).
 std::string EncodeBlock(std::span<const Reading> readings, int32_t month);
+// The same bytes, appended to `out` (no allocation of its own).
+void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::string& out);
 // Decodes into `out` (cleared first). False when the bytes are corrupt.
 bool DecodeBlock(std::string_view bytes, int32_t month, std::vector<Reading>& out);
 

@@ -26,6 +26,19 @@ TEST(Block, RoundTripsExactly) {
   EXPECT_LE(EncodeBlock(std::vector<Reading>(30, R("2024-02-03", 12.53, 0.21)), month).size(), 30u * 7 + 2);
 }
 
+TEST(Block, AppendEncodedBlockAppendsTheSameBytes) {
+  const int32_t month = MonthIndex(2024, 3);
+  std::vector<Reading> block{{DateTime{DaysFromCivil(2024, 3, 1)}, 12.5, 0.25},
+                             {DateTime{DaysFromCivil(2024, 3, 2)}, -0.1, 1e-3}};
+  std::string out = "xy";
+  AppendEncodedBlock(block, month, out);
+  EXPECT_EQ(out, "xy" + EncodeBlock(block, month));
+  std::vector<Reading> back;
+  ASSERT_TRUE(DecodeBlock(std::string_view(out).substr(2), month, back));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[1].temperature, -0.1);
+}
+
 TEST(Block, RejectsCorruptBytes) {
   const int32_t month = MonthIndex(2024, 2);
   std::vector<Reading> out;

@@ -1,7 +1,6 @@
 // GroupBySensorMonth: the rows of a parsed chunk arranged by sensor-month,
 // each group's readings in time order (input order among equal times), ready
-// for MergeInto. Done by the parsing stage, so the merging stage only walks
-// contiguous groups.
+// for MergeInto, so the merging stage only walks contiguous groups.
 //
 //   Grouping g;
 //   GroupBySensorMonth(out.rows, parser.sensors().size(), g);

@@ -147,12 +147,19 @@ FileParser::FileParser(const Limits& limits, std::string default_sensor)
 }
 
 uint32_t FileParser::InternSensor(std::string_view id) {
-  if (last_sensor_ != UINT32_MAX && sensors_[last_sensor_] == id) return last_sensor_;
+  const uint32_t prev = last_sensor_;
+  if (prev != UINT32_MAX) {
+    if (sensors_[prev] == id) return prev;
+    const uint32_t guess = next_sensor_[prev];
+    if (guess != UINT32_MAX && sensors_[guess] == id) return last_sensor_ = guess;
+  }
   auto it = sensor_ids_.find(id);
   if (it == sensor_ids_.end()) {
     it = sensor_ids_.emplace(std::string(id), static_cast<uint32_t>(sensors_.size())).first;
     sensors_.emplace_back(id);
+    next_sensor_.push_back(UINT32_MAX);
   }
+  if (prev != UINT32_MAX) next_sensor_[prev] = it->second;
   last_sensor_ = it->second;
   return last_sensor_;
 }

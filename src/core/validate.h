@@ -118,6 +118,10 @@ class FileParser {
   std::vector<std::string> sensors_;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> sensor_ids_;
   uint32_t last_sensor_ = UINT32_MAX;
+  // Per sensor: the sensor of the row that followed it last time. Files that
+  // interleave sensors repeat their order (a row per sensor and date), so
+  // the next sensor is usually found with one comparison instead of a hash.
+  std::vector<uint32_t> next_sensor_;
 };
 
 // True for a valid sensor id: [A-Za-z0-9._-]{1,64}.

@@ -29,6 +29,22 @@ std::vector<std::string> Reasons(const Parsed& p) {
   return out;
 }
 
+TEST(FileParser, InterleavedSensorsKeepTheirIdsWhenTheOrderChanges) {
+  // a,b,c repeated (the next sensor is predicted), then another order, a
+  // repeat of one sensor, and a new sensor in the middle.
+  auto p = Parse("sensor,date,temp,sd\n"
+                 "a,2024-01-01,1,0\nb,2024-01-01,2,0\nc,2024-01-01,3,0\n"
+                 "a,2024-01-02,1,0\nb,2024-01-02,2,0\nc,2024-01-02,3,0\n"
+                 "c,2024-01-03,3,0\na,2024-01-03,1,0\nd,2024-01-03,4,0\nb,2024-01-03,2,0\n"
+                 "b,2024-01-04,2,0\nc,2024-01-04,3,0\n");
+  ASSERT_EQ(p.out.rows.size(), 12u);
+  EXPECT_EQ(p.sensors, (std::vector<std::string>{"a", "b", "c", "d"}));
+  std::string got;
+  for (const auto& r : p.out.rows) got += p.sensors[r.sensor];
+  EXPECT_EQ(got, "abcabccadbbc");
+  for (const auto& r : p.out.rows) EXPECT_EQ(r.temperature, r.sensor + 1);
+}
+
 TEST(FileParser, HeaderlessThreeColumns) {
   auto p = Parse("2024/01/03,12.5,0.2\n2024/01/04,13,0.3\n");
   ASSERT_EQ(p.out.rows.size(), 2u);

@@ -8,25 +8,27 @@ void SensorState::SlotFor(int32_t month) {
   if (flags_.empty()) {
     base_ = month;
     flags_.assign(1, 0);
-    aggs_.resize(1);
     return;
   }
   if (month < base_) {
-    const size_t grow = static_cast<size_t>(base_ - month);
-    flags_.insert(flags_.begin(), grow, 0);
-    aggs_.insert(aggs_.begin(), grow, core::MonthAgg{});
+    flags_.insert(flags_.begin(), static_cast<size_t>(base_ - month), 0);
     base_ = month;
   } else if (Slot(month) >= flags_.size()) {
     flags_.resize(Slot(month) + 1, 0);
-    aggs_.resize(Slot(month) + 1);
   }
 }
 
-std::vector<int32_t> SensorState::TouchedMonths() const {
-  std::vector<int32_t> out;
-  for (size_t i = 0; i < flags_.size(); ++i)
-    if (flags_[i] & kTouched) out.push_back(base_ + static_cast<int32_t>(i));
-  return out;
+void SensorState::Set(int32_t month, uint8_t flag, bool on) {
+  SlotFor(month);
+  if (on) {
+    flags_[Slot(month)] |= flag;
+  } else {
+    flags_[Slot(month)] &= static_cast<uint8_t>(~flag);
+  }
+}
+
+int64_t SensorState::DifferingMonths() const {
+  return std::count_if(flags_.begin(), flags_.end(), [](uint8_t f) { return f & kDiffers; });
 }
 
 Result<uint32_t> BatchState::SensorId(const std::string& name) {
@@ -46,64 +48,211 @@ Result<uint32_t> BatchState::SensorId(const std::string& name) {
   return id;
 }
 
-Result<std::optional<double>> BatchState::MaxTempOf(const SensorState& s, int32_t month) {
-  if (s.Touched(month)) return std::optional<double>(s.Agg(month).max_temp);
-  if (!s.HadBefore(month)) return std::optional<double>();
-  auto m = batch_.GetMetrics(s.name(), month);
+Result<BlockCache::Entry*> BatchState::Block(uint32_t id, int32_t month) {
+  bool added = false;
+  BlockCache::Entry& e = cache_.Get(id, month, added);
+  const SensorState& s = sensor(id);
+  if (added && s.Has(month)) {
+    auto it = pending_.find(BlockCache::Key(id, month));
+    auto bytes = it != pending_.end() && it->second.has_block
+                     ? Result<std::optional<std::string>>(std::string(BlockOf(it->second)))
+                     : batch_.GetBlock(s.name(), month);
+    if (!bytes.ok()) {
+      cache_.Erase(BlockCache::Key(id, month));
+      return bytes.status();
+    }
+    if (*bytes && !core::DecodeBlock(**bytes, month, e.readings)) {
+      cache_.Erase(BlockCache::Key(id, month));
+      return Internal("stored block of sensor " + s.name() + " month " + std::to_string(month) +
+                      " is corrupt");
+    }
+  }
+  return &e;
+}
+
+Status BatchState::EndChunk() {
+  cache_.Tick();
+  auto victims = cache_.Victims();
+  if (!victims.empty()) AQ_RETURN_IF_ERROR(Flush(std::move(victims)));
+  if (pending_bytes_ > write_behind_bytes_) return WritePending();
+  return Status::Ok();
+}
+
+namespace {
+constexpr size_t kPendingOverhead = 112;  // hash node with its Pending
+}  // namespace
+
+BatchState::Pending& BatchState::PendingFor(uint64_t key) {
+  auto [it, added] = pending_.try_emplace(key);
+  if (added) pending_bytes_ += kPendingOverhead;
+  return it->second;
+}
+
+Status BatchState::WritePending() {
+  std::vector<std::pair<uint64_t, const Pending*>> items;
+  items.reserve(pending_.size());
+  for (const auto& [key, p] : pending_) items.emplace_back(key, &p);
+  std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
+    return ByName(a.first, b.first);
+  });
+  for (const auto& [key, p] : items) {
+    const std::string& name = sensor(BlockCache::SensorOf(key)).name();
+    if (p->has_block) AQ_RETURN_IF_ERROR(batch_.PutBlock(name, BlockCache::MonthOf(key), BlockOf(*p)));
+  }
+  for (const auto& [key, p] : items)
+    if (p->has_row) AQ_RETURN_IF_ERROR(batch_.PutMetrics(RowOf(key, *p)));
+  pending_.clear();
+  arena_.clear();
+  pending_bytes_ = 0;
+  return Status::Ok();
+}
+
+Result<std::optional<core::MonthlyMetrics>> BatchState::CurrentRow(uint32_t id, int32_t month) {
+  const uint64_t key = BlockCache::Key(id, month);
+  auto it = pending_.find(key);
+  if (it != pending_.end() && it->second.has_row)
+    return std::optional<core::MonthlyMetrics>(RowOf(key, it->second));
+  return batch_.GetMetrics(sensor(id).name(), month);
+}
+
+core::MonthlyMetrics BatchState::RowOf(uint64_t key, const Pending& p) {
+  const int32_t month = BlockCache::MonthOf(key);
+  core::MonthlyMetrics m;
+  m.sensor = sensor(BlockCache::SensorOf(key)).name();
+  m.year = core::YearOf(month);
+  m.month = core::MonthOf(month);
+  m.mean_temp = p.mean_temp;
+  m.max_temp = p.max_temp;
+  m.max_sd = p.max_sd;
+  if (p.has_diff) m.max_temp_diff = p.max_temp_diff;
+  m.readings = p.readings;
+  return m;
+}
+
+bool BatchState::ByName(uint64_t a, uint64_t b) {
+  const uint32_t sa = BlockCache::SensorOf(a), sb = BlockCache::SensorOf(b);
+  if (sa != sb) return sensor(sa).name() < sensor(sb).name();
+  return BlockCache::MonthOf(a) < BlockCache::MonthOf(b);
+}
+
+Status BatchState::Flush(std::vector<uint64_t> keys) {
+  // By sensor name, then month: the previous month of a sensor is usually the
+  // row just written.
+  std::sort(keys.begin(), keys.end(), [&](uint64_t a, uint64_t b) { return ByName(a, b); });
+  // Entries stay cached until all are stored, so a dirty neighbour month is
+  // seen as pending (its own flush writes its diff).
+  Status status;
+  for (uint64_t key : keys) {
+    BlockCache::Entry* e = cache_.Find(key);
+    if (!e->dirty) continue;
+    status = StoreBlock(BlockCache::SensorOf(key), BlockCache::MonthOf(key), *e);
+    if (!status.ok()) break;
+    e->dirty = false;
+  }
+  for (uint64_t key : keys) cache_.Erase(key);
+  return status;
+}
+
+Status BatchState::StoreBlock(uint32_t id, int32_t month, BlockCache::Entry& e) {
+  if (e.readings.empty()) return Status::Ok();  // a merge only adds readings
+  SensorState& s = sensor(id);
+  Pending& p = PendingFor(BlockCache::Key(id, month));
+  // Once, with room for a chunk's overshoot: growing by doubling would hold
+  // two copies for a moment.
+  if (arena_.capacity() == 0) arena_.reserve(write_behind_bytes_ + write_behind_bytes_ / 4);
+  p.has_block = true;
+  p.block_offset = arena_.size();
+  core::AppendEncodedBlock(e.readings, month, arena_);
+  p.block_size = arena_.size() - p.block_offset;
+  pending_bytes_ += p.block_size;
+  s.MarkStored(month);
+  const core::MonthAgg agg = core::Aggregate(e.readings);
+  core::MonthlyMetrics m;
+  m.sensor = s.name();
+  m.year = core::YearOf(month);
+  m.month = core::MonthOf(month);
+  m.mean_temp = agg.mean_temp;
+  m.max_temp = agg.max_temp;
+  m.max_sd = agg.max_sd;
+  m.readings = agg.readings;
+  auto prev = MaxTempOf(id, month - 1);
+  if (!prev.ok()) return prev.status();
+  if (*prev) m.max_temp_diff = m.max_temp - **prev;
+  AQ_RETURN_IF_ERROR(PutRow(id, month, m));
+  return FixNextDiff(id, month, m.max_temp);
+}
+
+Result<std::optional<double>> BatchState::MaxTempOf(uint32_t id, int32_t month) {
+  if (const BlockCache::Entry* e = cache_.Find(id, month); e && !e->readings.empty()) {
+    double max = e->readings.front().temperature;
+    for (const core::Reading& r : e->readings) max = std::max(max, r.temperature);
+    return std::optional<double>(max);
+  }
+  SensorState& s = sensor(id);
+  if (auto memo = s.Recall(month)) return memo;
+  if (!s.Has(month)) return std::optional<double>();
+  auto m = CurrentRow(id, month);
   if (!m.ok()) return m.status();
   if (!*m) return std::optional<double>();
+  s.Remember(month, (*m)->max_temp);
   return std::optional<double>((*m)->max_temp);
 }
 
+Status BatchState::FixNextDiff(uint32_t id, int32_t month, double max_temp) {
+  const int32_t next = month + 1;
+  if (const BlockCache::Entry* e = cache_.Find(id, next); e && e->dirty) return Status::Ok();
+  SensorState& s = sensor(id);
+  if (!s.Has(next)) return Status::Ok();
+  auto cur = CurrentRow(id, next);
+  if (!cur.ok()) return cur.status();
+  if (!*cur) return Status::Ok();
+  // Not written by this batch yet: the row read is the one before the batch.
+  if (s.HadBefore(next) && !s.RowWritten(next)) originals_.emplace(BlockCache::Key(id, next), **cur);
+  core::MonthlyMetrics nm = **cur;
+  nm.max_temp_diff = nm.max_temp - max_temp;
+  if (nm == **cur) return Status::Ok();
+  return PutRow(id, next, nm);
+}
+
+Status BatchState::PutRow(uint32_t id, int32_t month, const core::MonthlyMetrics& m) {
+  SensorState& s = sensor(id);
+  bool differs = true;
+  if (s.HadBefore(month)) {
+    const uint64_t key = BlockCache::Key(id, month);
+    auto it = originals_.find(key);
+    if (it == originals_.end()) {  // first write of this month: the stored row is the original
+      auto o = batch_.GetMetrics(s.name(), month);
+      if (!o.ok()) return o.status();
+      it = originals_.emplace(key, std::move(*o)).first;
+    }
+    differs = !it->second || !(*it->second == m);
+  }
+  s.Remember(month, m.max_temp);
+  if (!differs && !s.RowWritten(month)) return Status::Ok();  // the stored row already is m
+  Pending& p = PendingFor(BlockCache::Key(id, month));
+  p.has_row = true;
+  p.mean_temp = m.mean_temp;
+  p.max_temp = m.max_temp;
+  p.max_sd = m.max_sd;
+  p.has_diff = m.max_temp_diff.has_value();
+  p.max_temp_diff = m.max_temp_diff.value_or(0);
+  p.readings = m.readings;
+  s.MarkRowWritten(month, differs);
+  return Status::Ok();
+}
+
 Result<int64_t> BatchState::FinalizeMetrics(std::vector<std::string>& changed_sensors) {
-  // Deterministic order (sensor name, month) so every run writes alike.
+  AQ_RETURN_IF_ERROR(Flush(cache_.Keys()));
+  AQ_RETURN_IF_ERROR(WritePending());
   std::vector<const SensorState*> order;
   for (const auto& s : sensors_) order.push_back(s.get());
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->name() < b->name(); });
-
   int64_t changed = 0;
-  for (const SensorState* sp : order) {
-    const SensorState& s = *sp;
-    const int64_t changed_before = changed;
-    for (int32_t month : s.TouchedMonths()) {
-      const core::MonthAgg& agg = s.Agg(month);
-      core::MonthlyMetrics m;
-      m.sensor = s.name();
-      m.year = core::YearOf(month);
-      m.month = core::MonthOf(month);
-      m.mean_temp = agg.mean_temp;
-      m.max_temp = agg.max_temp;
-      m.max_sd = agg.max_sd;
-      m.readings = agg.readings;
-      auto prev = MaxTempOf(s, month - 1);
-      if (!prev.ok()) return prev.status();
-      if (*prev) m.max_temp_diff = m.max_temp - **prev;
-
-      std::optional<core::MonthlyMetrics> old;
-      if (s.HadBefore(month)) {
-        auto o = batch_.GetMetrics(s.name(), month);
-        if (!o.ok()) return o.status();
-        old = std::move(*o);
-      }
-      if (!old || !(*old == m)) {
-        AQ_RETURN_IF_ERROR(batch_.PutMetrics(m));
-        ++changed;
-      }
-
-      // The next month's max_temp_diff depends on this month's max_temp.
-      const int32_t next = month + 1;
-      if (s.Touched(next) || !s.HadBefore(next)) continue;
-      auto n = batch_.GetMetrics(s.name(), next);
-      if (!n.ok()) return n.status();
-      if (!*n) continue;
-      core::MonthlyMetrics nm = **n;
-      nm.max_temp_diff = nm.max_temp - m.max_temp;
-      if (!(nm == **n)) {
-        AQ_RETURN_IF_ERROR(batch_.PutMetrics(nm));
-        ++changed;
-      }
-    }
-    if (changed > changed_before) changed_sensors.push_back(s.name());
+  for (const SensorState* s : order) {
+    const int64_t n = s->DifferingMonths();
+    if (n == 0) continue;
+    changed += n;
+    changed_sensors.push_back(s->name());
   }
   return changed;
 }

@@ -27,7 +27,6 @@ constexpr size_t kReadSize = 1 << 20;     // bytes parsed at a time (~30k rows: 
 constexpr size_t kChunkRows = 1 << 16;    // rows merged at a time: bounds memory
 constexpr size_t kOutFlush = 1 << 20;     // output buffer flushed to the object store
 constexpr size_t kExamples = 5;           // examples carried by an alert
-constexpr uint64_t kInlineBytes = 256 << 10;  // smaller files: no extra threads
 
 void AppendCsvQuoted(std::string& out, std::string_view s) {
   out += '"';
@@ -78,7 +77,6 @@ class Output {
 // A parsed chunk handed from the parser thread to the merging one.
 struct Chunk {
   core::ParseOutput out;
-  core::Grouping grouping;           // out.rows by sensor-month, done by the parser thread
   std::vector<std::string> sensors;  // the parser's sensor names, when they grew
   bool last = false;
   Status status;                     // a read error ends the stream
@@ -187,8 +185,9 @@ class FileIngest {
   // Per chunk: the merge decision for each row.
   std::vector<core::MergeDecision> decisions_;
   // Scratch reused across chunks and groups (no allocation per group).
-  core::Grouping grouping_;  // the current chunk's, from the parser thread
-  std::vector<core::Reading> block_;
+  // The current chunk's rows by sensor-month. Grouped on this thread: with
+  // the merge no longer re-reading blocks, the parser is the busier stage.
+  core::Grouping grouping_;
   std::vector<core::MergeDecision> local_;
 
   std::map<std::string, DeviationStats> deviations_;  // by sensor name
@@ -210,12 +209,15 @@ Result<FileSummary> FileIngest::Run() {
   if (!reader.ok()) return reader.status();
   // A small file is done on this thread alone: threads would cost more to
   // start than they save (a week of readings is a few hundred bytes).
-  const bool small = (*reader)->size() < kInlineBytes;
+  const bool small = (*reader)->size() < kBackgroundCopyBytes;
   // A local file not landed yet is copied into landing/ by a third thread
   // while the two stages below parse and merge it.
   Result<std::unique_ptr<storage::ObjectWriter>> landed{std::unique_ptr<storage::ObjectWriter>()};
   std::thread copier;
-  if (!f.local_path.empty()) {
+  // (Or it was started before the batch, beside the hashing: just wait for it.)
+  if (f.landing_copy) {
+    f.landing_copy->Take();
+  } else if (!f.local_path.empty()) {
     if (small) {
       landed = CopyToLanding(f, *env_.objects);
     } else {
@@ -247,17 +249,16 @@ Result<FileSummary> FileIngest::Run() {
     }
     if (!chunk.sensors.empty()) sensor_names_ = std::move(chunk.sensors);
     std::swap(out_, chunk.out);
-    std::swap(grouping_, chunk.grouping);
     status = ProcessChunk();
     const bool last = chunk.last;
     std::swap(out_, chunk.out);
-    std::swap(grouping_, chunk.grouping);
     queue.Recycle(std::move(chunk));
     if (!status.ok() || last) break;
   }
   queue.Close();
   if (parser_thread.joinable()) parser_thread.join();
   if (copier.joinable()) copier.join();
+  if (f.landing_copy) landed = f.landing_copy->Finish();
   AQ_RETURN_IF_ERROR(status);
   if (!landed.ok()) return landed.status();
 
@@ -286,7 +287,6 @@ void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
       known_sensors = cur.sensors.size();
     }
     cur.last = last;
-    core::GroupBySensorMonth(cur.out.rows, parser_.sensors().size(), cur.grouping);
     queue.Push(std::move(cur));
     cur = queue.TakeFree();
     if (!last) cur.out.rows.reserve(rows_hint);
@@ -321,34 +321,25 @@ Status FileIngest::ProcessChunk() {
   summary_.rows += out_.data_rows;
   out_.data_rows = 0;
   decisions_.assign(out_.rows.size(), core::MergeDecision{});
-  // The parser thread grouped the rows by (parser sensor, month).
+  core::GroupBySensorMonth(out_.rows, sensor_names_.size(), grouping_);
   for (size_t g = 0; g < grouping_.keys.size(); ++g) {
     const uint64_t key = grouping_.keys[g];
     auto sid = BatchSensor(core::Grouping::SensorOf(key));
     if (!sid.ok()) return sid.status();
     AQ_RETURN_IF_ERROR(MergeGroup(*sid, core::Grouping::MonthOf(key), grouping_.Group(g)));
   }
+  AQ_RETURN_IF_ERROR(state_.EndChunk());
   return EmitChunk();
 }
 
 Status FileIngest::MergeGroup(uint32_t sid, int32_t month, std::span<const core::Incoming> incoming) {
-  SensorState& s = state_.sensor(sid);
-  block_.clear();
-  if (s.Has(month)) {
-    auto bytes = state_.batch().GetBlock(s.name(), month);
-    if (!bytes.ok()) return bytes.status();
-    if (*bytes && !core::DecodeBlock(**bytes, month, block_))
-      return Internal("stored block of sensor " + s.name() + " month " + std::to_string(month) +
-                      " is corrupt");
-  }
+  auto block = state_.Block(sid, month);
+  if (!block.ok()) return block.status();
   local_.resize(incoming.size());
   const auto mode = job_.on_conflict == storage::OnConflict::kReplace ? core::ConflictMode::kReplace
                                                                       : core::ConflictMode::kReject;
-  const bool changed = core::MergeInto(block_, incoming, mode, local_);
+  if (core::MergeInto((*block)->readings, incoming, mode, local_)) (*block)->dirty = true;
   for (size_t k = 0; k < incoming.size(); ++k) decisions_[incoming[k].order] = local_[k];
-  if (!changed) return Status::Ok();
-  AQ_RETURN_IF_ERROR(state_.batch().PutBlock(s.name(), month, core::EncodeBlock(block_, month)));
-  s.Touch(month, core::Aggregate(block_));
   return Status::Ok();
 }
 

@@ -1,6 +1,7 @@
 #include "pipeline/local_file.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,6 +89,74 @@ Result<std::unique_ptr<storage::ObjectWriter>> CopyToLanding(const StagedFile& f
   if (sha.Hex() != f.hash)
     return Unavailable(f.local_path + " changed while it was being ingested; nothing was stored");
   return std::move(*writer);
+}
+
+std::shared_ptr<LandingCopy> LandingCopy::Start(std::string path, std::string sensor,
+                                                storage::ObjectStore& objects) {
+  std::shared_ptr<LandingCopy> c(new LandingCopy(std::move(path), objects));
+  c->thread_ = std::thread([c = c.get(), sensor = std::move(sensor)] { c->Run(sensor); });
+  return c;
+}
+
+LandingCopy::~LandingCopy() {
+  cancel_ = true;
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void LandingCopy::Expect(std::string hash, std::string landing_key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  hash_ = std::move(hash);
+  key_ = std::move(landing_key);
+  expected_set_ = true;
+  cv_.notify_all();
+}
+
+void LandingCopy::Take() {
+  std::lock_guard<std::mutex> lock(mu_);
+  taken_ = true;
+  cv_.notify_all();
+}
+
+Result<std::unique_ptr<storage::ObjectWriter>> LandingCopy::Finish() {
+  if (thread_.joinable()) thread_.join();
+  if (!status_.ok()) return status_;
+  return std::move(writer_);
+}
+
+void LandingCopy::Run(const std::string& sensor) {
+  pthread_setname_np(pthread_self(), "aq-land");
+  status_ = CopyAndCheck(sensor);
+  done_ = true;
+}
+
+Status LandingCopy::CopyAndCheck(const std::string& sensor) {
+  auto reader = OpenLocalFile(path_);
+  if (!reader.ok()) return reader.status();
+  auto writer = objects_.NewWriter("landing/" + sensor + "/incoming.csv");
+  if (!writer.ok()) return writer.status();
+  Sha256Hasher sha;
+  std::string buf(kBuffer, '\0');
+  while (!cancel_) {
+    auto n = (*reader)->Read(buf.data(), buf.size());
+    if (!n.ok()) return Unavailable("cannot read " + path_ + ": " + n.status().message());
+    if (*n == 0) break;
+    sha.Update(buf.data(), *n);
+    AQ_RETURN_IF_ERROR((*writer)->Append(std::string_view(buf.data(), *n)));
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return (expected_set_ && taken_) || cancel_; });
+  }
+  if (cancel_) return Status::Ok();  // not wanted: the temporary copy is dropped
+  if (sha.Hex() != hash_)
+    return Unavailable(path_ + " changed while it was being ingested; nothing was stored");
+  auto exists = objects_.Exists(key_);
+  if (!exists.ok()) return exists.status();
+  if (*exists) return Status::Ok();  // content-addressed: the same bytes are there
+  AQ_RETURN_IF_ERROR((*writer)->SetKey(key_));
+  writer_ = std::move(*writer);
+  return Status::Ok();
 }
 
 }  // namespace aquasense::pipeline

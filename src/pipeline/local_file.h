@@ -4,8 +4,12 @@
 // Internal to the pipeline; each object is used by one thread.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "common/status.h"
 #include "pipeline/pipeline.h"
@@ -26,5 +30,56 @@ Result<std::string> Sha256Of(storage::ObjectReader& reader, const std::string& n
 // bytes no longer hash to f.hash.
 Result<std::unique_ptr<storage::ObjectWriter>> CopyToLanding(const StagedFile& f,
                                                              storage::ObjectStore& objects);
+
+// The same copy, started on a thread of its own before the file's hash is
+// known (so it runs beside the hashing; for files of kBackgroundCopyBytes or
+// more). Once Expect() has named the hash and key and the batch has taken
+// the file (Take()), the thread checks that the copy's bytes hash as
+// expected; Finish() waits for that and hands over the writer, for the batch
+// to commit with its other objects (nullptr: the object exists already).
+//
+//   auto copy = LandingCopy::Start(path, sensor, objects);
+//   ... hash the file ...
+//   copy->Expect(hash, landing_key);
+//   copy->Take();                  // the batch ingests the file
+//   auto writer = copy->Finish();  // waits
+//
+// Destroying it without Take() cancels the copy and stores nothing (a file
+// already ingested). Finish() errors are CopyToLanding's.
+class LandingCopy {
+ public:
+  static std::shared_ptr<LandingCopy> Start(std::string path, std::string sensor,
+                                            storage::ObjectStore& objects);
+  ~LandingCopy();
+  LandingCopy(const LandingCopy&) = delete;
+  LandingCopy& operator=(const LandingCopy&) = delete;
+
+  void Expect(std::string hash, std::string landing_key);
+  // The batch takes the file: the copy is wanted (after Expect()).
+  void Take();
+  // After Take(): waits for the copy and its check.
+  Result<std::unique_ptr<storage::ObjectWriter>> Finish();
+  bool done() const { return done_.load(); }
+
+ private:
+  LandingCopy(std::string path, storage::ObjectStore& objects)
+      : path_(std::move(path)), objects_(objects) {}
+  void Run(const std::string& sensor);
+  Status CopyAndCheck(const std::string& sensor);
+
+  const std::string path_;
+  storage::ObjectStore& objects_;
+  std::thread thread_;
+  std::atomic<bool> cancel_{false}, done_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool expected_set_ = false, taken_ = false;
+  std::string hash_, key_;  // expected
+  Status status_;
+  std::unique_ptr<storage::ObjectWriter> writer_;  // the checked copy, uncommitted
+};
+
+// Smaller files are copied by the batch itself (no thread worth starting).
+constexpr uint64_t kBackgroundCopyBytes = 256 << 10;
 
 }  // namespace aquasense::pipeline

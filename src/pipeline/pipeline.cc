@@ -154,6 +154,11 @@ Result<StagedFile> PrehashPath(const std::string& path, const std::string& senso
   return f;
 }
 
+uint64_t FileSize(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
 bool IsRegularFile(const std::string& path) {
   struct stat st {};
   return path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
@@ -199,11 +204,24 @@ Result<IngestSummary> Pipeline::IngestPaths(const std::vector<std::string>& path
   std::vector<StagedFile> staged;
   std::vector<FileSummary> unreadable;
   std::vector<size_t> unreadable_at;  // position among the inputs
+  std::shared_ptr<LandingCopy> copying;  // at most one background copy at a time
   for (size_t i = 0; i < paths.size(); ++i) {
     bool input_error = true;
-    auto f = IsRegularFile(paths[i]) ? PrehashPath(paths[i], req.default_sensor)
-                                     : StagePath(*this, paths[i], req, input_error);
+    const bool regular = IsRegularFile(paths[i]);
+    // The file is copied into landing/ while it is hashed, on the core the
+    // hashing leaves idle (the copy is dropped if the file turns out to be
+    // ingested already). One such copy at a time: later files are copied by
+    // the batch, as they are parsed.
+    std::shared_ptr<LandingCopy> copy;
+    if (regular && (!copying || copying->done()) && FileSize(paths[i]) >= kBackgroundCopyBytes)
+      copy = copying = LandingCopy::Start(paths[i], req.default_sensor, *impl_->env.objects);
+    auto f = regular ? PrehashPath(paths[i], req.default_sensor)
+                     : StagePath(*this, paths[i], req, input_error);
     if (f.ok()) {
+      if (copy) {
+        copy->Expect(f->hash, f->landing_key);
+        f->landing_copy = std::move(copy);
+      }
       staged.push_back(std::move(*f));
       continue;
     }
@@ -321,7 +339,7 @@ Result<IngestSummary> Pipeline::Rebuild() {
   std::vector<storage::OnConflict> modes;
   std::set<std::string> keys;
   for (const auto& r : *ledger) {
-    files.push_back({r.hash, r.default_sensor, r.landing_key, r.source_name, 0, ""});
+    files.push_back({r.hash, r.default_sensor, r.landing_key, r.source_name, 0, "", nullptr});
     modes.push_back(r.on_conflict);
     keys.insert(r.landing_key);
   }
@@ -334,7 +352,7 @@ Result<IngestSummary> Pipeline::Rebuild() {
     const std::string sensor = rest.substr(0, slash);
     const std::string hash = rest.substr(slash + 1, rest.size() - slash - 5);
     if (!core::IsValidSensorId(sensor) || hash.size() != 64) continue;
-    files.push_back({hash, sensor, o.key, o.key, o.size, ""});
+    files.push_back({hash, sensor, o.key, o.key, o.size, "", nullptr});
     modes.push_back(storage::OnConflict::kReject);
   }
   return impl_->RunBatch(files, modes, IngestRequest{}, true);

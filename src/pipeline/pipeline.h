@@ -28,6 +28,8 @@
 
 namespace aquasense::pipeline {
 
+class LandingCopy;  // local_file.h
+
 struct Env {
   storage::ObjectStore* objects = nullptr;  // landing/, filtered/, analysis/
   storage::MetaStore* meta = nullptr;
@@ -50,6 +52,9 @@ struct StagedFile {
   // batch copies them there (checking the hash) while it parses them, and
   // commits the copy before the batch.
   std::string local_path;
+  // When set, that copy was started in the background before the hash was
+  // known (while it was being computed); the batch only waits for it.
+  std::shared_ptr<LandingCopy> landing_copy;
 };
 
 struct FileSummary {

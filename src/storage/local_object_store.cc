@@ -75,6 +75,12 @@ class LocalWriter final : public ObjectWriter {
 
   Status Commit() override { return CommitAs(key_); }
 
+  Status SetKey(std::string_view key) override {
+    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    key_ = std::string(key);
+    return Status::Ok();
+  }
+
   Status CommitAs(std::string_view key) override {
     if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
     AQ_RETURN_IF_ERROR(StartSync());

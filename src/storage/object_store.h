@@ -39,6 +39,9 @@ class ObjectWriter {
   virtual Status Commit() = 0;
   // Same, under another key (e.g. a content hash known only at the end).
   virtual Status CommitAs(std::string_view key) = 0;
+  // Changes the key the object will be committed under (by Commit() or
+  // ObjectStore::CommitAll).
+  virtual Status SetKey(std::string_view key) = 0;
 };
 
 class ObjectReader {

@@ -64,9 +64,12 @@ Result<sqlite3*> OpenConnection(const std::string& path, bool writer) {
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   sqlite3_extended_result_codes(db, 0);
   // 16 KiB pages (for a new database): a quarter of the page writes of the
-  // default for the bulk of block and metric rows.
+  // default for the bulk of block and metric rows. A 2 MiB writer cache: the
+  // ingest pipeline buffers and sorts its writes itself; what the store needs
+  // cached is the inner B-tree pages (a bigger cache only grows the memory of
+  // large batches).
   Status s = ExecSql(db, writer ? "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                  "PRAGMA cache_size=-32768; PRAGMA journal_size_limit=67108864;"
+                                  "PRAGMA cache_size=-2048; PRAGMA journal_size_limit=67108864;"
                                 : "PRAGMA cache_size=-8192;");
   if (!s.ok()) {
     sqlite3_close(db);

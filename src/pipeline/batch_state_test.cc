@@ -1,0 +1,126 @@
+#include "pipeline/batch_state.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "core/metrics_format.h"
+#include "storage/test_dir.h"
+
+namespace aquasense::pipeline::internal {
+namespace {
+
+using core::ConflictMode;
+
+// Every block leaves the cache and is written at the end of every chunk.
+const BatchLimits kTiny{.cache = {.max_bytes = 0, .idle_ticks = 0}, .write_behind_bytes = 0};
+
+struct Outcome {
+  int64_t changed = 0;
+  std::vector<std::string> sensors;
+};
+
+class BatchStateTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    meta_ = std::move(*storage::OpenSqliteMetaStore(dir_.path() + "/aquasense.db"));
+  }
+  BatchLimits Limits() const { return GetParam() ? kTiny : BatchLimits{}; }
+
+  // One batch; `chunks` merges readings and ends chunks.
+  Outcome Run(const std::function<void(BatchState&)>& chunks) {
+    auto batch = meta_->BeginBatch();
+    EXPECT_TRUE(batch.ok());
+    BatchState state(**batch, Limits());
+    chunks(state);
+    Outcome o;
+    auto changed = state.FinalizeMetrics(o.sensors);
+    EXPECT_TRUE(changed.ok()) << changed.status().ToString();
+    o.changed = *changed;
+    EXPECT_TRUE((*batch)->Commit().ok());
+    return o;
+  }
+  static void Add(BatchState& st, const std::string& sensor, int y, int m, int d, double temp,
+                  ConflictMode mode = ConflictMode::kReject) {
+    auto id = st.SensorId(sensor);
+    ASSERT_TRUE(id.ok());
+    auto e = st.Block(*id, core::MonthIndex(y, m));
+    ASSERT_TRUE(e.ok());
+    std::vector<core::Incoming> in{{core::Reading{{core::DaysFromCivil(y, m, d)}, temp, 0.1}, 0}};
+    std::vector<core::MergeDecision> decisions(1);
+    if (core::MergeInto((*e)->readings, in, mode, decisions)) (*e)->dirty = true;
+  }
+  static void EndChunk(BatchState& st) { ASSERT_TRUE(st.EndChunk().ok()); }
+  std::string Csv() { return core::MetricsCsv(*meta_->ListMetrics({})); }
+
+  testing::TempDir dir_;
+  std::unique_ptr<storage::MetaStore> meta_;
+};
+
+constexpr const char* kHeader = "sensor,year,month,mean_temp,max_temp,max_sd,max_temp_diff,readings\n";
+
+TEST_P(BatchStateTest, OutOfOrderMonthsGiveTheMetricsOfSortedInput) {
+  Outcome o = Run([](BatchState& st) {
+    Add(st, "s", 2024, 3, 1, 10);
+    Add(st, "s", 2024, 3, 2, 12);
+    Add(st, "t", 2024, 1, 1, 1);
+    EndChunk(st);
+    Add(st, "s", 2024, 1, 1, 8);
+    EndChunk(st);
+    Add(st, "s", 2024, 3, 3, 20);  // March again: its max changes after it was written
+    EndChunk(st);
+    Add(st, "s", 2024, 4, 1, 15);
+    Add(st, "s", 2024, 2, 1, 9);   // fills the gap: March's diff appears
+    EndChunk(st);
+  });
+  EXPECT_EQ(o.changed, 5);
+  EXPECT_EQ(o.sensors, (std::vector<std::string>{"s", "t"}));
+  EXPECT_EQ(Csv(), std::string(kHeader) +
+                       "s,2024,1,8,8,0.1,,1\n"
+                       "s,2024,2,9,9,0.1,1,1\n"
+                       "s,2024,3,14,20,0.1,11,3\n"
+                       "s,2024,4,15,15,0.1,-5,1\n"
+                       "t,2024,1,1,1,0.1,,1\n");
+
+  // A later batch raises February's max: February and March's diff change.
+  o = Run([](BatchState& st) {
+    Add(st, "s", 2024, 2, 2, 30);
+    EndChunk(st);
+  });
+  EXPECT_EQ(o.changed, 2);
+  EXPECT_EQ(o.sensors, std::vector<std::string>{"s"});
+  EXPECT_EQ(Csv(), std::string(kHeader) +
+                       "s,2024,1,8,8,0.1,,1\n"
+                       "s,2024,2,19.5,30,0.1,22,2\n"
+                       "s,2024,3,14,20,0.1,-10,3\n"
+                       "s,2024,4,15,15,0.1,-5,1\n"
+                       "t,2024,1,1,1,0.1,,1\n");
+}
+
+TEST_P(BatchStateTest, ChangesUndoneWithinABatchAreNotCounted) {
+  Run([](BatchState& st) {
+    Add(st, "s", 2024, 1, 1, 8);
+    Add(st, "s", 2024, 2, 1, 9);
+    EndChunk(st);
+  });
+  const std::string before = Csv();
+  // January replaced, then replaced back: rows are rewritten in between
+  // (with the tiny limits), but end as they were.
+  Outcome o = Run([](BatchState& st) {
+    Add(st, "s", 2024, 1, 1, 5, ConflictMode::kReplace);
+    EndChunk(st);
+    Add(st, "s", 2024, 2, 1, 9);  // an exact duplicate: nothing changes
+    EndChunk(st);
+    Add(st, "s", 2024, 1, 1, 8, ConflictMode::kReplace);
+    EndChunk(st);
+  });
+  EXPECT_EQ(o.changed, 0);
+  EXPECT_TRUE(o.sensors.empty());
+  EXPECT_EQ(Csv(), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Limits, BatchStateTest, ::testing::Bool(),
+                         [](const auto& p) { return p.param ? "Tiny" : "Default"; });
+
+}  // namespace
+}  // namespace aquasense::pipeline::internal
