@@ -1,6 +1,7 @@
 #include "pipeline/file_ingest.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -146,6 +147,19 @@ struct DeviationStats {
   nlohmann::json examples = nlohmann::json::array();
 };
 
+// What shows a local file changed: its size and modification time.
+struct FileStamp {
+  int64_t size = -1, mtime_ns = -1;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp Stamp(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return {};
+  return {static_cast<int64_t>(st.st_size),
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
 class FileIngest {
  public:
   FileIngest(const FileJob& job, const Env& env, const Options& options, BatchState& state)
@@ -179,6 +193,7 @@ class FileIngest {
   std::unique_ptr<storage::ObjectReader> raw_reader_;  // for raw text of conflicting rows
   Output valid_, invalid_;
   FileSummary summary_;
+  std::string hash_;  // the file's SHA-256 (known at the start or, for an unnamed file, at the end)
 
   std::vector<std::string> sensor_names_;  // the parser's sensors, as of the current chunk
   std::vector<uint32_t> sensor_map_;  // parser sensor id -> batch sensor id
@@ -198,13 +213,18 @@ class FileIngest {
 Result<FileSummary> FileIngest::Run() {
   const StagedFile& f = *job_.file;
   summary_.source_name = f.source_name;
-  summary_.hash = f.hash;
   summary_.status = "ingested";
+  // A file not hashed yet (see Pipeline::RunBatch) is named by its landing
+  // copy's hash at the end; its outputs get their keys then.
+  const bool unnamed = f.hash.empty();
+  if (unnamed && !f.landing_copy) return Internal("a file without hash needs its landing copy");
+  hash_ = f.hash;
 
-  const std::string base = "filtered/" + f.default_sensor + "/" + f.hash;
-  AQ_RETURN_IF_ERROR(valid_.Open(*env_.objects, base + ".valid.csv", "sensor,date,temperature,sd\n"));
+  const std::string pending = "filtered/" + f.default_sensor + "/" + (unnamed ? "pending" : f.hash);
+  AQ_RETURN_IF_ERROR(valid_.Open(*env_.objects, pending + ".valid.csv", "sensor,date,temperature,sd\n"));
   AQ_RETURN_IF_ERROR(
-      invalid_.Open(*env_.objects, base + ".invalid.csv", "source,line,reason,detail,raw\n"));
+      invalid_.Open(*env_.objects, pending + ".invalid.csv", "source,line,reason,detail,raw\n"));
+  const FileStamp stamp_before = Stamp(f.local_path);
   auto reader = OpenSource();
   if (!reader.ok()) return reader.status();
   // A small file is done on this thread alone: threads would cost more to
@@ -261,10 +281,20 @@ Result<FileSummary> FileIngest::Run() {
   if (f.landing_copy) landed = f.landing_copy->Finish();
   AQ_RETURN_IF_ERROR(status);
   if (!landed.ok()) return landed.status();
+  if (unnamed) {
+    // Without a hash taken before the parse, a change of the file while it
+    // was read shows in its size or modification time.
+    if (!(Stamp(f.local_path) == stamp_before))
+      return Unavailable(f.local_path + " changed while it was being ingested; nothing was stored");
+    hash_ = f.landing_copy->hash();
+  }
+  summary_.hash = hash_;
 
-  for (Output* o : {&valid_, &invalid_}) {
+  const std::string base = "filtered/" + f.default_sensor + "/" + hash_;
+  for (auto [o, suffix] : {std::pair{&valid_, ".valid.csv"}, std::pair{&invalid_, ".invalid.csv"}}) {
     auto w = o->Finish();
     if (!w.ok()) return w.status();
+    if (unnamed) AQ_RETURN_IF_ERROR((*w)->SetKey(base + suffix));
     job_.pending->push_back(std::move(*w));
   }
   if (*landed) job_.pending->push_back(std::move(*landed));
@@ -434,7 +464,7 @@ Status FileIngest::RecordAlerts() {
     storage::Alert a;
     a.kind = kind;
     a.sensor = sensor;
-    a.file_hash = f.hash;
+    a.file_hash = hash_;
     a.default_sensor = f.default_sensor;
     a.source_name = f.source_name;
     a.created_ms = job_.now_ms;
@@ -443,7 +473,7 @@ Status FileIngest::RecordAlerts() {
   for (auto& [sensor, dev] : deviations_) {
     storage::Alert a = base("deviation", sensor);
     nlohmann::json p = {{"kind", "deviation"},     {"sensor", sensor},
-                        {"file", f.source_name},   {"sha256", f.hash},
+                        {"file", f.source_name},   {"sha256", hash_},
                         {"sd_limit", options_.limits.sd_alert},
                         {"counts", {{"readings_above_limit", dev.count}}},
                         {"examples", dev.examples}};
@@ -456,7 +486,7 @@ Status FileIngest::RecordAlerts() {
     nlohmann::json counts = nlohmann::json::object();
     for (auto& [reason, n] : reason_counts_) counts[reason] = n;
     nlohmann::json p = {{"kind", "data_quality"},   {"sensor", f.default_sensor},
-                        {"file", f.source_name},    {"sha256", f.hash},
+                        {"file", f.source_name},    {"sha256", hash_},
                         {"rows", summary_.rows},    {"invalid", summary_.invalid},
                         {"counts", counts},         {"examples", invalid_examples_}};
     a.payload_json = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -146,11 +146,16 @@ Status LandingCopy::CopyAndCheck(const std::string& sensor) {
   }
   {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return (expected_set_ && taken_) || cancel_; });
+    cv_.wait(lock, [&] { return taken_ || cancel_; });
   }
   if (cancel_) return Status::Ok();  // not wanted: the temporary copy is dropped
-  if (sha.Hex() != hash_)
+  const std::string hex = sha.Hex();
+  if (!expected_set_) {  // the copy names the file
+    hash_ = hex;
+    key_ = "landing/" + sensor + "/" + hex + ".csv";
+  } else if (hex != hash_) {
     return Unavailable(path_ + " changed while it was being ingested; nothing was stored");
+  }
   auto exists = objects_.Exists(key_);
   if (!exists.ok()) return exists.status();
   if (*exists) return Status::Ok();  // content-addressed: the same bytes are there

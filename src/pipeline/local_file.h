@@ -44,8 +44,9 @@ Result<std::unique_ptr<storage::ObjectWriter>> CopyToLanding(const StagedFile& f
 //   copy->Take();                  // the batch ingests the file
 //   auto writer = copy->Finish();  // waits
 //
-// Destroying it without Take() cancels the copy and stores nothing (a file
-// already ingested). Finish() errors are CopyToLanding's.
+// Without Expect(), the copy's own hash names the file (hash() after
+// Finish()). Destroying it without Take() cancels the copy and stores nothing
+// (a file already ingested). Finish() errors are CopyToLanding's.
 class LandingCopy {
  public:
   static std::shared_ptr<LandingCopy> Start(std::string path, std::string sensor,
@@ -59,6 +60,8 @@ class LandingCopy {
   void Take();
   // After Take(): waits for the copy and its check.
   Result<std::unique_ptr<storage::ObjectWriter>> Finish();
+  // After Finish(): the SHA-256 (hex) of the copied bytes.
+  const std::string& hash() const { return hash_; }
   bool done() const { return done_.load(); }
 
  private:

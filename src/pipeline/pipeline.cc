@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -159,6 +160,18 @@ uint64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
+// A local file to be hashed by its landing copy: only checked to be readable.
+Result<StagedFile> UnhashedFile(const std::string& path, const std::string& sensor, uint64_t size) {
+  auto reader = OpenLocalFile(path);
+  if (!reader.ok()) return reader.status();
+  StagedFile f;
+  f.default_sensor = sensor;
+  f.source_name = path;
+  f.size = size;
+  f.local_path = path;
+  return f;
+}
+
 bool IsRegularFile(const std::string& path) {
   struct stat st {};
   return path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
@@ -208,20 +221,20 @@ Result<IngestSummary> Pipeline::IngestPaths(const std::vector<std::string>& path
   for (size_t i = 0; i < paths.size(); ++i) {
     bool input_error = true;
     const bool regular = IsRegularFile(paths[i]);
-    // The file is copied into landing/ while it is hashed, on the core the
-    // hashing leaves idle (the copy is dropped if the file turns out to be
-    // ingested already). One such copy at a time: later files are copied by
-    // the batch, as they are parsed.
+    // A large file is copied into landing/ by a thread of its own from now
+    // on, which also hashes it: the batch parses it at once unless it may be
+    // a file ingested before (RunBatch), and the copy is dropped if it is.
+    // One such copy at a time: later files are hashed here and copied by the
+    // batch, as they are parsed.
+    const uint64_t size = regular ? FileSize(paths[i]) : 0;
     std::shared_ptr<LandingCopy> copy;
-    if (regular && (!copying || copying->done()) && FileSize(paths[i]) >= kBackgroundCopyBytes)
+    if (regular && (!copying || copying->done()) && size >= kBackgroundCopyBytes)
       copy = copying = LandingCopy::Start(paths[i], req.default_sensor, *impl_->env.objects);
-    auto f = regular ? PrehashPath(paths[i], req.default_sensor)
-                     : StagePath(*this, paths[i], req, input_error);
+    auto f = copy      ? UnhashedFile(paths[i], req.default_sensor, size)
+             : regular ? PrehashPath(paths[i], req.default_sensor)
+                       : StagePath(*this, paths[i], req, input_error);
     if (f.ok()) {
-      if (copy) {
-        copy->Expect(f->hash, f->landing_key);
-        f->landing_copy = std::move(copy);
-      }
+      f->landing_copy = std::move(copy);
       staged.push_back(std::move(*f));
       continue;
     }
@@ -266,10 +279,26 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
   // journal flush for all on a local disk), or earlier when there are many.
   std::vector<std::unique_ptr<storage::ObjectWriter>> pending;
 
+  std::set<std::pair<std::string, uint64_t>> sizes;  // (sensor, bytes) of this batch's files
   for (size_t i = 0; i < files.size(); ++i) {
-    const StagedFile& f = files[i];
-    bool known = !seen.emplace(f.hash, f.default_sensor).second;
-    if (!known && !rebuild) {
+    StagedFile f = files[i];
+    if (f.hash.empty()) {
+      // Not hashed yet (its landing copy hashes it while it is parsed), and
+      // need not be unless a file of its size is in the ledger already or in
+      // this batch: only then could it be one seen before.
+      auto may = (*batch)->MayHaveFile(f.default_sensor, f.size);
+      if (!may.ok()) return may.status();
+      if (*may || sizes.count({f.default_sensor, f.size}) > 0) {
+        auto hashed = PrehashPath(f.local_path, f.default_sensor);
+        if (!hashed.ok()) return hashed.status();
+        f.hash = hashed->hash;
+        f.landing_key = hashed->landing_key;
+        f.landing_copy->Expect(f.hash, f.landing_key);
+      }
+    }
+    sizes.emplace(f.default_sensor, f.size);
+    bool known = !f.hash.empty() && !seen.emplace(f.hash, f.default_sensor).second;
+    if (!known && !rebuild && !f.hash.empty()) {
       auto rec = env.meta->FindFile(f.hash, f.default_sensor);
       if (!rec.ok()) return rec.status();
       known = rec->has_value();
@@ -287,10 +316,12 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
     if (!s.ok()) return s.status();
     if (pending.size() >= kPendingObjects)
       AQ_RETURN_IF_ERROR(internal::CommitPending(*env.objects, pending));
+    seen.emplace(s->hash, f.default_sensor);
     storage::FileRecord rec;
-    rec.hash = f.hash;
+    rec.hash = s->hash;
     rec.default_sensor = f.default_sensor;
-    rec.landing_key = f.landing_key;
+    rec.landing_key = "landing/" + f.default_sensor + "/" + s->hash + ".csv";
+    rec.bytes = static_cast<int64_t>(f.size);
     rec.source_name = f.source_name;
     rec.on_conflict = modes[i];
     rec.ingested_ms = now_ms;
@@ -335,11 +366,14 @@ Result<IngestSummary> Pipeline::Rebuild() {
   if (!ledger.ok()) return ledger.status();
   auto landed = impl_->env.objects->List("landing/");
   if (!landed.ok()) return landed.status();
+  std::map<std::string, uint64_t> landed_size;
+  for (const auto& o : *landed) landed_size[o.key] = o.size;
   std::vector<StagedFile> files;
   std::vector<storage::OnConflict> modes;
   std::set<std::string> keys;
   for (const auto& r : *ledger) {
-    files.push_back({r.hash, r.default_sensor, r.landing_key, r.source_name, 0, "", nullptr});
+    files.push_back({r.hash, r.default_sensor, r.landing_key, r.source_name,
+                     landed_size[r.landing_key], "", nullptr});
     modes.push_back(r.on_conflict);
     keys.insert(r.landing_key);
   }

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <random>
 
+#include "common/crypto.h"
 #include "core/metrics_format.h"
 #include "storage/test_dir.h"
 
@@ -189,6 +191,55 @@ TEST_F(PipelineTest, FilesOfABatchThatNeverCommittedAreRenderedAgain) {
   ASSERT_TRUE(objects_->WriteAll("analysis/monthly.intent", "x").ok());
   Ingest("c,2024-03-01,3,0.1\n");
   EXPECT_EQ(Files(), Csv());
+}
+
+// Files of 256 KiB or more are parsed before their hash is known (their
+// landing copy computes it) unless a file of the same size may have been
+// ingested: every path must still name, store and recognise files by hash.
+TEST_F(PipelineTest, LargeFilesAreNamedByTheirHashAndRecognisedAgain) {
+  auto write = [&](const std::string& name, int day0) {
+    std::string text;
+    for (int i = 0; i < 12000; ++i)  // ~30 bytes a row: > 256 KiB
+      text += "s" + std::to_string(i % 7) + "," + std::to_string(2000 + (day0 + i) / 300) + "-" +
+              std::to_string(1 + (day0 + i) / 25 % 12) + "-" + std::to_string(1 + (day0 + i) % 25) +
+              ",12.5,0.1\n";
+    const std::string path = dir_.path() + "/" + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return std::pair{path, text};
+  };
+  auto [a, a_text] = write("a.csv", 0);
+  auto [b, b_text] = write("b.csv", 7);  // other bytes, same size
+  ASSERT_EQ(a_text.size(), b_text.size());
+  ASSERT_GE(a_text.size(), 256u << 10);
+  IngestRequest req;
+  auto first = pipeline_->IngestPaths({a, b, a}, req);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->per_file.size(), 3u);
+  EXPECT_EQ(first->files, 2);
+  EXPECT_EQ(first->per_file[0].hash, Sha256Hex(a_text));
+  EXPECT_EQ(first->per_file[1].hash, Sha256Hex(b_text));
+  EXPECT_EQ(first->per_file[2].status, "already_ingested");
+  for (const auto& [hash, text] : {std::pair{Sha256Hex(a_text), a_text}, std::pair{Sha256Hex(b_text), b_text}}) {
+    EXPECT_EQ(*objects_->ReadAll("landing/default/" + hash + ".csv"), text);
+    EXPECT_TRUE(*objects_->Exists("filtered/default/" + hash + ".valid.csv"));
+    EXPECT_TRUE(*objects_->Exists("filtered/default/" + hash + ".invalid.csv"));
+  }
+  EXPECT_FALSE(*objects_->Exists("filtered/default/pending.valid.csv"));
+  const auto ledger = *meta_->ListFiles();
+  ASSERT_EQ(ledger.size(), 2u);
+  EXPECT_EQ(ledger[0].hash, Sha256Hex(a_text));
+  EXPECT_EQ(ledger[0].landing_key, "landing/default/" + Sha256Hex(a_text) + ".csv");
+  // Again, in a later batch: both are known.
+  auto again = pipeline_->IngestPaths({b, a}, req);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->files, 0);
+  EXPECT_EQ(again->per_file[0].status, "already_ingested");
+  EXPECT_EQ(again->per_file[1].status, "already_ingested");
+  const std::string csv = Csv();
+  // A rebuild keeps the sizes in the ledger: the files are still recognised.
+  ASSERT_TRUE(pipeline_->Rebuild().ok());
+  EXPECT_EQ(Csv(), csv);
+  EXPECT_EQ(pipeline_->IngestPaths({a}, req)->per_file[0].status, "already_ingested");
 }
 
 }  // namespace

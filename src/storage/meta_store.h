@@ -41,6 +41,7 @@ struct FileRecord {
   OnConflict on_conflict = OnConflict::kReject;
   int64_t ingested_ms = 0;
   int64_t rows = 0, valid = 0, invalid = 0, duplicates = 0, alerts = 0;
+  int64_t bytes = -1;            // the file's size; -1 unknown (ledgers before it was kept)
 };
 
 // An alert in the outbox (SPEC §6). (file_hash, default_sensor, kind, sensor)
@@ -99,6 +100,10 @@ class Batch {
 
   // Ledger. RecordFile assigns and returns the record's seq.
   virtual Result<int64_t> RecordFile(const FileRecord& f) = 0;
+  // False when no file of `bytes` bytes (nor of unknown size) is in the
+  // ledger for `default_sensor`: then a file of that size cannot be one
+  // already ingested, and needs no hashing before it is parsed.
+  virtual Result<bool> MayHaveFile(std::string_view default_sensor, uint64_t bytes) = 0;
 
   // Outbox: adds the alert (ignored if its unique key exists) with one pending
   // delivery per channel. Returns true when the alert is new.

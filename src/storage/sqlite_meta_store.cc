@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS files(
   landing_key TEXT NOT NULL, source_name TEXT NOT NULL, on_conflict INTEGER NOT NULL,
   ingested_ms INTEGER NOT NULL, rows INTEGER NOT NULL, valid INTEGER NOT NULL,
   invalid INTEGER NOT NULL, duplicates INTEGER NOT NULL, alerts INTEGER NOT NULL,
+  bytes INTEGER,
   UNIQUE(hash, default_sensor));
 CREATE TABLE IF NOT EXISTS alerts(
   id INTEGER PRIMARY KEY, kind TEXT NOT NULL, sensor TEXT NOT NULL, file_hash TEXT NOT NULL,
@@ -288,13 +289,23 @@ class SqliteBatch final : public Batch {
   Result<int64_t> RecordFile(const FileRecord& f) override {
     Stmt s(db_,
            "INSERT INTO files(hash, default_sensor, landing_key, source_name, on_conflict, "
-           "ingested_ms, rows, valid, invalid, duplicates, alerts) "
-           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+           "ingested_ms, rows, valid, invalid, duplicates, alerts, bytes) "
+           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
     s.Bind(1, f.hash).Bind(2, f.default_sensor).Bind(3, f.landing_key).Bind(4, f.source_name);
     s.Bind(5, static_cast<int64_t>(f.on_conflict)).Bind(6, f.ingested_ms).Bind(7, f.rows);
     s.Bind(8, f.valid).Bind(9, f.invalid).Bind(10, f.duplicates).Bind(11, f.alerts);
+    if (f.bytes >= 0) s.Bind(12, f.bytes);
     AQ_RETURN_IF_ERROR(s.Exec());
     return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Result<bool> MayHaveFile(std::string_view default_sensor, uint64_t bytes) override {
+    Stmt s(db_,
+           "SELECT 1 FROM files WHERE default_sensor=?1 AND (bytes=?2 OR bytes IS NULL) LIMIT 1");
+    s.Bind(1, default_sensor).Bind(2, static_cast<int64_t>(bytes));
+    auto row = s.Step();
+    if (!row.ok()) return row.status();
+    return *row;
   }
 
   Result<bool> AddAlert(const Alert& a, const std::vector<std::string>& channels) override {
@@ -477,10 +488,24 @@ class SqliteMetaStore final : public MetaStore {
 
 }  // namespace
 
+// Ledgers written before files.bytes existed get the column (NULL: unknown).
+static Status AddFileSizes(sqlite3* db) {
+  bool missing = false;
+  {
+    Stmt has(db, "SELECT COUNT(*) FROM pragma_table_info('files') WHERE name='bytes'");
+    auto row = has.Step();
+    if (!row.ok()) return row.status();
+    missing = has.Int(0) == 0;
+  }
+  if (missing) AQ_RETURN_IF_ERROR(ExecSql(db, "ALTER TABLE files ADD COLUMN bytes INTEGER"));
+  return ExecSql(db, "CREATE INDEX IF NOT EXISTS files_by_size ON files(default_sensor, bytes)");
+}
+
 Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path) {
   auto writer = OpenConnection(path, true);
   if (!writer.ok()) return writer.status();
   Status s = ExecSql(*writer, kSchema);
+  if (s.ok()) s = AddFileSizes(*writer);
   if (!s.ok()) {
     sqlite3_close(*writer);
     return Unavailable("cannot create the schema in " + path + ": " + s.message());
