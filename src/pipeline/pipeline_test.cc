@@ -159,6 +159,29 @@ TEST_F(PipelineTest, MonthlyFilesPerSensorEqualAFullRender) {
   EXPECT_EQ(objects_->List("analysis/monthly/")->size(), sensors.size());
 }
 
+TEST_F(PipelineTest, MonthlyFilesOfManySensorsEqualAFullRender) {
+  // Batches that change more sensors than are worth a query each are
+  // rendered from one scan of all metrics: sensors in and out of the batch
+  // interleave, and a rebuild renders (and checks) every file.
+  std::mt19937 rng(5);
+  for (int batch = 0; batch < 6; ++batch) {
+    std::string text;
+    for (int r = 0; r < 60; ++r) {
+      const int s = static_cast<int>(rng() % 50);
+      text += "s" + std::to_string(s) + ",2024-" + std::to_string(1 + rng() % 12) + "-" +
+              std::to_string(1 + rng() % 28) + "," + std::to_string(rng() % 30) + ",0.1\n";
+    }
+    text += "# batch " + std::to_string(batch) + "\n";
+    Ingest(text);
+    ASSERT_EQ(Files(), Csv()) << "after batch " << batch;
+  }
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly/s7.csv", "garbage\n").ok());
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly/zz-none.csv", "stray\n").ok());
+  ASSERT_TRUE(pipeline_->Rebuild().ok());
+  EXPECT_EQ(Files(), Csv());
+  EXPECT_FALSE(*objects_->Exists("analysis/monthly/zz-none.csv"));
+}
+
 TEST_F(PipelineTest, FilesOfABatchThatNeverCommittedAreRenderedAgain) {
   Ingest("a,2024-01-01,1,0.1\nb,2024-01-01,2,0.1\n");
   const std::string good = Files();
