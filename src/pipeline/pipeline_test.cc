@@ -160,14 +160,13 @@ TEST_F(PipelineTest, MonthlyFilesPerSensorEqualAFullRender) {
 }
 
 TEST_F(PipelineTest, MonthlyFilesOfManySensorsEqualAFullRender) {
-  // Batches that change more sensors than are worth a query each are
-  // rendered from one scan of all metrics: sensors in and out of the batch
-  // interleave, and a rebuild renders (and checks) every file.
+  // Batches that change many sensors and some, and a rebuild that renders
+  // every file and removes a stray one.
   std::mt19937 rng(5);
   for (int batch = 0; batch < 6; ++batch) {
     std::string text;
-    for (int r = 0; r < 60; ++r) {
-      const int s = static_cast<int>(rng() % 50);
+    for (int r = 0; r < (batch % 2 == 0 ? 200 : 20); ++r) {
+      const int s = static_cast<int>(rng() % 120);
       text += "s" + std::to_string(s) + ",2024-" + std::to_string(1 + rng() % 12) + "-" +
               std::to_string(1 + rng() % 28) + "," + std::to_string(rng() % 30) + ",0.1\n";
     }
