@@ -19,6 +19,7 @@
 # Environment knobs (defaults in brackets):
 #   SENSORS [1000]  SEED [42]  BAD_SHARE [0.01]  DUP_SHARE [0.01]
 #   SMALL_ROWS [1000000]  RUNS [3]  SMALL_RUNS [5]  PANDAS_RUNS [2]  INC_RUNS [10]
+#   HUGE_ROWS [30000000: a third file, for aquasense's peak RSS only; 0 skips]
 #   PANDAS_ROWS [ROWS; "small" = SMALL_ROWS]  PANDAS_RSS_BIG [1]
 #   BUILD_DIR [build]  AQUASENSE [BUILD_DIR/src/cli/aquasense]
 #   GEN [BUILD_DIR/bench/aq_gen_data, else build-bench/aq_gen_data, built
@@ -38,6 +39,7 @@ INC_RUNS=${INC_RUNS:-10}
 PANDAS_ROWS=${PANDAS_ROWS:-$ROWS}
 [[ $PANDAS_ROWS == small ]] && PANDAS_ROWS=$SMALL_ROWS
 PANDAS_RSS_BIG=${PANDAS_RSS_BIG:-1}
+HUGE_ROWS=${HUGE_ROWS:-30000000}  # peak RSS only, to show it stays flat (0: skip)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
@@ -136,6 +138,12 @@ log "peak RSS: aquasense on $SMALL and $BIG"
 rm -rf store_rss && rss rss_aq_small.txt "$AQ" ingest --data store_rss --json "$SMALL"
 rm -rf store_rss && rss rss_aq_big.txt "$AQ" ingest --data store_rss --json "$BIG"
 rm -rf store_rss
+if [[ $HUGE_ROWS -gt $ROWS ]]; then
+  gen "$HUGE_ROWS"
+  log "peak RSS: aquasense on data_$HUGE_ROWS.csv"
+  rm -rf store_rss && rss rss_aq_huge.txt "$AQ" ingest --data store_rss --json "data_$HUGE_ROWS.csv"
+  rm -rf store_rss "data_$HUGE_ROWS.csv"
+fi
 log "peak RSS: pandas on $SMALL"
 rm -rf pandas_rss && rss rss_pandas_small.txt "$PY" "$PEER" "$SMALL" pandas_rss
 if [[ $PANDAS_RSS_BIG == 1 && $SMALL != "$BIG" ]]; then
@@ -170,7 +178,7 @@ elif [[ $PANDAS_FILE == "$SMALL" ]]; then PEER_STORE=store_small
 else PEER_STORE=store_peer; fi
 
 export ROWS SMALL_ROWS PANDAS_ROWS SENSORS SEED BAD_SHARE DUP_SHARE BIG SMALL PANDAS_FILE \
-       PEER_STORE WEEK_SENSOR NEXT_DATE RUNS SMALL_RUNS PANDAS_RUNS INC_RUNS
+       PEER_STORE WEEK_SENSOR NEXT_DATE RUNS SMALL_RUNS PANDAS_RUNS INC_RUNS HUGE_ROWS
 export GIT_REV AQ_BUILT
 export CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 export NPROC=$(nproc)

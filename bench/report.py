@@ -165,7 +165,7 @@ def main():
     t_inc = timing("inc")
     t_inc_empty = timing("inc_empty")
 
-    r_aq_small, r_aq_big = rss_mb("aq_small"), rss_mb("aq_big")
+    r_aq_small, r_aq_big, r_aq_huge = rss_mb("aq_small"), rss_mb("aq_big"), rss_mb("aq_huge")
     r_pd_small, r_pd_big = rss_mb("pandas_small"), rss_mb("pandas_big")
     inc = summary("inc") or {}
     s_big = summary("aq_big") or {}
@@ -200,6 +200,9 @@ def main():
     if small != big:
         w(f"| peak RSS aquasense, {fmt_rows(small_rows)} rows | {fmt_mb(r_aq_small)} | ≤ 256 MB |")
     w(f"| peak RSS aquasense, {fmt_rows(rows)} rows | {fmt_mb(r_aq_big)} | ≤ 256 MB, flat |")
+    if r_aq_huge is not None:
+        huge = int(E.get("HUGE_ROWS") or 0)
+        w(f"| peak RSS aquasense, {fmt_rows(huge)} rows (RSS only) | {fmt_mb(r_aq_huge)} | ≤ 256 MB, flat |")
     if small != big or r_pd_big is None:
         w(f"| peak RSS pandas, {fmt_rows(small_rows)} rows | {fmt_mb(r_pd_small)} | |")
     if r_pd_big is not None:
