@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "common/crypto.h"
+#include "storage/file_reader.h"
 
 namespace aquasense::pipeline {
 
@@ -16,30 +18,21 @@ namespace {
 
 constexpr size_t kBuffer = 1 << 20;
 
-class LocalFileReader final : public storage::ObjectReader {
- public:
-  LocalFileReader(int fd, uint64_t size) : fd_(fd), size_(size) {}
-  ~LocalFileReader() override { ::close(fd_); }
-  Result<size_t> Read(char* buf, size_t n) override {
-    while (true) {
-      const ssize_t r = ::read(fd_, buf, n);
-      if (r >= 0) return static_cast<size_t>(r);
-      if (errno != EINTR) return Unavailable(std::string("read failed: ") + std::strerror(errno));
-    }
+// The SHA-256 (hex) of everything `reader` yields, appended to `copy` as
+// well when there is one; stops early when `*cancel` turns true.
+Result<std::string> HashAndCopy(storage::ObjectReader& reader, storage::ObjectWriter* copy,
+                                const std::string& name, const std::atomic<bool>* cancel) {
+  Sha256Hasher sha;
+  std::string buf(std::min<uint64_t>(kBuffer, reader.size() + 1), '\0');
+  while (cancel == nullptr || !*cancel) {
+    auto n = reader.Read(buf.data(), buf.size());
+    if (!n.ok()) return Unavailable("cannot read " + name + ": " + n.status().message());
+    if (*n == 0) break;
+    sha.Update(buf.data(), *n);
+    if (copy != nullptr) AQ_RETURN_IF_ERROR(copy->Append(std::string_view(buf.data(), *n)));
   }
-  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
-    while (true) {
-      const ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(offset));
-      if (r >= 0) return static_cast<size_t>(r);
-      if (errno != EINTR) return Unavailable(std::string("read failed: ") + std::strerror(errno));
-    }
-  }
-  uint64_t size() const override { return size_; }
-
- private:
-  int fd_;
-  uint64_t size_;
-};
+  return sha.Hex();
+}
 
 }  // namespace
 
@@ -53,19 +46,11 @@ Result<std::unique_ptr<storage::ObjectReader>> OpenLocalFile(const std::string& 
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   return std::unique_ptr<storage::ObjectReader>(
-      new LocalFileReader(fd, static_cast<uint64_t>(st.st_size)));
+      new storage::FileReader(fd, static_cast<uint64_t>(st.st_size)));
 }
 
 Result<std::string> Sha256Of(storage::ObjectReader& reader, const std::string& name) {
-  Sha256Hasher sha;
-  std::string buf(std::min<uint64_t>(kBuffer, reader.size() + 1), '\0');
-  while (true) {
-    auto n = reader.Read(buf.data(), buf.size());
-    if (!n.ok()) return Unavailable("cannot read " + name + ": " + n.status().message());
-    if (*n == 0) break;
-    sha.Update(buf.data(), *n);
-  }
-  return sha.Hex();
+  return HashAndCopy(reader, nullptr, name, nullptr);
 }
 
 Result<std::unique_ptr<storage::ObjectWriter>> CopyToLanding(const StagedFile& f,
@@ -77,16 +62,9 @@ Result<std::unique_ptr<storage::ObjectWriter>> CopyToLanding(const StagedFile& f
   if (!reader.ok()) return reader.status();
   auto writer = objects.NewWriter(f.landing_key);
   if (!writer.ok()) return writer.status();
-  Sha256Hasher sha;
-  std::string buf(std::min<uint64_t>(kBuffer, (*reader)->size() + 1), '\0');
-  while (true) {
-    auto n = (*reader)->Read(buf.data(), buf.size());
-    if (!n.ok()) return Unavailable("cannot read " + f.local_path + ": " + n.status().message());
-    if (*n == 0) break;
-    sha.Update(buf.data(), *n);
-    AQ_RETURN_IF_ERROR((*writer)->Append(std::string_view(buf.data(), *n)));
-  }
-  if (sha.Hex() != f.hash)
+  auto hash = HashAndCopy(**reader, writer->get(), f.local_path, nullptr);
+  if (!hash.ok()) return hash.status();
+  if (*hash != f.hash)
     return Unavailable(f.local_path + " changed while it was being ingested; nothing was stored");
   return std::move(*writer);
 }
@@ -135,25 +113,17 @@ Status LandingCopy::CopyAndCheck(const std::string& sensor) {
   if (!reader.ok()) return reader.status();
   auto writer = objects_.NewWriter("landing/" + sensor + "/incoming.csv");
   if (!writer.ok()) return writer.status();
-  Sha256Hasher sha;
-  std::string buf(kBuffer, '\0');
-  while (!cancel_) {
-    auto n = (*reader)->Read(buf.data(), buf.size());
-    if (!n.ok()) return Unavailable("cannot read " + path_ + ": " + n.status().message());
-    if (*n == 0) break;
-    sha.Update(buf.data(), *n);
-    AQ_RETURN_IF_ERROR((*writer)->Append(std::string_view(buf.data(), *n)));
-  }
+  auto hex = HashAndCopy(**reader, writer->get(), path_, &cancel_);
+  if (!hex.ok()) return hex.status();
   {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return taken_ || cancel_; });
   }
   if (cancel_) return Status::Ok();  // not wanted: the temporary copy is dropped
-  const std::string hex = sha.Hex();
   if (!expected_set_) {  // the copy names the file
-    hash_ = hex;
-    key_ = "landing/" + sensor + "/" + hex + ".csv";
-  } else if (hex != hash_) {
+    hash_ = *hex;
+    key_ = "landing/" + sensor + "/" + *hex + ".csv";
+  } else if (*hex != hash_) {
     return Unavailable(path_ + " changed while it was being ingested; nothing was stored");
   }
   auto exists = objects_.Exists(key_);

@@ -155,11 +155,6 @@ Result<StagedFile> PrehashPath(const std::string& path, const std::string& senso
   return f;
 }
 
-uint64_t FileSize(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-}
-
 // A local file to be hashed by its landing copy: only checked to be readable.
 Result<StagedFile> UnhashedFile(const std::string& path, const std::string& sensor, uint64_t size) {
   auto reader = OpenLocalFile(path);
@@ -172,9 +167,12 @@ Result<StagedFile> UnhashedFile(const std::string& path, const std::string& sens
   return f;
 }
 
-bool IsRegularFile(const std::string& path) {
+// The size of a regular file; nothing for stdin ("-"), a directory, a pipe
+// or a path that cannot be read.
+std::optional<uint64_t> RegularFileSize(const std::string& path) {
   struct stat st {};
-  return path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return static_cast<uint64_t>(st.st_size);
 }
 
 }  // namespace
@@ -220,17 +218,17 @@ Result<IngestSummary> Pipeline::IngestPaths(const std::vector<std::string>& path
   std::shared_ptr<LandingCopy> copying;  // at most one background copy at a time
   for (size_t i = 0; i < paths.size(); ++i) {
     bool input_error = true;
-    const bool regular = IsRegularFile(paths[i]);
+    const std::optional<uint64_t> size = RegularFileSize(paths[i]);
+    const bool regular = size.has_value();
     // A large file is copied into landing/ by a thread of its own from now
     // on, which also hashes it: the batch parses it at once unless it may be
     // a file ingested before (RunBatch), and the copy is dropped if it is.
     // One such copy at a time: later files are hashed here and copied by the
     // batch, as they are parsed.
-    const uint64_t size = regular ? FileSize(paths[i]) : 0;
     std::shared_ptr<LandingCopy> copy;
-    if (regular && (!copying || copying->done()) && size >= kBackgroundCopyBytes)
+    if (regular && (!copying || copying->done()) && *size >= kBackgroundCopyBytes)
       copy = copying = LandingCopy::Start(paths[i], req.default_sensor, *impl_->env.objects);
-    auto f = copy      ? UnhashedFile(paths[i], req.default_sensor, size)
+    auto f = copy      ? UnhashedFile(paths[i], req.default_sensor, *size)
              : regular ? PrehashPath(paths[i], req.default_sensor)
                        : StagePath(*this, paths[i], req, input_error);
     if (f.ok()) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/file_reader.h"
 #include "storage/object_store.h"
 
 namespace aquasense::storage {
@@ -73,7 +74,13 @@ class LocalWriter final : public ObjectWriter {
     return Status::Ok();
   }
 
-  Status Commit() override { return CommitAs(key_); }
+  Status Commit() override {
+    AQ_RETURN_IF_ERROR(StartSync());
+    AQ_RETURN_IF_ERROR(FinishSync());
+    std::string dir;
+    AQ_RETURN_IF_ERROR(Publish(dir));
+    return FsyncDir(dir);
+  }
 
   Status SetKey(std::string_view key) override {
     if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
@@ -82,12 +89,8 @@ class LocalWriter final : public ObjectWriter {
   }
 
   Status CommitAs(std::string_view key) override {
-    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
-    AQ_RETURN_IF_ERROR(StartSync());
-    AQ_RETURN_IF_ERROR(FinishSync());
-    std::string dir;
-    AQ_RETURN_IF_ERROR(Publish(key, dir));
-    return FsyncDir(dir);
+    AQ_RETURN_IF_ERROR(SetKey(key));
+    return Commit();
   }
 
   // The phases of a commit, for CommitAll: start writing back the temp file,
@@ -106,8 +109,8 @@ class LocalWriter final : public ObjectWriter {
     fd_ = -1;
     return Status::Ok();
   }
-  Status Publish(std::string_view key, std::string& dir) {
-    const std::string path = root_ + "/" + std::string(key);
+  Status Publish(std::string& dir) {
+    const std::string path = root_ + "/" + key_;
     dir = fs::path(path).parent_path().string();
     AQ_RETURN_IF_ERROR(MakeDirs(dir));
     if (::rename(tmp_.c_str(), path.c_str()) != 0)
@@ -115,7 +118,6 @@ class LocalWriter final : public ObjectWriter {
     committed_ = true;
     return Status::Ok();
   }
-  const std::string& key() const { return key_; }
 
  private:
   static constexpr size_t kBuf = 1 << 20;
@@ -155,31 +157,6 @@ class LocalWriter final : public ObjectWriter {
   std::string buf_;
 };
 
-class LocalReader final : public ObjectReader {
- public:
-  LocalReader(int fd, uint64_t size) : fd_(fd), size_(size) {}
-  ~LocalReader() override { ::close(fd_); }
-  Result<size_t> Read(char* buf, size_t n) override {
-    while (true) {
-      const ssize_t r = ::read(fd_, buf, n);
-      if (r >= 0) return static_cast<size_t>(r);
-      if (errno != EINTR) return Unavailable(std::string("read failed: ") + ErrnoText());
-    }
-  }
-  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
-    while (true) {
-      const ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(offset));
-      if (r >= 0) return static_cast<size_t>(r);
-      if (errno != EINTR) return Unavailable(std::string("read failed: ") + ErrnoText());
-    }
-  }
-  uint64_t size() const override { return size_; }
-
- private:
-  int fd_;
-  uint64_t size_;
-};
-
 class LocalObjectStore final : public ObjectStore {
  public:
   explicit LocalObjectStore(std::string root) : root_(std::move(root)) {}
@@ -210,7 +187,7 @@ class LocalObjectStore final : public ObjectStore {
       return Unavailable("not a regular file: " + path);
     }
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    return std::unique_ptr<ObjectReader>(new LocalReader(fd, static_cast<uint64_t>(st.st_size)));
+    return std::unique_ptr<ObjectReader>(new FileReader(fd, static_cast<uint64_t>(st.st_size)));
   }
 
   Result<bool> Exists(std::string_view key) override {
@@ -260,7 +237,7 @@ class LocalObjectStore final : public ObjectStore {
     std::vector<std::string> dirs;  // of the objects after the first
     for (size_t i = 0; i < local.size(); ++i) {
       std::string dir;
-      AQ_RETURN_IF_ERROR(local[i]->Publish(local[i]->key(), dir));
+      AQ_RETURN_IF_ERROR(local[i]->Publish(dir));
       if (i == 0 && first_is_intent) AQ_RETURN_IF_ERROR(FsyncDir(dir));
       else if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(std::move(dir));
     }
