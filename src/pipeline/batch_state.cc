@@ -31,6 +31,11 @@ int64_t SensorState::DifferingMonths() const {
   return std::count_if(flags_.begin(), flags_.end(), [](uint8_t f) { return f & kDiffers; });
 }
 
+int32_t SensorState::FirstDifferingMonth() const {
+  auto it = std::find_if(flags_.begin(), flags_.end(), [](uint8_t f) { return f & kDiffers; });
+  return it == flags_.end() ? INT32_MAX : base_ + static_cast<int32_t>(it - flags_.begin());
+}
+
 Result<uint32_t> BatchState::SensorId(const std::string& name) {
   auto it = ids_.find(name);
   if (it != ids_.end()) return it->second;
@@ -241,7 +246,7 @@ Status BatchState::PutRow(uint32_t id, int32_t month, const core::MonthlyMetrics
   return Status::Ok();
 }
 
-Result<int64_t> BatchState::FinalizeMetrics(std::vector<std::string>& changed_sensors) {
+Result<int64_t> BatchState::FinalizeMetrics(std::vector<ChangedSensor>& changed_sensors) {
   AQ_RETURN_IF_ERROR(Flush(cache_.Keys()));
   AQ_RETURN_IF_ERROR(WritePending());
   std::vector<const SensorState*> order;
@@ -252,7 +257,7 @@ Result<int64_t> BatchState::FinalizeMetrics(std::vector<std::string>& changed_se
     const int64_t n = s->DifferingMonths();
     if (n == 0) continue;
     changed += n;
-    changed_sensors.push_back(s->name());
+    changed_sensors.push_back({s->name(), s->FirstDifferingMonth()});
   }
   return changed;
 }

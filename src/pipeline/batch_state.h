@@ -45,6 +45,8 @@ class SensorState {
   bool RowWritten(int32_t month) const { return Flags(month) & kRowWritten; }
   bool Differs(int32_t month) const { return Flags(month) & kDiffers; }
   int64_t DifferingMonths() const;
+  // The first of them (INT32_MAX when there is none).
+  int32_t FirstDifferingMonth() const;
 
   void MarkBefore(int32_t month) { Set(month, kBefore, true); }
   void MarkStored(int32_t month) { Set(month, kStored, true); }
@@ -79,6 +81,12 @@ class SensorState {
   double memo_max_temp_ = 0;
 };
 
+// A sensor whose metrics the batch changed: the rows from `first_month` on.
+struct ChangedSensor {
+  std::string name;
+  int32_t first_month = 0;
+};
+
 struct BatchLimits {
   BlockCache::Options cache;
   // Encoded blocks and rows awaiting the store. Each flush appends to every
@@ -108,9 +116,9 @@ class BatchState {
 
   // Stores every block still cached with its metrics. Returns the number of
   // sensor-months whose metrics row differs from the one before the batch
-  // (fixed max_temp_diff of a following month included); `changed_sensors`
-  // gets the sensors concerned, sorted.
-  Result<int64_t> FinalizeMetrics(std::vector<std::string>& changed_sensors);
+  // (fixed max_temp_diff of a following month included); `changed` gets the
+  // sensors concerned, sorted by name.
+  Result<int64_t> FinalizeMetrics(std::vector<ChangedSensor>& changed);
 
  private:
   bool ByName(uint64_t a, uint64_t b);  // cache keys by sensor name, then month

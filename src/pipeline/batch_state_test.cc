@@ -17,7 +17,13 @@ const BatchLimits kTiny{.cache = {.max_bytes = 0, .idle_ticks = 0}, .write_behin
 
 struct Outcome {
   int64_t changed = 0;
-  std::vector<std::string> sensors;
+  std::vector<ChangedSensor> sensors;
+  // "name@first_month" of each changed sensor.
+  std::vector<std::string> Changed() const {
+    std::vector<std::string> out;
+    for (const auto& c : sensors) out.push_back(c.name + "@" + std::to_string(c.first_month));
+    return out;
+  }
 };
 
 class BatchStateTest : public ::testing::TestWithParam<bool> {
@@ -74,7 +80,8 @@ TEST_P(BatchStateTest, OutOfOrderMonthsGiveTheMetricsOfSortedInput) {
     EndChunk(st);
   });
   EXPECT_EQ(o.changed, 5);
-  EXPECT_EQ(o.sensors, (std::vector<std::string>{"s", "t"}));
+  const std::string jan = std::to_string(core::MonthIndex(2024, 1));
+  EXPECT_EQ(o.Changed(), (std::vector<std::string>{"s@" + jan, "t@" + jan}));
   EXPECT_EQ(Csv(), std::string(kHeader) +
                        "s,2024,1,8,8,0.1,,1\n"
                        "s,2024,2,9,9,0.1,1,1\n"
@@ -88,7 +95,7 @@ TEST_P(BatchStateTest, OutOfOrderMonthsGiveTheMetricsOfSortedInput) {
     EndChunk(st);
   });
   EXPECT_EQ(o.changed, 2);
-  EXPECT_EQ(o.sensors, std::vector<std::string>{"s"});
+  EXPECT_EQ(o.Changed(), std::vector<std::string>{"s@" + std::to_string(core::MonthIndex(2024, 2))});
   EXPECT_EQ(Csv(), std::string(kHeader) +
                        "s,2024,1,8,8,0.1,,1\n"
                        "s,2024,2,19.5,30,0.1,22,2\n"

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <memory>
-#include <set>
+#include <optional>
 
 #include "core/metrics_format.h"
+#include "core/reading.h"
 
 namespace aquasense::pipeline::internal {
 
@@ -51,6 +53,38 @@ Result<std::vector<std::string>> LeftBehind(storage::ObjectStore& objects, int64
   return sensors;
 }
 
+// Where the rows of `first_month` and later begin in `sensor`'s file `text`,
+// found from the end (a batch of new data changes the last rows): the rows
+// before are the committed ones, kept as they are. Nothing when the text is
+// not the header and rows of `sensor`, each ending with a newline.
+std::optional<size_t> RowsFrom(std::string_view text, std::string_view sensor,
+                               int32_t first_month) {
+  std::string header;
+  core::AppendMetricsCsvHeader(header);
+  if (!text.starts_with(header) || text.back() != '\n') return std::nullopt;
+  size_t end = text.size();  // of the rows kept so far: [end, size) are replaced
+  while (end > header.size()) {
+    const size_t start = text.rfind('\n', end - 2) + 1;
+    // sensor,year,month,...
+    const std::string_view row = text.substr(start, end - start);
+    if (!row.starts_with(sensor) || row.size() <= sensor.size() || row[sensor.size()] != ',')
+      return std::nullopt;
+    const size_t c1 = sensor.size();
+    const size_t c2 = row.find(',', c1 + 1);
+    const size_t c3 = c2 == std::string_view::npos ? c2 : row.find(',', c2 + 1);
+    if (c3 == std::string_view::npos) return std::nullopt;
+    int32_t year = 0, month = 0;
+    auto y = std::from_chars(row.data() + c1 + 1, row.data() + c2, year);
+    auto m = std::from_chars(row.data() + c2 + 1, row.data() + c3, month);
+    if (y.ec != std::errc() || y.ptr != row.data() + c2 || m.ec != std::errc() ||
+        m.ptr != row.data() + c3)
+      return std::nullopt;
+    if (core::MonthIndex(year, month) < first_month) break;
+    end = start;
+  }
+  return end;
+}
+
 }  // namespace
 
 Status CommitPending(storage::ObjectStore& objects,
@@ -67,27 +101,31 @@ std::string MonthlyKey(std::string_view sensor) {
 }
 
 Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
-                          const std::vector<std::string>& changed_sensors, bool full,
+                          const std::vector<ChangedSensor>& changed_sensors, bool full,
                           std::vector<std::unique_ptr<storage::ObjectWriter>>& pending) {
   auto generation = batch.Generation();
   if (!generation.ok()) return generation.status();
   auto left = LeftBehind(objects, *generation, full);
   if (!left.ok()) return left.status();
 
-  std::set<std::string> sensors(changed_sensors.begin(), changed_sensors.end());
-  sensors.insert(left->begin(), left->end());
+  // Each sensor to rewrite, with the first month whose row changed
+  // (INT32_MIN: render the whole file).
+  std::map<std::string, int32_t> sensors;
+  for (const ChangedSensor& c : changed_sensors) sensors[c.name] = full ? INT32_MIN : c.first_month;
+  for (const std::string& s : *left) sensors[s] = INT32_MIN;
   sensors.erase(kAllSensors);
   if (full) {
     // Every sensor with metrics, and every file there is (to remove strays).
     AQ_RETURN_IF_ERROR(batch.ScanMetrics({}, [&](const core::MonthlyMetrics& m) {
-      sensors.insert(m.sensor);
+      sensors.emplace(m.sensor, INT32_MIN);
       return Status::Ok();
     }));
     auto files = objects.List(std::string(kPrefix));
     if (!files.ok()) return files.status();
     for (const auto& f : *files) {
       if (!f.key.ends_with(kSuffix)) continue;
-      sensors.insert(f.key.substr(kPrefix.size(), f.key.size() - kPrefix.size() - kSuffix.size()));
+      sensors.emplace(
+          f.key.substr(kPrefix.size(), f.key.size() - kPrefix.size() - kSuffix.size()), INT32_MIN);
     }
   }
   if (sensors.empty()) return CommitPending(objects, pending);
@@ -95,7 +133,7 @@ Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
   // The intent record first: the batch's generation and what it rewrites.
   std::string intent = std::to_string(*generation + 1) + "\n";
   if (full) intent += std::string(kAllSensors) + "\n";
-  else for (const std::string& s : sensors) intent += s + "\n";
+  else for (const auto& [sensor, first_month] : sensors) intent += sensor + "\n";
   auto intent_writer = objects.NewWriter(kIntentKey);
   if (!intent_writer.ok()) return intent_writer.status();
   AQ_RETURN_IF_ERROR((*intent_writer)->Append(intent));
@@ -112,17 +150,29 @@ Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
   };
   std::vector<std::string> removed;  // after the intent record is durable
   std::string text;
-  for (const std::string& sensor : sensors) {
+  for (const auto& [sensor, first_month] : sensors) {
+    // Only the rows from the first changed month on when the file is there
+    // (and committed: see LeftBehind), so that a week of new data costs a
+    // few rows, not the sensor's whole history.
     storage::MetricsQuery q;
     q.sensor = sensor;
+    text.clear();
+    if (first_month != INT32_MIN) {
+      auto old = objects.ReadAll(MonthlyKey(sensor));
+      if (!old.ok() && old.status().code() != Code::kNotFound) return old.status();
+      const auto keep = old.ok() ? RowsFrom(*old, sensor, first_month) : std::nullopt;
+      if (keep) {
+        text.assign(*old, 0, *keep);
+        q.from_month = first_month;
+      }
+    }
     auto rows = batch.ListMetrics(q);
     if (!rows.ok()) return rows.status();
-    if (rows->empty()) {  // no metrics (left) for this sensor: no file
+    if (text.empty() && rows->empty()) {  // no metrics (left) for this sensor: no file
       removed.push_back(MonthlyKey(sensor));
       continue;
     }
-    text.clear();
-    core::AppendMetricsCsvHeader(text);
+    if (text.empty()) core::AppendMetricsCsvHeader(text);
     for (const auto& m : *rows) core::AppendMetricsCsvRow(text, m);
     auto w = objects.NewWriter(MonthlyKey(sensor));
     if (!w.ok()) return w.status();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "pipeline/batch_state.h"
 #include "storage/meta_store.h"
 #include "storage/object_store.h"
 
@@ -32,11 +33,13 @@ Status CommitPending(storage::ObjectStore& objects,
 std::string MonthlyKey(std::string_view sensor);
 
 // Rewrites the files of `changed_sensors` (and of any sensor a failed batch
-// left behind) from the batch's state; `full` (rebuild) rewrites every file
-// and removes those of sensors without metrics. The batch's other written
-// objects (`pending`) are committed in the same step.
+// left behind) from the batch's state: the rows from each one's first
+// changed month on, the rest kept from its committed file; `full` (rebuild)
+// renders every file whole and removes those of sensors without metrics.
+// The batch's other written objects (`pending`) are committed in the same
+// step.
 Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
-                          const std::vector<std::string>& changed_sensors, bool full,
+                          const std::vector<ChangedSensor>& changed_sensors, bool full,
                           std::vector<std::unique_ptr<storage::ObjectWriter>>& pending);
 
 }  // namespace aquasense::pipeline::internal

@@ -338,7 +338,7 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
     summary.alerts += s->alerts;
     summary.per_file.push_back(std::move(*s));
   }
-  std::vector<std::string> changed_sensors;
+  std::vector<internal::ChangedSensor> changed_sensors;
   trace.Phase("filter+merge");
   auto changed = state.FinalizeMetrics(changed_sensors);
   trace.Phase("metrics");

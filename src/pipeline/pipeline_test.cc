@@ -137,6 +137,41 @@ TEST_F(PipelineTest, RebuildGivesTheSameMetrics) {
   EXPECT_EQ(meta_->RecentAlerts(100)->size(), alerts_before);  // nothing new from the replay
 }
 
+TEST_F(PipelineTest, MonthlyFileKeepsItsRowsBeforeTheFirstChangedMonth) {
+  Ingest("2024-01-03,12.5,0.2\n2024-02-01,15,0.1\n2024-03-01,10,0.1\n");
+  const std::string key = "analysis/monthly/default.csv";
+  // Mark January's row: a batch that changes March on must keep it as it is
+  // (it rewrites the rows from March on only), and put the rest right.
+  ASSERT_EQ(*objects_->ReadAll(key), std::string(kHeader) +
+                                         "default,2024,1,12.5,12.5,0.2,,1\n"
+                                         "default,2024,2,15,15,0.1,2.5,1\n"
+                                         "default,2024,3,10,10,0.1,-5,1\n");
+  ASSERT_TRUE(objects_->WriteAll(key, std::string(kHeader) +
+                                          "default,2024,1,KEPT,12.5,0.2,,1\n"
+                                          "default,2024,2,15,15,0.1,2.5,1\n"
+                                          "default,2024,3,WRONG,10,0.1,-5,1\n")
+                  .ok());
+  Ingest("2024-03-02,20,0.1\n2024-05-01,1,0.1\n");
+  EXPECT_EQ(*objects_->ReadAll(key), std::string(kHeader) +
+                                         "default,2024,1,KEPT,12.5,0.2,,1\n"
+                                         "default,2024,2,15,15,0.1,2.5,1\n"
+                                         "default,2024,3,15,20,0.1,5,2\n"
+                                         "default,2024,5,1,1,0.1,,1\n");
+  // A file that is not the header and rows of this sensor is rendered whole.
+  const std::vector<std::string> bad = {"garbage\n",
+                                       std::string(kHeader) + "other,2024,1,1,1,0.1,,1\n",
+                                       std::string(kHeader) + "default,2024,1,1,1,0.1,,1"};
+  for (size_t i = 0; i < bad.size(); ++i) {
+    ASSERT_TRUE(objects_->WriteAll(key, bad[i]).ok());
+    Ingest("2024-05-0" + std::to_string(2 + i) + "," + std::to_string(2 + i) + ",0.1\n");
+    EXPECT_EQ(*objects_->ReadAll(key), Csv()) << bad[i];
+  }
+  // So is a missing one.
+  ASSERT_TRUE(objects_->Delete(key).ok());
+  Ingest("2024-06-02,2,0.1\n");
+  EXPECT_EQ(*objects_->ReadAll(key), Csv());
+}
+
 TEST_F(PipelineTest, MonthlyFilesPerSensorEqualAFullRender) {
   // Sensors whose names sort around each other, batches touching a few of
   // them: after every batch the files must equal a full render.

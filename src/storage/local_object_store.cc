@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/file_reader.h"
@@ -44,6 +46,29 @@ Status FsyncDir(const std::string& dir) {
   const int rc = ::fsync(fd);
   ::close(fd);
   if (rc != 0) return Unavailable("cannot sync directory " + dir + ": " + ErrnoText());
+  return Status::Ok();
+}
+
+// Runs task(0) .. task(n-1), on up to kSyncThreads threads at once (this one
+// included), and returns the first error. For fsyncs: a device flush of this
+// disk takes ~0.2 ms and concurrent fsyncs share flushes, so five objects
+// synced together cost about two flushes instead of five (measured with
+// bench/ingest_bench.sh, the one-week ingest).
+constexpr size_t kSyncThreads = 8;
+
+Status RunTogether(size_t n, const std::function<Status(size_t)>& task) {
+  if (n <= 1) return n == 1 ? task(0) : Status::Ok();
+  std::atomic<size_t> next{0};
+  std::vector<Status> errors(n, Status::Ok());
+  auto work = [&] {
+    for (size_t i = next++; i < n; i = next++) errors[i] = task(i);
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min(n, kSyncThreads); ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  for (Status& e : errors)
+    if (!e.ok()) return e;
   return Status::Ok();
 }
 
@@ -221,10 +246,10 @@ class LocalObjectStore final : public ObjectStore {
     return out;
   }
 
-  // Every temp file is written back first and then waited for, so the
-  // journal commit of the first fsync carries all of them; an intent record
-  // (the first) is renamed and its directory synced before the others
-  // appear; each other directory is synced once.
+  // Every temp file is written back and fsynced, all at once, and then
+  // renamed; each directory the objects landed in is fsynced once, all at
+  // once. An intent record (the first) is synced, renamed and its directory
+  // synced before any other object appears, beside the other files' fsyncs.
   Status CommitAll(std::span<ObjectWriter* const> writers, bool first_is_intent) override {
     std::vector<LocalWriter*> local;
     for (ObjectWriter* w : writers) {
@@ -233,16 +258,21 @@ class LocalObjectStore final : public ObjectStore {
       local.push_back(l);
     }
     for (LocalWriter* l : local) AQ_RETURN_IF_ERROR(l->StartSync());
-    for (LocalWriter* l : local) AQ_RETURN_IF_ERROR(l->FinishSync());
-    std::vector<std::string> dirs;  // of the objects after the first
-    for (size_t i = 0; i < local.size(); ++i) {
+    const Status synced = RunTogether(local.size(), [&](size_t i) -> Status {
+      AQ_RETURN_IF_ERROR(local[i]->FinishSync());
+      if (i > 0 || !first_is_intent) return Status::Ok();
+      std::string dir;
+      AQ_RETURN_IF_ERROR(local[0]->Publish(dir));
+      return FsyncDir(dir);
+    });
+    if (!synced.ok()) return synced;
+    std::vector<std::string> dirs;  // of the objects after an intent record
+    for (size_t i = first_is_intent ? 1 : 0; i < local.size(); ++i) {
       std::string dir;
       AQ_RETURN_IF_ERROR(local[i]->Publish(dir));
-      if (i == 0 && first_is_intent) AQ_RETURN_IF_ERROR(FsyncDir(dir));
-      else if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(std::move(dir));
+      if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(std::move(dir));
     }
-    for (const std::string& dir : dirs) AQ_RETURN_IF_ERROR(FsyncDir(dir));
-    return Status::Ok();
+    return RunTogether(dirs.size(), [&](size_t i) { return FsyncDir(dirs[i]); });
   }
 
   Status Delete(std::string_view key) override {

@@ -3,6 +3,7 @@
 #include "storage/meta_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "storage/test_dir.h"
 
@@ -105,6 +106,52 @@ TEST_F(MetaStoreTest, SecondOpenSeesCommittedData) {
   }
   EXPECT_EQ(b->ListMetrics({})->size(), 1u);
   EXPECT_EQ(*a->Generation(), *b->Generation());
+}
+
+// SQLite only: a ledger written before file sizes were kept (schema without
+// files.bytes, user_version 0) gets the column when opened, and the store
+// then opens at the current schema version without changing it again.
+TEST_F(MetaStoreTest, SqliteLedgerWithoutFileSizesIsMigrated) {
+  const std::string path = dir_.path() + "/t.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE files(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, "
+                           "default_sensor TEXT NOT NULL, landing_key TEXT NOT NULL, "
+                           "source_name TEXT NOT NULL, on_conflict INTEGER NOT NULL, "
+                           "ingested_ms INTEGER NOT NULL, rows INTEGER NOT NULL, valid INTEGER NOT NULL, "
+                           "invalid INTEGER NOT NULL, duplicates INTEGER NOT NULL, alerts INTEGER NOT NULL, "
+                           "UNIQUE(hash, default_sensor));"
+                           "INSERT INTO files VALUES(1,'h1','s','landing/s/h1.csv','old.csv',0,5,3,3,0,0,0);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  for (int open = 0; open < 2; ++open) {
+    auto store = OpenStore();
+    auto files = store->ListFiles();
+    ASSERT_TRUE(files.ok()) << files.status().ToString();
+    ASSERT_EQ(files->size(), 1u + open);
+    EXPECT_EQ((*files)[0].source_name, "old.csv");
+    auto batch = store->BeginBatch();
+    ASSERT_TRUE(batch.ok());
+    // The old file's size is unknown: any size may be it.
+    EXPECT_TRUE(*(*batch)->MayHaveFile("s", 12345));
+    EXPECT_FALSE(*(*batch)->MayHaveFile("other", 12345));
+    if (open == 0) {
+      FileRecord f;
+      f.hash = "h2";
+      f.default_sensor = "other";
+      f.landing_key = "landing/other/h2.csv";
+      f.source_name = "new.csv";
+      f.bytes = 777;
+      ASSERT_TRUE((*batch)->RecordFile(f).ok());
+    } else {
+      EXPECT_TRUE(*(*batch)->MayHaveFile("other", 777));
+    }
+    ASSERT_TRUE((*batch)->Commit().ok());
+  }
 }
 
 }  // namespace

@@ -501,11 +501,31 @@ static Status AddFileSizes(sqlite3* db) {
   return ExecSql(db, "CREATE INDEX IF NOT EXISTS files_by_size ON files(default_sensor, bytes)");
 }
 
+// PRAGMA user_version of a database whose schema is complete. Opening a
+// store at this version skips the schema statements: parsing them was a
+// fifth of the CPU time of a small ingest. Bump it with every schema change.
+constexpr int64_t kSchemaVersion = 2;
+
+static Result<int64_t> UserVersion(sqlite3* db) {
+  Stmt s(db, "PRAGMA user_version");
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  return *row ? s.Int(0) : 0;
+}
+
+static Status CreateSchema(sqlite3* db) {
+  auto version = UserVersion(db);
+  if (!version.ok()) return version.status();
+  if (*version == kSchemaVersion) return Status::Ok();
+  AQ_RETURN_IF_ERROR(ExecSql(db, kSchema));
+  AQ_RETURN_IF_ERROR(AddFileSizes(db));
+  return ExecSql(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+}
+
 Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path) {
   auto writer = OpenConnection(path, true);
   if (!writer.ok()) return writer.status();
-  Status s = ExecSql(*writer, kSchema);
-  if (s.ok()) s = AddFileSizes(*writer);
+  Status s = CreateSchema(*writer);
   if (!s.ok()) {
     sqlite3_close(*writer);
     return Unavailable("cannot create the schema in " + path + ": " + s.message());
