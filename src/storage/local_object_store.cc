@@ -9,9 +9,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,23 +81,34 @@ Status MakeDirs(const std::string& dir) {
   return Status::Ok();
 }
 
+// Writes go through a 1 MiB buffer. A large object's full buffers are
+// written with O_DIRECT, straight from the buffer to the disk: on these VMs
+// a buffered write spends most of its CPU time allocating and filling page
+// cache (a quarter of the CPU of the 10M-row ingest, for the landing copy and
+// the valid rows), which O_DIRECT does not use; and the fsync at the commit
+// then has only the last partial buffer left to write. Where O_DIRECT is
+// not supported (tmpfs), every write is buffered.
 class LocalWriter final : public ObjectWriter {
  public:
   LocalWriter(std::string root, std::string key, std::string tmp_path, int fd)
-      : root_(std::move(root)), key_(std::move(key)), tmp_(std::move(tmp_path)), fd_(fd) {
-  }
+      : root_(std::move(root)), key_(std::move(key)), tmp_(std::move(tmp_path)), fd_(fd) {}
   ~LocalWriter() override {
     if (fd_ >= 0) ::close(fd_);
+    if (direct_fd_ >= 0) ::close(direct_fd_);
     if (!committed_) ::unlink(tmp_.c_str());
   }
 
   Status Append(std::string_view bytes) override {
-    if (bytes.size() >= kBuf) {
-      AQ_RETURN_IF_ERROR(Flush());
-      return WriteFully(bytes);
+    if (fd_ < 0) return FailedPrecondition("object writer already closed");
+    while (!bytes.empty()) {
+      if (buf_ == nullptr) buf_.reset(static_cast<char*>(std::aligned_alloc(kAlign, kBuf)));
+      if (buf_ == nullptr) return Unavailable("cannot allocate a write buffer");
+      const size_t n = std::min(bytes.size(), kBuf - fill_);
+      std::memcpy(buf_.get() + fill_, bytes.data(), n);
+      fill_ += n;
+      bytes.remove_prefix(n);
+      if (fill_ == kBuf) AQ_RETURN_IF_ERROR(WriteBuffer(/*whole=*/true));
     }
-    if (buf_.size() + bytes.size() > kBuf) AQ_RETURN_IF_ERROR(Flush());
-    buf_.append(bytes);
     return Status::Ok();
   }
 
@@ -123,7 +136,7 @@ class LocalWriter final : public ObjectWriter {
   // `dir`, the directory it landed in).
   Status StartSync() {
     if (fd_ < 0) return FailedPrecondition("object writer already closed");
-    AQ_RETURN_IF_ERROR(Flush());
+    if (fill_ > 0) AQ_RETURN_IF_ERROR(WriteBuffer(/*whole=*/false));
     ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
     return Status::Ok();
   }
@@ -145,30 +158,38 @@ class LocalWriter final : public ObjectWriter {
   }
 
  private:
-  static constexpr size_t kBuf = 1 << 20;
+  static constexpr size_t kBuf = 1 << 20;   // a multiple of kAlign
+  static constexpr size_t kAlign = 4096;    // O_DIRECT: buffer, offset and size
   static constexpr uint64_t kWritebackStep = 8 << 20;
-  uint64_t written_ = 0, flushed_ = 0;
 
-  Status Flush() {
-    if (buf_.empty()) return Status::Ok();
-    Status s = WriteFully(buf_);
-    buf_.clear();
-    return s;
-  }
-  Status WriteFully(std::string_view bytes) {
-    if (fd_ < 0) return FailedPrecondition("object writer already closed");
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+
+  // Writes the buffer at the end of the file: a whole one with O_DIRECT when
+  // the file system allows it, else (and the last, partial one) buffered.
+  Status WriteBuffer(bool whole) {
+    if (whole && direct_fd_ == -1) {
+      direct_fd_ = ::open(tmp_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+      if (direct_fd_ < 0) direct_fd_ = -2;  // not supported here: buffered from now on
+    }
+    const int fd = whole && direct_fd_ >= 0 ? direct_fd_ : fd_;
+    std::string_view bytes(buf_.get(), fill_);
     while (!bytes.empty()) {
-      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Unavailable("cannot write " + tmp_ + ": " + ErrnoText());
+      const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(written_));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && fd == direct_fd_ && errno == EINVAL) {
+        direct_fd_ = -2;  // the device refuses this alignment: buffered from now on
+        return WriteBuffer(whole);
       }
+      if (n <= 0) return Unavailable("cannot write " + tmp_ + ": " + ErrnoText());
       bytes.remove_prefix(static_cast<size_t>(n));
       written_ += static_cast<uint64_t>(n);
     }
-    // Start writeback of what is written so far without waiting for it, so
-    // the fsync in Commit() finds little left to do (large files only).
-    if (written_ - flushed_ >= kWritebackStep) {
+    fill_ = 0;
+    // Buffered: start writeback of what is written so far without waiting
+    // for it, so the fsync at the commit finds little left to do.
+    if (fd == fd_ && written_ - flushed_ >= kWritebackStep) {
       ::sync_file_range(fd_, static_cast<off_t>(flushed_), static_cast<off_t>(written_ - flushed_),
                         SYNC_FILE_RANGE_WRITE);
       flushed_ = written_;
@@ -178,8 +199,11 @@ class LocalWriter final : public ObjectWriter {
 
   std::string root_, key_, tmp_;
   int fd_;
+  int direct_fd_ = -1;  // -1 not opened yet, -2 not supported
   bool committed_ = false;
-  std::string buf_;
+  std::unique_ptr<char, Free> buf_;
+  size_t fill_ = 0;
+  uint64_t written_ = 0, flushed_ = 0;
 };
 
 class LocalObjectStore final : public ObjectStore {

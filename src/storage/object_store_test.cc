@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "storage/test_dir.h"
 
@@ -32,6 +35,34 @@ TEST(LocalObjectStore, WriteIsAtomicAndDurable) {
   EXPECT_EQ((*list)[0].key, "a/b.csv");
   EXPECT_EQ((*list)[1].size, 7u);
   EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/.tmp"));
+}
+
+// Objects over the 1 MiB write buffer are written partly with O_DIRECT (whole
+// buffers) and partly buffered (the rest): the bytes must come back as
+// appended, whatever the sizes of the pieces, with one or several writers.
+TEST(LocalObjectStore, LargeObjectsComeBackByteForByte) {
+  testing::TempDir dir;
+  auto store = NewLocalObjectStore(dir.path());
+  std::string text;
+  for (size_t i = 0; text.size() < (5u << 20) + 12345; ++i) text += std::to_string(i * 7919) + ",";
+  const std::vector<size_t> pieces = {1, 4095, 4096, 65536, (1u << 20) - 3, 1u << 20, 3u << 20};
+  std::vector<std::unique_ptr<ObjectWriter>> writers;
+  for (size_t k = 0; k < pieces.size(); ++k) {
+    auto w = store->NewWriter("big/" + std::to_string(k));
+    ASSERT_TRUE(w.ok());
+    for (size_t at = 0; at < text.size(); at += pieces[k])
+      ASSERT_TRUE((*w)->Append(std::string_view(text).substr(at, pieces[k])).ok());
+    writers.push_back(std::move(*w));
+  }
+  ASSERT_TRUE(writers[0]->Commit().ok());
+  std::vector<ObjectWriter*> rest;
+  for (size_t k = 1; k < writers.size(); ++k) rest.push_back(writers[k].get());
+  ASSERT_TRUE(store->CommitAll(rest).ok());
+  for (size_t k = 0; k < pieces.size(); ++k) {
+    auto back = store->ReadAll("big/" + std::to_string(k));
+    ASSERT_TRUE(back.ok());
+    EXPECT_TRUE(*back == text) << "pieces of " << pieces[k] << ": " << back->size() << " bytes back";
+  }
 }
 
 TEST(LocalObjectStore, ReadAtAndErrors) {
