@@ -18,6 +18,8 @@ namespace {
 // so a second process does not send it at the same time, and a process killed
 // mid-send leaves it due again soon after.
 constexpr int64_t kLeaseMarginMs = 2'000;
+// Outcomes of a log channel recorded per transaction (see SendAll).
+constexpr size_t kRecordBatch = 512;
 
 void Add(DeliveryStats& into, const DeliveryStats& s) {
   into.delivered += s.delivered;
@@ -131,7 +133,25 @@ DeliveryStats Dispatcher::SendAll(const Target& target, const std::vector<storag
                                   int64_t deadline_ms) {
   DeliveryStats stats;
   std::string broken;  // the error of this round's failed send, if any
+  // A log channel's send is local and cannot hang: it needs no lease, and
+  // its outcomes are recorded kRecordBatch at a time in one transaction
+  // instead of two transactions per alert (a 10M-row ingest raises ~1,000
+  // alerts: 2,000 commits and the WAL checkpoints they triggered took
+  // ~0.3 s). A crash before such a record only logs those alerts again.
+  const bool local = target.config.type == ChannelType::kLog;
+  std::vector<storage::Delivery> outcomes;
+  auto flush = [&] {
+    if (outcomes.empty()) return true;
+    Status s = store_.UpdateDeliveries(outcomes);
+    outcomes.clear();
+    if (!s.ok()) SetStoreError(s);
+    return s.ok();
+  };
   auto record = [&](const storage::Delivery& d) {
+    if (local) {
+      outcomes.push_back(d);
+      return outcomes.size() < kRecordBatch || flush();
+    }
     Status s = Record(d);
     if (!s.ok()) SetStoreError(s);
     return s.ok();
@@ -169,9 +189,11 @@ DeliveryStats Dispatcher::SendAll(const Target& target, const std::vector<storag
       ++stats.failed;
       continue;
     }
-    storage::Delivery lease = d;
-    lease.next_attempt_ms = now + target.config.timeout_ms + kLeaseMarginMs;
-    if (!record(lease)) break;
+    if (!local) {
+      storage::Delivery lease = d;
+      lease.next_attempt_ms = now + target.config.timeout_ms + kLeaseMarginMs;
+      if (!record(lease)) break;
+    }
 
     Status sent = target.channel->Send(*alert);
     d.attempts += 1;
@@ -188,6 +210,7 @@ DeliveryStats Dispatcher::SendAll(const Target& target, const std::vector<storag
     }
     if (!record(d)) break;
   }
+  flush();
   return stats;
 }
 

@@ -54,8 +54,16 @@ class FakeOutbox final : public storage::MetaStore {
   }
   Status UpdateDelivery(const Delivery& d) override {
     std::lock_guard<std::mutex> l(mu_);
+    ++transactions_;
     if (fail_updates_) return Unavailable("disk on fire");
     deliveries_[{d.alert_id, d.channel}] = d;
+    return Status::Ok();
+  }
+  Status UpdateDeliveries(std::span<const Delivery> ds) override {
+    std::lock_guard<std::mutex> l(mu_);
+    ++transactions_;
+    if (fail_updates_) return Unavailable("disk on fire");
+    for (const Delivery& d : ds) deliveries_[{d.alert_id, d.channel}] = d;
     return Status::Ok();
   }
   Result<std::vector<std::pair<Alert, std::vector<Delivery>>>> RecentAlerts(size_t) override {
@@ -76,6 +84,7 @@ class FakeOutbox final : public storage::MetaStore {
   Result<std::vector<storage::FileRecord>> ListFiles() override { return Internal("unused"); }
 
   bool fail_updates_ = false;
+  int transactions_ = 0;  // UpdateDelivery / UpdateDeliveries calls
 
  private:
   std::mutex mu_;
@@ -122,9 +131,12 @@ struct Fixture {
     auto cb = std::make_unique<ScriptedChannel>();
     a = ca.get();
     b = cb.get();
+    // Scripted stand-ins for network channels (leased before each send).
     ChannelConfig config_a;
     config_a.name = "a";
+    config_a.type = ChannelType::kWebhook;
     b_config.name = "b";
+    b_config.type = ChannelType::kWebhook;
     targets.push_back({config_a, std::move(ca)});
     targets.push_back({b_config, std::move(cb)});
     dispatcher = std::make_unique<Dispatcher>(store, std::move(targets), clock, retry);
@@ -233,6 +245,36 @@ TEST(Dispatcher, StoreFailureIsReported) {
   auto r = f.dispatcher->DeliverDue();
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
   EXPECT_EQ(f.a->calls, 0);  // the lease could not be written: nothing sent
+}
+
+// A log channel's outcomes are recorded without a lease and together: 1,200
+// alerts cost 3 store transactions (512 + 512 + 176), not 2,400; a failing
+// store is still reported.
+TEST(Dispatcher, LogChannelOutcomesAreRecordedTogether) {
+  FakeOutbox store;
+  FakeClock clock{1'000'000};
+  auto channel = std::make_unique<ScriptedChannel>();
+  ScriptedChannel* log = channel.get();
+  ChannelConfig config;
+  config.name = "log";
+  config.type = ChannelType::kLog;
+  std::vector<Dispatcher::Target> targets;
+  targets.push_back({config, std::move(channel)});
+  Dispatcher dispatcher(store, std::move(targets), clock, {});
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 1200; ++i)
+    ids.push_back(store.Add(MakeAlert("deviation", "s" + std::to_string(i), clock.NowMs()), {"log"}));
+  auto r = dispatcher.DeliverDue(INT64_MAX, 5000);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->delivered, 1200);
+  EXPECT_EQ(log->calls, 1200);
+  EXPECT_EQ(store.transactions_, 3);
+  for (int64_t id : ids) ASSERT_EQ(store.Get(id, "log").state, DeliveryState::kDelivered);
+
+  const int64_t more = store.Add(MakeAlert("deviation", "x", clock.NowMs()), {"log"});
+  store.fail_updates_ = true;
+  EXPECT_EQ(dispatcher.DeliverDue().status().code(), Code::kUnavailable);
+  EXPECT_EQ(store.Get(more, "log").state, DeliveryState::kPending);  // sent again next time
 }
 
 TEST(RunDelivery, LogChannelFromConfig) {

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -141,6 +142,12 @@ class MetaStore {
   virtual Result<std::vector<Delivery>> DueDeliveries(int64_t now_ms, size_t limit) = 0;
   virtual Result<Alert> GetAlert(int64_t id) = 0;
   virtual Status UpdateDelivery(const Delivery& d) = 0;
+  // Several at once: in one transaction (all or none) where the backend can;
+  // by default one by one.
+  virtual Status UpdateDeliveries(std::span<const Delivery> ds) {
+    for (const Delivery& d : ds) AQ_RETURN_IF_ERROR(UpdateDelivery(d));
+    return Status::Ok();
+  }
   // The newest alerts first, with their deliveries.
   virtual Result<std::vector<std::pair<Alert, std::vector<Delivery>>>> RecentAlerts(
       size_t limit) = 0;

@@ -94,6 +94,20 @@ TEST_F(MetaStoreTest, LedgerAndOutbox) {
   ASSERT_EQ(recent.size(), 1u);
   EXPECT_EQ(recent[0].second.size(), 2u);
   EXPECT_EQ(store->GetAlert(recent[0].first.id)->kind, "deviation");
+
+  // Several outcomes at once.
+  Delivery later = due[1];
+  later.next_attempt_ms = 5000;
+  later.attempts = 2;
+  later.last_error = "refused";
+  d.last_error = "again";
+  ASSERT_TRUE(store->UpdateDeliveries(std::vector<Delivery>{d, later}).ok());
+  EXPECT_TRUE(store->DueDeliveries(1000, 10)->empty());
+  auto after = *store->DueDeliveries(5000, 10);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].attempts, 2);
+  EXPECT_EQ(after[0].last_error, "refused");
+  EXPECT_EQ((*store->RecentAlerts(10))[0].second.size(), 2u);
 }
 
 TEST_F(MetaStoreTest, SecondOpenSeesCommittedData) {

@@ -430,7 +430,9 @@ class SqliteMetaStore final : public MetaStore {
     return *out;
   }
 
-  Status UpdateDelivery(const Delivery& d) override {
+  Status UpdateDelivery(const Delivery& d) override { return UpdateDeliveries({&d, 1}); }
+
+  Status UpdateDeliveries(std::span<const Delivery> ds) override {
     // A short write transaction of its own: it waits for a running batch.
     // Without an fsync (synchronous=NORMAL: atomic, durable at the next
     // synced commit): losing it to a power cut only means a lease that ends
@@ -438,13 +440,21 @@ class SqliteMetaStore final : public MetaStore {
     // idempotency keys allows; it is never lost to a crash of the process.
     std::lock_guard<std::mutex> lock(write_mu_);
     AQ_RETURN_IF_ERROR(ExecSql(writer_, "PRAGMA synchronous=NORMAL"));
-    Stmt s(writer_,
-           "UPDATE deliveries SET state=?3, attempts=?4, next_attempt_ms=?5, updated_ms=?6, "
-           "last_error=?7 WHERE alert_id=?1 AND channel=?2");
-    s.Bind(1, d.alert_id).Bind(2, d.channel).Bind(3, static_cast<int64_t>(d.state));
-    s.Bind(4, static_cast<int64_t>(d.attempts)).Bind(5, d.next_attempt_ms).Bind(6, d.updated_ms);
-    s.Bind(7, d.last_error);
-    Status st = s.Exec();
+    Status st = ExecSql(writer_, "BEGIN IMMEDIATE");
+    if (st.ok()) {
+      Stmt s(writer_,
+             "UPDATE deliveries SET state=?3, attempts=?4, next_attempt_ms=?5, updated_ms=?6, "
+             "last_error=?7 WHERE alert_id=?1 AND channel=?2");
+      for (const Delivery& d : ds) {
+        s.Bind(1, d.alert_id).Bind(2, d.channel).Bind(3, static_cast<int64_t>(d.state));
+        s.Bind(4, static_cast<int64_t>(d.attempts)).Bind(5, d.next_attempt_ms).Bind(6, d.updated_ms);
+        s.Bind(7, d.last_error);
+        st = s.Exec();
+        if (!st.ok()) break;
+      }
+      st = st.ok() ? ExecSql(writer_, "COMMIT") : st;
+      if (!st.ok()) (void)ExecSql(writer_, "ROLLBACK");
+    }
     Status restore = ExecSql(writer_, "PRAGMA synchronous=FULL");
     return st.ok() ? restore : st;
   }
