@@ -301,9 +301,12 @@ class LocalObjectStore final : public ObjectStore {
 
   Status Delete(std::string_view key) override {
     if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
-    if (::unlink((root_ + "/" + std::string(key)).c_str()) != 0 && errno != ENOENT)
+    const std::string path = root_ + "/" + std::string(key);
+    if (::unlink(path.c_str()) != 0) {
+      if (errno == ENOENT) return Status::Ok();
       return Unavailable("cannot delete " + std::string(key) + ": " + ErrnoText());
-    return Status::Ok();
+    }
+    return FsyncDir(fs::path(path).parent_path().string());  // durable, like a commit
   }
 
  private:

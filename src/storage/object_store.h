@@ -64,6 +64,7 @@ class ObjectStore {
   virtual Result<bool> Exists(std::string_view key) = 0;
   // Every object whose key starts with `prefix`, sorted by key.
   virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
+  // Removes the object (durable on OK); a missing one is not an error.
   virtual Status Delete(std::string_view key) = 0;
   // Commits writers of this store together, each under its own key (as
   // Commit() does, all durable on OK), for the price of about one commit on
