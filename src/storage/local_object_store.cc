@@ -173,14 +173,18 @@ class LocalWriter final : public ObjectWriter {
       direct_fd_ = ::open(tmp_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
       if (direct_fd_ < 0) direct_fd_ = -2;  // not supported here: buffered from now on
     }
-    const int fd = whole && direct_fd_ >= 0 ? direct_fd_ : fd_;
+    int fd = whole && direct_fd_ >= 0 ? direct_fd_ : fd_;
     std::string_view bytes(buf_.get(), fill_);
     while (!bytes.empty()) {
       const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(written_));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && fd == direct_fd_ && errno == EINVAL) {
-        direct_fd_ = -2;  // the device refuses this alignment: buffered from now on
-        return WriteBuffer(whole);
+        // Refused (this device's alignment, or the rest of a short write):
+        // the rest of this object is written buffered.
+        ::close(direct_fd_);
+        direct_fd_ = -2;
+        fd = fd_;
+        continue;
       }
       if (n <= 0) return Unavailable("cannot write " + tmp_ + ": " + ErrnoText());
       bytes.remove_prefix(static_cast<size_t>(n));
