@@ -11,10 +11,14 @@ namespace {
 // one), sorted by sensor id.
 std::vector<SensorEntry> EntriesOf(std::vector<core::MonthlyMetrics> rows) {
   auto key = [](const core::MonthlyMetrics& m) { return core::MonthIndex(m.year, m.month); };
-  std::stable_sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+  auto before = [&](const core::MonthlyMetrics& a, const core::MonthlyMetrics& b) {
     if (a.sensor != b.sensor) return a.sensor < b.sensor;
     return key(a) < key(b);
-  });
+  };
+  // The store returns them sorted: then a linear check instead of a sort.
+  if (!std::is_sorted(rows.begin(), rows.end(), before)) {
+    std::stable_sort(rows.begin(), rows.end(), before);
+  }
   std::vector<SensorEntry> entries;
   std::vector<MonthRecord> months;
   auto close = [&] {
