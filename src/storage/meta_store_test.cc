@@ -223,6 +223,34 @@ TEST_F(MetaStoreTest, SqliteChangesOfUnloggedBatchesAreUnknown) {
   EXPECT_EQ(delta->sensors, std::vector<std::string>{"d"});
 }
 
+// SQLite only: the change log keeps the last 10,000 generations; a reader
+// further behind gets everything.
+TEST_F(MetaStoreTest, SqliteChangeLogIsPruned) {
+  const std::string path = dir_.path() + "/t.db";
+  {
+    auto store = OpenStore();
+    Commit(*store, {M("a", 2024, 1, 10, std::nullopt)});
+  }
+  {  // jump ahead as if 20,000 logged batches had run, with an old log entry left
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db,
+                     "UPDATE meta SET value = 20000 WHERE key IN ('generation', 'changes_gen');"
+                     "INSERT INTO changes VALUES(9000, 'old');",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = OpenStore();
+  Commit(*store, {M("b", 2024, 1, 10, std::nullopt)});  // generation 20001
+  EXPECT_TRUE(store->MetricsSince(10'000)->full);
+  auto delta = store->MetricsSince(10'001);
+  ASSERT_TRUE(delta.ok());
+  EXPECT_FALSE(delta->full);
+  EXPECT_EQ(delta->sensors, std::vector<std::string>{"b"});  // "old" is gone
+}
+
 // SQLite only: a ledger written before file sizes were kept (schema without
 // files.bytes, user_version 0) gets the column when opened, and the store
 // then opens at the current schema version without changing it again.
