@@ -146,6 +146,7 @@ Status SnapshotHolder::Refresh(bool force) {
     // Since the loaded generation, in one read transaction: the delta may
     // already include a batch committed after Generation() was read, and
     // then carries that batch's generation.
+    const auto start = std::chrono::steady_clock::now();  // for refresh_us() only
     const int64_t since = force || !loaded_generation_ ? -1 : *loaded_generation_;
     auto delta = meta_->MetricsSince(since);
     if (!delta.ok()) return fail(delta.status());
@@ -162,8 +163,13 @@ Status SnapshotHolder::Refresh(bool force) {
       current_.store(std::move(next), std::memory_order_release);
       version_.fetch_add(1, std::memory_order_acq_rel);
       reloads_.fetch_add(1, std::memory_order_relaxed);
+      if (delta->full) full_reloads_.fetch_add(1, std::memory_order_relaxed);
     }
     loaded_generation_ = delta->generation;
+    const auto took = std::chrono::steady_clock::now() - start;
+    refresh_us_.fetch_add(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()),
+        std::memory_order_relaxed);
   }
   last_check_ms_.store(clock_->NowMs(), std::memory_order_release);
   healthy_.store(true, std::memory_order_release);

@@ -112,7 +112,12 @@ class SnapshotHolder {
   std::string last_error() const;
   // When the snapshot was last confirmed current (ms since epoch), 0 if never.
   int64_t last_check_ms() const { return last_check_ms_.load(std::memory_order_acquire); }
+  // Snapshots published, and how many of them were full reloads.
   uint64_t reloads() const { return reloads_.load(std::memory_order_relaxed); }
+  uint64_t full_reloads() const { return full_reloads_.load(std::memory_order_relaxed); }
+  // Time spent in Refresh() calls that found the generation moved (reading
+  // the delta, building and publishing), in microseconds.
+  uint64_t refresh_us() const { return refresh_us_.load(std::memory_order_relaxed); }
 
  private:
   void Poll(std::chrono::milliseconds interval);
@@ -124,6 +129,8 @@ class SnapshotHolder {
   std::atomic<bool> healthy_{false};
   std::atomic<int64_t> last_check_ms_{0};
   std::atomic<uint64_t> reloads_{0};
+  std::atomic<uint64_t> full_reloads_{0};
+  std::atomic<uint64_t> refresh_us_{0};
 
   std::mutex refresh_mu_;                     // serialises Refresh()
   std::optional<int64_t> loaded_generation_;  // guarded by refresh_mu_

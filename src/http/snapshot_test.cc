@@ -210,6 +210,8 @@ TEST(SnapshotHolder, DeltaRefreshEqualsAFullReload) {
   refresh_and_compare();
   EXPECT_EQ(h.Get()->FindSensor("s3")->months, before->FindSensor("s3")->months);
   EXPECT_EQ(h.Get()->sensors().size(), 6u);
+  EXPECT_EQ(h.reloads(), 3u);
+  EXPECT_EQ(h.full_reloads(), 1u);  // only the first
 
   ASSERT_TRUE(h.Refresh().ok());  // nothing new: same snapshot
   uint64_t v = h.version();
@@ -219,6 +221,7 @@ TEST(SnapshotHolder, DeltaRefreshEqualsAFullReload) {
   commit({M("s1", 2023, 1, 5), M("s9", 2023, 1, 6)}, /*reset=*/true);  // a rebuild drops sensors
   refresh_and_compare();
   EXPECT_EQ(h.Get()->sensors().size(), 2u);
+  EXPECT_EQ(h.full_reloads(), 2u);
 
   commit({M("s1", 2023, 2, 8)});
   refresh_and_compare();
