@@ -3,7 +3,9 @@
 # sensor (7 rows) into a copy of a big store, WEEKS distinct weeks in a row.
 # Reports the median, p90 and max of the server-side time (the access log's
 # "ms": header received -> response written, which includes the batch commit
-# and the snapshot refresh) and of the client's time (curl time_total).
+# and the snapshot refresh) and of the client's time (curl time_total), and,
+# where the binary exports it (aquasense_snapshot_refresh_seconds_total), the
+# mean time of the snapshot refreshes alone.
 #
 #   bench/http/upload_bench.sh [path/to/aquasense ...]   (default build/src/cli/aquasense)
 #
@@ -73,8 +75,8 @@ EOF
 
 TABLE="### Upload: POST /v1/ingest of one week of $SENSOR (7 rows), $WEEKS weeks, into a copy of $(basename "$STORE")
 
-| binary | server ms median | p90 | max | client ms median | p90 |
-|---|---:|---:|---:|---:|---:|"
+| binary | server ms median | p90 | max | client ms median | p90 | refresh ms mean | full reloads |
+|---|---:|---:|---:|---:|---:|---:|---:|"
 n=0
 for aq in "$@"; do
   n=$((n + 1))
@@ -87,6 +89,11 @@ for aq in "$@"; do
     --access-log "$LOG" 2>"$WORK/serve$n.err" &
   PID=$!; PIDS+=("$PID")
   wait_http "http://127.0.0.1:$PORT/health"
+  metric() {  # NAME: its value in /metrics ("" when the binary has no such metric)
+    curl -sf "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'
+  }
+  refresh0=$(metric aquasense_snapshot_refresh_seconds_total)
+  full0=$(metric aquasense_snapshot_full_reloads_total)
   : > "$WORK/client$n"
   while read -r day; do
     t=$(curl -sf -o "$WORK/resp" -w '%{time_total}' -X POST --data-binary "@$WORK/weeks/$day.csv" \
@@ -98,6 +105,12 @@ for aq in "$@"; do
   last=$(tail -1 "$WORK/dates")
   curl -sf "http://127.0.0.1:$PORT/v1/sensors/$SENSOR/months?from=${last:0:7}" | grep -q '"readings"' ||
     { echo "the last upload is not in the snapshot" >&2; exit 1; }
+  refresh_ms=-; full=-
+  if [[ -n "$refresh0" ]]; then
+    refresh1=$(metric aquasense_snapshot_refresh_seconds_total)
+    full=$(( $(metric aquasense_snapshot_full_reloads_total) - full0 ))
+    refresh_ms=$("$PY" -c "print(f'{($refresh1 - $refresh0) * 1000 / $WEEKS:.2f}')")
+  fi
   kill "$PID"; wait "$PID" || true
   "$PY" - "$LOG" > "$WORK/server$n" <<'EOF'
 import json, sys
@@ -109,7 +122,7 @@ EOF
   read -r smed sp90 smax < <(stats "$WORK/server$n")
   read -r cmed cp90 _ < <(stats "$WORK/client$n")
   TABLE+="
-| \`$aq\` | $smed | $sp90 | $smax | $cmed | $cp90 |"
+| \`$aq\` | $smed | $sp90 | $smax | $cmed | $cp90 | $refresh_ms | $full |"
   rm -rf "$DATA"
 done
 echo "$TABLE"
