@@ -5,7 +5,10 @@
 # "ms": header received -> response written, which includes the batch commit
 # and the snapshot refresh) and of the client's time (curl time_total), and,
 # where the binary exports it (aquasense_snapshot_refresh_seconds_total), the
-# mean time of the snapshot refreshes alone.
+# mean time of the snapshot refreshes alone. An upload is durable before it is
+# answered (several rounds of fsync), so the script also prints the median
+# latency of one fsync of a new small file on the store's disk, measured in
+# the same run: on a busy disk that, not the CPU, sets the floor.
 #
 #   bench/http/upload_bench.sh [path/to/aquasense ...]   (default build/src/cli/aquasense)
 #
@@ -125,6 +128,26 @@ EOF
 | \`$aq\` | $smed | $sp90 | $smax | $cmed | $cp90 | $refresh_ms | $full |"
   rm -rf "$DATA"
 done
+# fsync of a new 300-byte file, 40 times, on the scratch directory's disk.
+FSYNC_MS=$("$PY" - "$WORK" <<'EOF'
+import os, statistics, sys, time
+ts = []
+for i in range(40):
+    path = os.path.join(sys.argv[1], f"fsync{i}.tmp")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.write(fd, b"x" * 300)
+    t = time.perf_counter()
+    os.fsync(fd)
+    ts.append((time.perf_counter() - t) * 1000)
+    os.close(fd)
+    os.unlink(path)
+    time.sleep(0.01)
+print(f"{statistics.median(ts):.2f}")
+EOF
+)
+TABLE+="
+
+- one fsync of a new small file on this disk, same run: median $FSYNC_MS ms"
 echo "$TABLE"
 [[ -n "${OUT:-}" ]] && echo "$TABLE" > "$OUT"
 exit 0
