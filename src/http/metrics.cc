@@ -193,6 +193,13 @@ std::string ServerMetrics::Render(const SnapshotHolder& holder, int64_t now_ms) 
   LineInt(out, "aquasense_snapshot_sensors", "", snap->sensors().size());
   Header(out, "aquasense_snapshot_reloads_total", "counter", "Snapshots built.");
   LineInt(out, "aquasense_snapshot_reloads_total", "", holder.reloads());
+  Header(out, "aquasense_snapshot_full_reloads_total", "counter",
+         "Snapshots built from the whole metrics table (the others applied a delta).");
+  LineInt(out, "aquasense_snapshot_full_reloads_total", "", holder.full_reloads());
+  Header(out, "aquasense_snapshot_refresh_seconds_total", "counter",
+         "Time spent bringing the snapshot up to date after the store changed.");
+  Line(out, "aquasense_snapshot_refresh_seconds_total", "",
+       static_cast<double>(holder.refresh_us()) / 1e6);
   Header(out, "aquasense_store_up", "gauge", "1 when the store could be read at the last check.");
   LineInt(out, "aquasense_store_up", "", holder.healthy() ? 1 : 0);
   return out;

@@ -5,25 +5,36 @@
 
 namespace aquasense::http {
 
-Snapshot::Snapshot(std::vector<core::MonthlyMetrics> rows, int64_t generation, int64_t built_ms)
-    : generation_(generation), built_ms_(built_ms) {
+namespace {
+
+// Entries of `rows` (any order; a duplicate (sensor, month) keeps the last
+// one), sorted by sensor id.
+std::vector<SensorEntry> EntriesOf(std::vector<core::MonthlyMetrics> rows) {
   auto key = [](const core::MonthlyMetrics& m) { return core::MonthIndex(m.year, m.month); };
-  std::stable_sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+  auto before = [&](const core::MonthlyMetrics& a, const core::MonthlyMetrics& b) {
     if (a.sensor != b.sensor) return a.sensor < b.sensor;
     return key(a) < key(b);
-  });
-  records_.reserve(rows.size());
+  };
+  // The store returns them sorted: then a linear check instead of a sort.
+  if (!std::is_sorted(rows.begin(), rows.end(), before)) {
+    std::stable_sort(rows.begin(), rows.end(), before);
+  }
+  std::vector<SensorEntry> entries;
+  std::vector<MonthRecord> months;
+  auto close = [&] {
+    if (entries.empty()) return;
+    months.shrink_to_fit();
+    entries.back().months = std::make_shared<const std::vector<MonthRecord>>(std::move(months));
+    months = {};
+  };
   for (size_t i = 0; i < rows.size(); ++i) {
     const core::MonthlyMetrics& m = rows[i];
     if (i + 1 < rows.size() && rows[i + 1].sensor == m.sensor && key(rows[i + 1]) == key(m)) {
       continue;  // duplicate key: the later row wins
     }
-    if (sensors_.empty() || sensors_.back().id != m.sensor) {
-      if (!sensors_.empty()) sensors_.back().end = static_cast<uint32_t>(records_.size());
-      SensorEntry e;
-      e.id = m.sensor;
-      e.begin = static_cast<uint32_t>(records_.size());
-      sensors_.push_back(std::move(e));
+    if (entries.empty() || entries.back().id != m.sensor) {
+      close();
+      entries.push_back(SensorEntry{m.sensor, nullptr, 0});
     }
     MonthRecord r;
     r.month = key(m);
@@ -33,12 +44,51 @@ Snapshot::Snapshot(std::vector<core::MonthlyMetrics> rows, int64_t generation, i
     r.has_diff = m.max_temp_diff.has_value();
     r.max_temp_diff = m.max_temp_diff.value_or(0);
     r.readings = m.readings;
-    sensors_.back().readings += m.readings;
-    records_.push_back(r);
+    entries.back().readings += m.readings;
+    months.push_back(r);
   }
-  if (!sensors_.empty()) sensors_.back().end = static_cast<uint32_t>(records_.size());
-  records_.shrink_to_fit();
+  close();
+  return entries;
+}
+
+size_t CountRecords(const std::vector<SensorEntry>& sensors) {
+  size_t n = 0;
+  for (const SensorEntry& e : sensors) n += e.months->size();
+  return n;
+}
+
+}  // namespace
+
+Snapshot::Snapshot(std::vector<core::MonthlyMetrics> rows, int64_t generation, int64_t built_ms)
+    : sensors_(EntriesOf(std::move(rows))), generation_(generation), built_ms_(built_ms) {
   sensors_.shrink_to_fit();
+  record_count_ = CountRecords(sensors_);
+}
+
+Snapshot::Snapshot(const Snapshot& base, const std::vector<std::string>& changed,
+                   std::vector<core::MonthlyMetrics> rows, int64_t generation, int64_t built_ms)
+    : generation_(generation), built_ms_(built_ms) {
+  std::vector<std::string> gone;  // changed, sorted; those without rows are dropped
+  gone.reserve(changed.size() + 1);
+  gone.assign(changed.begin(), changed.end());
+  for (const core::MonthlyMetrics& m : rows) {
+    if (gone.empty() || gone.back() != m.sensor) gone.push_back(m.sensor);
+  }
+  std::sort(gone.begin(), gone.end());
+  gone.erase(std::unique(gone.begin(), gone.end()), gone.end());
+  std::vector<SensorEntry> fresh = EntriesOf(std::move(rows));
+
+  // Merge three sorted lists: base's sensors minus `gone`, plus `fresh`.
+  sensors_.reserve(base.sensors_.size() + fresh.size());
+  auto g = gone.begin();
+  auto f = fresh.begin();
+  for (const SensorEntry& e : base.sensors_) {
+    for (; f != fresh.end() && f->id < e.id; ++f) sensors_.push_back(std::move(*f));
+    while (g != gone.end() && *g < e.id) ++g;
+    if (g == gone.end() || *g != e.id) sensors_.push_back(e);
+  }
+  for (; f != fresh.end(); ++f) sensors_.push_back(std::move(*f));
+  record_count_ = CountRecords(sensors_);
 }
 
 const SensorEntry* Snapshot::FindSensor(std::string_view sensor) const {
@@ -51,8 +101,8 @@ const SensorEntry* Snapshot::FindSensor(std::string_view sensor) const {
 const MonthRecord* Snapshot::Find(std::string_view sensor, int32_t month) const {
   const SensorEntry* e = FindSensor(sensor);
   if (e == nullptr) return nullptr;
-  auto first = records_.begin() + e->begin;
-  auto last = records_.begin() + e->end;
+  auto first = e->months->begin();
+  auto last = e->months->end();
   auto it = std::lower_bound(first, last, month,
                              [](const MonthRecord& r, int32_t m) { return r.month < m; });
   if (it == last || it->month != month) return nullptr;
@@ -61,8 +111,8 @@ const MonthRecord* Snapshot::Find(std::string_view sensor, int32_t month) const 
 
 std::span<const MonthRecord> Snapshot::Months(const SensorEntry& sensor, int32_t from,
                                               int32_t to) const {
-  auto first = records_.begin() + sensor.begin;
-  auto last = records_.begin() + sensor.end;
+  auto first = sensor.months->begin();
+  auto last = sensor.months->end();
   auto lo = std::lower_bound(first, last, from,
                              [](const MonthRecord& r, int32_t m) { return r.month < m; });
   auto hi =
@@ -93,15 +143,33 @@ Status SnapshotHolder::Refresh(bool force) {
   Result<int64_t> gen = meta_->Generation();
   if (!gen.ok()) return fail(gen.status());
   if (force || !loaded_generation_ || *loaded_generation_ != *gen) {
-    auto rows = meta_->ListMetrics(storage::MetricsQuery{});
-    if (!rows.ok()) return fail(rows.status());
-    // The rows may already include a batch committed after Generation() was
-    // read; then the next poll sees a newer generation and reloads again.
-    auto next = std::make_shared<const Snapshot>(std::move(*rows), *gen, clock_->NowMs());
-    current_.store(std::move(next), std::memory_order_release);
-    version_.fetch_add(1, std::memory_order_acq_rel);
-    reloads_.fetch_add(1, std::memory_order_relaxed);
-    loaded_generation_ = *gen;
+    // Since the loaded generation, in one read transaction: the delta may
+    // already include a batch committed after Generation() was read, and
+    // then carries that batch's generation.
+    const auto start = std::chrono::steady_clock::now();  // for refresh_us() only
+    const int64_t since = force || !loaded_generation_ ? -1 : *loaded_generation_;
+    auto delta = meta_->MetricsSince(since);
+    if (!delta.ok()) return fail(delta.status());
+    std::shared_ptr<const Snapshot> next;
+    if (delta->full) {
+      next = std::make_shared<const Snapshot>(std::move(delta->rows), delta->generation,
+                                              clock_->NowMs());
+    } else if (delta->generation != since) {
+      next = std::make_shared<const Snapshot>(*current_.load(std::memory_order_acquire),
+                                              delta->sensors, std::move(delta->rows),
+                                              delta->generation, clock_->NowMs());
+    }
+    if (next) {
+      current_.store(std::move(next), std::memory_order_release);
+      version_.fetch_add(1, std::memory_order_acq_rel);
+      reloads_.fetch_add(1, std::memory_order_relaxed);
+      if (delta->full) full_reloads_.fetch_add(1, std::memory_order_relaxed);
+    }
+    loaded_generation_ = delta->generation;
+    const auto took = std::chrono::steady_clock::now() - start;
+    refresh_us_.fetch_add(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()),
+        std::memory_order_relaxed);
   }
   last_check_ms_.store(clock_->NowMs(), std::memory_order_release);
   healthy_.store(true, std::memory_order_release);

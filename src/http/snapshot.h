@@ -7,10 +7,14 @@
 //   if (const MonthRecord* r = s->Find("default", core::MonthIndex(2024, 1))) ...
 //
 // Reads never touch SQLite: a request loads the current snapshot pointer and
-// works on it; a refresh builds a new snapshot from ListMetrics() (one read
-// transaction, so a batch is either wholly in it or not at all) and publishes
-// it with one atomic store. Changes made by another process are noticed
-// through Generation(). Thread-safety: Snapshot is immutable; SnapshotHolder
+// works on it; a refresh reads MetaStore::MetricsSince(loaded generation)
+// (one read transaction, so a batch is either wholly in it or not at all)
+// and publishes a new snapshot with one atomic store. It shares the months of
+// the unchanged sensors with the old one and replaces those of the changed
+// sensors, so a batch that touched a few sensors costs a few sensors; when
+// the store cannot say what changed, everything is reloaded. Changes made by
+// another process are noticed through Generation(). Thread-safety: Snapshot
+// is immutable (also the month vectors it shares); SnapshotHolder
 // is thread-safe (refreshes are serialised by a mutex, Get() is lock-free for
 // readers apart from the shared_ptr's own lock).
 #pragma once
@@ -48,8 +52,9 @@ struct MonthRecord {
 
 struct SensorEntry {
   std::string id;
-  uint32_t begin = 0;  // [begin, end) in Snapshot records
-  uint32_t end = 0;
+  // Ascending by month, never empty; shared by the snapshots in which this
+  // sensor did not change.
+  std::shared_ptr<const std::vector<MonthRecord>> months;
   int64_t readings = 0;
 };
 
@@ -57,6 +62,11 @@ class Snapshot {
  public:
   // `rows` in any order; a (sensor, month) given twice keeps the last one.
   Snapshot(std::vector<core::MonthlyMetrics> rows, int64_t generation, int64_t built_ms);
+  // `base` with the months of every sensor in `changed` (and of every sensor
+  // in `rows`) replaced by those in `rows`: a changed sensor without rows is
+  // dropped. The other sensors' months are shared with `base`, not copied.
+  Snapshot(const Snapshot& base, const std::vector<std::string>& changed,
+           std::vector<core::MonthlyMetrics> rows, int64_t generation, int64_t built_ms);
 
   const MonthRecord* Find(std::string_view sensor, int32_t month) const;
   const SensorEntry* FindSensor(std::string_view sensor) const;
@@ -64,13 +74,13 @@ class Snapshot {
   std::span<const MonthRecord> Months(const SensorEntry& sensor, int32_t from, int32_t to) const;
 
   const std::vector<SensorEntry>& sensors() const { return sensors_; }
-  size_t record_count() const { return records_.size(); }
+  size_t record_count() const { return record_count_; }
   int64_t generation() const { return generation_; }
   int64_t built_ms() const { return built_ms_; }
 
  private:
   std::vector<SensorEntry> sensors_;  // sorted by id (byte order)
-  std::vector<MonthRecord> records_;  // grouped by sensor, ascending month
+  size_t record_count_ = 0;
   int64_t generation_;
   int64_t built_ms_;
 };
@@ -88,7 +98,9 @@ class SnapshotHolder {
   // cached copy of Get() and reload it only when this moves.
   uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
-  // Checks the store's generation and reloads when it moved (or `force`).
+  // Checks the store's generation and, when it moved, applies what changed
+  // since the loaded one (or reloads everything: the first time, with
+  // `force`, or when the store cannot say what changed).
   // On error the old snapshot stays and healthy() turns false.
   Status Refresh(bool force = false);
 
@@ -100,7 +112,12 @@ class SnapshotHolder {
   std::string last_error() const;
   // When the snapshot was last confirmed current (ms since epoch), 0 if never.
   int64_t last_check_ms() const { return last_check_ms_.load(std::memory_order_acquire); }
+  // Snapshots published, and how many of them were full reloads.
   uint64_t reloads() const { return reloads_.load(std::memory_order_relaxed); }
+  uint64_t full_reloads() const { return full_reloads_.load(std::memory_order_relaxed); }
+  // Time spent in Refresh() calls that found the generation moved (reading
+  // the delta, building and publishing), in microseconds.
+  uint64_t refresh_us() const { return refresh_us_.load(std::memory_order_relaxed); }
 
  private:
   void Poll(std::chrono::milliseconds interval);
@@ -112,6 +129,8 @@ class SnapshotHolder {
   std::atomic<bool> healthy_{false};
   std::atomic<int64_t> last_check_ms_{0};
   std::atomic<uint64_t> reloads_{0};
+  std::atomic<uint64_t> full_reloads_{0};
+  std::atomic<uint64_t> refresh_us_{0};
 
   std::mutex refresh_mu_;                     // serialises Refresh()
   std::optional<int64_t> loaded_generation_;  // guarded by refresh_mu_

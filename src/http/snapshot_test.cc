@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "http/metrics.h"
 #include "http/server.h"
+#include "storage/test_dir.h"
 
 namespace aquasense::http {
 namespace {
@@ -35,6 +38,44 @@ TEST(Snapshot, SortsAndFinds) {
   EXPECT_EQ(all[0].month, core::MonthIndex(2023, 12));
   EXPECT_EQ(s.Months(*b, core::MonthIndex(2024, 1), core::MonthIndex(2024, 1)).size(), 1u);
   EXPECT_EQ(s.Months(*b, core::MonthIndex(2025, 1), INT32_MAX).size(), 0u);
+}
+
+// Every sensor and month of a snapshot, as text.
+std::string Dump(const Snapshot& s) {
+  std::ostringstream out;
+  out << s.sensors().size() << " sensors, " << s.record_count() << " records\n";
+  for (const SensorEntry& e : s.sensors()) {
+    out << e.id << " readings=" << e.readings << "\n";
+    for (const MonthRecord& r : s.Months(e, INT32_MIN, INT32_MAX)) {
+      out << "  " << r.month << " " << r.mean_temp << " " << r.max_temp << " " << r.max_sd << " "
+          << r.has_diff << " " << r.max_temp_diff << " " << r.readings << "\n";
+    }
+  }
+  return out.str();
+}
+
+TEST(Snapshot, DeltaReplacesAddsAndDropsSensors) {
+  Snapshot base({M("b", 2024, 1, 1), M("b", 2024, 2, 2), M("d", 2024, 1, 3), M("f", 2024, 1, 4)}, 1,
+                0);
+  // b gets a month, d has none left, c and g are new, f is unchanged.
+  Snapshot next(base, {"b", "d"},
+                {M("g", 2024, 5, 9), M("b", 2024, 1, 1), M("b", 2024, 2, 2), M("b", 2024, 3, 5),
+                 M("c", 2023, 1, 7)},
+                2, 10);
+  Snapshot want({M("b", 2024, 1, 1), M("b", 2024, 2, 2), M("b", 2024, 3, 5), M("c", 2023, 1, 7),
+                 M("f", 2024, 1, 4), M("g", 2024, 5, 9)},
+                2, 10);
+  EXPECT_EQ(Dump(next), Dump(want));
+  EXPECT_EQ(next.generation(), 2);
+  EXPECT_EQ(next.built_ms(), 10);
+  EXPECT_EQ(next.FindSensor("d"), nullptr);
+  ASSERT_NE(next.Find("b", core::MonthIndex(2024, 3)), nullptr);
+  // The unchanged sensor's months are shared, not copied.
+  EXPECT_EQ(next.FindSensor("f")->months, base.FindSensor("f")->months);
+  EXPECT_NE(next.FindSensor("b")->months, base.FindSensor("b")->months);
+  // The base is untouched.
+  EXPECT_EQ(base.record_count(), 4u);
+  EXPECT_NE(base.FindSensor("d"), nullptr);
 }
 
 // A MetaStore whose metrics and generation the test sets.
@@ -122,6 +163,71 @@ TEST(SnapshotHolder, BackgroundPollerPicksUpChanges) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_TRUE(h.healthy());
   h.Stop();
+}
+
+// Against a real store: after every refresh (several batches, a new sensor,
+// a rebuild, two batches between refreshes) the holder's snapshot is exactly
+// a full reload of the store, and the delta refreshes share what did not change.
+TEST(SnapshotHolder, DeltaRefreshEqualsAFullReload) {
+  testing::TempDir dir;
+  auto opened = storage::OpenSqliteMetaStore(dir.path() + "/t.db");
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  storage::MetaStore& meta = **opened;
+  FakeClock clock(0);
+  SnapshotHolder h(&meta, &clock);
+  auto commit = [&](const std::vector<core::MonthlyMetrics>& rows, bool reset = false) {
+    auto b = meta.BeginBatch();
+    ASSERT_TRUE(b.ok());
+    if (reset) {
+      ASSERT_TRUE((*b)->ResetDerived().ok());
+    }
+    for (const auto& m : rows) ASSERT_TRUE((*b)->PutMetrics(m).ok());
+    ASSERT_TRUE((*b)->Commit().ok());
+  };
+  auto refresh_and_compare = [&] {
+    clock.Advance(1);
+    ASSERT_TRUE(h.Refresh().ok());
+    Snapshot full(*meta.ListMetrics({}), *meta.Generation(), clock.NowMs());
+    EXPECT_EQ(Dump(*h.Get()), Dump(full));
+    EXPECT_EQ(h.Get()->generation(), full.generation());
+  };
+  std::vector<core::MonthlyMetrics> first;
+  for (std::string s : {"s1", "s2", "s3", "s5"}) {
+    for (int m = 1; m <= 12; ++m) first.push_back(M(s, 2023, m, m + s[1] - '0'));
+  }
+  commit(first);
+  refresh_and_compare();
+  auto before = h.Get();
+
+  commit({M("s2", 2023, 12, 99), M("s2", 2024, 1, 98)});  // one month changed, one added
+  refresh_and_compare();
+  EXPECT_EQ(h.Get()->FindSensor("s1")->months, before->FindSensor("s1")->months);
+  EXPECT_NE(h.Get()->FindSensor("s2")->months, before->FindSensor("s2")->months);
+  EXPECT_EQ(h.Get()->record_count(), 49u);
+
+  commit({M("s4", 2024, 2, 7)});                       // a new sensor in the middle
+  commit({M("s0", 2020, 1, 1), M("s5", 2024, 3, 2)});  // two batches before one refresh
+  refresh_and_compare();
+  EXPECT_EQ(h.Get()->FindSensor("s3")->months, before->FindSensor("s3")->months);
+  EXPECT_EQ(h.Get()->sensors().size(), 6u);
+  EXPECT_EQ(h.reloads(), 3u);
+  EXPECT_EQ(h.full_reloads(), 1u);  // only the first
+
+  ASSERT_TRUE(h.Refresh().ok());  // nothing new: same snapshot
+  uint64_t v = h.version();
+  ASSERT_TRUE(h.Refresh().ok());
+  EXPECT_EQ(h.version(), v);
+
+  commit({M("s1", 2023, 1, 5), M("s9", 2023, 1, 6)}, /*reset=*/true);  // a rebuild drops sensors
+  refresh_and_compare();
+  EXPECT_EQ(h.Get()->sensors().size(), 2u);
+  EXPECT_EQ(h.full_reloads(), 2u);
+
+  commit({M("s1", 2023, 2, 8)});
+  refresh_and_compare();
+  ASSERT_TRUE(h.Refresh(/*force=*/true).ok());
+  Snapshot full(*meta.ListMetrics({}), *meta.Generation(), 0);
+  EXPECT_EQ(Dump(*h.Get()), Dump(full));
 }
 
 TEST(ServerMetrics, RendersPrometheusText) {

@@ -70,6 +70,21 @@ struct Delivery {
   std::string last_error;
 };
 
+// What changed in the metrics between a generation a reader holds and now
+// (MetaStore::MetricsSince): enough to bring an in-memory copy up to date
+// without reading the whole table.
+struct MetricsDelta {
+  int64_t generation = 0;  // the generation this delta brings the reader to
+  // True when the changes since the reader's generation are unknown (a
+  // rebuild, a change log pruned or not kept): `rows` then holds every metric.
+  bool full = false;
+  // When !full: the sensors whose metrics may have changed, sorted, unique. A
+  // sensor listed without rows has none left.
+  std::vector<std::string> sensors;
+  // full: all metrics; else every metric of `sensors`. Sorted by sensor, month.
+  std::vector<core::MonthlyMetrics> rows;
+};
+
 struct MetricsQuery {
   std::optional<std::string> sensor;   // all sensors when empty
   int32_t from_month = INT32_MIN;      // inclusive month index (core::MonthIndex)
@@ -129,6 +144,16 @@ class MetaStore {
 
   // Metrics sorted by sensor, then month.
   virtual Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) = 0;
+
+  // The metrics changed by the batches committed after `generation`, read in
+  // one consistent view: delta.generation and delta.rows belong to the same
+  // committed state, so a batch is in the delta wholly or not at all. A
+  // `generation` below 0 (or one the store cannot account for) gives a full
+  // delta. This default keeps no change log: unless the generation did not
+  // move (an empty delta), it answers full from Generation() and
+  // ListMetrics(), whose rows may then include a batch newer than
+  // delta.generation (a reader then sees the generation move again).
+  virtual Result<MetricsDelta> MetricsSince(int64_t generation);
   virtual Result<std::vector<std::string>> ListSensors() = 0;
   virtual Result<std::optional<std::string>> ReadBlock(std::string_view sensor,
                                                        int32_t month) = 0;
@@ -152,6 +177,19 @@ class MetaStore {
   virtual Result<std::vector<std::pair<Alert, std::vector<Delivery>>>> RecentAlerts(
       size_t limit) = 0;
 };
+
+inline Result<MetricsDelta> MetaStore::MetricsSince(int64_t generation) {
+  MetricsDelta delta;
+  auto now = Generation();
+  if (!now.ok()) return now.status();
+  delta.generation = *now;
+  if (generation >= 0 && generation == *now) return delta;  // nothing changed
+  delta.full = true;
+  auto rows = ListMetrics(MetricsQuery{});
+  if (!rows.ok()) return rows.status();
+  delta.rows = std::move(*rows);
+  return delta;
+}
 
 // SQLite database at `path` (created if missing), WAL mode.
 Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path);

@@ -122,6 +122,149 @@ TEST_F(MetaStoreTest, SecondOpenSeesCommittedData) {
   EXPECT_EQ(*a->Generation(), *b->Generation());
 }
 
+// Commits one batch writing `rows` (after ResetDerived() when `reset`).
+void Commit(MetaStore& store, const std::vector<core::MonthlyMetrics>& rows, bool reset = false) {
+  auto b = store.BeginBatch();
+  ASSERT_TRUE(b.ok());
+  if (reset) {
+    ASSERT_TRUE((*b)->ResetDerived().ok());
+  }
+  for (const auto& m : rows) ASSERT_TRUE((*b)->PutMetrics(m).ok());
+  ASSERT_TRUE((*b)->Commit().ok());
+}
+
+TEST_F(MetaStoreTest, MetricsSinceNamesTheChangedSensors) {
+  auto store = OpenStore();
+  Commit(*store, {M("a", 2024, 1, 10, std::nullopt), M("b", 2024, 1, 11, std::nullopt),
+                  M("c", 2024, 1, 12, std::nullopt)});
+  const int64_t g1 = *store->Generation();
+
+  auto same = store->MetricsSince(g1);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_FALSE(same->full);
+  EXPECT_EQ(same->generation, g1);
+  EXPECT_TRUE(same->sensors.empty());
+  EXPECT_TRUE(same->rows.empty());
+
+  auto all = store->MetricsSince(-1);  // below 0: everything
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->full);
+  EXPECT_EQ(all->rows, *store->ListMetrics({}));
+
+  Commit(*store, {M("b", 2024, 2, 13, 2.0)});
+  Commit(*store, {M("d", 2023, 12, 9, std::nullopt), M("b", 2024, 3, 14, 1.0)});
+  Commit(*store, {});  // a batch that wrote no metrics
+  const int64_t g4 = *store->Generation();
+  auto delta = store->MetricsSince(g1);
+  ASSERT_TRUE(delta.ok());
+  EXPECT_FALSE(delta->full);
+  EXPECT_EQ(delta->generation, g4);
+  EXPECT_EQ(delta->sensors, (std::vector<std::string>{"b", "d"}));
+  MetricsQuery qb, qd;
+  qb.sensor = "b";
+  qd.sensor = "d";
+  auto want = *store->ListMetrics(qb);  // all of b's months, then d's
+  const auto of_d = *store->ListMetrics(qd);
+  want.insert(want.end(), of_d.begin(), of_d.end());
+  EXPECT_EQ(delta->rows, want);
+  EXPECT_EQ(delta->rows.size(), 4u);
+
+  // Only the batches after the given generation count.
+  auto last = store->MetricsSince(g4 - 2);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->sensors, (std::vector<std::string>{"b", "d"}));
+  EXPECT_TRUE(store->MetricsSince(g4 - 1)->sensors.empty());
+
+  // A rebuild changes everything: whoever was behind it reloads.
+  Commit(*store, {M("a", 2024, 1, 10, std::nullopt)}, /*reset=*/true);
+  auto rebuilt = store->MetricsSince(g4);
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_TRUE(rebuilt->full);
+  EXPECT_EQ(rebuilt->rows, (std::vector<core::MonthlyMetrics>{M("a", 2024, 1, 10, std::nullopt)}));
+  EXPECT_TRUE(store->MetricsSince(g1)->full);
+  // A generation the store never had (ahead of it): everything.
+  EXPECT_TRUE(store->MetricsSince(*store->Generation() + 5)->full);
+  // After the rebuild, deltas work again.
+  const int64_t g5 = *store->Generation();
+  Commit(*store, {M("e", 2024, 1, 10, std::nullopt)});
+  auto after = store->MetricsSince(g5);
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(after->full);
+  EXPECT_EQ(after->sensors, std::vector<std::string>{"e"});
+}
+
+// SQLite only: a store written by a version without the change log
+// (user_version 2), or a batch committed by such a version after the upgrade,
+// makes the unknown generations answer full.
+TEST_F(MetaStoreTest, SqliteChangesOfUnloggedBatchesAreUnknown) {
+  const std::string path = dir_.path() + "/t.db";
+  int64_t g0 = 0;
+  {
+    auto store = OpenStore();
+    Commit(*store, {M("a", 2024, 1, 10, std::nullopt)});
+    g0 = *store->Generation();
+  }
+  auto old_version_batch = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  };
+  // As before the change log: no table, no bookkeeping, user_version 2.
+  old_version_batch(
+      "DROP TABLE changes; DELETE FROM meta WHERE key IN ('changes_from', 'changes_gen');"
+      "PRAGMA user_version=2;");
+  {
+    auto store = OpenStore();  // creates the change log
+    EXPECT_TRUE(store->MetricsSince(g0 - 1)->full);
+    EXPECT_FALSE(store->MetricsSince(g0)->full);
+    Commit(*store, {M("b", 2024, 1, 10, std::nullopt)});
+    EXPECT_EQ(store->MetricsSince(g0)->sensors, std::vector<std::string>{"b"});
+  }
+  // An older binary's batch (no change log entry) after the upgrade.
+  old_version_batch(
+      "BEGIN; INSERT INTO metrics VALUES('c', 24289, 2024, 2, 1, 2, 0.3, NULL, 4);"
+      "UPDATE meta SET value = value + 1 WHERE key = 'generation'; COMMIT;");
+  auto store = OpenStore();
+  const int64_t g2 = *store->Generation();
+  EXPECT_TRUE(store->MetricsSince(g2 - 1)->full);
+  EXPECT_TRUE(store->MetricsSince(g0)->full);
+  Commit(*store, {M("d", 2024, 1, 10, std::nullopt)});
+  EXPECT_TRUE(store->MetricsSince(g2 - 1)->full);  // still unknown
+  auto delta = store->MetricsSince(g2);            // known again from here
+  ASSERT_TRUE(delta.ok());
+  EXPECT_FALSE(delta->full);
+  EXPECT_EQ(delta->sensors, std::vector<std::string>{"d"});
+}
+
+// SQLite only: the change log keeps the last 10,000 generations; a reader
+// further behind gets everything.
+TEST_F(MetaStoreTest, SqliteChangeLogIsPruned) {
+  const std::string path = dir_.path() + "/t.db";
+  {
+    auto store = OpenStore();
+    Commit(*store, {M("a", 2024, 1, 10, std::nullopt)});
+  }
+  {  // jump ahead as if 20,000 logged batches had run, with an old log entry left
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db,
+                     "UPDATE meta SET value = 20000 WHERE key IN ('generation', 'changes_gen');"
+                     "INSERT INTO changes VALUES(9000, 'old');",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = OpenStore();
+  Commit(*store, {M("b", 2024, 1, 10, std::nullopt)});  // generation 20001
+  EXPECT_TRUE(store->MetricsSince(10'000)->full);
+  auto delta = store->MetricsSince(10'001);
+  ASSERT_TRUE(delta.ok());
+  EXPECT_FALSE(delta->full);
+  EXPECT_EQ(delta->sensors, std::vector<std::string>{"b"});  // "old" is gone
+}
+
 // SQLite only: a ledger written before file sizes were kept (schema without
 // files.bytes, user_version 0) gets the column when opened, and the store
 // then opens at the current schema version without changing it again.

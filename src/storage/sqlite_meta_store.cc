@@ -2,9 +2,19 @@
 // mode; a write connection used by one Batch at a time (BEGIN IMMEDIATE, so
 // batches of several processes serialise), and a read connection for reads,
 // which see the last committed batch and never wait for a running one.
+//
+// The change log: every batch records, in its own transaction, the sensors
+// whose metrics it wrote (table `changes`, under the generation its commit
+// creates; `*` for a rebuild), so MetricsSince() reads only those. meta
+// `changes_from` = G: the changes of every generation after G are in the
+// log; `changes_gen` = the last generation that recorded its changes (a
+// batch of an older AquaSense without a change log leaves it behind, and the
+// next batch then moves `changes_from` past it).
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <mutex>
+#include <set>
 
 #include "storage/meta_store.h"
 #include "storage/sqlite_util.h"
@@ -45,7 +55,18 @@ CREATE TABLE IF NOT EXISTS deliveries(
   last_error TEXT NOT NULL,
   PRIMARY KEY(alert_id, channel)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_ms);
+CREATE TABLE IF NOT EXISTS changes(
+  generation INTEGER NOT NULL, sensor TEXT NOT NULL,
+  PRIMARY KEY(generation, sensor)) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta(key, value)
+  SELECT 'changes_from', value FROM meta WHERE key = 'generation'
+  UNION ALL SELECT 'changes_gen', value FROM meta WHERE key = 'generation';
 )sql";
+
+// How many generations the change log keeps: a reader further behind reloads
+// everything.
+constexpr int64_t kChangeLogGenerations = 10'000;
+constexpr std::string_view kAllSensors = "*";  // a change log entry: every sensor
 
 constexpr int kBusyTimeoutMs = 600'000;  // a batch of another process may run for minutes
 
@@ -182,6 +203,65 @@ Result<int64_t> QueryGeneration(sqlite3* db) {
   return s.Int(0);
 }
 
+// The generation and the change log's bounds (see the top of this file).
+struct LogState {
+  int64_t generation = 0;
+  int64_t changes_from = INT64_MAX;  // no change log yet: nothing known
+  int64_t changes_gen = -1;
+};
+
+Result<LogState> QueryLogState(sqlite3* db) {
+  Stmt s(db,
+         "SELECT (SELECT value FROM meta WHERE key = 'generation'),"
+         " (SELECT value FROM meta WHERE key = 'changes_from'),"
+         " (SELECT value FROM meta WHERE key = 'changes_gen')");
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  if (!*row || s.IsNull(0)) return Unavailable("database has no generation");
+  LogState st;
+  st.generation = s.Int(0);
+  if (!s.IsNull(1)) st.changes_from = s.Int(1);
+  if (!s.IsNull(2)) st.changes_gen = s.Int(2);
+  return st;
+}
+
+// MetricsSince's work, inside the caller's read transaction.
+Result<MetricsDelta> ReadMetricsDelta(sqlite3* db, int64_t since) {
+  auto st = QueryLogState(db);
+  if (!st.ok()) return st.status();
+  MetricsDelta delta;
+  delta.generation = st->generation;
+  if (since >= 0 && since == st->generation) return delta;
+  delta.full = since < 0 || since > st->generation || since < st->changes_from ||
+               st->changes_gen != st->generation;
+  if (!delta.full) {
+    Stmt c(db, "SELECT DISTINCT sensor FROM changes WHERE generation > ?1 ORDER BY sensor");
+    c.Bind(1, since);
+    while (!delta.full) {
+      auto row = c.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      delta.sensors.push_back(c.Text(0));
+      delta.full = delta.sensors.back() == kAllSensors;
+    }
+  }
+  auto add = [&](const core::MonthlyMetrics& m) {
+    delta.rows.push_back(m);
+    return Status::Ok();
+  };
+  if (delta.full) {
+    delta.sensors.clear();
+    AQ_RETURN_IF_ERROR(ScanMetricsRows(db, MetricsQuery{}, add));
+    return delta;
+  }
+  for (const std::string& sensor : delta.sensors) {
+    MetricsQuery q;
+    q.sensor = sensor;
+    AQ_RETURN_IF_ERROR(ScanMetricsRows(db, q, add));
+  }
+  return delta;
+}
+
 // Every process that opens the database first reads the whole WAL (the WAL
 // outlives commands, see OpenConnection), so a store closing with more than
 // kWalKeepBytes there moves it into the database file and truncates it.
@@ -265,6 +345,10 @@ class SqliteBatch final : public Batch {
   }
 
   Status PutMetrics(const core::MonthlyMetrics& m) override {
+    if (m.sensor != last_changed_) {  // rows come grouped by sensor: one set lookup per group
+      changed_.insert(m.sensor);
+      last_changed_ = m.sensor;
+    }
     put_metrics_.Bind(1, m.sensor)
         .Bind(2, static_cast<int64_t>(core::MonthIndex(m.year, m.month)))
         .Bind(3, static_cast<int64_t>(m.year))
@@ -324,10 +408,12 @@ class SqliteBatch final : public Batch {
   }
 
   Status ResetDerived() override {
+    reset_ = true;
     return ExecSql(db_, "DELETE FROM blocks; DELETE FROM metrics; DELETE FROM files;");
   }
 
   Status Commit() override {
+    AQ_RETURN_IF_ERROR(RecordChanges());
     AQ_RETURN_IF_ERROR(
         ExecSql(db_, "UPDATE meta SET value = value + 1 WHERE key = 'generation'; COMMIT"));
     done_ = true;
@@ -345,6 +431,38 @@ class SqliteBatch final : public Batch {
   Stmt add_delivery_{db_,
                      "INSERT OR IGNORE INTO deliveries(alert_id, channel, state, attempts, "
                      "next_attempt_ms, updated_ms, last_error) VALUES(?1,?2,0,0,?3,?3,'')"};
+
+  // Writes this batch's entries into the change log under the generation its
+  // commit creates, and drops what the log no longer needs to keep.
+  Status RecordChanges() {
+    auto st = QueryLogState(db_);
+    if (!st.ok()) return st.status();
+    const int64_t gen = st->generation + 1;
+    int64_t from = st->changes_from == INT64_MAX ? st->generation : st->changes_from;
+    // A batch committed without a change log since the last entry: the
+    // changes up to now are unknown.
+    if (st->changes_gen != st->generation) from = std::max(from, st->generation);
+    if (reset_) {  // everything changed: older entries say nothing more
+      changed_ = {std::string(kAllSensors)};
+      from = std::max(from, gen - 1);
+    }
+    from = std::max(from, gen - kChangeLogGenerations);
+    Stmt add(db_, "INSERT OR IGNORE INTO changes(generation, sensor) VALUES(?1, ?2)");
+    for (const std::string& sensor : changed_) {
+      add.Bind(1, gen).Bind(2, sensor);
+      AQ_RETURN_IF_ERROR(add.Exec());
+    }
+    Stmt prune(db_, "DELETE FROM changes WHERE generation <= ?1");
+    AQ_RETURN_IF_ERROR(prune.Bind(1, from).Exec());
+    Stmt set(
+        db_,
+        "INSERT OR REPLACE INTO meta(key, value) VALUES('changes_from', ?1), ('changes_gen', ?2)");
+    return set.Bind(1, from).Bind(2, gen).Exec();
+  }
+
+  std::set<std::string> changed_;  // sensors whose metrics this batch wrote
+  std::string last_changed_;
+  bool reset_ = false;  // ResetDerived() called
 };
 
 class SqliteMetaStore final : public MetaStore {
@@ -371,6 +489,14 @@ class SqliteMetaStore final : public MetaStore {
   Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) override {
     std::lock_guard<std::mutex> lock(read_mu_);
     return QueryMetrics(reader_, q);
+  }
+
+  Result<MetricsDelta> MetricsSince(int64_t generation) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    AQ_RETURN_IF_ERROR(ExecSql(reader_, "BEGIN"));  // one consistent view
+    auto delta = ReadMetricsDelta(reader_, generation);
+    (void)ExecSql(reader_, "COMMIT");
+    return delta;
   }
 
   Result<std::vector<std::string>> ListSensors() override {
@@ -514,7 +640,7 @@ static Status AddFileSizes(sqlite3* db) {
 // PRAGMA user_version of a database whose schema is complete. Opening a
 // store at this version skips the schema statements: parsing them was a
 // fifth of the CPU time of a small ingest. Bump it with every schema change.
-constexpr int64_t kSchemaVersion = 2;
+constexpr int64_t kSchemaVersion = 3;  // 3: the change log (table changes)
 
 static Result<int64_t> UserVersion(sqlite3* db) {
   Stmt s(db, "PRAGMA user_version");
