@@ -12,10 +12,33 @@ namespace {
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 }  // namespace
 
+namespace {
+// -?d+(.d+)?: the form nearly every input number has. fast_float reads it
+// exactly as written, so it needs no copy into the grammar's normal form.
+bool IsPlainDecimal(std::string_view s) {
+  size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
+  const size_t int_start = i;
+  while (i < s.size() && IsDigit(s[i])) ++i;
+  if (i == int_start) return false;
+  if (i == s.size()) return true;
+  if (s[i] != '.') return false;
+  const size_t frac_start = ++i;
+  while (i < s.size() && IsDigit(s[i])) ++i;
+  return i == s.size() && i > frac_start;
+}
+}  // namespace
+
 std::optional<double> ParseNumber(std::string_view s, bool decimal_comma) {
   // Validate the grammar by hand (fast_float alone would accept "inf", "nan"
   // and stop early at "1_000"), then let fast_float do the exact conversion.
   if (s.empty() || s.size() > 400) return std::nullopt;
+  if (IsPlainDecimal(s)) {
+    double v = 0;
+    auto r = fast_float::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+    if (v == 0) v = 0;  // -0 -> 0
+    return v;
+  }
   char buf[401];
   size_t n = 0, i = 0;
   if (s[0] == '+') {

@@ -59,6 +59,27 @@ TEST(Number, ScaledFormattingMatchesTheGeneralOne) {
   }
 }
 
+TEST(Number, PlainDecimalsParseLikeTheGeneralGrammar) {
+  // The in-place path (-?d+(.d+)?) against the same value written in a form
+  // that takes the copying path ('+' sign or exponent).
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 100000; ++i) {
+    std::string s = std::to_string(rng() % 100000000);
+    if (rng() % 2) s.insert(s.size() - rng() % s.size(), ".");
+    if (s.front() == '.') s = "0" + s;
+    if (s.back() == '.') s += "0";
+    const auto plain = ParseNumber(s, false);
+    ASSERT_TRUE(plain.has_value()) << s;
+    ASSERT_EQ(*plain, *ParseNumber("+" + s + "e0", false)) << s;
+    ASSERT_EQ(-*plain, *ParseNumber("-" + s, false)) << s;
+  }
+  EXPECT_EQ(*ParseNumber("007.50", false), 7.5);
+  EXPECT_FALSE(std::signbit(*ParseNumber("-0.000", false)));
+  EXPECT_FALSE(ParseNumber(std::string(310, '9'), false).has_value());  // overflows a double
+  EXPECT_FALSE(ParseNumber("-", false).has_value());
+  EXPECT_FALSE(ParseNumber("1.2.", false).has_value());
+}
+
 TEST(Number, CanonicalText) {
   EXPECT_TRUE(IsCanonicalNumberText("12.5"));
   EXPECT_TRUE(IsCanonicalNumberText("-0.25"));

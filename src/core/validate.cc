@@ -18,12 +18,15 @@ inline bool IsDelimChar(char c, char delim) { return delim ? c == delim : (c == 
 // Scans [p, e) for the '\n' ending the current record, honouring RFC 4180
 // quotes (a quote opens a quoted field only at the start of a field).
 // `qs` carries the quote state across calls. Returns nullptr when the record
-// does not end inside [p, e).
-const char* ScanRecord(const char* p, const char* e, int& qs, char delim) {
+// does not end inside [p, e). `quoted` is false when [p, result) is known to
+// hold no quote (the common case), so callers need not search it again.
+const char* ScanRecord(const char* p, const char* e, int& qs, char delim, bool& quoted) {
+  quoted = false;
   if (qs == kQFieldStart) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(e - p)));
     if (nl != nullptr && std::memchr(p, '"', static_cast<size_t>(nl - p)) == nullptr) return nl;
   }
+  quoted = true;
   for (; p < e; ++p) {
     const char c = *p;
     switch (qs) {
@@ -181,7 +184,8 @@ void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
   // 1. Finish a record carried over from the previous call (or being skipped).
   if (skipping_ || !carry_.empty()) {
     int state = carry_qstate_;
-    const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0);
+    bool quoted;
+    const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0, quoted);
     const char* seg_end = nl ? nl : e;
     const size_t seg = static_cast<size_t>(seg_end - p);
     const int64_t newlines = std::count(p, seg_end, '\n');
@@ -210,7 +214,7 @@ void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
       skipping_ = false;
     } else {
       record_offset_ = carry_offset_;
-      ProcessRecord(carry_, carry_line_, out);
+      ProcessRecord(carry_, carry_line_, /*maybe_quoted=*/true, out);
       line_ = carry_line_ + carry_newlines_ + 1;
       carry_.clear();
     }
@@ -222,7 +226,8 @@ void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
   // 2. Complete records in place.
   while (p < e) {
     int state = kQFieldStart;
-    const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0);
+    bool quoted;
+    const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0, quoted);
     if (nl == nullptr) {
       const size_t n = static_cast<size_t>(e - p);
       carry_line_ = line_;
@@ -244,9 +249,9 @@ void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
     }
     const std::string_view rec(p, static_cast<size_t>(nl - p));
     record_offset_ = fed_ + static_cast<uint64_t>(p - bytes.data());
-    ProcessRecord(rec, line_, out);
+    ProcessRecord(rec, line_, quoted, out);
     // A quoted field may hold newlines: they belong to this record.
-    line_ += 1 + (std::memchr(rec.data(), '"', rec.size()) ? std::count(rec.begin(), rec.end(), '\n') : 0);
+    line_ += 1 + (quoted && std::memchr(rec.data(), '"', rec.size()) ? std::count(rec.begin(), rec.end(), '\n') : 0);
     p = nl + 1;
   }
   fed_ += bytes.size();
@@ -259,12 +264,13 @@ void FileParser::Finish(ParseOutput& out) {
   }
   if (!carry_.empty()) {
     record_offset_ = carry_offset_;
-    ProcessRecord(carry_, carry_line_, out);
+    ProcessRecord(carry_, carry_line_, /*maybe_quoted=*/true, out);
     carry_.clear();
   }
 }
 
-void FileParser::ProcessRecord(std::string_view rec, int64_t line, ParseOutput& out) {
+void FileParser::ProcessRecord(std::string_view rec, int64_t line, bool maybe_quoted, ParseOutput& out) {
+  maybe_quoted_ = maybe_quoted;
   if (!rec.empty() && rec.back() == '\r') rec.remove_suffix(1);
   if (IsBlank(rec)) return;
   if (rec.size() > limits_.max_line) {
@@ -305,6 +311,7 @@ void FileParser::ProcessFirst(std::string_view rec, int64_t line, ParseOutput& o
     col_temp_ = cols[kColTemp];
     col_sd_ = cols[kColSd];
     ncols_ = n;
+    SetOutputOrder();
     return;
   }
   // No header: the first data row decides whether there is a sensor column.
@@ -316,12 +323,20 @@ void FileParser::ProcessFirst(std::string_view rec, int64_t line, ParseOutput& o
   } else {
     col_sensor_ = -1, col_date_ = 0, col_temp_ = 1, col_sd_ = 2, ncols_ = 3;
   }
+  SetOutputOrder();
   ProcessData(rec, line, out);
+}
+
+void FileParser::SetOutputOrder() {
+  const int first = col_sensor_ < 0 ? col_date_ : col_sensor_;
+  output_order_ = delim_ == ',' && first == 0 && (col_sensor_ < 0 || col_date_ == 1) &&
+                  col_temp_ == col_date_ + 1 && col_sd_ == col_temp_ + 1 && ncols_ == col_sd_ + 1;
 }
 
 int FileParser::SplitFields(std::string_view rec) {
   fields_.clear();
-  if (std::memchr(rec.data(), '"', rec.size()) == nullptr) {
+  split_quoted_ = maybe_quoted_ && std::memchr(rec.data(), '"', rec.size()) != nullptr;
+  if (!split_quoted_) {
     size_t start = 0;
     while (true) {
       const size_t d = rec.find(delim_, start);
@@ -393,12 +408,22 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
     sensor = InternSensor(default_sensor_);
   }
   const std::string_view date_text = fields_[static_cast<size_t>(col_date_)];
-  CivilDate civil;
-  const auto when = ParseDateTime(date_text, &civil);
-  if (!when) {
-    Invalid(out, line, Reason::kBadDate, "not a valid year-first date: " + Quote(date_text.substr(0, 64)), rec);
-    return;
+  // Rows of many sensors for one date follow each other: a date equal to the
+  // last valid one is not parsed again.
+  if (date_text.empty() || date_text != last_date_text_) {
+    CivilDate civil;
+    const auto when = ParseDateTime(date_text, &civil);
+    if (!when) {
+      Invalid(out, line, Reason::kBadDate, "not a valid year-first date: " + Quote(date_text.substr(0, 64)), rec);
+      return;
+    }
+    last_date_text_.assign(date_text);
+    last_when_ = *when;
+    last_civil_ = civil;
+    last_date_canonical_ = IsCanonicalDateText(date_text);
   }
+  const DateTime* when = &last_when_;
+  const CivilDate& civil = last_civil_;
   const bool comma = delim_ == ';';
   const std::string_view temp_text = fields_[static_cast<size_t>(col_temp_)];
   const auto temp = ParseNumber(temp_text, comma);
@@ -433,8 +458,10 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   row.when = *when;
   row.temperature = *temp;
   row.sd = *sd;
-  row.temp_scale = comma ? -1 : ScaleOf(temp_text);
-  row.sd_scale = comma ? -1 : ScaleOf(sd_text);
+  const int8_t temp_scale = ScaleOf(temp_text);
+  const int8_t sd_scale = ScaleOf(sd_text);
+  row.temp_scale = comma ? -1 : temp_scale;
+  row.sd_scale = comma ? -1 : sd_scale;
   row.line = line;
   row.offset = record_offset_;
   row.length = static_cast<uint32_t>(rec.size());
@@ -442,17 +469,50 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   // stage that decides duplicates, which only copies it.
   std::string& norm = out.normalized;
   row.norm_offset = static_cast<uint32_t>(norm.size());
-  norm += sensors_[sensor];
-  norm += ',';
-  char buf[40];
-  norm.append(buf, FormatDateTimeTo(*when, civil, buf));
-  norm += ',';
-  norm.append(buf, row.temp_scale >= 0 ? FormatScaledTo(*temp, row.temp_scale, buf) : FormatNumberTo(*temp, buf));
-  norm += ',';
-  norm.append(buf, row.sd_scale >= 0 ? FormatScaledTo(*sd, row.sd_scale, buf) : FormatNumberTo(*sd, buf));
+  // A field already in its normalised form (canonical date, canonical number:
+  // see IsCanonicalDateText / IsCanonicalNumberText) prints as its own text,
+  // so the text is copied instead of formatting the parsed value; a record
+  // made only of such fields, in output order, is copied whole.
+  const bool canonical = last_date_canonical_ && temp_scale >= 0 && sd_scale >= 0;
+  if (canonical && output_order_ && !split_quoted_ && FieldsFill(rec)) {
+    if (col_sensor_ < 0) {
+      norm += sensors_[sensor];
+      norm += ',';
+    }
+    norm += rec;
+  } else {
+    norm += sensors_[sensor];
+    norm += ',';
+    char buf[40];
+    if (last_date_canonical_) {
+      norm += date_text;
+    } else {
+      norm.append(buf, FormatDateTimeTo(*when, civil, buf));
+    }
+    norm += ',';
+    if (temp_scale >= 0) {
+      norm += temp_text;
+    } else {
+      norm.append(buf, FormatNumberTo(*temp, buf));
+    }
+    norm += ',';
+    if (sd_scale >= 0) {
+      norm += sd_text;
+    } else {
+      norm.append(buf, FormatNumberTo(*sd, buf));
+    }
+  }
   norm += '\n';
   row.norm_length = static_cast<uint32_t>(norm.size()) - row.norm_offset;
   out.rows.push_back(row);
+}
+
+bool FileParser::FieldsFill(std::string_view rec) const {
+  // The fields are views into `rec` split at the delimiters: they fill it
+  // exactly unless whitespace was trimmed.
+  size_t total = fields_.size() - 1;
+  for (std::string_view f : fields_) total += f.size();
+  return total == rec.size();
 }
 
 std::string_view ReasonName(Reason r) {

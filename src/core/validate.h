@@ -80,12 +80,15 @@ class FileParser {
 
  private:
   enum class State { kStart, kData };
-  void ProcessRecord(std::string_view rec, int64_t line, ParseOutput& out);
+  // `maybe_quoted` false: the record is known to hold no '"'.
+  void ProcessRecord(std::string_view rec, int64_t line, bool maybe_quoted, ParseOutput& out);
   void ProcessFirst(std::string_view rec, int64_t line, ParseOutput& out);
   void ProcessData(std::string_view rec, int64_t line, ParseOutput& out);
   void Invalid(ParseOutput& out, int64_t line, Reason r, std::string detail,
                std::string_view raw);
   int SplitFields(std::string_view rec);
+  void SetOutputOrder();  // after the columns are known
+  bool FieldsFill(std::string_view rec) const;
   uint32_t InternSensor(std::string_view id);
 
   Limits limits_;
@@ -96,6 +99,15 @@ class FileParser {
   // Column positions; -1 when absent.
   int col_sensor_ = -1, col_date_ = 0, col_temp_ = 1, col_sd_ = 2;
   int ncols_ = 3;
+  // The columns are ([sensor,]date,temperature,sd) with ',': a record whose
+  // fields are all canonical is its own normalised line.
+  bool output_order_ = false;
+
+  // The last valid date text and its value (see ProcessData).
+  std::string last_date_text_;
+  DateTime last_when_;
+  CivilDate last_civil_{};
+  bool last_date_canonical_ = false;
 
   // Incomplete record carried between Feed calls.
   std::string carry_;
@@ -111,6 +123,8 @@ class FileParser {
 
   std::vector<std::string_view> fields_;
   std::vector<std::string> unquoted_;  // storage for fields with "" escapes
+  bool maybe_quoted_ = true;   // the record being processed may hold a '"'
+  bool split_quoted_ = false;  // SplitFields met quotes: fields_ may not be views into the record
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
