@@ -1,5 +1,6 @@
 #include "core/block.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -143,6 +144,10 @@ bool MergeInto(std::vector<Reading>& block, std::span<const Incoming> incoming, 
   // Fast path: all new readings come after the stored ones (the common
   // append of new days); nothing to interleave.
   if (block.empty() || incoming.empty() || block.back().when < incoming.front().reading.when) {
+    // Room for them at once (still geometric, for blocks that grow by a few
+    // readings per call).
+    const size_t need = block.size() + incoming.size();
+    if (block.capacity() < need) block.reserve(std::max(need, 2 * block.capacity()));
     for (size_t i = 0; i < incoming.size(); ++i) {
       const Reading& in = incoming[i].reading;
       MergeDecision& d = decisions[i];
