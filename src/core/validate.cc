@@ -95,9 +95,9 @@ Column ColumnOf(std::string_view name) {
   return kColUnknown;
 }
 
-// Decimals of a canonical number text (see IsCanonicalNumberText), else -1.
+// Decimals of a number's printed text (see ParseNumber), -1 when empty.
 inline int8_t ScaleOf(std::string_view text) {
-  if (!IsCanonicalNumberText(text)) return -1;
+  if (text.empty()) return -1;
   const size_t dot = text.find('.');
   return static_cast<int8_t>(dot == std::string_view::npos ? 0 : text.size() - dot - 1);
 }
@@ -426,13 +426,14 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   const CivilDate& civil = last_civil_;
   const bool comma = delim_ == ';';
   const std::string_view temp_text = fields_[static_cast<size_t>(col_temp_)];
-  const auto temp = ParseNumber(temp_text, comma);
+  size_t temp_printed = 0, sd_printed = 0;  // see ParseNumber
+  const auto temp = ParseNumber(temp_text, comma, &temp_printed);
   if (!temp) {
     Invalid(out, line, Reason::kBadNumber, "temperature is not a number: " + Quote(temp_text.substr(0, 64)), rec);
     return;
   }
   const std::string_view sd_text = fields_[static_cast<size_t>(col_sd_)];
-  const auto sd = ParseNumber(sd_text, comma);
+  const auto sd = ParseNumber(sd_text, comma, &sd_printed);
   if (!sd) {
     Invalid(out, line, Reason::kBadNumber, "sd is not a number: " + Quote(sd_text.substr(0, 64)), rec);
     return;
@@ -458,10 +459,8 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   row.when = *when;
   row.temperature = *temp;
   row.sd = *sd;
-  const int8_t temp_scale = ScaleOf(temp_text);
-  const int8_t sd_scale = ScaleOf(sd_text);
-  row.temp_scale = comma ? -1 : temp_scale;
-  row.sd_scale = comma ? -1 : sd_scale;
+  row.temp_scale = comma ? -1 : ScaleOf(temp_text.substr(0, temp_printed));
+  row.sd_scale = comma ? -1 : ScaleOf(sd_text.substr(0, sd_printed));
   row.line = line;
   row.offset = record_offset_;
   row.length = static_cast<uint32_t>(rec.size());
@@ -473,7 +472,8 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   // see IsCanonicalDateText / IsCanonicalNumberText) prints as its own text,
   // so the text is copied instead of formatting the parsed value; a record
   // made only of such fields, in output order, is copied whole.
-  const bool canonical = last_date_canonical_ && temp_scale >= 0 && sd_scale >= 0;
+  const bool canonical = last_date_canonical_ && temp_printed == temp_text.size() &&
+                         sd_printed == sd_text.size();
   if (canonical && output_order_ && !split_quoted_ && FieldsFill(rec)) {
     if (col_sensor_ < 0) {
       norm += sensors_[sensor];
@@ -490,14 +490,14 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
       norm.append(buf, FormatDateTimeTo(*when, civil, buf));
     }
     norm += ',';
-    if (temp_scale >= 0) {
-      norm += temp_text;
+    if (temp_printed > 0) {
+      norm += temp_text.substr(0, temp_printed);
     } else {
       norm.append(buf, FormatNumberTo(*temp, buf));
     }
     norm += ',';
-    if (sd_scale >= 0) {
-      norm += sd_text;
+    if (sd_printed > 0) {
+      norm += sd_text.substr(0, sd_printed);
     } else {
       norm.append(buf, FormatNumberTo(*sd, buf));
     }
