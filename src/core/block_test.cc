@@ -39,6 +39,24 @@ TEST(Block, AppendEncodedBlockAppendsTheSameBytes) {
   EXPECT_EQ(back[1].temperature, -0.1);
 }
 
+TEST(Block, EncodingIsStable) {
+  // The stored format: these bytes must not change (blocks written by older
+  // versions are decoded and compared as they are).
+  const int32_t month = MonthIndex(2024, 2);
+  std::vector<Reading> in = {R("2024-02-01", 12.5, 0.2), R("2024-02-01T10:00:00.250+02:00", -0.3, 0.07),
+                             R("2024-02-03", 2.5, 1.5), R("2024-02-04", -2.5, 0.125),
+                             R("2024-02-29", 0.1 + 0.2, 1e-300), R("2024-02-29T23:59Z", 44.999999999999, 10),
+                             R("2024-02-29T23:59:59", 4503599627370497.0, 0)};
+  auto hex = [](std::string_view b) {
+    std::string h;
+    for (unsigned char c : b) h += "0123456789abcdef"[c >> 4], h += "0123456789abcdef"[c & 15];
+    return h;
+  };
+  EXPECT_EQ(hex(EncodeBlock(in, month)),
+            "0107000011fa0104000312faa39511f001050e020011321e03001331fa011c00ff343333333333d33f59f3f8c2"
+            "1f6ea5011c03c0a0e3952900febf9e90acbb14141c010098b09929828080808080801000");
+}
+
 TEST(Block, RejectsCorruptBytes) {
   const int32_t month = MonthIndex(2024, 2);
   std::vector<Reading> out;
