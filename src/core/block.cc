@@ -110,11 +110,14 @@ void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::s
   const int32_t first_day = DaysFromCivil(YearOf(month), MonthOf(month), 1);
   out.push_back(static_cast<char>(kVersion));
   PutVarint(out, readings.size());
+  // Written straight into `out`, sized for the longest encoding (10 + 2 + 4
+  // + 3 + 2 * 10 bytes a reading), then cut to what was written.
+  constexpr size_t kMaxReadingBytes = 40;
+  const size_t start = out.size();
+  out.resize(start + readings.size() * kMaxReadingBytes);
+  char* p = out.data() + start;
   for (const Reading& r : readings) {
-    // One reading is at most 10 + 2 + 5 + 3 + 2 * 10 bytes: built in place,
-    // appended at once.
-    char buf[48];
-    char* p = PutVarint(buf, static_cast<uint64_t>(r.when.days - first_day));
+    p = PutVarint(p, static_cast<uint64_t>(r.when.days - first_day));
     *p++ = static_cast<char>((r.when.has_time() ? 1 : 0) | (r.when.has_offset() ? 2 : 0));
     int64_t tm = 0, sm = 0;
     const int ts = ScaleOf(r.temperature, tm);
@@ -124,8 +127,8 @@ void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::s
     if (r.when.has_offset()) p = PutVarint(p, ZigZag(r.when.offset_min));
     p = PutValue(p, r.temperature, ts, tm);
     p = PutValue(p, r.sd, ss, sm);
-    out.append(buf, static_cast<size_t>(p - buf));
   }
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 bool DecodeBlock(std::string_view in, int32_t month, std::vector<Reading>& out) {
