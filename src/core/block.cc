@@ -106,7 +106,11 @@ std::string EncodeBlock(std::span<const Reading> readings, int32_t month) {
   return out;
 }
 
-void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::string& out) {
+namespace {
+
+// The encoding, with `scale_of(v, mantissa)` computing ScaleOf.
+template <class ScaleFn>
+void AppendEncoded(std::span<const Reading> readings, int32_t month, std::string& out, ScaleFn&& scale_of) {
   const int32_t first_day = DaysFromCivil(YearOf(month), MonthOf(month), 1);
   out.push_back(static_cast<char>(kVersion));
   PutVarint(out, readings.size());
@@ -120,8 +124,8 @@ void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::s
     p = PutVarint(p, static_cast<uint64_t>(r.when.days - first_day));
     *p++ = static_cast<char>((r.when.has_time() ? 1 : 0) | (r.when.has_offset() ? 2 : 0));
     int64_t tm = 0, sm = 0;
-    const int ts = ScaleOf(r.temperature, tm);
-    const int ss = ScaleOf(r.sd, sm);
+    const int ts = scale_of(r.temperature, tm);
+    const int ss = scale_of(r.sd, sm);
     *p++ = static_cast<char>(ts << 4 | ss);
     if (r.when.has_time()) p = PutVarint(p, static_cast<uint64_t>(r.when.ms_of_day));
     if (r.when.has_offset()) p = PutVarint(p, ZigZag(r.when.offset_min));
@@ -129,6 +133,34 @@ void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::s
     p = PutValue(p, r.sd, ss, sm);
   }
   out.resize(static_cast<size_t>(p - out.data()));
+}
+
+}  // namespace
+
+void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::string& out) {
+  AppendEncoded(readings, month, out, [](double v, int64_t& m) { return ScaleOf(v, m); });
+}
+
+BlockEncoder::BlockEncoder() : memo_(kMemoSlots) {
+  // Every slot starts as the answer for 0.0, so a lookup needs no empty check.
+  int64_t m = 0;
+  const int scale = ScaleOf(0.0, m);
+  for (Slot& slot : memo_) slot = {0, m * 16 + scale};
+}
+
+void BlockEncoder::Append(std::span<const Reading> readings, int32_t month, std::string& out) {
+  AppendEncoded(readings, month, out, [this](double v, int64_t& mantissa) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    Slot& slot = memo_[(bits * 0x9E3779B97F4A7C15ULL) >> (64 - kMemoBits)];
+    if (slot.bits != bits) {
+      int64_t m = 0;
+      const int scale = ScaleOf(v, m);
+      slot = {bits, m * 16 + scale};  // |m| < 2^53: room for the 4-bit scale
+    }
+    mantissa = slot.packed >> 4;
+    return static_cast<int>(slot.packed & 15);
+  });
 }
 
 bool DecodeBlock(std::string_view in, int32_t month, std::vector<Reading>& out) {

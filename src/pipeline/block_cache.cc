@@ -44,7 +44,7 @@ void BlockCache::Erase(uint64_t key) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   const size_t bytes = BytesOf(it->second);
-  if (spare_bytes_ + bytes > options_.max_bytes / 8) {
+  if (spare_bytes_ + bytes > options_.max_bytes / 4) {
     entries_.erase(it);
     return;
   }

@@ -72,7 +72,8 @@ class BlockCache {
   // Erased nodes kept for Get, with their readings' capacity: an ingest
   // replaces thousands of entries per chunk, and reusing them saves two
   // allocations and frees per sensor-month (and the vector's regrowth).
-  // At most max_bytes / 8 of them (by BytesOf).
+  // At most max_bytes / 4 of them (by BytesOf): about the entries a chunk of
+  // interleaved sensors completes.
   std::vector<Map::node_type> spare_;
   size_t spare_bytes_ = 0;
 };
