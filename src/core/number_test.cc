@@ -119,8 +119,12 @@ TEST(Number, PrintedPrefixOfRandomDecimals) {
     const auto v = ParseNumber(s, false, &n);
     ASSERT_TRUE(v.has_value()) << s;
     ASSERT_EQ(*v, *ParseNumber("+" + s.substr(s[0] == '-' ? 1 : 0) + "e0", false) * (s[0] == '-' ? -1 : 1)) << s;
-    if (n > 0) ASSERT_EQ(s.substr(0, n), FormatNumber(*v)) << s;
-    if (IsCanonicalNumberText(s)) ASSERT_EQ(n, s.size()) << s;
+    if (n > 0) {
+      ASSERT_EQ(s.substr(0, n), FormatNumber(*v)) << s;
+    }
+    if (IsCanonicalNumberText(s)) {
+      ASSERT_EQ(n, s.size()) << s;
+    }
   }
 }
 

@@ -89,7 +89,10 @@ class FileParser {
   int SplitFields(std::string_view rec);
   void SetOutputOrder();  // after the columns are known
   bool FieldsFill(std::string_view rec) const;
-  uint32_t InternSensor(std::string_view id);
+  // The id's index, added when new; kNoSensor for a new id that `validate`
+  // finds invalid (IsValidSensorId).
+  static constexpr uint32_t kNoSensor = UINT32_MAX;
+  uint32_t InternSensor(std::string_view id, bool validate);
 
   Limits limits_;
   std::string default_sensor_;
