@@ -432,13 +432,13 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   const bool comma = delim_ == ';';
   const std::string_view temp_text = fields_[static_cast<size_t>(col_temp_)];
   size_t temp_printed = 0, sd_printed = 0;  // see ParseNumber
-  const auto temp = ParseNumber(temp_text, comma, &temp_printed);
+  const auto temp = ParseNumberMemo(temp_text, comma, temp_printed);
   if (!temp) {
     Invalid(out, line, Reason::kBadNumber, "temperature is not a number: " + Quote(temp_text.substr(0, 64)), rec);
     return;
   }
   const std::string_view sd_text = fields_[static_cast<size_t>(col_sd_)];
-  const auto sd = ParseNumber(sd_text, comma, &sd_printed);
+  const auto sd = ParseNumberMemo(sd_text, comma, sd_printed);
   if (!sd) {
     Invalid(out, line, Reason::kBadNumber, "sd is not a number: " + Quote(sd_text.substr(0, 64)), rec);
     return;
@@ -510,6 +510,31 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   norm += '\n';
   row.norm_length = static_cast<uint32_t>(norm.size()) - row.norm_offset;
   out.rows.push_back(row);
+}
+
+std::optional<double> FileParser::ParseNumberMemo(std::string_view text, bool comma, size_t& printed) {
+  // Readings repeat a few thousand distinct number texts ("12.34"), so the
+  // parsed value of a short text is remembered in a small direct-mapped
+  // table keyed by its bytes: a hit is a load and a compare instead of a
+  // parse. Parsing is pure and `comma` is fixed per file, so a hit is exactly
+  // what ParseNumber would return. Set up after the first rows, so small
+  // files do not pay for the table.
+  if (text.size() > 7 || text.empty()) return ParseNumber(text, comma, &printed);
+  if (number_memo_.empty()) {
+    if (++numbers_unmemoized_ < kNumberMemoAfter) return ParseNumber(text, comma, &printed);
+    number_memo_.assign(kNumberMemoSlots, NumberSlot{});
+  }
+  uint64_t key = 0;
+  std::memcpy(&key, text.data(), text.size());
+  key |= static_cast<uint64_t>(text.size()) << 56;  // 7 bytes of text at most: the top byte is free
+  NumberSlot& slot = number_memo_[(key * 0x9E3779B97F4A7C15ULL) >> (64 - kNumberMemoBits)];
+  if (slot.key == key) {
+    printed = slot.printed;
+    return slot.value;
+  }
+  const auto v = ParseNumber(text, comma, &printed);
+  if (v) slot = {key, *v, static_cast<uint32_t>(printed)};
+  return v;
 }
 
 bool FileParser::FieldsFill(std::string_view rec) const {

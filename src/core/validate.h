@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -88,6 +89,8 @@ class FileParser {
                std::string_view raw);
   int SplitFields(std::string_view rec);
   void SetOutputOrder();  // after the columns are known
+  // ParseNumber(text, comma, &printed), remembered for short texts.
+  std::optional<double> ParseNumberMemo(std::string_view text, bool comma, size_t& printed);
   bool FieldsFill(std::string_view rec) const;
   // The id's index, added when new; kNoSensor for a new id that `validate`
   // finds invalid (IsValidSensorId).
@@ -105,6 +108,18 @@ class FileParser {
   // The columns are ([sensor,]date,temperature,sd) with ',': a record whose
   // fields are all canonical is its own normalised line.
   bool output_order_ = false;
+
+  // Recently parsed short number texts (see ParseNumberMemo).
+  static constexpr int kNumberMemoBits = 12;
+  static constexpr size_t kNumberMemoSlots = size_t{1} << kNumberMemoBits;
+  static constexpr int64_t kNumberMemoAfter = 4096;  // numbers parsed before the table is set up
+  struct NumberSlot {
+    uint64_t key = 0;     // text bytes | length << 56; 0 = empty (no text has length 0)
+    double value = 0;
+    uint32_t printed = 0;
+  };
+  std::vector<NumberSlot> number_memo_;
+  int64_t numbers_unmemoized_ = 0;
 
   // The last valid date text and its value (see ProcessData).
   std::string last_date_text_;

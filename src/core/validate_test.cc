@@ -228,6 +228,31 @@ TEST(FileParser, RepeatedDatesStillValidated) {
   EXPECT_EQ(FormatDateTime(p.out.rows[2].when), "2024-01-03");
 }
 
+TEST(FileParser, RememberedNumbersAreExact) {
+  // Enough rows for the number memo, with texts that differ in one byte or
+  // in length only, and invalid texts after valid look-alikes.
+  std::string text = "date,temp,sd\n";
+  std::vector<std::string> temps;
+  for (int i = 0; i < 12000; ++i) {
+    static const char* const kForms[] = {"12.5", "12.50", "12,5", "1.25", "12.5x", "-1.5", "-1.50",
+                                         "0.0", "1e1", "12.3456", "12.345G", "+12.5", "12.5 "};
+    temps.push_back(kForms[i % 13]);
+    text += "2024-01-" + std::to_string(1 + i % 28) + "," + temps.back() + ",0.1\n";
+  }
+  auto p = Parse(text);
+  size_t row = 0;
+  for (size_t i = 0; i < temps.size(); ++i) {
+    const auto expect = ParseNumber(temps[i].substr(0, temps[i].find_last_not_of(' ') + 1), false);
+    if (!expect) continue;
+    ASSERT_LT(row, p.out.rows.size());
+    ASSERT_EQ(p.out.rows[row].line, static_cast<int64_t>(i) + 2);
+    ASSERT_EQ(p.out.rows[row].temperature, *expect) << temps[i];
+    ++row;
+  }
+  EXPECT_EQ(row, p.out.rows.size());
+  EXPECT_EQ(p.out.invalid.size(), temps.size() - row);
+}
+
 TEST(Utf8, Validation) {
   EXPECT_TRUE(IsValidUtf8("señal €"));
   EXPECT_FALSE(IsValidUtf8("\xc3"));
