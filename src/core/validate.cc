@@ -460,7 +460,6 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   ParsedRow row;
   row.sensor = sensor;
   row.month = MonthIndex(civil.year, civil.month);
-  row.civil = civil;
   row.when = *when;
   row.temperature = *temp;
   row.sd = *sd;

@@ -46,7 +46,6 @@ struct ParsedRow {
   int64_t line = 0;       // 1-based line where the record starts
   uint64_t offset = 0;    // byte offset of the record in the file
   uint32_t length = 0;    // record length in bytes (without the line end)
-  CivilDate civil{};      // the date as written (saves recomputing it)
   uint32_t norm_offset = 0;  // the row's normalised CSV line in ParseOutput::normalized
   uint32_t norm_length = 0;  //   (`sensor,date,temperature,sd\n`, SPEC §4)
 };

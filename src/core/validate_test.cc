@@ -253,6 +253,16 @@ TEST(FileParser, RememberedNumbersAreExact) {
   EXPECT_EQ(p.out.invalid.size(), temps.size() - row);
 }
 
+TEST(FileParser, CountsManyFields) {
+  std::string many = "2024-01-02";
+  for (int i = 0; i < 19; ++i) many += ",1";
+  auto p = Parse("2024-01-01,1,0.1\n" + many + "\n2024-01-03, 2 ,0.1\n");
+  ASSERT_EQ(p.out.invalid.size(), 1u);
+  EXPECT_EQ(p.out.invalid[0].detail, "expected 3 fields, got 20");
+  ASSERT_EQ(p.out.rows.size(), 2u);
+  EXPECT_EQ(p.out.rows[1].temperature, 2);
+}
+
 TEST(Utf8, Validation) {
   EXPECT_TRUE(IsValidUtf8("señal €"));
   EXPECT_FALSE(IsValidUtf8("\xc3"));
