@@ -88,7 +88,6 @@ class Output {
 // A parsed chunk handed from the parser thread to the merging one.
 struct Chunk {
   core::ParseOutput out;
-  core::Grouping grouping;           // out.rows by sensor-month
   std::vector<std::string> sensors;  // the parser's sensor names, when they grew
   bool last = false;
   Status status;                     // a read error ends the stream
@@ -211,9 +210,10 @@ class FileIngest {
   std::vector<uint32_t> sensor_map_;  // parser sensor id -> batch sensor id
   // Per chunk: the merge decision for each row.
   std::vector<core::MergeDecision> decisions_;
-  // The current chunk's rows by sensor-month (grouped by the parser thread).
-  core::Grouping grouping_;
   // Scratch reused across chunks and groups (no allocation per group).
+  // The current chunk's rows by sensor-month. Grouped on this thread: with
+  // the merge no longer re-reading blocks, the parser is the busier stage.
+  core::Grouping grouping_;
   std::vector<core::MergeDecision> local_;
 
   std::map<std::string, DeviationStats> deviations_;  // by sensor name
@@ -281,11 +281,9 @@ Result<FileSummary> FileIngest::Run() {
     }
     if (!chunk.sensors.empty()) sensor_names_ = std::move(chunk.sensors);
     std::swap(out_, chunk.out);
-    std::swap(grouping_, chunk.grouping);
     status = ProcessChunk();
     const bool last = chunk.last;
     std::swap(out_, chunk.out);
-    std::swap(grouping_, chunk.grouping);
     queue.Recycle(std::move(chunk));
     if (!status.ok() || last) break;
   }
@@ -331,9 +329,6 @@ void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
       known_sensors = cur.sensors.size();
     }
     cur.last = last;
-    // Grouped here: the rows are still in this core's cache, and the merging
-    // thread is the busier stage.
-    core::GroupBySensorMonth(cur.out.rows, parser_.sensors().size(), cur.grouping);
     queue.Push(std::move(cur));
     cur = queue.TakeFree();
     if (!last) cur.out.rows.reserve(rows_hint);
@@ -368,6 +363,7 @@ Status FileIngest::ProcessChunk() {
   summary_.rows += out_.data_rows;
   out_.data_rows = 0;
   decisions_.assign(out_.rows.size(), core::MergeDecision{});
+  core::GroupBySensorMonth(out_.rows, sensor_names_.size(), grouping_);
   for (size_t g = 0; g < grouping_.keys.size(); ++g) {
     const uint64_t key = grouping_.keys[g];
     auto sid = BatchSensor(core::Grouping::SensorOf(key));
