@@ -1,5 +1,6 @@
 #include "core/block.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -20,6 +21,16 @@ void PutVarint(std::string& out, uint64_t v) {
   out.push_back(static_cast<char>(v));
 }
 
+// The same bytes written at `p`; returns the end.
+inline char* PutVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
 bool GetVarint(std::string_view& in, uint64_t& v) {
   v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
@@ -37,12 +48,22 @@ inline uint64_t ZigZag(int64_t v) {
 }
 inline int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
+// std::nearbyint for |x| < 2^53 in the default rounding mode (to nearest,
+// ties to even), inline: the baseline x86-64 target has no rounding
+// instruction, and the libm call was a visible part of encoding. Adding 2^52
+// leaves no fraction bits, so the FPU rounds exactly as nearbyint does.
+inline double RoundToInteger(double x) {
+  constexpr double kTwo52 = 4503599627370496.0;
+  if (std::fabs(x) >= kTwo52) return x;  // already an integer
+  return x >= 0 ? (x + kTwo52) - kTwo52 : (x - kTwo52) + kTwo52;
+}
+
 // The smallest k with v == M / 10^k exactly for an integer M (|M| < 2^53), else kRawDouble.
 int ScaleOf(double v, int64_t& mantissa) {
   for (int k = 0; k < kRawDouble; ++k) {
     const double scaled = v * kPow10[k];
     if (std::fabs(scaled) >= 9007199254740992.0) break;
-    const double m = std::nearbyint(scaled);
+    const double m = RoundToInteger(scaled);
     if (m / kPow10[k] == v) {
       mantissa = static_cast<int64_t>(m);
       return k;
@@ -51,14 +72,12 @@ int ScaleOf(double v, int64_t& mantissa) {
   return kRawDouble;
 }
 
-void PutValue(std::string& out, double v, int scale, int64_t mantissa) {
+char* PutValue(char* p, double v, int scale, int64_t mantissa) {
   if (scale == kRawDouble) {
-    char b[8];
-    std::memcpy(b, &v, 8);
-    out.append(b, 8);
-  } else {
-    PutVarint(out, ZigZag(mantissa));
+    std::memcpy(p, &v, 8);
+    return p + 8;
   }
+  return PutVarint(p, ZigZag(mantissa));
 }
 
 bool GetValue(std::string_view& in, int scale, double& v) {
@@ -87,22 +106,61 @@ std::string EncodeBlock(std::span<const Reading> readings, int32_t month) {
   return out;
 }
 
-void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::string& out) {
+namespace {
+
+// The encoding, with `scale_of(v, mantissa)` computing ScaleOf.
+template <class ScaleFn>
+void AppendEncoded(std::span<const Reading> readings, int32_t month, std::string& out, ScaleFn&& scale_of) {
   const int32_t first_day = DaysFromCivil(YearOf(month), MonthOf(month), 1);
   out.push_back(static_cast<char>(kVersion));
   PutVarint(out, readings.size());
+  // Written straight into `out`, sized for the longest encoding (10 + 2 + 4
+  // + 3 + 2 * 10 bytes a reading), then cut to what was written.
+  constexpr size_t kMaxReadingBytes = 40;
+  const size_t start = out.size();
+  out.resize(start + readings.size() * kMaxReadingBytes);
+  char* p = out.data() + start;
   for (const Reading& r : readings) {
-    PutVarint(out, static_cast<uint64_t>(r.when.days - first_day));
-    out.push_back(static_cast<char>((r.when.has_time() ? 1 : 0) | (r.when.has_offset() ? 2 : 0)));
+    p = PutVarint(p, static_cast<uint64_t>(r.when.days - first_day));
+    *p++ = static_cast<char>((r.when.has_time() ? 1 : 0) | (r.when.has_offset() ? 2 : 0));
     int64_t tm = 0, sm = 0;
-    const int ts = ScaleOf(r.temperature, tm);
-    const int ss = ScaleOf(r.sd, sm);
-    out.push_back(static_cast<char>(ts << 4 | ss));
-    if (r.when.has_time()) PutVarint(out, static_cast<uint64_t>(r.when.ms_of_day));
-    if (r.when.has_offset()) PutVarint(out, ZigZag(r.when.offset_min));
-    PutValue(out, r.temperature, ts, tm);
-    PutValue(out, r.sd, ss, sm);
+    const int ts = scale_of(r.temperature, tm);
+    const int ss = scale_of(r.sd, sm);
+    *p++ = static_cast<char>(ts << 4 | ss);
+    if (r.when.has_time()) p = PutVarint(p, static_cast<uint64_t>(r.when.ms_of_day));
+    if (r.when.has_offset()) p = PutVarint(p, ZigZag(r.when.offset_min));
+    p = PutValue(p, r.temperature, ts, tm);
+    p = PutValue(p, r.sd, ss, sm);
   }
+  out.resize(static_cast<size_t>(p - out.data()));
+}
+
+}  // namespace
+
+void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::string& out) {
+  AppendEncoded(readings, month, out, [](double v, int64_t& m) { return ScaleOf(v, m); });
+}
+
+BlockEncoder::BlockEncoder() : memo_(kMemoSlots) {
+  // Every slot starts as the answer for 0.0, so a lookup needs no empty check.
+  int64_t m = 0;
+  const int scale = ScaleOf(0.0, m);
+  for (Slot& slot : memo_) slot = {0, m * 16 + scale};
+}
+
+void BlockEncoder::Append(std::span<const Reading> readings, int32_t month, std::string& out) {
+  AppendEncoded(readings, month, out, [this](double v, int64_t& mantissa) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    Slot& slot = memo_[(bits * 0x9E3779B97F4A7C15ULL) >> (64 - kMemoBits)];
+    if (slot.bits != bits) {
+      int64_t m = 0;
+      const int scale = ScaleOf(v, m);
+      slot = {bits, m * 16 + scale};  // |m| < 2^53: room for the 4-bit scale
+    }
+    mantissa = slot.packed >> 4;
+    return static_cast<int>(slot.packed & 15);
+  });
 }
 
 bool DecodeBlock(std::string_view in, int32_t month, std::vector<Reading>& out) {
@@ -143,6 +201,10 @@ bool MergeInto(std::vector<Reading>& block, std::span<const Incoming> incoming, 
   // Fast path: all new readings come after the stored ones (the common
   // append of new days); nothing to interleave.
   if (block.empty() || incoming.empty() || block.back().when < incoming.front().reading.when) {
+    // Room for them at once (still geometric, for blocks that grow by a few
+    // readings per call).
+    const size_t need = block.size() + incoming.size();
+    if (block.capacity() < need) block.reserve(std::max(need, 2 * block.capacity()));
     for (size_t i = 0; i < incoming.size(); ++i) {
       const Reading& in = incoming[i].reading;
       MergeDecision& d = decisions[i];

@@ -28,6 +28,24 @@ enum class ConflictMode : uint8_t { kReject = 0, kReplace = 1 };
 std::string EncodeBlock(std::span<const Reading> readings, int32_t month);
 // The same bytes, appended to `out` (no allocation of its own).
 void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::string& out);
+// AppendEncodedBlock for many blocks: the same bytes, faster when values
+// repeat (a sensor's readings take a few thousand distinct values), as it
+// remembers how each recent value is encoded. 128 KiB; not thread-safe.
+class BlockEncoder {
+ public:
+  BlockEncoder();
+  void Append(std::span<const Reading> readings, int32_t month, std::string& out);
+
+ private:
+  static constexpr int kMemoBits = 13;
+  static constexpr size_t kMemoSlots = size_t{1} << kMemoBits;
+  struct Slot {
+    uint64_t bits;   // the value's bit pattern
+    int64_t packed;  // mantissa * 16 + scale
+  };
+  std::vector<Slot> memo_;  // direct-mapped by a hash of the bits
+};
+
 // Decodes into `out` (cleared first). False when the bytes are corrupt.
 bool DecodeBlock(std::string_view bytes, int32_t month, std::vector<Reading>& out);
 

@@ -110,6 +110,14 @@ std::optional<DateTime> ParseDateTime(std::string_view s, CivilDate* civil) {
   return t;
 }
 
+bool IsCanonicalDateText(std::string_view s) {
+  // ParseDateTime took 4 year digits and 1–2 digits for the other fields: the
+  // separators' places show that every field had its full width.
+  if (s.size() != 10 && s.size() != 19) return false;
+  if (s[4] != '-' || s[7] != '-') return false;
+  return s.size() == 10 || (s[10] == 'T' && s[13] == ':' && s[16] == ':');
+}
+
 namespace {
 inline char* Put2(char* p, int v) {
   p[0] = static_cast<char>('0' + v / 10);

@@ -20,6 +20,11 @@ namespace aquasense::core {
 // `civil`, when given, receives the date's year, month and day.
 std::optional<DateTime> ParseDateTime(std::string_view s, CivilDate* civil = nullptr);
 
+// True when `s`, a text ParseDateTime accepts, is already its normalised form
+// (`YYYY-MM-DD`, or `YYYY-MM-DDThh:mm:ss` without fraction or offset), so it
+// can be copied to the output instead of formatted.
+bool IsCanonicalDateText(std::string_view s);
+
 // Appends the normalised form (docs/contract.md) to `out`; returns chars written.
 size_t FormatDateTimeTo(const DateTime& t, char* out);  // out needs 40 bytes
 // Same, with the date already known (`c` must be the civil date of t.days).

@@ -54,6 +54,20 @@ TEST(DateTime, MonthIndexIsTheWrittenMonth) {
   EXPECT_EQ(MonthOf(MonthIndex(2024, 12)), 12);
 }
 
+TEST(DateTime, CanonicalTextIsItsOwnNormalisedForm) {
+  for (const char* s : {"2024-01-03", "0001-12-31", "2024-02-29T23:59:59", "2024-01-03T00:00:00"}) {
+    EXPECT_TRUE(IsCanonicalDateText(s)) << s;
+    EXPECT_EQ(Norm(s), s);
+  }
+  for (const char* s : {"2024/01/03", "2024-1-03", "2024-01-3", "2024-1-3", "2024-01-03 10:00:00",
+                        "2024-01-03T10:00", "2024-01-03T10:00:00Z", "2024-01-03T10:00:00.000",
+                        "2024-01-03T10:00:00.5", "2024-01-03T10:00:00+01:00", "2024-1-3T10:00:00Z"}) {
+    ASSERT_TRUE(ParseDateTime(s).has_value()) << s;
+    EXPECT_FALSE(IsCanonicalDateText(s) && Norm(s) != s) << s;
+    EXPECT_FALSE(IsCanonicalDateText(s)) << s;
+  }
+}
+
 TEST(DateTime, CivilRoundTrip) {
   for (int32_t d = -800000; d < 2'900'000; d += 37) {
     const CivilDate c = CivilFromDays(d);

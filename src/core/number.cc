@@ -4,15 +4,78 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace aquasense::core {
 
 namespace {
+
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+constexpr double kExact10[] = {1,   1e1, 1e2, 1e3,  1e4,  1e5,  1e6, 1e7,
+                               1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+std::optional<double> ParseGeneral(std::string_view s, bool decimal_comma);
+
+// The length of the prefix of `s` (a short plain decimal, see below) that
+// FormatNumberTo prints for its value: `s` without trailing fraction zeros
+// when that is canonical (IsCanonicalNumberText), else 0.
+size_t PrintedPrefix(std::string_view s, size_t int_start, size_t int_len, size_t frac_start) {
+  if (int_len > 1 && s[int_start] == '0') return 0;  // leading zero
+  size_t end = s.size();
+  if (frac_start != 0) {
+    while (end > frac_start && s[end - 1] == '0') --end;
+    if (end == frac_start) --end;  // no fraction digit left: drop the point
+  }
+  if (int_len == 1 && s[int_start] == '0') {
+    if (frac_start == 0 || end < frac_start) return 0;  // zero: "0", "-0", "0.00" print as "0"
+    size_t zeros = 0;
+    while (s[frac_start + zeros] == '0') ++zeros;
+    if (zeros > 4) return 0;  // below 1e-5
+  }
+  return end;
+}
+
 }  // namespace
 
+std::optional<double> ParseNumber(std::string_view s, bool decimal_comma, size_t* printed_len) {
+  // Hand-rolled fast path for the form nearly every input number has,
+  // -?d+(.d+)? with at most 15 digits: the digits are an integer below 2^53
+  // and 10^decimals is exact, so one IEEE division gives the correctly
+  // rounded value, the same double fast_float returns (Clinger's fast path),
+  // without copying the text or fast_float's general machinery. The same scan
+  // tells whether the text is already the printed form.
+  const size_t n = s.size();
+  size_t i = n > 0 && s[0] == '-' ? 1 : 0;
+  const size_t int_start = i;
+  uint64_t mantissa = 0;
+  while (i < n && IsDigit(s[i])) mantissa = mantissa * 10 + static_cast<uint64_t>(s[i++] - '0');
+  const size_t int_len = i - int_start;
+  size_t frac_start = 0, frac_len = 0;
+  if (i < n && s[i] == '.' && int_len > 0) {
+    frac_start = ++i;
+    while (i < n && IsDigit(s[i])) mantissa = mantissa * 10 + static_cast<uint64_t>(s[i++] - '0');
+    frac_len = i - frac_start;
+  }
+  if (i == n && int_len > 0 && (frac_start == 0 || frac_len > 0) && int_len + frac_len <= 15) {
+    double v = static_cast<double>(mantissa) / kExact10[frac_len];
+    if (int_start == 1) v = -v;
+    if (v == 0) v = 0;  // -0 -> 0
+    if (printed_len != nullptr) *printed_len = PrintedPrefix(s, int_start, int_len, frac_start);
+    return v;
+  }
+  if (printed_len != nullptr) *printed_len = IsCanonicalNumberText(s) ? n : 0;
+  return ParseGeneral(s, decimal_comma);
+}
+
 std::optional<double> ParseNumber(std::string_view s, bool decimal_comma) {
+  return ParseNumber(s, decimal_comma, nullptr);
+}
+
+namespace {
+
+std::optional<double> ParseGeneral(std::string_view s, bool decimal_comma) {
   // Validate the grammar by hand (fast_float alone would accept "inf", "nan"
   // and stop early at "1_000"), then let fast_float do the exact conversion.
   if (s.empty() || s.size() > 400) return std::nullopt;
@@ -47,6 +110,8 @@ std::optional<double> ParseNumber(std::string_view s, bool decimal_comma) {
   if (v == 0) v = 0;  // -0 -> 0
   return v;
 }
+
+}  // namespace
 
 size_t FormatNumberTo(double v, char* out) {
   if (v == 0) {

@@ -59,6 +59,75 @@ TEST(Number, ScaledFormattingMatchesTheGeneralOne) {
   }
 }
 
+TEST(Number, PlainDecimalsParseLikeTheGeneralGrammar) {
+  // The in-place path (-?d+(.d+)?) against the same value written in a form
+  // that takes the copying path ('+' sign or exponent).
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 100000; ++i) {
+    std::string s = std::to_string(rng() % 100000000);
+    if (rng() % 2) s.insert(s.size() - rng() % s.size(), ".");
+    if (s.front() == '.') s = "0" + s;
+    if (s.back() == '.') s += "0";
+    const auto plain = ParseNumber(s, false);
+    ASSERT_TRUE(plain.has_value()) << s;
+    ASSERT_EQ(*plain, *ParseNumber("+" + s + "e0", false)) << s;
+    ASSERT_EQ(-*plain, *ParseNumber("-" + s, false)) << s;
+  }
+  EXPECT_EQ(*ParseNumber("007.50", false), 7.5);
+  EXPECT_FALSE(std::signbit(*ParseNumber("-0.000", false)));
+  EXPECT_FALSE(ParseNumber(std::string(310, '9'), false).has_value());  // overflows a double
+  EXPECT_FALSE(ParseNumber("-", false).has_value());
+  EXPECT_FALSE(ParseNumber("1.2.", false).has_value());
+}
+
+TEST(Number, PrintedPrefixIsWhatFormatNumberPrints) {
+  for (const char* s : {"12.5", "12.50", "12.00", "100", "100.0", "-0.25", "-0.250", "0.10", "0.00001",
+                        "0.000010", "123456789012345", "1234567890123.40"}) {
+    size_t n = 99;
+    const auto v = ParseNumber(s, false, &n);
+    ASSERT_TRUE(v.has_value()) << s;
+    EXPECT_GT(n, 0u) << s;
+    EXPECT_EQ(std::string_view(s).substr(0, n), FormatNumber(*v)) << s;
+  }
+  // Printed otherwise: zero, leading zero, tiny, sign, exponent, comma, too many digits.
+  for (const char* s : {"0", "-0", "0.00", "-0.0", "012.5", "00.5", "0.000001", "0.0000010", "+12",
+                        "1e1", ".5", "5.", "1234567890123456", "1234567890123.456"}) {
+    size_t n = 99;
+    ASSERT_TRUE(ParseNumber(s, false, &n).has_value()) << s;
+    EXPECT_EQ(n, 0u) << s;
+  }
+  size_t n = 99;
+  EXPECT_EQ(*ParseNumber("12,5", true, &n), 12.5);
+  EXPECT_EQ(n, 0u);
+  EXPECT_FALSE(ParseNumber("12,5", false, &n).has_value());
+  EXPECT_FALSE(ParseNumber("", false, &n).has_value());
+  EXPECT_FALSE(ParseNumber("-", false, &n).has_value());
+  EXPECT_FALSE(std::signbit(*ParseNumber("-0.00", false, &n)));
+}
+
+TEST(Number, PrintedPrefixOfRandomDecimals) {
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 200000; ++i) {
+    std::string s = std::to_string(rng() % 10000000);
+    s.insert(0, rng() % 3, '0');
+    if (rng() % 4) s.insert(s.size() - rng() % s.size(), ".");
+    if (s.front() == '.') s = "0" + s;
+    if (s.back() == '.') s += "0";
+    s.append(rng() % 3, '0');
+    if (rng() % 2) s = "-" + s;
+    size_t n = 0;
+    const auto v = ParseNumber(s, false, &n);
+    ASSERT_TRUE(v.has_value()) << s;
+    ASSERT_EQ(*v, *ParseNumber("+" + s.substr(s[0] == '-' ? 1 : 0) + "e0", false) * (s[0] == '-' ? -1 : 1)) << s;
+    if (n > 0) {
+      ASSERT_EQ(s.substr(0, n), FormatNumber(*v)) << s;
+    }
+    if (IsCanonicalNumberText(s)) {
+      ASSERT_EQ(n, s.size()) << s;
+    }
+  }
+}
+
 TEST(Number, CanonicalText) {
   EXPECT_TRUE(IsCanonicalNumberText("12.5"));
   EXPECT_TRUE(IsCanonicalNumberText("-0.25"));

@@ -18,12 +18,15 @@ inline bool IsDelimChar(char c, char delim) { return delim ? c == delim : (c == 
 // Scans [p, e) for the '\n' ending the current record, honouring RFC 4180
 // quotes (a quote opens a quoted field only at the start of a field).
 // `qs` carries the quote state across calls. Returns nullptr when the record
-// does not end inside [p, e).
-const char* ScanRecord(const char* p, const char* e, int& qs, char delim) {
+// does not end inside [p, e). `quoted` is false when [p, result) is known to
+// hold no quote (the common case), so callers need not search it again.
+const char* ScanRecord(const char* p, const char* e, int& qs, char delim, bool& quoted) {
+  quoted = false;
   if (qs == kQFieldStart) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(e - p)));
     if (nl != nullptr && std::memchr(p, '"', static_cast<size_t>(nl - p)) == nullptr) return nl;
   }
+  quoted = true;
   for (; p < e; ++p) {
     const char c = *p;
     switch (qs) {
@@ -92,11 +95,13 @@ Column ColumnOf(std::string_view name) {
   return kColUnknown;
 }
 
-// Decimals of a canonical number text (see IsCanonicalNumberText), else -1.
+// Decimals of a number's printed text (see ParseNumber), -1 when empty.
 inline int8_t ScaleOf(std::string_view text) {
-  if (!IsCanonicalNumberText(text)) return -1;
-  const size_t dot = text.find('.');
-  return static_cast<int8_t>(dot == std::string_view::npos ? 0 : text.size() - dot - 1);
+  if (text.empty()) return -1;
+  // The point is a few digits from the end: no memchr call for that.
+  for (size_t i = text.size(); i-- > 0;)
+    if (text[i] == '.') return static_cast<int8_t>(text.size() - i - 1);
+  return 0;
 }
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
@@ -146,7 +151,7 @@ FileParser::FileParser(const Limits& limits, std::string default_sensor)
   fields_.reserve(8);
 }
 
-uint32_t FileParser::InternSensor(std::string_view id) {
+uint32_t FileParser::InternSensor(std::string_view id, bool validate) {
   const uint32_t prev = last_sensor_;
   if (prev != UINT32_MAX) {
     if (sensors_[prev] == id) return prev;
@@ -155,6 +160,8 @@ uint32_t FileParser::InternSensor(std::string_view id) {
   }
   auto it = sensor_ids_.find(id);
   if (it == sensor_ids_.end()) {
+    // Only a new id needs checking: the known ones were checked when added.
+    if (validate && !IsValidSensorId(id)) return kNoSensor;
     it = sensor_ids_.emplace(std::string(id), static_cast<uint32_t>(sensors_.size())).first;
     sensors_.emplace_back(id);
     next_sensor_.push_back(UINT32_MAX);
@@ -181,7 +188,8 @@ void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
   // 1. Finish a record carried over from the previous call (or being skipped).
   if (skipping_ || !carry_.empty()) {
     int state = carry_qstate_;
-    const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0);
+    bool quoted;
+    const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0, quoted);
     const char* seg_end = nl ? nl : e;
     const size_t seg = static_cast<size_t>(seg_end - p);
     const int64_t newlines = std::count(p, seg_end, '\n');
@@ -210,7 +218,7 @@ void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
       skipping_ = false;
     } else {
       record_offset_ = carry_offset_;
-      ProcessRecord(carry_, carry_line_, out);
+      ProcessRecord(carry_, carry_line_, /*maybe_quoted=*/true, out);
       line_ = carry_line_ + carry_newlines_ + 1;
       carry_.clear();
     }
@@ -222,7 +230,8 @@ void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
   // 2. Complete records in place.
   while (p < e) {
     int state = kQFieldStart;
-    const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0);
+    bool quoted;
+    const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0, quoted);
     if (nl == nullptr) {
       const size_t n = static_cast<size_t>(e - p);
       carry_line_ = line_;
@@ -244,9 +253,9 @@ void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
     }
     const std::string_view rec(p, static_cast<size_t>(nl - p));
     record_offset_ = fed_ + static_cast<uint64_t>(p - bytes.data());
-    ProcessRecord(rec, line_, out);
+    ProcessRecord(rec, line_, quoted, out);
     // A quoted field may hold newlines: they belong to this record.
-    line_ += 1 + (std::memchr(rec.data(), '"', rec.size()) ? std::count(rec.begin(), rec.end(), '\n') : 0);
+    line_ += 1 + (quoted && std::memchr(rec.data(), '"', rec.size()) ? std::count(rec.begin(), rec.end(), '\n') : 0);
     p = nl + 1;
   }
   fed_ += bytes.size();
@@ -259,12 +268,13 @@ void FileParser::Finish(ParseOutput& out) {
   }
   if (!carry_.empty()) {
     record_offset_ = carry_offset_;
-    ProcessRecord(carry_, carry_line_, out);
+    ProcessRecord(carry_, carry_line_, /*maybe_quoted=*/true, out);
     carry_.clear();
   }
 }
 
-void FileParser::ProcessRecord(std::string_view rec, int64_t line, ParseOutput& out) {
+void FileParser::ProcessRecord(std::string_view rec, int64_t line, bool maybe_quoted, ParseOutput& out) {
+  maybe_quoted_ = maybe_quoted;
   if (!rec.empty() && rec.back() == '\r') rec.remove_suffix(1);
   if (IsBlank(rec)) return;
   if (rec.size() > limits_.max_line) {
@@ -305,6 +315,7 @@ void FileParser::ProcessFirst(std::string_view rec, int64_t line, ParseOutput& o
     col_temp_ = cols[kColTemp];
     col_sd_ = cols[kColSd];
     ncols_ = n;
+    SetOutputOrder();
     return;
   }
   // No header: the first data row decides whether there is a sensor column.
@@ -316,22 +327,31 @@ void FileParser::ProcessFirst(std::string_view rec, int64_t line, ParseOutput& o
   } else {
     col_sensor_ = -1, col_date_ = 0, col_temp_ = 1, col_sd_ = 2, ncols_ = 3;
   }
+  SetOutputOrder();
   ProcessData(rec, line, out);
+}
+
+void FileParser::SetOutputOrder() {
+  const int first = col_sensor_ < 0 ? col_date_ : col_sensor_;
+  output_order_ = delim_ == ',' && first == 0 && (col_sensor_ < 0 || col_date_ == 1) &&
+                  col_temp_ == col_date_ + 1 && col_sd_ == col_temp_ + 1 && ncols_ == col_sd_ + 1;
 }
 
 int FileParser::SplitFields(std::string_view rec) {
   fields_.clear();
-  if (std::memchr(rec.data(), '"', rec.size()) == nullptr) {
-    size_t start = 0;
-    while (true) {
-      const size_t d = rec.find(delim_, start);
-      if (d == std::string_view::npos) {
-        fields_.push_back(Trim(rec.substr(start)));
-        break;
+  split_quoted_ = maybe_quoted_ && std::memchr(rec.data(), '"', rec.size()) != nullptr;
+  if (!split_quoted_) {
+    // Fields are a few bytes long: a byte loop beats a memchr call per field.
+    const char* const begin = rec.data();
+    const char* const end = begin + rec.size();
+    const char* start = begin;
+    for (const char* p = begin; p != end; ++p) {
+      if (*p == delim_) {
+        fields_.push_back(Trim(std::string_view(start, static_cast<size_t>(p - start))));
+        start = p + 1;
       }
-      fields_.push_back(Trim(rec.substr(start, d - start)));
-      start = d + 1;
     }
+    fields_.push_back(Trim(std::string_view(start, static_cast<size_t>(end - start))));
     return static_cast<int>(fields_.size());
   }
   // RFC 4180 quoted fields; "" inside quotes is one quote.
@@ -384,30 +404,41 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   uint32_t sensor;
   if (col_sensor_ >= 0) {
     const std::string_view id = fields_[static_cast<size_t>(col_sensor_)];
-    if (!IsValidSensorId(id)) {
+    sensor = InternSensor(id, /*validate=*/true);
+    if (sensor == kNoSensor) {
       Invalid(out, line, Reason::kBadSensor, "sensor id must match [A-Za-z0-9._-]{1,64}", rec);
       return;
     }
-    sensor = InternSensor(id);
   } else {
-    sensor = InternSensor(default_sensor_);
+    sensor = InternSensor(default_sensor_, /*validate=*/false);
   }
   const std::string_view date_text = fields_[static_cast<size_t>(col_date_)];
-  CivilDate civil;
-  const auto when = ParseDateTime(date_text, &civil);
-  if (!when) {
-    Invalid(out, line, Reason::kBadDate, "not a valid year-first date: " + Quote(date_text.substr(0, 64)), rec);
-    return;
+  // Rows of many sensors for one date follow each other: a date equal to the
+  // last valid one is not parsed again.
+  if (date_text.empty() || date_text != last_date_text_) {
+    CivilDate civil;
+    const auto when = ParseDateTime(date_text, &civil);
+    if (!when) {
+      Invalid(out, line, Reason::kBadDate, "not a valid year-first date: " + Quote(date_text.substr(0, 64)), rec);
+      return;
+    }
+    last_date_text_.assign(date_text);
+    last_when_ = *when;
+    last_civil_ = civil;
+    last_date_canonical_ = IsCanonicalDateText(date_text);
   }
+  const DateTime* when = &last_when_;
+  const CivilDate& civil = last_civil_;
   const bool comma = delim_ == ';';
   const std::string_view temp_text = fields_[static_cast<size_t>(col_temp_)];
-  const auto temp = ParseNumber(temp_text, comma);
+  size_t temp_printed = 0, sd_printed = 0;  // see ParseNumber
+  const auto temp = ParseNumberMemo(temp_text, comma, temp_printed);
   if (!temp) {
     Invalid(out, line, Reason::kBadNumber, "temperature is not a number: " + Quote(temp_text.substr(0, 64)), rec);
     return;
   }
   const std::string_view sd_text = fields_[static_cast<size_t>(col_sd_)];
-  const auto sd = ParseNumber(sd_text, comma);
+  const auto sd = ParseNumberMemo(sd_text, comma, sd_printed);
   if (!sd) {
     Invalid(out, line, Reason::kBadNumber, "sd is not a number: " + Quote(sd_text.substr(0, 64)), rec);
     return;
@@ -429,12 +460,11 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   ParsedRow row;
   row.sensor = sensor;
   row.month = MonthIndex(civil.year, civil.month);
-  row.civil = civil;
   row.when = *when;
   row.temperature = *temp;
   row.sd = *sd;
-  row.temp_scale = comma ? -1 : ScaleOf(temp_text);
-  row.sd_scale = comma ? -1 : ScaleOf(sd_text);
+  row.temp_scale = comma ? -1 : ScaleOf(temp_text.substr(0, temp_printed));
+  row.sd_scale = comma ? -1 : ScaleOf(sd_text.substr(0, sd_printed));
   row.line = line;
   row.offset = record_offset_;
   row.length = static_cast<uint32_t>(rec.size());
@@ -442,17 +472,76 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   // stage that decides duplicates, which only copies it.
   std::string& norm = out.normalized;
   row.norm_offset = static_cast<uint32_t>(norm.size());
-  norm += sensors_[sensor];
-  norm += ',';
-  char buf[40];
-  norm.append(buf, FormatDateTimeTo(*when, civil, buf));
-  norm += ',';
-  norm.append(buf, row.temp_scale >= 0 ? FormatScaledTo(*temp, row.temp_scale, buf) : FormatNumberTo(*temp, buf));
-  norm += ',';
-  norm.append(buf, row.sd_scale >= 0 ? FormatScaledTo(*sd, row.sd_scale, buf) : FormatNumberTo(*sd, buf));
+  // A field already in its normalised form (canonical date, canonical number:
+  // see IsCanonicalDateText / IsCanonicalNumberText) prints as its own text,
+  // so the text is copied instead of formatting the parsed value; a record
+  // made only of such fields, in output order, is copied whole.
+  const bool canonical = last_date_canonical_ && temp_printed == temp_text.size() &&
+                         sd_printed == sd_text.size();
+  if (canonical && output_order_ && !split_quoted_ && FieldsFill(rec)) {
+    if (col_sensor_ < 0) {
+      norm += sensors_[sensor];
+      norm += ',';
+    }
+    norm += rec;
+  } else {
+    norm += sensors_[sensor];
+    norm += ',';
+    char buf[40];
+    if (last_date_canonical_) {
+      norm += date_text;
+    } else {
+      norm.append(buf, FormatDateTimeTo(*when, civil, buf));
+    }
+    norm += ',';
+    if (temp_printed > 0) {
+      norm += temp_text.substr(0, temp_printed);
+    } else {
+      norm.append(buf, FormatNumberTo(*temp, buf));
+    }
+    norm += ',';
+    if (sd_printed > 0) {
+      norm += sd_text.substr(0, sd_printed);
+    } else {
+      norm.append(buf, FormatNumberTo(*sd, buf));
+    }
+  }
   norm += '\n';
   row.norm_length = static_cast<uint32_t>(norm.size()) - row.norm_offset;
   out.rows.push_back(row);
+}
+
+std::optional<double> FileParser::ParseNumberMemo(std::string_view text, bool comma, size_t& printed) {
+  // Readings repeat a few thousand distinct number texts ("12.34"), so the
+  // parsed value of a short text is remembered in a small direct-mapped
+  // table keyed by its bytes: a hit is a load and a compare instead of a
+  // parse. Parsing is pure and `comma` is fixed per file, so a hit is exactly
+  // what ParseNumber would return. Set up after the first rows, so small
+  // files do not pay for the table.
+  if (text.size() > 7 || text.empty()) return ParseNumber(text, comma, &printed);
+  if (number_memo_.empty()) {
+    if (++numbers_unmemoized_ < kNumberMemoAfter) return ParseNumber(text, comma, &printed);
+    number_memo_.assign(kNumberMemoSlots, NumberSlot{});
+  }
+  uint64_t key = 0;
+  std::memcpy(&key, text.data(), text.size());
+  key |= static_cast<uint64_t>(text.size()) << 56;  // 7 bytes of text at most: the top byte is free
+  NumberSlot& slot = number_memo_[(key * 0x9E3779B97F4A7C15ULL) >> (64 - kNumberMemoBits)];
+  if (slot.key == key) {
+    printed = slot.printed;
+    return slot.value;
+  }
+  const auto v = ParseNumber(text, comma, &printed);
+  if (v) slot = {key, *v, static_cast<uint32_t>(printed)};
+  return v;
+}
+
+bool FileParser::FieldsFill(std::string_view rec) const {
+  // The fields are views into `rec` split at the delimiters: they fill it
+  // exactly unless whitespace was trimmed.
+  size_t total = fields_.size() - 1;
+  for (std::string_view f : fields_) total += f.size();
+  return total == rec.size();
 }
 
 std::string_view ReasonName(Reason r) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -38,14 +39,13 @@ struct ParsedRow {
   uint32_t sensor = 0;    // index into FileParser::sensors()
   int32_t month = 0;      // MonthIndex of the date as written
   DateTime when;
-  int8_t temp_scale = -1; // decimals of the temperature as written when it is a
-  int8_t sd_scale = -1;   //   canonical short decimal, else -1 (output shortcut)
+  int8_t temp_scale = -1; // decimals of the temperature as printed when it was
+  int8_t sd_scale = -1;   //   written in canonical form (trailing zeros aside), else -1
   double temperature = 0;
   double sd = 0;
   int64_t line = 0;       // 1-based line where the record starts
   uint64_t offset = 0;    // byte offset of the record in the file
   uint32_t length = 0;    // record length in bytes (without the line end)
-  CivilDate civil{};      // the date as written (saves recomputing it)
   uint32_t norm_offset = 0;  // the row's normalised CSV line in ParseOutput::normalized
   uint32_t norm_length = 0;  //   (`sensor,date,temperature,sd\n`, SPEC §4)
 };
@@ -80,13 +80,21 @@ class FileParser {
 
  private:
   enum class State { kStart, kData };
-  void ProcessRecord(std::string_view rec, int64_t line, ParseOutput& out);
+  // `maybe_quoted` false: the record is known to hold no '"'.
+  void ProcessRecord(std::string_view rec, int64_t line, bool maybe_quoted, ParseOutput& out);
   void ProcessFirst(std::string_view rec, int64_t line, ParseOutput& out);
   void ProcessData(std::string_view rec, int64_t line, ParseOutput& out);
   void Invalid(ParseOutput& out, int64_t line, Reason r, std::string detail,
                std::string_view raw);
   int SplitFields(std::string_view rec);
-  uint32_t InternSensor(std::string_view id);
+  void SetOutputOrder();  // after the columns are known
+  // ParseNumber(text, comma, &printed), remembered for short texts.
+  std::optional<double> ParseNumberMemo(std::string_view text, bool comma, size_t& printed);
+  bool FieldsFill(std::string_view rec) const;
+  // The id's index, added when new; kNoSensor for a new id that `validate`
+  // finds invalid (IsValidSensorId).
+  static constexpr uint32_t kNoSensor = UINT32_MAX;
+  uint32_t InternSensor(std::string_view id, bool validate);
 
   Limits limits_;
   std::string default_sensor_;
@@ -96,6 +104,27 @@ class FileParser {
   // Column positions; -1 when absent.
   int col_sensor_ = -1, col_date_ = 0, col_temp_ = 1, col_sd_ = 2;
   int ncols_ = 3;
+  // The columns are ([sensor,]date,temperature,sd) with ',': a record whose
+  // fields are all canonical is its own normalised line.
+  bool output_order_ = false;
+
+  // Recently parsed short number texts (see ParseNumberMemo).
+  static constexpr int kNumberMemoBits = 12;
+  static constexpr size_t kNumberMemoSlots = size_t{1} << kNumberMemoBits;
+  static constexpr int64_t kNumberMemoAfter = 4096;  // numbers parsed before the table is set up
+  struct NumberSlot {
+    uint64_t key = 0;     // text bytes | length << 56; 0 = empty (no text has length 0)
+    double value = 0;
+    uint32_t printed = 0;
+  };
+  std::vector<NumberSlot> number_memo_;
+  int64_t numbers_unmemoized_ = 0;
+
+  // The last valid date text and its value (see ProcessData).
+  std::string last_date_text_;
+  DateTime last_when_;
+  CivilDate last_civil_{};
+  bool last_date_canonical_ = false;
 
   // Incomplete record carried between Feed calls.
   std::string carry_;
@@ -111,6 +140,8 @@ class FileParser {
 
   std::vector<std::string_view> fields_;
   std::vector<std::string> unquoted_;  // storage for fields with "" escapes
+  bool maybe_quoted_ = true;   // the record being processed may hold a '"'
+  bool split_quoted_ = false;  // SplitFields met quotes: fields_ may not be views into the record
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/datetime.h"
+#include "core/number.h"
 
 namespace aquasense::core {
 namespace {
@@ -147,6 +148,119 @@ TEST(FileParser, EmptyAndHeaderOnlyFiles) {
   EXPECT_EQ(Parse("").out.data_rows, 0);
   EXPECT_EQ(Parse("date,temperature,sd\n").out.data_rows, 0);
   EXPECT_EQ(Parse("\n\n  \n").out.data_rows, 0);
+}
+
+std::vector<std::string> Lines(const Parsed& p) {
+  std::vector<std::string> out;
+  for (const auto& r : p.out.rows) out.push_back(p.out.normalized.substr(r.norm_offset, r.norm_length));
+  return out;
+}
+
+// The line as the parser renders it from the parsed values (no text copied).
+std::string Rendered(const Parsed& p, const ParsedRow& r) {
+  return p.sensors[r.sensor] + "," + FormatDateTime(r.when) + "," + FormatNumber(r.temperature) +
+         "," + FormatNumber(r.sd) + "\n";
+}
+
+TEST(FileParser, CanonicalRecordsAreCopiedAsWritten) {
+  auto p = Parse("sensor,date,temperature,sd\n"
+                 "a,2024-01-03,12.5,0.2\n"
+                 "a,2024-01-04,-0.25,7\n"
+                 "a,2024-01-05T10:20:30,0.00001,10\n");
+  EXPECT_EQ(Lines(p), (std::vector<std::string>{"a,2024-01-03,12.5,0.2\n", "a,2024-01-04,-0.25,7\n",
+                                                "a,2024-01-05T10:20:30,0.00001,10\n"}));
+  auto q = Parse("2024-01-03,12.5,0.2\n2024-01-03,13,0.3\n");
+  EXPECT_EQ(Lines(q), (std::vector<std::string>{"default,2024-01-03,12.5,0.2\n",
+                                                "default,2024-01-03,13,0.3\n"}));
+}
+
+TEST(FileParser, NonCanonicalFieldsAreNormalised) {
+  // Every field form that must not be copied as written, alone in a line
+  // otherwise canonical, and the same date repeated (the parser's date memo).
+  auto p = Parse("sensor,date,temperature,sd\n"
+                 "a,2024-01-03,-0,0.2\n"           // -0
+                 "a,2024-01-03,+12,0.2\n"          // sign
+                 "a,2024-01-03,1e1,0.2\n"          // exponent
+                 "a,2024-01-03,.5,0.2\n"           // no integer digit
+                 "a,2024-01-03,5.,0.2\n"           // no fraction digit
+                 "a,2024-01-03,12.50,0.2\n"        // trailing zero
+                 "a,2024-01-03,012.5,0.2\n"        // leading zero
+                 "a,2024-01-03,0.000001,0.2\n"     // below 1e-5
+                 "a,2024-01-03,12.5,0.20\n"        // sd trailing zero
+                 "a,2024-01-03,12.5,0\n"           // zero
+                 "a,2024-1-03,12.5,0.2\n"          // one-digit month
+                 "a,2024-01-3,12.5,0.2\n"          // one-digit day
+                 "a,2024/01/03,12.5,0.2\n"         // slashes
+                 "a,2024-01-03 10:00:00,12.5,0.2\n"  // space before the time
+                 "a,2024-01-03T10:00,12.5,0.2\n"   // no seconds
+                 "a,2024-01-03T10:00:00Z,12.5,0.2\n"  // offset
+                 "a,2024-01-03T10:00:00.000,12.5,0.2\n"
+                 "a,2024-01-03T10:00:00.5,12.5,0.2\n"
+                 "a, 2024-01-04 ,12.5,0.2\n"        // spaces around fields
+                 "a,2024-01-04,12.5 ,0.2\n"
+                 "\"a\",2024-01-04,12.5,0.2\n"      // quotes
+                 "a,\"2024-01-04\",12.5,0.2\r\n"
+                 "a,2024-01-04,12.345678901234567,0.2\n");  // more than 15 digits
+  ASSERT_EQ(p.out.rows.size(), 23u);
+  for (const auto& r : p.out.rows) EXPECT_EQ(Lines(p)[&r - p.out.rows.data()], Rendered(p, r)) << r.line;
+  EXPECT_EQ(Lines(p)[0], "a,2024-01-03,0,0.2\n");
+  EXPECT_EQ(Lines(p)[5], "a,2024-01-03,12.5,0.2\n");
+  EXPECT_EQ(Lines(p)[15], "a,2024-01-03T10:00:00Z,12.5,0.2\n");
+  EXPECT_EQ(Lines(p)[17], "a,2024-01-03T10:00:00.500,12.5,0.2\n");
+  EXPECT_EQ(Lines(p)[20], "a,2024-01-04,12.5,0.2\n");
+}
+
+TEST(FileParser, CanonicalFieldsOutOfOutputOrder) {
+  // A header in another order or ';' as delimiter: fields are copied one by one.
+  auto p = Parse("sd,temperature,date,sensor\n0.2,12.5,2024-01-03,a\n");
+  EXPECT_EQ(Lines(p), std::vector<std::string>{"a,2024-01-03,12.5,0.2\n"});
+  auto q = Parse("sensor;date;temperature;sd\na;2024-01-03;12.5;0.2\na;2024-01-03;12,5;0,20\n");
+  EXPECT_EQ(Lines(q), (std::vector<std::string>{"a,2024-01-03,12.5,0.2\n", "a,2024-01-03,12.5,0.2\n"}));
+}
+
+TEST(FileParser, RepeatedDatesStillValidated) {
+  // The date memo only holds valid dates: an empty or bad date after a good one is bad.
+  auto p = Parse("date,temp,sd\n2024-01-03,1,0.1\n,1,0.1\n2024-01-03,2,0.1\n2023-02-29,1,0.1\n"
+                 "2024-01-03,3,0.1\n");
+  EXPECT_EQ(Reasons(p), (std::vector<std::string>{"3:bad_date", "5:bad_date"}));
+  ASSERT_EQ(p.out.rows.size(), 3u);
+  EXPECT_EQ(p.out.rows[2].temperature, 3);
+  EXPECT_EQ(FormatDateTime(p.out.rows[2].when), "2024-01-03");
+}
+
+TEST(FileParser, RememberedNumbersAreExact) {
+  // Enough rows for the number memo, with texts that differ in one byte or
+  // in length only, and invalid texts after valid look-alikes.
+  std::string text = "date,temp,sd\n";
+  std::vector<std::string> temps;
+  for (int i = 0; i < 12000; ++i) {
+    static const char* const kForms[] = {"12.5", "12.50", "12,5", "1.25", "12.5x", "-1.5", "-1.50",
+                                         "0.0", "1e1", "12.3456", "12.345G", "+12.5", "12.5 "};
+    temps.push_back(kForms[i % 13]);
+    text += "2024-01-" + std::to_string(1 + i % 28) + "," + temps.back() + ",0.1\n";
+  }
+  auto p = Parse(text);
+  size_t row = 0;
+  for (size_t i = 0; i < temps.size(); ++i) {
+    const auto expect = ParseNumber(temps[i].substr(0, temps[i].find_last_not_of(' ') + 1), false);
+    if (!expect) continue;
+    ASSERT_LT(row, p.out.rows.size());
+    ASSERT_EQ(p.out.rows[row].line, static_cast<int64_t>(i) + 2);
+    ASSERT_EQ(p.out.rows[row].temperature, *expect) << temps[i];
+    ++row;
+  }
+  EXPECT_EQ(row, p.out.rows.size());
+  EXPECT_EQ(p.out.invalid.size(), temps.size() - row);
+}
+
+TEST(FileParser, CountsManyFields) {
+  std::string many = "2024-01-02";
+  for (int i = 0; i < 19; ++i) many += ",1";
+  auto p = Parse("2024-01-01,1,0.1\n" + many + "\n2024-01-03, 2 ,0.1\n");
+  ASSERT_EQ(p.out.invalid.size(), 1u);
+  EXPECT_EQ(p.out.invalid[0].detail, "expected 3 fields, got 20");
+  ASSERT_EQ(p.out.rows.size(), 2u);
+  EXPECT_EQ(p.out.rows[1].temperature, 2);
 }
 
 TEST(Utf8, Validation) {

@@ -97,6 +97,7 @@ Status BatchState::WritePending() {
   std::vector<std::pair<uint64_t, const Pending*>> items;
   items.reserve(pending_.size());
   for (const auto& [key, p] : pending_) items.emplace_back(key, &p);
+  RankSensors();
   std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
     return ByName(a.first, b.first);
   });
@@ -134,15 +135,26 @@ core::MonthlyMetrics BatchState::RowOf(uint64_t key, const Pending& p) {
   return m;
 }
 
-bool BatchState::ByName(uint64_t a, uint64_t b) {
+void BatchState::RankSensors() {
+  if (name_rank_.size() == sensors_.size()) return;
+  std::vector<uint32_t> order(sensors_.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return sensors_[a]->name() < sensors_[b]->name(); });
+  name_rank_.resize(order.size());
+  for (uint32_t r = 0; r < order.size(); ++r) name_rank_[order[r]] = r;
+}
+
+bool BatchState::ByName(uint64_t a, uint64_t b) const {
   const uint32_t sa = BlockCache::SensorOf(a), sb = BlockCache::SensorOf(b);
-  if (sa != sb) return sensor(sa).name() < sensor(sb).name();
+  if (sa != sb) return name_rank_[sa] < name_rank_[sb];
   return BlockCache::MonthOf(a) < BlockCache::MonthOf(b);
 }
 
 Status BatchState::Flush(std::vector<uint64_t> keys) {
   // By sensor name, then month: the previous month of a sensor is usually the
   // row just written.
+  RankSensors();
   std::sort(keys.begin(), keys.end(), [&](uint64_t a, uint64_t b) { return ByName(a, b); });
   // Entries stay cached until all are stored, so a dirty neighbour month is
   // seen as pending (its own flush writes its diff).
@@ -167,7 +179,7 @@ Status BatchState::StoreBlock(uint32_t id, int32_t month, BlockCache::Entry& e) 
   if (arena_.capacity() == 0) arena_.reserve(write_behind_bytes_ + write_behind_bytes_ / 4);
   p.has_block = true;
   p.block_offset = arena_.size();
-  core::AppendEncodedBlock(e.readings, month, arena_);
+  encoder_.Append(e.readings, month, arena_);
   p.block_size = arena_.size() - p.block_offset;
   pending_bytes_ += p.block_size;
   s.MarkStored(month);

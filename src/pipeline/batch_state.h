@@ -121,7 +121,9 @@ class BatchState {
   Result<int64_t> FinalizeMetrics(std::vector<ChangedSensor>& changed);
 
  private:
-  bool ByName(uint64_t a, uint64_t b);  // cache keys by sensor name, then month
+  // Cache keys by sensor name, then month; needs RankSensors() first.
+  bool ByName(uint64_t a, uint64_t b) const;
+  void RankSensors();  // brings name_rank_ up to date with sensors_
   Status Flush(std::vector<uint64_t> keys);
   Status StoreBlock(uint32_t id, int32_t month, BlockCache::Entry& e);
   Result<std::optional<double>> MaxTempOf(uint32_t id, int32_t month);
@@ -146,12 +148,16 @@ class BatchState {
 
   storage::Batch& batch_;
   BlockCache cache_;
+  core::BlockEncoder encoder_;
   std::unordered_map<uint64_t, Pending> pending_;  // by cache key
   std::string arena_;
   size_t pending_bytes_ = 0;  // arena_ plus an estimate per entry
   size_t write_behind_bytes_;
   std::vector<std::unique_ptr<SensorState>> sensors_;
   std::unordered_map<std::string, uint32_t> ids_;
+  // Per sensor id: its position among the sensors sorted by name, so the
+  // frequent sorts by name compare integers, not strings.
+  std::vector<uint32_t> name_rank_;
   // Rows before the batch of the pre-existing months it rewrote, by cache key.
   std::unordered_map<uint64_t, std::optional<core::MonthlyMetrics>> originals_;
 };

@@ -23,10 +23,35 @@ BlockCache::Entry* BlockCache::Find(uint32_t sensor, int32_t month) {
 }
 
 BlockCache::Entry& BlockCache::Get(uint32_t sensor, int32_t month, bool& added) {
-  auto [it, inserted] = entries_.try_emplace(Key(sensor, month));
-  added = inserted;
+  const uint64_t key = Key(sensor, month);
+  auto it = entries_.find(key);
+  added = it == entries_.end();
+  if (added && !spare_.empty()) {
+    Map::node_type node = std::move(spare_.back());
+    spare_.pop_back();
+    spare_bytes_ -= BytesOf(node.mapped());
+    node.key() = key;
+    node.mapped().dirty = false;
+    it = entries_.insert(std::move(node)).position;
+  } else if (added) {
+    it = entries_.try_emplace(key).first;
+  }
   it->second.last_use = now_;
   return it->second;
+}
+
+void BlockCache::Erase(uint64_t key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  const size_t bytes = BytesOf(it->second);
+  if (spare_bytes_ + bytes > options_.max_bytes / 4) {
+    entries_.erase(it);
+    return;
+  }
+  Map::node_type node = entries_.extract(it);
+  node.mapped().readings.clear();
+  spare_bytes_ += bytes;
+  spare_.push_back(std::move(node));
 }
 
 size_t BlockCache::Bytes() const {

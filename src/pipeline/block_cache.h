@@ -56,7 +56,8 @@ class BlockCache {
   std::vector<uint64_t> Victims() const;
   // Every key, sorted.
   std::vector<uint64_t> Keys() const;
-  void Erase(uint64_t key) { entries_.erase(key); }
+  // Removes the entry; its memory may be reused by a later Get.
+  void Erase(uint64_t key);
   size_t size() const { return entries_.size(); }
   // The memory estimate Victims() bounds.
   size_t Bytes() const;
@@ -64,9 +65,17 @@ class BlockCache {
  private:
   static size_t BytesOf(const Entry& e);
 
+  using Map = std::unordered_map<uint64_t, Entry>;
   Options options_;
   uint64_t now_ = 0;
-  std::unordered_map<uint64_t, Entry> entries_;
+  Map entries_;
+  // Erased nodes kept for Get, with their readings' capacity: an ingest
+  // replaces thousands of entries per chunk, and reusing them saves two
+  // allocations and frees per sensor-month (and the vector's regrowth).
+  // At most max_bytes / 4 of them (by BytesOf): about the entries a chunk of
+  // interleaved sensors completes.
+  std::vector<Map::node_type> spare_;
+  size_t spare_bytes_ = 0;
 };
 
 }  // namespace aquasense::pipeline::internal

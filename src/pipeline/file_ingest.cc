@@ -59,6 +59,16 @@ class Output {
   }
   std::string& buf() { return buf_; }
   Status MaybeFlush() { return buf_.size() >= kOutFlush ? Flush() : Status::Ok(); }
+  // Appends `bytes`; a large piece goes to the writer without being copied
+  // into the buffer first.
+  Status Write(std::string_view bytes) {
+    if (buf_.size() + bytes.size() < kOutFlush) {
+      buf_.append(bytes);
+      return Status::Ok();
+    }
+    if (!buf_.empty()) AQ_RETURN_IF_ERROR(Flush());
+    return writer_->Append(bytes);
+  }
   Status Flush() {
     Status s = writer_->Append(buf_);
     buf_.clear();
@@ -183,6 +193,7 @@ class FileIngest {
     return env_.objects->Open(job_.file->landing_key);
   }
   Status RecordAlerts();
+  DeviationStats& Deviations(uint32_t parser_sensor);  // deviations_ of a row's sensor
 
   const FileJob& job_;
   const Env& env_;
@@ -206,6 +217,7 @@ class FileIngest {
   std::vector<core::MergeDecision> local_;
 
   std::map<std::string, DeviationStats> deviations_;  // by sensor name
+  std::vector<DeviationStats*> deviations_by_id_;     // by parser sensor id (into deviations_)
   std::map<std::string, int64_t> reason_counts_;
   nlohmann::json invalid_examples_ = nlohmann::json::array();
 };
@@ -412,13 +424,20 @@ Status FileIngest::WriteInvalid(int64_t line, core::Reason reason, std::string_v
 Status FileIngest::EmitChunk() {
   const auto& rows = out_.rows;
   const auto& bad = out_.invalid;
+  // The valid rows' normalised lines lie back to back in out_.normalized:
+  // each run of them between dropped rows is written in one piece.
+  size_t run_begin = 0, run_end = 0;
+  auto write_run = [&] {
+    const std::string_view run(out_.normalized.data() + run_begin, run_end - run_begin);
+    run_begin = run_end;
+    return run.empty() ? Status::Ok() : valid_.Write(run);
+  };
   size_t b = 0;  // parse-invalid rows interleave with the chunk's rows by line
   for (size_t i = 0; i < rows.size(); ++i) {
     const core::ParsedRow& r = rows[i];
     for (; b < bad.size() && bad[b].line < r.line; ++b)
       AQ_RETURN_IF_ERROR(WriteInvalid(bad[b].line, bad[b].reason, bad[b].detail, bad[b].raw));
     const core::MergeDecision& d = decisions_[i];
-    const std::string& sensor = state_.sensor(sensor_map_[r.sensor]).name();
     switch (d.decision) {
       case core::Decision::kDuplicate:
         summary_.duplicates++;
@@ -434,18 +453,21 @@ Status FileIngest::EmitChunk() {
       case core::Decision::kReplaced: {
         std::string detail = "replaced by line " + std::to_string(r.line) + " of this file";
         AQ_RETURN_IF_ERROR(WriteInvalid(r.line, core::Reason::kConflictingDuplicate, detail,
-                                        ReadingText(sensor, d.other)));
+                                        ReadingText(state_.sensor(sensor_map_[r.sensor]).name(), d.other)));
         break;
       }
       case core::Decision::kStored:
         break;
     }
     summary_.valid++;
-    valid_.buf().append(out_.normalized, r.norm_offset, r.norm_length);
-    AQ_RETURN_IF_ERROR(valid_.MaybeFlush());
+    if (r.norm_offset != run_end) {
+      AQ_RETURN_IF_ERROR(write_run());
+      run_begin = run_end = r.norm_offset;
+    }
+    run_end += r.norm_length;
     if (r.sd > options_.limits.sd_alert) {
       summary_.alerts++;
-      DeviationStats& dev = deviations_[sensor];
+      DeviationStats& dev = Deviations(r.sensor);
       dev.count++;
       if (dev.examples.size() < kExamples) {
         dev.examples.push_back({{"line", r.line}, {"date", core::FormatDateTime(r.when)},
@@ -455,7 +477,14 @@ Status FileIngest::EmitChunk() {
   }
   for (; b < bad.size(); ++b)
     AQ_RETURN_IF_ERROR(WriteInvalid(bad[b].line, bad[b].reason, bad[b].detail, bad[b].raw));
-  return Status::Ok();
+  return write_run();
+}
+
+DeviationStats& FileIngest::Deviations(uint32_t parser_sensor) {
+  if (deviations_by_id_.size() <= parser_sensor) deviations_by_id_.resize(parser_sensor + 1, nullptr);
+  DeviationStats*& d = deviations_by_id_[parser_sensor];
+  if (d == nullptr) d = &deviations_[state_.sensor(sensor_map_[parser_sensor]).name()];
+  return *d;
 }
 
 Status FileIngest::RecordAlerts() {
