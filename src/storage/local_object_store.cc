@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -93,6 +94,7 @@ class LocalWriter final : public ObjectWriter {
   LocalWriter(std::string root, std::string key, std::string tmp_path, int fd)
       : root_(std::move(root)), key_(std::move(key)), tmp_(std::move(tmp_path)), fd_(fd) {}
   ~LocalWriter() override {
+    (void)WaitForDirectWrite();
     if (fd_ >= 0) ::close(fd_);
     if (direct_fd_ >= 0) ::close(direct_fd_);
     if (!committed_) ::unlink(tmp_.c_str());
@@ -136,6 +138,7 @@ class LocalWriter final : public ObjectWriter {
   // `dir`, the directory it landed in).
   Status StartSync() {
     if (fd_ < 0) return FailedPrecondition("object writer already closed");
+    AQ_RETURN_IF_ERROR(WaitForDirectWrite());
     if (fill_ > 0) AQ_RETURN_IF_ERROR(WriteBuffer(/*whole=*/false));
     ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
     return Status::Ok();
@@ -168,32 +171,31 @@ class LocalWriter final : public ObjectWriter {
 
   // Writes the buffer at the end of the file: a whole one with O_DIRECT when
   // the file system allows it, else (and the last, partial one) buffered.
+  // An O_DIRECT write waits for the disk (~0.6 ms a MiB here), so it runs on
+  // a thread of its own while the next buffer fills: one write in flight.
   Status WriteBuffer(bool whole) {
     if (whole && direct_fd_ == -1) {
       direct_fd_ = ::open(tmp_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
       if (direct_fd_ < 0) direct_fd_ = -2;  // not supported here: buffered from now on
     }
-    int fd = whole && direct_fd_ >= 0 ? direct_fd_ : fd_;
-    std::string_view bytes(buf_.get(), fill_);
-    while (!bytes.empty()) {
-      const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(written_));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && fd == direct_fd_ && errno == EINVAL) {
-        // Refused (this device's alignment, or the rest of a short write):
-        // the rest of this object is written buffered.
-        ::close(direct_fd_);
-        direct_fd_ = -2;
-        fd = fd_;
-        continue;
-      }
-      if (n <= 0) return Unavailable("cannot write " + tmp_ + ": " + ErrnoText());
-      bytes.remove_prefix(static_cast<size_t>(n));
-      written_ += static_cast<uint64_t>(n);
+    if (whole) AQ_RETURN_IF_ERROR(WaitForDirectWrite());  // may turn O_DIRECT off
+    if (whole && direct_fd_ >= 0) {
+      std::swap(buf_, spare_);
+      const char* data = spare_.get();
+      const uint64_t offset = written_;
+      written_ += kBuf;
+      fill_ = 0;
+      in_flight_ = std::async(std::launch::async, [this, data, offset] {
+        return WriteAt(data, kBuf, offset, /*direct=*/true);
+      });
+      return Status::Ok();
     }
+    AQ_RETURN_IF_ERROR(WriteAt(buf_.get(), fill_, written_, /*direct=*/false).status);
+    written_ += fill_;
     fill_ = 0;
     // Buffered: start writeback of what is written so far without waiting
     // for it, so the fsync at the commit finds little left to do.
-    if (fd == fd_ && written_ - flushed_ >= kWritebackStep) {
+    if (written_ - flushed_ >= kWritebackStep) {
       ::sync_file_range(fd_, static_cast<off_t>(flushed_), static_cast<off_t>(written_ - flushed_),
                         SYNC_FILE_RANGE_WRITE);
       flushed_ = written_;
@@ -201,11 +203,53 @@ class LocalWriter final : public ObjectWriter {
     return Status::Ok();
   }
 
+  struct Written {
+    Status status;
+    bool direct_refused = false;
+  };
+
+  // Writes `size` bytes at `offset`; with `direct`, through the O_DIRECT
+  // descriptor, and what it refuses (this device's alignment, or the rest of
+  // a short write) through the buffered one.
+  Written WriteAt(const char* data, size_t size, uint64_t offset, bool direct) const {
+    Written out;
+    int fd = direct ? direct_fd_ : fd_;
+    while (size > 0) {
+      const ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && fd != fd_ && errno == EINVAL) {
+        out.direct_refused = true;
+        fd = fd_;
+        continue;
+      }
+      if (n <= 0) {
+        out.status = Unavailable("cannot write " + tmp_ + ": " + ErrnoText());
+        return out;
+      }
+      data += n;
+      size -= static_cast<size_t>(n);
+      offset += static_cast<uint64_t>(n);
+    }
+    return out;
+  }
+
+  Status WaitForDirectWrite() {
+    if (!in_flight_.valid()) return Status::Ok();
+    Written w = in_flight_.get();
+    if (w.direct_refused && direct_fd_ >= 0) {  // buffered from now on
+      ::close(direct_fd_);
+      direct_fd_ = -2;
+    }
+    return w.status;
+  }
+
   std::string root_, key_, tmp_;
   int fd_;
   int direct_fd_ = -1;  // -1 not opened yet, -2 not supported
   bool committed_ = false;
   std::unique_ptr<char, Free> buf_;
+  std::unique_ptr<char, Free> spare_;  // the buffer being written by in_flight_
+  std::future<Written> in_flight_;
   size_t fill_ = 0;
   uint64_t written_ = 0, flushed_ = 0;
 };
