@@ -27,22 +27,8 @@ done
   { echo "missing Debian python3-flask / gunicorn (apt-get install python3-flask gunicorn)" >&2; exit 1; }
 [[ -x "$AQ" ]] || { echo "no aquasense binary at $AQ (build first)" >&2; exit 1; }
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/aq-http-bench.XXXXXX")
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.3
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  [[ -n "${KEEP:-}" ]] && echo "kept $WORK" >&2 || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {  # URL
-  for _ in $(seq 1 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done
-  echo "no answer from $1" >&2; return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_scratch http-bench
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 

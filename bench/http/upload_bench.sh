@@ -36,22 +36,8 @@ command -v curl >/dev/null || { echo "missing curl" >&2; exit 1; }
 [[ -f "$STORE/aquasense.db" ]] || { echo "no store at $STORE (bench/ingest_bench.sh builds one)" >&2; exit 1; }
 for aq in "$@"; do [[ -x "$aq" ]] || { echo "no aquasense binary at $aq" >&2; exit 1; }; done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/aq-upload-bench.XXXXXX")
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.3
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  [[ -n "${KEEP:-}" ]] && echo "kept $WORK" >&2 || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {  # URL
-  for _ in $(seq 1 1200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done
-  echo "no answer from $1" >&2; return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_scratch upload-bench
 
 # The week files, the same for every binary.
 mkdir -p "$WORK/weeks"
@@ -91,7 +77,7 @@ for aq in "$@"; do
   AQUASENSE_TOKEN=$TOKEN "$aq" serve --data "$DATA" --listen 127.0.0.1:$PORT \
     --access-log "$LOG" 2>"$WORK/serve$n.err" &
   PID=$!; PIDS+=("$PID")
-  wait_http "http://127.0.0.1:$PORT/health"
+  wait_http "http://127.0.0.1:$PORT/health" 1200
   metric() {  # NAME: its value in /metrics ("" when the binary has no such metric)
     curl -sf "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'
   }

@@ -6,6 +6,7 @@
 
 #include "http/metrics.h"
 #include "http/server.h"
+#include "storage/test_batch.h"
 #include "storage/test_dir.h"
 
 namespace aquasense::http {
@@ -176,13 +177,7 @@ TEST(SnapshotHolder, DeltaRefreshEqualsAFullReload) {
   FakeClock clock(0);
   SnapshotHolder h(&meta, &clock);
   auto commit = [&](const std::vector<core::MonthlyMetrics>& rows, bool reset = false) {
-    auto b = meta.BeginBatch();
-    ASSERT_TRUE(b.ok());
-    if (reset) {
-      ASSERT_TRUE((*b)->ResetDerived().ok());
-    }
-    for (const auto& m : rows) ASSERT_TRUE((*b)->PutMetrics(m).ok());
-    ASSERT_TRUE((*b)->Commit().ok());
+    testing::CommitMetrics(meta, rows, reset);
   };
   auto refresh_and_compare = [&] {
     clock.Advance(1);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "storage/test_batch.h"
 #include "storage/test_dir.h"
 
 namespace aquasense::storage {
@@ -122,20 +123,9 @@ TEST_F(MetaStoreTest, SecondOpenSeesCommittedData) {
   EXPECT_EQ(*a->Generation(), *b->Generation());
 }
 
-// Commits one batch writing `rows` (after ResetDerived() when `reset`).
-void Commit(MetaStore& store, const std::vector<core::MonthlyMetrics>& rows, bool reset = false) {
-  auto b = store.BeginBatch();
-  ASSERT_TRUE(b.ok());
-  if (reset) {
-    ASSERT_TRUE((*b)->ResetDerived().ok());
-  }
-  for (const auto& m : rows) ASSERT_TRUE((*b)->PutMetrics(m).ok());
-  ASSERT_TRUE((*b)->Commit().ok());
-}
-
 TEST_F(MetaStoreTest, MetricsSinceNamesTheChangedSensors) {
   auto store = OpenStore();
-  Commit(*store, {M("a", 2024, 1, 10, std::nullopt), M("b", 2024, 1, 11, std::nullopt),
+  testing::CommitMetrics(*store, {M("a", 2024, 1, 10, std::nullopt), M("b", 2024, 1, 11, std::nullopt),
                   M("c", 2024, 1, 12, std::nullopt)});
   const int64_t g1 = *store->Generation();
 
@@ -151,9 +141,9 @@ TEST_F(MetaStoreTest, MetricsSinceNamesTheChangedSensors) {
   EXPECT_TRUE(all->full);
   EXPECT_EQ(all->rows, *store->ListMetrics({}));
 
-  Commit(*store, {M("b", 2024, 2, 13, 2.0)});
-  Commit(*store, {M("d", 2023, 12, 9, std::nullopt), M("b", 2024, 3, 14, 1.0)});
-  Commit(*store, {});  // a batch that wrote no metrics
+  testing::CommitMetrics(*store, {M("b", 2024, 2, 13, 2.0)});
+  testing::CommitMetrics(*store, {M("d", 2023, 12, 9, std::nullopt), M("b", 2024, 3, 14, 1.0)});
+  testing::CommitMetrics(*store, {});  // a batch that wrote no metrics
   const int64_t g4 = *store->Generation();
   auto delta = store->MetricsSince(g1);
   ASSERT_TRUE(delta.ok());
@@ -176,7 +166,7 @@ TEST_F(MetaStoreTest, MetricsSinceNamesTheChangedSensors) {
   EXPECT_TRUE(store->MetricsSince(g4 - 1)->sensors.empty());
 
   // A rebuild changes everything: whoever was behind it reloads.
-  Commit(*store, {M("a", 2024, 1, 10, std::nullopt)}, /*reset=*/true);
+  testing::CommitMetrics(*store, {M("a", 2024, 1, 10, std::nullopt)}, /*reset=*/true);
   auto rebuilt = store->MetricsSince(g4);
   ASSERT_TRUE(rebuilt.ok());
   EXPECT_TRUE(rebuilt->full);
@@ -186,7 +176,7 @@ TEST_F(MetaStoreTest, MetricsSinceNamesTheChangedSensors) {
   EXPECT_TRUE(store->MetricsSince(*store->Generation() + 5)->full);
   // After the rebuild, deltas work again.
   const int64_t g5 = *store->Generation();
-  Commit(*store, {M("e", 2024, 1, 10, std::nullopt)});
+  testing::CommitMetrics(*store, {M("e", 2024, 1, 10, std::nullopt)});
   auto after = store->MetricsSince(g5);
   ASSERT_TRUE(after.ok());
   EXPECT_FALSE(after->full);
@@ -201,7 +191,7 @@ TEST_F(MetaStoreTest, SqliteChangesOfUnloggedBatchesAreUnknown) {
   int64_t g0 = 0;
   {
     auto store = OpenStore();
-    Commit(*store, {M("a", 2024, 1, 10, std::nullopt)});
+    testing::CommitMetrics(*store, {M("a", 2024, 1, 10, std::nullopt)});
     g0 = *store->Generation();
   }
   auto old_version_batch = [&](const char* sql) {
@@ -218,7 +208,7 @@ TEST_F(MetaStoreTest, SqliteChangesOfUnloggedBatchesAreUnknown) {
     auto store = OpenStore();  // creates the change log
     EXPECT_TRUE(store->MetricsSince(g0 - 1)->full);
     EXPECT_FALSE(store->MetricsSince(g0)->full);
-    Commit(*store, {M("b", 2024, 1, 10, std::nullopt)});
+    testing::CommitMetrics(*store, {M("b", 2024, 1, 10, std::nullopt)});
     EXPECT_EQ(store->MetricsSince(g0)->sensors, std::vector<std::string>{"b"});
   }
   // An older binary's batch (no change log entry) after the upgrade.
@@ -229,7 +219,7 @@ TEST_F(MetaStoreTest, SqliteChangesOfUnloggedBatchesAreUnknown) {
   const int64_t g2 = *store->Generation();
   EXPECT_TRUE(store->MetricsSince(g2 - 1)->full);
   EXPECT_TRUE(store->MetricsSince(g0)->full);
-  Commit(*store, {M("d", 2024, 1, 10, std::nullopt)});
+  testing::CommitMetrics(*store, {M("d", 2024, 1, 10, std::nullopt)});
   EXPECT_TRUE(store->MetricsSince(g2 - 1)->full);  // still unknown
   auto delta = store->MetricsSince(g2);            // known again from here
   ASSERT_TRUE(delta.ok());
@@ -243,7 +233,7 @@ TEST_F(MetaStoreTest, SqliteChangeLogIsPruned) {
   const std::string path = dir_.path() + "/t.db";
   {
     auto store = OpenStore();
-    Commit(*store, {M("a", 2024, 1, 10, std::nullopt)});
+    testing::CommitMetrics(*store, {M("a", 2024, 1, 10, std::nullopt)});
   }
   {  // jump ahead as if 20,000 logged batches had run, with an old log entry left
     sqlite3* db = nullptr;
@@ -257,7 +247,7 @@ TEST_F(MetaStoreTest, SqliteChangeLogIsPruned) {
     sqlite3_close(db);
   }
   auto store = OpenStore();
-  Commit(*store, {M("b", 2024, 1, 10, std::nullopt)});  // generation 20001
+  testing::CommitMetrics(*store, {M("b", 2024, 1, 10, std::nullopt)});  // generation 20001
   EXPECT_TRUE(store->MetricsSince(10'000)->full);
   auto delta = store->MetricsSince(10'001);
   ASSERT_TRUE(delta.ok());

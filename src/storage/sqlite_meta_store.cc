@@ -254,10 +254,18 @@ Result<MetricsDelta> ReadMetricsDelta(sqlite3* db, int64_t since) {
     AQ_RETURN_IF_ERROR(ScanMetricsRows(db, MetricsQuery{}, add));
     return delta;
   }
+  // One statement for all the changed sensors (a batch may touch thousands).
+  Stmt s(db, std::string("SELECT ") + kMetricsColumns +
+                 " FROM metrics WHERE sensor = ?1 ORDER BY month_index");
   for (const std::string& sensor : delta.sensors) {
-    MetricsQuery q;
-    q.sensor = sensor;
-    AQ_RETURN_IF_ERROR(ScanMetricsRows(db, q, add));
+    s.Bind(1, sensor);
+    while (true) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      delta.rows.push_back(MetricsFromRow(s));
+    }
+    s.Reset();
   }
   return delta;
 }
