@@ -88,6 +88,7 @@ class Output {
 // A parsed chunk handed from the parser thread to the merging one.
 struct Chunk {
   core::ParseOutput out;
+  core::Grouping grouping;           // out's rows by sensor-month (grouped by the parser thread)
   std::vector<std::string> sensors;  // the parser's sensor names, when they grew
   bool last = false;
   Status status;                     // a read error ends the stream
@@ -211,8 +212,8 @@ class FileIngest {
   // Per chunk: the merge decision for each row.
   std::vector<core::MergeDecision> decisions_;
   // Scratch reused across chunks and groups (no allocation per group).
-  // The current chunk's rows by sensor-month. Grouped on this thread: with
-  // the merge no longer re-reading blocks, the parser is the busier stage.
+  // The current chunk's rows by sensor-month, grouped on the parser thread:
+  // this thread (merge, block encoding, SQLite) is the busier stage.
   core::Grouping grouping_;
   std::vector<core::MergeDecision> local_;
 
@@ -281,9 +282,11 @@ Result<FileSummary> FileIngest::Run() {
     }
     if (!chunk.sensors.empty()) sensor_names_ = std::move(chunk.sensors);
     std::swap(out_, chunk.out);
+    std::swap(grouping_, chunk.grouping);
     status = ProcessChunk();
     const bool last = chunk.last;
     std::swap(out_, chunk.out);
+    std::swap(grouping_, chunk.grouping);
     queue.Recycle(std::move(chunk));
     if (!status.ok() || last) break;
   }
@@ -329,6 +332,7 @@ void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
       known_sensors = cur.sensors.size();
     }
     cur.last = last;
+    core::GroupBySensorMonth(cur.out.rows, parser_.sensors().size(), cur.grouping);
     queue.Push(std::move(cur));
     cur = queue.TakeFree();
     if (!last) cur.out.rows.reserve(rows_hint);
@@ -363,7 +367,6 @@ Status FileIngest::ProcessChunk() {
   summary_.rows += out_.data_rows;
   out_.data_rows = 0;
   decisions_.assign(out_.rows.size(), core::MergeDecision{});
-  core::GroupBySensorMonth(out_.rows, sensor_names_.size(), grouping_);
   for (size_t g = 0; g < grouping_.keys.size(); ++g) {
     const uint64_t key = grouping_.keys[g];
     auto sid = BatchSensor(core::Grouping::SensorOf(key));

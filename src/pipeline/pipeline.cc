@@ -344,6 +344,7 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
   trace.Phase("metrics");
   if (!changed.ok()) return changed.status();
   summary.months_updated = *changed;
+  (*batch)->WritesDone();
   // Inside the transaction, so batches of several processes update the files
   // one after the other, each from the state it commits.
   AQ_RETURN_IF_ERROR(

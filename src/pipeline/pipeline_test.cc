@@ -195,13 +195,14 @@ TEST_F(PipelineTest, MonthlyFilesPerSensorEqualAFullRender) {
 }
 
 TEST_F(PipelineTest, MonthlyFilesOfManySensorsEqualAFullRender) {
-  // Batches that change many sensors and some, and a rebuild that renders
-  // every file and removes a stray one.
+  // Batches that change many sensors (more than one group of files written
+  // and committed together) and some, and a rebuild that renders every file
+  // and removes a stray one.
   std::mt19937 rng(5);
   for (int batch = 0; batch < 6; ++batch) {
     std::string text;
-    for (int r = 0; r < (batch % 2 == 0 ? 200 : 20); ++r) {
-      const int s = static_cast<int>(rng() % 120);
+    for (int r = 0; r < (batch % 2 == 0 ? 900 : 20); ++r) {
+      const int s = static_cast<int>(rng() % 300);
       text += "s" + std::to_string(s) + ",2024-" + std::to_string(1 + rng() % 12) + "-" +
               std::to_string(1 + rng() % 28) + "," + std::to_string(rng() % 30) + ",0.1\n";
     }

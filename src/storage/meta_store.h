@@ -128,6 +128,11 @@ class Batch {
   // Empties blocks, metrics and the ledger (not the outbox): for rebuild.
   virtual Status ResetDerived() = 0;
 
+  // The batch writes nothing more before Commit (reads may follow): a store
+  // may start making its writes durable meanwhile. A hint; nothing to do by
+  // default.
+  virtual void WritesDone() {}
+
   // Makes everything above visible atomically and durably; advances Generation().
   virtual Status Commit() = 0;
 };

@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
 #include "storage/test_batch.h"
 #include "storage/test_dir.h"
 
@@ -299,6 +303,40 @@ TEST_F(MetaStoreTest, SqliteLedgerWithoutFileSizesIsMigrated) {
     }
     ASSERT_TRUE((*batch)->Commit().ok());
   }
+}
+
+// A batch larger than the checkpoint threshold: the WAL is copied into the
+// database by the background checkpoint while the store is still open, and
+// is short once it closes; the data reads back from the database file.
+TEST_F(MetaStoreTest, SqliteLargeBatchIsCheckpointedInTheBackground) {
+  namespace fs = std::filesystem;
+  const std::string db = dir_.path() + "/t.db";
+  auto block = [](int i) { return std::string(16000, static_cast<char>('a' + i % 26)) + std::to_string(i); };
+  constexpr int kBlocks = 1500;  // ~24 MB: 1,500 WAL frames of 16 KiB
+  {
+    auto store = OpenStore();
+    const auto db_bytes_before = fs::file_size(db);
+    {
+      auto b = store->BeginBatch();
+      ASSERT_TRUE(b.ok());
+      for (int i = 0; i < kBlocks; ++i) ASSERT_TRUE((*b)->PutBlock("s1", i, block(i)).ok());
+      (*b)->WritesDone();  // reads may follow, and the commit
+      EXPECT_EQ(**(*b)->GetBlock("s1", 7), block(7));
+      ASSERT_TRUE((*b)->Commit().ok());
+    }
+    // The checkpoint runs on its own: the database file grows by the batch
+    // while the store is open (SQLite's own checkpoint is replaced).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (fs::file_size(db) < db_bytes_before + kBlocks * 16000ull &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_GE(fs::file_size(db), db_bytes_before + kBlocks * 16000ull);
+    EXPECT_EQ(**store->ReadBlock("s1", 1499), block(1499));
+  }
+  EXPECT_LE(fs::file_size(db + "-wal"), 1u << 20);  // closed: the WAL is short
+  auto store = OpenStore();
+  EXPECT_EQ(**store->ReadBlock("s1", 0), block(0));
+  EXPECT_EQ(**store->ReadBlock("s1", 1499), block(1499));
 }
 
 }  // namespace

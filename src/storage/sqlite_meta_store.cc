@@ -12,8 +12,13 @@
 // next batch then moves `changes_from` past it).
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <mutex>
+#include <thread>
 #include <set>
 
 #include "storage/meta_store.h"
@@ -71,6 +76,11 @@ constexpr std::string_view kAllSensors = "*";  // a change log entry: every sens
 constexpr int kBusyTimeoutMs = 600'000;  // a batch of another process may run for minutes
 
 Result<sqlite3*> OpenConnection(const std::string& path, bool writer) {
+  // No allocation statistics: they take a global mutex on every SQLite
+  // malloc and free (~5% of a large batch's insert time). Must precede
+  // SQLite's initialisation, hence here, before the first open.
+  static const bool configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  (void)configured;
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
@@ -305,7 +315,25 @@ class SqliteBatch final : public Batch {
                      "max_temp, max_sd, max_temp_diff, readings) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)") {}
 
   ~SqliteBatch() override {
+    if (presync_.joinable()) presync_.join();
     if (!done_) (void)ExecSql(db_, "ROLLBACK");
+  }
+
+  // Writes the cached pages into the WAL and syncs it on another thread, so
+  // that the commit finds little left to sync: for a batch of 10M readings
+  // that is ~100 MB, ~70 ms of device writes, done while the pipeline
+  // renders its monthly files. (Through an fd of our own: SQLite's file
+  // handle belongs to this connection's thread.)
+  void WritesDone() override {
+    if (sqlite3_db_cacheflush(db_) != SQLITE_OK) return;
+    const char* db_path = sqlite3_db_filename(db_, "main");
+    if (db_path == nullptr || *db_path == '\0') return;
+    presync_ = std::thread([wal = std::string(db_path) + "-wal"] {
+      const int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return;
+      (void)::fdatasync(fd);
+      ::close(fd);
+    });
   }
 
   Status Begin() { return ExecSql(db_, "BEGIN IMMEDIATE"); }
@@ -321,7 +349,7 @@ class SqliteBatch final : public Batch {
   }
 
   Status PutBlock(std::string_view sensor, int32_t month, std::string_view bytes) override {
-    put_block_.Bind(1, sensor).Bind(2, static_cast<int64_t>(month)).BindBlob(3, bytes);
+    put_block_.Bind(1, sensor).Bind(2, static_cast<int64_t>(month)).BindBlobStatic(3, bytes);
     return put_block_.Exec();
   }
 
@@ -421,6 +449,7 @@ class SqliteBatch final : public Batch {
   }
 
   Status Commit() override {
+    if (presync_.joinable()) presync_.join();
     AQ_RETURN_IF_ERROR(RecordChanges());
     AQ_RETURN_IF_ERROR(
         ExecSql(db_, "UPDATE meta SET value = value + 1 WHERE key = 'generation'; COMMIT"));
@@ -471,15 +500,53 @@ class SqliteBatch final : public Batch {
   std::set<std::string> changed_;  // sensors whose metrics this batch wrote
   std::string last_changed_;
   bool reset_ = false;  // ResetDerived() called
+  std::thread presync_;  // see WritesDone
 };
+
+// WAL frames after which a commit starts a checkpoint (SQLite's default for
+// its own automatic one).
+constexpr int kCheckpointFrames = 1000;
 
 class SqliteMetaStore final : public MetaStore {
  public:
-  SqliteMetaStore(sqlite3* writer, sqlite3* reader) : writer_(writer), reader_(reader) {}
+  SqliteMetaStore(sqlite3* writer, sqlite3* reader, std::string path)
+      : writer_(writer), reader_(reader), path_(std::move(path)) {
+    // Checkpoints run on a thread and connection of their own instead of
+    // inside the commit that crosses the threshold: for a large batch,
+    // copying the WAL into the database and syncing it takes ~0.15 s that
+    // the committing thread can spend delivering alerts or answering
+    // requests. (This hook replaces SQLite's automatic checkpoint.)
+    sqlite3_wal_hook(writer_, &SqliteMetaStore::AfterCommit, this);
+  }
   ~SqliteMetaStore() override {
+    if (checkpointer_.joinable()) checkpointer_.join();
+    if (checkpoint_db_ != nullptr) sqlite3_close_v2(checkpoint_db_);
     sqlite3_close_v2(reader_);
     KeepWalShort(writer_);
     sqlite3_close_v2(writer_);
+  }
+
+  // On the committing thread, with the WAL `frames` long.
+  static int AfterCommit(void* self, sqlite3*, const char*, int frames) {
+    if (frames >= kCheckpointFrames) static_cast<SqliteMetaStore*>(self)->StartCheckpoint();
+    return SQLITE_OK;
+  }
+
+  // A passive checkpoint on another thread, unless one is running: it does
+  // not wait for readers or block the writer; what it leaves, a later one
+  // (or KeepWalShort at close) copies.
+  void StartCheckpoint() {
+    if (checkpoint_running_.exchange(true)) return;
+    if (checkpointer_.joinable()) checkpointer_.join();
+    checkpointer_ = std::thread([this] {
+      if (checkpoint_db_ == nullptr) {
+        auto db = OpenConnection(path_, false);
+        if (db.ok()) checkpoint_db_ = *db;
+      }
+      if (checkpoint_db_ != nullptr)
+        sqlite3_wal_checkpoint_v2(checkpoint_db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      checkpoint_running_ = false;
+    });
   }
 
   Result<std::unique_ptr<Batch>> BeginBatch() override {
@@ -626,8 +693,13 @@ class SqliteMetaStore final : public MetaStore {
 
   sqlite3* writer_;
   sqlite3* reader_;
+  const std::string path_;
   std::mutex write_mu_;
   std::mutex read_mu_;
+  // The background checkpoint (see StartCheckpoint) and its connection.
+  std::thread checkpointer_;
+  std::atomic<bool> checkpoint_running_{false};
+  sqlite3* checkpoint_db_ = nullptr;
 };
 
 }  // namespace
@@ -679,7 +751,7 @@ Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path) 
     sqlite3_close(*writer);
     return reader.status();
   }
-  return std::unique_ptr<MetaStore>(new SqliteMetaStore(*writer, *reader));
+  return std::unique_ptr<MetaStore>(new SqliteMetaStore(*writer, *reader, path));
 }
 
 }  // namespace aquasense::storage

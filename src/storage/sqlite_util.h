@@ -29,6 +29,8 @@ class Stmt {
   Stmt& Bind(int i, double v);
   Stmt& Bind(int i, std::string_view text);
   Stmt& BindBlob(int i, std::string_view bytes);
+  // Without SQLite's copy: `bytes` must stay valid until Reset (or Exec).
+  Stmt& BindBlobStatic(int i, std::string_view bytes);
   Stmt& BindNull(int i);
   Stmt& Bind(int i, const std::optional<double>& v) { return v ? Bind(i, *v) : BindNull(i); }
 
