@@ -37,15 +37,17 @@ TEST(LocalObjectStore, WriteIsAtomicAndDurable) {
   EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/.tmp"));
 }
 
-// Objects over the 1 MiB write buffer are written partly with O_DIRECT (whole
-// buffers) and partly buffered (the rest): the bytes must come back as
+// Objects over the 4 MiB write buffer are written partly with O_DIRECT (whole
+// buffers) and partly buffered (the rest), and a writer's first buffer is
+// sized to its first piece, then grown: the bytes must come back as
 // appended, whatever the sizes of the pieces, with one or several writers.
 TEST(LocalObjectStore, LargeObjectsComeBackByteForByte) {
   testing::TempDir dir;
   auto store = NewLocalObjectStore(dir.path());
   std::string text;
-  for (size_t i = 0; text.size() < (5u << 20) + 12345; ++i) text += std::to_string(i * 7919) + ",";
-  const std::vector<size_t> pieces = {1, 4095, 4096, 65536, (1u << 20) - 3, 1u << 20, 3u << 20};
+  for (size_t i = 0; text.size() < (13u << 20) + 12345; ++i) text += std::to_string(i * 7919) + ",";
+  const std::vector<size_t> pieces = {1,        4095,          4096,    65536,  (100u << 10) + 1,
+                                      1u << 20, (4u << 20) - 3, 4u << 20, 5u << 20};
   std::vector<std::unique_ptr<ObjectWriter>> writers;
   for (size_t k = 0; k < pieces.size(); ++k) {
     auto w = store->NewWriter("big/" + std::to_string(k));
