@@ -49,6 +49,7 @@ Result<uint32_t> BatchState::SensorId(const std::string& name) {
   for (int32_t m : *months) s->MarkBefore(m);
   const auto id = static_cast<uint32_t>(sensors_.size());
   sensors_.push_back(std::move(s));
+  pending_.emplace_back();
   ids_.emplace(name, id);
   return id;
 }
@@ -58,9 +59,9 @@ Result<BlockCache::Entry*> BatchState::Block(uint32_t id, int32_t month) {
   BlockCache::Entry& e = cache_.Get(id, month, added);
   const SensorState& s = sensor(id);
   if (added && s.Has(month)) {
-    auto it = pending_.find(BlockCache::Key(id, month));
-    auto bytes = it != pending_.end() && it->second.has_block
-                     ? Result<std::optional<std::string>>(std::string(BlockOf(it->second)))
+    const Pending* p = FindPending(id, month);
+    auto bytes = p != nullptr && p->has_block
+                     ? Result<std::optional<std::string>>(std::string(BlockOf(id, *p)))
                      : batch_.GetBlock(s.name(), month);
     if (!bytes.ok()) {
       cache_.Erase(BlockCache::Key(id, month));
@@ -79,52 +80,67 @@ Status BatchState::EndChunk() {
   cache_.Tick();
   auto victims = cache_.Victims();
   if (!victims.empty()) AQ_RETURN_IF_ERROR(Flush(std::move(victims)));
-  if (pending_bytes_ > write_behind_bytes_) return WritePending();
+  if (pending_bytes_ > write_behind_bytes_) return WritePending(write_behind_bytes_ / 8 * 7);
   return Status::Ok();
 }
 
 namespace {
-constexpr size_t kPendingOverhead = 112;  // hash node with its Pending
+constexpr size_t kPendingOverhead = 112;  // map node with its Pending
 }  // namespace
 
-BatchState::Pending& BatchState::PendingFor(uint64_t key) {
-  auto [it, added] = pending_.try_emplace(key);
-  if (added) pending_bytes_ += kPendingOverhead;
+BatchState::Pending& BatchState::PendingFor(uint32_t id, int32_t month) {
+  SensorPending& sp = pending_[id];
+  auto [it, added] = sp.months.try_emplace(month);
+  if (added) {
+    sp.bytes += kPendingOverhead;
+    pending_bytes_ += kPendingOverhead;
+  }
   return it->second;
 }
 
-Status BatchState::WritePending() {
-  std::vector<std::pair<uint64_t, const Pending*>> items;
-  items.reserve(pending_.size());
-  for (const auto& [key, p] : pending_) items.emplace_back(key, &p);
+const BatchState::Pending* BatchState::FindPending(uint32_t id, int32_t month) const {
+  const auto& months = pending_[id].months;
+  auto it = months.find(month);
+  return it == months.end() ? nullptr : &it->second;
+}
+
+Status BatchState::WritePending(size_t target) {
+  if (pending_bytes_ <= target) return Status::Ok();
   RankSensors();
-  std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
-    return ByName(a.first, b.first);
-  });
-  for (const auto& [key, p] : items) {
-    const std::string& name = sensor(BlockCache::SensorOf(key)).name();
-    if (p->has_block) AQ_RETURN_IF_ERROR(batch_.PutBlock(name, BlockCache::MonthOf(key), BlockOf(*p)));
+  std::vector<uint32_t> by_rank(sensors_.size());
+  for (uint32_t id = 0; id < sensors_.size(); ++id) by_rank[name_rank_[id]] = id;
+  // Around the round from the cursor; each sensor at most once.
+  for (size_t step = 0; step < by_rank.size() && pending_bytes_ > target; ++step) {
+    if (next_rank_ >= by_rank.size()) next_rank_ = 0;
+    AQ_RETURN_IF_ERROR(WriteSensor(by_rank[next_rank_++]));
   }
-  for (const auto& [key, p] : items)
-    if (p->has_row) AQ_RETURN_IF_ERROR(batch_.PutMetrics(RowOf(key, *p)));
-  pending_.clear();
-  arena_.clear();
-  pending_bytes_ = 0;
+  return Status::Ok();
+}
+
+Status BatchState::WriteSensor(uint32_t id) {
+  SensorPending& sp = pending_[id];
+  if (sp.months.empty()) return Status::Ok();
+  const std::string& name = sensor(id).name();
+  for (const auto& [month, p] : sp.months)
+    if (p.has_block) AQ_RETURN_IF_ERROR(batch_.PutBlock(name, month, BlockOf(id, p)));
+  for (const auto& [month, p] : sp.months)
+    if (p.has_row) AQ_RETURN_IF_ERROR(batch_.PutMetrics(RowOf(id, month, p)));
+  pending_bytes_ -= sp.bytes;
+  sp.bytes = 0;
+  sp.months.clear();
+  sp.arena.clear();
   return Status::Ok();
 }
 
 Result<std::optional<core::MonthlyMetrics>> BatchState::CurrentRow(uint32_t id, int32_t month) {
-  const uint64_t key = BlockCache::Key(id, month);
-  auto it = pending_.find(key);
-  if (it != pending_.end() && it->second.has_row)
-    return std::optional<core::MonthlyMetrics>(RowOf(key, it->second));
+  if (const Pending* p = FindPending(id, month); p != nullptr && p->has_row)
+    return std::optional<core::MonthlyMetrics>(RowOf(id, month, *p));
   return batch_.GetMetrics(sensor(id).name(), month);
 }
 
-core::MonthlyMetrics BatchState::RowOf(uint64_t key, const Pending& p) {
-  const int32_t month = BlockCache::MonthOf(key);
+core::MonthlyMetrics BatchState::RowOf(uint32_t id, int32_t month, const Pending& p) {
   core::MonthlyMetrics m;
-  m.sensor = sensor(BlockCache::SensorOf(key)).name();
+  m.sensor = sensor(id).name();
   m.year = core::YearOf(month);
   m.month = core::MonthOf(month);
   m.mean_temp = p.mean_temp;
@@ -173,14 +189,13 @@ Status BatchState::Flush(std::vector<uint64_t> keys) {
 Status BatchState::StoreBlock(uint32_t id, int32_t month, BlockCache::Entry& e) {
   if (e.readings.empty()) return Status::Ok();  // a merge only adds readings
   SensorState& s = sensor(id);
-  Pending& p = PendingFor(BlockCache::Key(id, month));
-  // Once, with room for a chunk's overshoot: growing by doubling would hold
-  // two copies for a moment.
-  if (arena_.capacity() == 0) arena_.reserve(write_behind_bytes_ + write_behind_bytes_ / 4);
+  Pending& p = PendingFor(id, month);
+  std::string& arena = pending_[id].arena;
   p.has_block = true;
-  p.block_offset = arena_.size();
-  encoder_.Append(e.readings, month, arena_);
-  p.block_size = arena_.size() - p.block_offset;
+  p.block_offset = arena.size();
+  encoder_.Append(e.readings, month, arena);
+  p.block_size = arena.size() - p.block_offset;
+  pending_[id].bytes += p.block_size;
   pending_bytes_ += p.block_size;
   s.MarkStored(month);
   const core::MonthAgg agg = core::Aggregate(e.readings);
@@ -246,7 +261,7 @@ Status BatchState::PutRow(uint32_t id, int32_t month, const core::MonthlyMetrics
   }
   s.Remember(month, m.max_temp);
   if (!differs && !s.RowWritten(month)) return Status::Ok();  // the stored row already is m
-  Pending& p = PendingFor(BlockCache::Key(id, month));
+  Pending& p = PendingFor(id, month);
   p.has_row = true;
   p.mean_temp = m.mean_temp;
   p.max_temp = m.max_temp;

@@ -6,9 +6,12 @@
 // Metrics are streamed: when a dirty block leaves the cache, it is encoded
 // and its month's metrics row computed, with max_temp_diff from the previous
 // month and the next month's max_temp_diff fixed. Both go to a bounded
-// write-behind buffer that is written to the store in key order (sensor,
-// month) when full, so the store's B-tree pages are each written about once
-// per flush whatever the order of the input. A block that comes back later
+// write-behind buffer, kept per sensor. When it is full, the sensors next in
+// name order (the store's key order), round robin, are written out, each in
+// month order, until an eighth of the buffer is free: a sensor's B-tree
+// leaves are written about once per round whatever the order of the input,
+// and the work is spread evenly over the chunks (writing the whole buffer at
+// once stalled the merging thread ~0.15 s at a time, and the parser with it). A block that comes back later
 // (out-of-order input, another file) is stored and its metrics written again;
 // FinalizeMetrics flushes the rest and counts the rows whose final value
 // differs from the row before the batch.
@@ -19,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,11 +93,10 @@ struct ChangedSensor {
 
 struct BatchLimits {
   BlockCache::Options cache;
-  // Encoded blocks and rows awaiting the store. Each flush appends to every
-  // sensor's last B-tree leaf, so the store rewrites a leaf about once per
-  // flush: 16 MiB (bookkeeping included) is about two thirds of a 16 KiB leaf
-  // per sensor for a thousand sensors (10M rows: 8 MiB costs ~0.5 s more CPU,
-  // 24 MiB saves ~0.2 s).
+  // Encoded blocks and rows awaiting the store. Writing a sensor out appends
+  // to its last B-tree leaves, so the store rewrites a leaf about once per
+  // round: 16 MiB (bookkeeping included) is about two thirds of a 16 KiB leaf
+  // per sensor for a thousand sensors (10M rows: 8 MiB costs ~0.5 s more CPU).
   size_t write_behind_bytes = 16 << 20;
 };
 
@@ -131,27 +134,39 @@ class BatchState {
   Status PutRow(uint32_t id, int32_t month, const core::MonthlyMetrics& m);
   // The metrics row as this batch sees it (the write-behind buffer first).
   Result<std::optional<core::MonthlyMetrics>> CurrentRow(uint32_t id, int32_t month);
-  Status WritePending();
+  // Writes out sensors from the round-robin cursor on until the buffer holds
+  // at most `target` bytes (0: all of them).
+  Status WritePending(size_t target = 0);
 
   // A block and/or metrics row written by the batch but not yet given to the
-  // store. Block bytes live in arena_ (a block stored again leaves its old
-  // bytes there until the next WritePending).
+  // store. Block bytes live in the sensor's arena (a block stored again
+  // leaves its old bytes there until the sensor is written out).
   struct Pending {
     size_t block_offset = 0, block_size = 0;
     bool has_block = false, has_row = false, has_diff = false;
     double mean_temp = 0, max_temp = 0, max_sd = 0, max_temp_diff = 0;
     int64_t readings = 0;
   };
-  Pending& PendingFor(uint64_t key);
-  std::string_view BlockOf(const Pending& p) const { return {arena_.data() + p.block_offset, p.block_size}; }
-  core::MonthlyMetrics RowOf(uint64_t key, const Pending& p);
+  // One sensor's part of the write-behind buffer.
+  struct SensorPending {
+    std::map<int32_t, Pending> months;
+    std::string arena;
+    size_t bytes = 0;  // arena plus an estimate per entry
+  };
+  Pending& PendingFor(uint32_t id, int32_t month);
+  const Pending* FindPending(uint32_t id, int32_t month) const;
+  std::string_view BlockOf(uint32_t id, const Pending& p) const {
+    return {pending_[id].arena.data() + p.block_offset, p.block_size};
+  }
+  core::MonthlyMetrics RowOf(uint32_t id, int32_t month, const Pending& p);
+  Status WriteSensor(uint32_t id);
 
   storage::Batch& batch_;
   BlockCache cache_;
   core::BlockEncoder encoder_;
-  std::unordered_map<uint64_t, Pending> pending_;  // by cache key
-  std::string arena_;
-  size_t pending_bytes_ = 0;  // arena_ plus an estimate per entry
+  std::vector<SensorPending> pending_;  // by sensor id
+  size_t pending_bytes_ = 0;            // of all sensors
+  uint32_t next_rank_ = 0;              // the round robin's cursor (a name rank)
   size_t write_behind_bytes_;
   std::vector<std::unique_ptr<SensorState>> sensors_;
   std::unordered_map<std::string, uint32_t> ids_;
