@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <random>
 
 #include "core/metrics_format.h"
 #include "storage/test_dir.h"
@@ -26,6 +28,18 @@ struct Outcome {
   }
 };
 
+// Merges one reading into the batch's block of its sensor-month.
+void AddReading(BatchState& st, const std::string& sensor, int y, int m, int d, double temp,
+                ConflictMode mode = ConflictMode::kReject) {
+  auto id = st.SensorId(sensor);
+  ASSERT_TRUE(id.ok());
+  auto e = st.Block(*id, core::MonthIndex(y, m));
+  ASSERT_TRUE(e.ok());
+  std::vector<core::Incoming> in{{core::Reading{{core::DaysFromCivil(y, m, d)}, temp, 0.1}, 0}};
+  std::vector<core::MergeDecision> decisions(1);
+  if (core::MergeInto((*e)->readings, in, mode, decisions)) (*e)->dirty = true;
+}
+
 class BatchStateTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
@@ -48,13 +62,7 @@ class BatchStateTest : public ::testing::TestWithParam<bool> {
   }
   static void Add(BatchState& st, const std::string& sensor, int y, int m, int d, double temp,
                   ConflictMode mode = ConflictMode::kReject) {
-    auto id = st.SensorId(sensor);
-    ASSERT_TRUE(id.ok());
-    auto e = st.Block(*id, core::MonthIndex(y, m));
-    ASSERT_TRUE(e.ok());
-    std::vector<core::Incoming> in{{core::Reading{{core::DaysFromCivil(y, m, d)}, temp, 0.1}, 0}};
-    std::vector<core::MergeDecision> decisions(1);
-    if (core::MergeInto((*e)->readings, in, mode, decisions)) (*e)->dirty = true;
+    AddReading(st, sensor, y, m, d, temp, mode);
   }
   static void EndChunk(BatchState& st) { ASSERT_TRUE(st.EndChunk().ok()); }
   std::string Csv() { return core::MetricsCsv(*meta_->ListMetrics({})); }
@@ -128,6 +136,48 @@ TEST_P(BatchStateTest, ChangesUndoneWithinABatchAreNotCounted) {
 
 INSTANTIATE_TEST_SUITE_P(Limits, BatchStateTest, ::testing::Bool(),
                          [](const auto& p) { return p.param ? "Tiny" : "Default"; });
+
+// A small write-behind buffer is written out a few sensors at a time, in
+// name order round robin: after a chunk some sensors are in the store and
+// others still wait, and the final metrics equal those of a batch that
+// buffers everything.
+TEST(BatchStateRoundRobin, PartialWritesGiveTheSameMetrics) {
+  auto run = [](const BatchLimits& limits, std::vector<int>* stored_after_chunk) {
+    aquasense::testing::TempDir dir;
+    auto meta = std::move(*storage::OpenSqliteMetaStore(dir.path() + "/aquasense.db"));
+    auto batch = meta->BeginBatch();
+    EXPECT_TRUE(batch.ok());
+    BatchState st(**batch, limits);
+    std::mt19937 rng(3);
+    for (int chunk = 0; chunk < 12; ++chunk) {
+      for (int r = 0; r < 200; ++r) {
+        const std::string sensor = "s" + std::to_string(rng() % 30);
+        const int month = 1 + chunk;  // months advance, as in a file by date
+        AddReading(st, sensor, 2024, month, 1 + static_cast<int>(rng() % 28),
+                                   static_cast<double>(rng() % 300) / 10);
+      }
+      EXPECT_TRUE(st.EndChunk().ok());
+      if (stored_after_chunk != nullptr) {
+        int stored = 0;
+        for (int s = 0; s < 30; ++s)
+          if (*(*batch)->GetMetrics("s" + std::to_string(s), core::MonthIndex(2024, 1 + chunk)))
+            ++stored;
+        stored_after_chunk->push_back(stored);
+      }
+    }
+    std::vector<ChangedSensor> changed;
+    EXPECT_TRUE(st.FinalizeMetrics(changed).ok());
+    EXPECT_TRUE((*batch)->Commit().ok());
+    return core::MetricsCsv(*meta->ListMetrics({}));
+  };
+  std::vector<int> stored;
+  const BatchLimits small{.cache = {.max_bytes = 0, .idle_ticks = 0}, .write_behind_bytes = 6000};
+  const std::string csv = run(small, &stored);
+  EXPECT_EQ(csv, run(BatchLimits{}, nullptr));
+  EXPECT_NE(csv.find("s29,2024,12,"), std::string::npos);
+  // Some chunk ended with part of the sensors written and part waiting.
+  EXPECT_TRUE(std::any_of(stored.begin(), stored.end(), [](int n) { return n > 0 && n < 30; }));
+}
 
 }  // namespace
 }  // namespace aquasense::pipeline::internal
