@@ -101,7 +101,7 @@ Result<pipeline::StagedFile> InboxWatcher::Stage(const Candidate& c) {
   }
   ::close(fd);
   if (!st.ok()) return st;
-  return (*writer)->Finish();
+  return (*writer)->FinishForBatch();  // the file leaves the inbox once its batch commits
 }
 
 int InboxWatcher::ScanOnce() {

@@ -74,7 +74,7 @@ Result<pipeline::IngestSummary> IngestWorker::RunBatch(
 void IngestWorker::SubmitUpload(std::shared_ptr<pipeline::LandingWriter> writer,
                                 pipeline::IngestRequest req, Done done) {
   auto job = [this, writer = std::move(writer), req = std::move(req), done]() {
-    Result<pipeline::StagedFile> staged = writer->Finish();
+    Result<pipeline::StagedFile> staged = writer->FinishForBatch();
     if (!staged.ok()) {
       metrics_->RecordIngest("upload", false, {});
       done(staged.status());

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -83,6 +84,28 @@ class Output {
  private:
   std::unique_ptr<storage::ObjectWriter> writer_;
   std::string buf_;
+};
+
+// Reads bytes held in memory (a small staged file).
+class BytesReader final : public storage::ObjectReader {
+ public:
+  explicit BytesReader(std::string_view bytes) : bytes_(bytes) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    auto got = ReadAt(pos_, buf, n);
+    if (got.ok()) pos_ += *got;
+    return got;
+  }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
+    if (offset >= bytes_.size()) return size_t{0};
+    n = std::min<uint64_t>(n, bytes_.size() - offset);
+    std::memcpy(buf, bytes_.data() + offset, n);
+    return n;
+  }
+  uint64_t size() const override { return bytes_.size(); }
+
+ private:
+  std::string_view bytes_;
+  uint64_t pos_ = 0;
 };
 
 // A parsed chunk handed from the parser thread to the merging one.
@@ -190,6 +213,8 @@ class FileIngest {
   Result<std::string> RawOf(const core::ParsedRow& row);
   // The file's bytes: its local copy when not landed yet, else landing/.
   Result<std::unique_ptr<storage::ObjectReader>> OpenSource() {
+    if (job_.file->staged)
+      return std::unique_ptr<storage::ObjectReader>(new BytesReader(job_.file->staged->bytes));
     if (!job_.file->local_path.empty()) return OpenLocalFile(job_.file->local_path);
     return env_.objects->Open(job_.file->landing_key);
   }
@@ -294,6 +319,7 @@ Result<FileSummary> FileIngest::Run() {
   if (parser_thread.joinable()) parser_thread.join();
   if (copier.joinable()) copier.join();
   if (f.landing_copy) landed = f.landing_copy->Finish();
+  if (f.staged && f.staged->landing) landed = std::move(f.staged->landing);
   AQ_RETURN_IF_ERROR(status);
   if (!landed.ok()) return landed.status();
   if (unnamed) {

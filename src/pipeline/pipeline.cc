@@ -33,6 +33,7 @@ namespace {
 
 constexpr size_t kStageBuffer = 1 << 20;
 constexpr size_t kPendingObjects = 48;  // written objects a batch holds before committing them
+constexpr int64_t kLargeBatchRows = 100'000;  // see Batch::WritesDone
 
 class LandingWriterImpl final : public LandingWriter {
  public:
@@ -44,17 +45,17 @@ class LandingWriterImpl final : public LandingWriter {
   Status Append(std::string_view bytes) override {
     sha_.Update(bytes.data(), bytes.size());
     size_ += bytes.size();
+    if (size_ <= kBackgroundCopyBytes) {
+      bytes_.append(bytes);
+    } else if (!bytes_.empty()) {
+      std::string().swap(bytes_);  // too big to keep: FinishForBatch commits
+    }
     return writer_->Append(bytes);
   }
   uint64_t size() const override { return size_; }
 
   Result<StagedFile> Finish() override {
-    StagedFile f;
-    f.hash = sha_.Hex();
-    f.default_sensor = sensor_;
-    f.landing_key = "landing/" + sensor_ + "/" + f.hash + ".csv";
-    f.source_name = source_;
-    f.size = size_;
+    StagedFile f = Staged();
     // Content-addressed: the same bytes for the same sensor are kept once.
     auto exists = store_.Exists(f.landing_key);
     if (!exists.ok()) return exists.status();
@@ -63,12 +64,38 @@ class LandingWriterImpl final : public LandingWriter {
     return f;
   }
 
+  Result<StagedFile> FinishForBatch() override {
+    if (size_ > kBackgroundCopyBytes) return Finish();
+    StagedFile f = Staged();
+    auto exists = store_.Exists(f.landing_key);
+    if (!exists.ok()) return exists.status();
+    f.staged = std::make_shared<StagedBytes>();
+    f.staged->bytes = std::move(bytes_);
+    if (!*exists) {
+      AQ_RETURN_IF_ERROR(writer_->SetKey(f.landing_key));
+      f.staged->landing = std::move(writer_);
+    }
+    writer_.reset();
+    return f;
+  }
+
  private:
+  StagedFile Staged() {
+    StagedFile f;
+    f.hash = sha_.Hex();
+    f.default_sensor = sensor_;
+    f.landing_key = "landing/" + sensor_ + "/" + f.hash + ".csv";
+    f.source_name = source_;
+    f.size = size_;
+    return f;
+  }
+
   storage::ObjectStore& store_;
   std::unique_ptr<storage::ObjectWriter> writer_;
   std::string sensor_, source_;
   Sha256Hasher sha_;
   uint64_t size_ = 0;
+  std::string bytes_;  // while the file is small: for FinishForBatch
 };
 
 // Copies a local file or stdin into landing/. Errors are the input's
@@ -344,7 +371,9 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
   trace.Phase("metrics");
   if (!changed.ok()) return changed.status();
   summary.months_updated = *changed;
-  (*batch)->WritesDone();
+  // A large batch's store writes start their way to the disk while the
+  // monthly files render; a small one's would only cost another sync.
+  if (summary.rows >= kLargeBatchRows) (*batch)->WritesDone();
   // Inside the transaction, so batches of several processes update the files
   // one after the other, each from the state it commits.
   AQ_RETURN_IF_ERROR(
@@ -372,7 +401,7 @@ Result<IngestSummary> Pipeline::Rebuild() {
   std::set<std::string> keys;
   for (const auto& r : *ledger) {
     files.push_back({r.hash, r.default_sensor, r.landing_key, r.source_name,
-                     landed_size[r.landing_key], "", nullptr});
+                     landed_size[r.landing_key], "", nullptr, nullptr});
     modes.push_back(r.on_conflict);
     keys.insert(r.landing_key);
   }
@@ -385,7 +414,7 @@ Result<IngestSummary> Pipeline::Rebuild() {
     const std::string sensor = rest.substr(0, slash);
     const std::string hash = rest.substr(slash + 1, rest.size() - slash - 5);
     if (!core::IsValidSensorId(sensor) || hash.size() != 64) continue;
-    files.push_back({hash, sensor, o.key, o.key, o.size, "", nullptr});
+    files.push_back({hash, sensor, o.key, o.key, o.size, "", nullptr, nullptr});
     modes.push_back(storage::OnConflict::kReject);
   }
   return impl_->RunBatch(files, modes, IngestRequest{}, true);

@@ -42,6 +42,14 @@ struct Options {
 };
 
 // A file accepted into landing/, ready to ingest.
+// A small staged file's bytes, kept in memory, and its landing copy written
+// but not committed: the batch that ingests the file commits the copy with
+// its other outputs, in the same rounds of syncs.
+struct StagedBytes {
+  std::string bytes;
+  std::unique_ptr<storage::ObjectWriter> landing;  // null: in landing/ already
+};
+
 struct StagedFile {
   std::string hash;            // SHA-256 hex of the bytes
   std::string default_sensor;
@@ -55,6 +63,9 @@ struct StagedFile {
   // When set, that copy was started in the background before the hash was
   // known (while it was being computed); the batch only waits for it.
   std::shared_ptr<LandingCopy> landing_copy;
+  // When set, the bytes are here (see StagedBytes), landing/ has them only
+  // once the batch commits.
+  std::shared_ptr<StagedBytes> staged;
 };
 
 struct FileSummary {
@@ -92,7 +103,13 @@ class LandingWriter {
   virtual ~LandingWriter() = default;  // without Finish(): nothing is kept
   virtual Status Append(std::string_view bytes) = 0;
   virtual uint64_t size() const = 0;
+  // Commits the landing copy (unless landing/ has these bytes already).
   virtual Result<StagedFile> Finish() = 0;
+  // For a file that is ingested next: a small one's landing copy is left for
+  // the batch to commit with its outputs (see StagedBytes), which saves two
+  // rounds of syncs; it is not kept if that batch fails (the caller answers
+  // with an error). A large one is committed as by Finish().
+  virtual Result<StagedFile> FinishForBatch() = 0;
 };
 
 class Pipeline {

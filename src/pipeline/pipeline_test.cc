@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -298,6 +299,56 @@ TEST_F(PipelineTest, LargeFilesAreNamedByTheirHashAndRecognisedAgain) {
   ASSERT_TRUE(pipeline_->Rebuild().ok());
   EXPECT_EQ(Csv(), csv);
   EXPECT_EQ(pipeline_->IngestPaths({a}, req)->per_file[0].status, "already_ingested");
+}
+
+// FinishForBatch: a small file's landing copy appears with its batch (and not
+// without one); the same bytes again are recognised; a large file is landed
+// at once, as by Finish.
+TEST_F(PipelineTest, SmallStagedFilesLandWithTheirBatch) {
+  const std::string text = "s1,2024-01-01,10,0.1\ns1,2024-01-02,11,0.2\nbad\n";
+  const std::string key = "landing/s1/" + Sha256Hex(text) + ".csv";
+  auto stage = [&](const std::string& bytes) {
+    auto w = pipeline_->NewLandingWriter("s1", "up.csv");
+    EXPECT_TRUE(w.ok());
+    EXPECT_TRUE((*w)->Append(bytes).ok());
+    auto f = (*w)->FinishForBatch();
+    EXPECT_TRUE(f.ok());
+    return *f;
+  };
+  IngestRequest req;
+  req.default_sensor = "s1";
+  {
+    StagedFile dropped = stage(text);  // never ingested: nothing kept
+    ASSERT_NE(dropped.staged, nullptr);
+    EXPECT_NE(dropped.staged->landing, nullptr);
+  }
+  EXPECT_FALSE(*objects_->Exists(key));
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path() + "/.tmp"));
+
+  StagedFile f = stage(text);
+  EXPECT_FALSE(*objects_->Exists(key));  // not before the batch
+  auto s = pipeline_->IngestStaged({f}, req);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->valid, 2);
+  EXPECT_EQ(s->invalid, 1);
+  EXPECT_EQ(*objects_->ReadAll(key), text);
+  EXPECT_EQ(*objects_->ReadAll("filtered/s1/" + Sha256Hex(text) + ".valid.csv"),
+            "sensor,date,temperature,sd\ns1,2024-01-01,10,0.1\ns1,2024-01-02,11,0.2\n");
+
+  StagedFile again = stage(text);  // landed already: no copy to commit
+  ASSERT_NE(again.staged, nullptr);
+  EXPECT_EQ(again.staged->landing, nullptr);
+  s = pipeline_->IngestStaged({again}, req);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->per_file.at(0).status, "already_ingested");
+
+  std::string big;
+  for (int d = 0; big.size() <= (256u << 10); ++d)
+    big += "s1,2025-01-01T" + std::to_string(d / 3600 % 24) + ":" + std::to_string(d / 60 % 60) +
+           ":" + std::to_string(d % 60) + ",12.5,0.1\n";
+  StagedFile large = stage(big);
+  EXPECT_EQ(large.staged, nullptr);
+  EXPECT_EQ(*objects_->ReadAll("landing/s1/" + Sha256Hex(big) + ".csv"), big);  // at once
 }
 
 }  // namespace
