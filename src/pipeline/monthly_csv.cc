@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "common/crypto.h"
 #include "core/metrics_format.h"
 #include "core/reading.h"
 
@@ -21,8 +22,27 @@ constexpr const char* kIntentKey = "analysis/monthly.intent";
 constexpr const char* kAllSensors = "*";  // an intent line: every file (rebuild)
 constexpr size_t kGroup = 128;            // files committed together (bounds open files)
 
-// "<generation>\n<sensor>\n..." -> (generation, sensors); false when malformed.
-bool ParseIntent(std::string_view text, int64_t& generation, std::vector<std::string>& sensors) {
+// The intent record: "<generation>\n<sensor>\n...#<sha256 of the lines
+// before>\n". The checksum line lets it be rewritten in place (a torn record
+// reads as malformed); records of older versions lack it and are accepted
+// as they are (they were replaced atomically).
+std::string IntentText(int64_t generation, const std::vector<std::string>& sensors) {
+  std::string text = std::to_string(generation) + "\n";
+  for (const std::string& s : sensors) text += s + "\n";
+  return text + "#" + Sha256Hex(text) + "\n";
+}
+
+// Intent text -> (generation, sensors, whether it has a checksum); false
+// when malformed or torn.
+bool ParseIntent(std::string_view text, int64_t& generation, std::vector<std::string>& sensors,
+                 bool& checked) {
+  checked = false;
+  if (const size_t mark = text.rfind("\n#"); mark != std::string_view::npos) {
+    const std::string_view sum = text.substr(mark + 2);
+    if (sum != Sha256Hex(text.substr(0, mark + 1)) + "\n") return false;
+    text = text.substr(0, mark + 1);
+    checked = true;
+  }
   size_t nl = text.find('\n');
   if (nl == std::string_view::npos) return false;
   const std::string_view first = text.substr(0, nl);
@@ -36,17 +56,19 @@ bool ParseIntent(std::string_view text, int64_t& generation, std::vector<std::st
   return true;
 }
 
-// The sensors whose files a batch that never committed may have rewritten.
+// The sensors whose files a batch that never committed may have rewritten;
+// `in_place`: the record there now checks itself (see IntentText).
 Result<std::vector<std::string>> LeftBehind(storage::ObjectStore& objects, int64_t generation,
-                                            bool& all) {
+                                            bool& all, bool& in_place) {
   std::vector<std::string> sensors;
+  in_place = false;
   auto text = objects.ReadAll(kIntentKey);
   if (!text.ok()) {
     if (text.status().code() == Code::kNotFound) return sensors;
     return text.status();
   }
   int64_t intent_generation = 0;
-  if (!ParseIntent(*text, intent_generation, sensors)) {
+  if (!ParseIntent(*text, intent_generation, sensors, in_place)) {
     all = true;  // unreadable: trust nothing
     return std::vector<std::string>{};
   }
@@ -128,7 +150,8 @@ Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
                           std::vector<std::unique_ptr<storage::ObjectWriter>>& pending) {
   auto generation = batch.Generation();
   if (!generation.ok()) return generation.status();
-  auto left = LeftBehind(objects, *generation, full);
+  bool in_place = false;
+  auto left = LeftBehind(objects, *generation, full, in_place);
   if (!left.ok()) return left.status();
 
   // Each sensor to rewrite, with the first month whose row changed
@@ -154,12 +177,15 @@ Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
   if (sensors.empty()) return CommitPending(objects, pending);
 
   // The intent record first: the batch's generation and what it rewrites.
-  std::string intent = std::to_string(*generation + 1) + "\n";
-  if (full) intent += std::string(kAllSensors) + "\n";
-  else for (const auto& [sensor, first_month] : sensors) intent += sensor + "\n";
+  std::vector<std::string> names;
+  if (full) names.push_back(kAllSensors);
+  else for (const auto& [sensor, first_month] : sensors) names.push_back(sensor);
   auto intent_writer = objects.NewWriter(kIntentKey);
   if (!intent_writer.ok()) return intent_writer.status();
-  AQ_RETURN_IF_ERROR((*intent_writer)->Append(intent));
+  AQ_RETURN_IF_ERROR((*intent_writer)->Append(IntentText(*generation + 1, names)));
+  // Rewritten in place (one sync less) over a record that checks itself: a
+  // torn one then reads as unreadable, and every file is rendered again.
+  if (in_place) (*intent_writer)->AllowInPlace();
 
   // This thread renders a group of files (the batch's reads) while another
   // creates and commits the group before: a create can cost 0.1-0.2 ms of

@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -249,6 +250,36 @@ TEST_F(PipelineTest, FilesOfABatchThatNeverCommittedAreRenderedAgain) {
   // An unreadable record: every file is rendered again.
   ASSERT_TRUE(objects_->WriteAll("analysis/monthly.intent", "x").ok());
   Ingest("c,2024-03-01,3,0.1\n");
+  EXPECT_EQ(Files(), Csv());
+}
+
+// The intent record carries a checksum and is rewritten in place (same
+// file) once one with a checksum is there; a torn one (a mix of two records)
+// reads as unreadable, so every file is rendered again.
+TEST_F(PipelineTest, IntentRecordChecksItselfAndIsRewrittenInPlace) {
+  const std::string path = dir_.path() + "/analysis/monthly.intent";
+  Ingest("a,2024-01-01,1,0.1\nb,2024-01-01,2,0.1\n");
+  const std::string first = *objects_->ReadAll("analysis/monthly.intent");
+  EXPECT_EQ(first, std::to_string(*meta_->Generation()) + "\na\nb\n#" +
+                       Sha256Hex(std::to_string(*meta_->Generation()) + "\na\nb\n") + "\n");
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  Ingest("a,2024-02-01,1,0.1\n");
+  struct stat after {};
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);  // overwritten in place, not replaced
+  EXPECT_EQ(*objects_->ReadAll("analysis/monthly.intent"),
+            std::to_string(*meta_->Generation()) + "\na\n#" +
+                Sha256Hex(std::to_string(*meta_->Generation()) + "\na\n") + "\n");
+  // Torn: the next generation's first line over the old record's rest, as
+  // after a crash in the middle of an in-place write. Files ahead of the
+  // store must then be put right though the record cannot say which.
+  const std::string now = *objects_->ReadAll("analysis/monthly.intent");
+  std::string torn = now;
+  torn[0] = static_cast<char>(torn[0] + 1);
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly/b.csv", "garbage\n").ok());
+  ASSERT_TRUE(objects_->WriteAll("analysis/monthly.intent", torn).ok());
+  Ingest("c,2024-01-01,3,0.1\n");
   EXPECT_EQ(Files(), Csv());
 }
 

@@ -114,6 +114,9 @@ class LocalWriter final : public ObjectWriter {
   }
 
   Status Commit() override {
+    auto in_place = CommitInPlace();
+    if (!in_place.ok()) return in_place.status();
+    if (*in_place) return Status::Ok();
     AQ_RETURN_IF_ERROR(StartSync());
     AQ_RETURN_IF_ERROR(FinishSync());
     std::string dir;
@@ -125,6 +128,39 @@ class LocalWriter final : public ObjectWriter {
     if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
     key_ = std::string(key);
     return Status::Ok();
+  }
+
+  void AllowInPlace() override { in_place_ = true; }
+
+  // With AllowInPlace and the whole object still in the buffer: writes it
+  // over the existing object and syncs that (no rename, no directory sync).
+  // False when it cannot (not allowed, no object there yet, a large object):
+  // commit it the usual way then.
+  Result<bool> CommitInPlace() {
+    if (!in_place_ || written_ > 0 || fd_ < 0) return false;
+    const std::string path = root_ + "/" + key_;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return false;
+      return Unavailable("cannot open " + path + ": " + ErrnoText());
+    }
+    Status st;
+    for (size_t done = 0; done < fill_ && st.ok();) {
+      const ssize_t n = ::pwrite(fd, buf_.get() + done, fill_ - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) st = Unavailable("cannot write " + path + ": " + ErrnoText());
+      else done += static_cast<size_t>(n);
+    }
+    if (st.ok() && ::ftruncate(fd, static_cast<off_t>(fill_)) != 0)
+      st = Unavailable("cannot truncate " + path + ": " + ErrnoText());
+    if (st.ok() && ::fdatasync(fd) != 0) st = Unavailable("cannot sync " + path + ": " + ErrnoText());
+    ::close(fd);
+    if (!st.ok()) return st;
+    ::close(fd_);  // the temp file is not needed
+    fd_ = -1;
+    ::unlink(tmp_.c_str());
+    committed_ = true;
+    return true;
   }
 
   Status CommitAs(std::string_view key) override {
@@ -266,6 +302,7 @@ class LocalWriter final : public ObjectWriter {
   int fd_;
   int direct_fd_ = -1;  // -1 not opened yet, -2 not supported
   bool committed_ = false;
+  bool in_place_ = false;  // see AllowInPlace
   std::unique_ptr<char, Free> buf_;
   std::unique_ptr<char, Free> spare_;  // the buffer being written by in_flight_
   std::future<Written> in_flight_;
@@ -350,10 +387,17 @@ class LocalObjectStore final : public ObjectStore {
       if (l == nullptr) return ObjectStore::CommitAll(writers, first_is_intent);
       local.push_back(l);
     }
-    for (LocalWriter* l : local) AQ_RETURN_IF_ERROR(l->StartSync());
+    for (size_t i = first_is_intent ? 1 : 0; i < local.size(); ++i)
+      AQ_RETURN_IF_ERROR(local[i]->StartSync());
     const Status synced = RunTogether(local.size(), [&](size_t i) -> Status {
-      AQ_RETURN_IF_ERROR(local[i]->FinishSync());
-      if (i > 0 || !first_is_intent) return Status::Ok();
+      if (i > 0 || !first_is_intent) return local[i]->FinishSync();
+      // The intent record: in place when allowed and possible (one sync),
+      // else published (then its directory synced) before the others.
+      auto in_place = local[0]->CommitInPlace();
+      if (!in_place.ok()) return in_place.status();
+      if (*in_place) return Status::Ok();
+      AQ_RETURN_IF_ERROR(local[0]->StartSync());
+      AQ_RETURN_IF_ERROR(local[0]->FinishSync());
       std::string dir;
       AQ_RETURN_IF_ERROR(local[0]->Publish(dir));
       return FsyncDir(dir);

@@ -42,6 +42,11 @@ class ObjectWriter {
   // Changes the key the object will be committed under (by Commit() or
   // ObjectStore::CommitAll).
   virtual Status SetKey(std::string_view key) = 0;
+  // The caller vouches that this object and the one it replaces show a torn
+  // write (they carry a checksum): the store may then commit it by
+  // overwriting the old one in place, which on a local disk saves a rename
+  // and a directory sync, instead of replacing it atomically. A hint.
+  virtual void AllowInPlace() {}
 };
 
 class ObjectReader {

@@ -1,6 +1,7 @@
 #include "storage/object_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <memory>
@@ -65,6 +66,35 @@ TEST(LocalObjectStore, LargeObjectsComeBackByteForByte) {
     ASSERT_TRUE(back.ok());
     EXPECT_TRUE(*back == text) << "pieces of " << pieces[k] << ": " << back->size() << " bytes back";
   }
+}
+
+// AllowInPlace: the object is overwritten in its file (same inode), also
+// by shorter contents; without an object there it is created as usual.
+TEST(LocalObjectStore, InPlaceCommitsOverwriteTheFile) {
+  testing::TempDir dir;
+  auto store = NewLocalObjectStore(dir.path());
+  auto write = [&](std::string_view text, bool in_place) {
+    auto w = store->NewWriter("a/rec");
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append(text).ok());
+    if (in_place) (*w)->AllowInPlace();
+    ASSERT_TRUE((*w)->Commit().ok());
+  };
+  auto inode = [&] {
+    struct stat st {};
+    EXPECT_EQ(::stat((dir.path() + "/a/rec").c_str(), &st), 0);
+    return st.st_ino;
+  };
+  write("first record, long\n", true);  // nothing there yet: created
+  EXPECT_EQ(*store->ReadAll("a/rec"), "first record, long\n");
+  const auto ino = inode();
+  write("second\n", true);
+  EXPECT_EQ(*store->ReadAll("a/rec"), "second\n");
+  EXPECT_EQ(inode(), ino);
+  write("third\n", false);  // replaced atomically: a new file
+  EXPECT_EQ(*store->ReadAll("a/rec"), "third\n");
+  EXPECT_NE(inode(), ino);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/.tmp"));
 }
 
 TEST(LocalObjectStore, ReadAtAndErrors) {
