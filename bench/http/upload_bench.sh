@@ -72,6 +72,7 @@ for aq in "$@"; do
   DATA=$WORK/store$n
   echo "copying $STORE ..." >&2
   cp -a "$STORE" "$DATA"
+  sync  # else the copy's ~100 MB of writeback competes with the uploads' syncs
   PORT=$(free_port)
   LOG=$WORK/access$n.log
   AQUASENSE_TOKEN=$TOKEN "$aq" serve --data "$DATA" --listen 127.0.0.1:$PORT \
