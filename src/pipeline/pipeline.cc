@@ -152,7 +152,7 @@ class PhaseTrace {
   void Phase(const char* name) {
     if (!on_) return;
     const double now = Now();
-    std::fprintf(stderr, "aquasense trace: %-14s %8.3f s\n", name, now - last_);
+    std::fprintf(stderr, "aquasense trace: %-14s %10.6f s\n", name, now - last_);
     last_ = now;
   }
 
