@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -426,9 +428,32 @@ class LocalObjectStore final : public ObjectStore {
   std::string root_;
 };
 
+// Removes the temp files ("<pid>-<n>.part") of processes that are gone, as
+// after a kill -9 in the middle of a batch: without this, every crash left
+// its partial objects (a partial landing copy can be as big as the input)
+// behind for good. A live process's files (a running serve, another
+// ingest) are left alone. (A process in another PID namespace sharing the
+// directory would look gone: such setups should not share a data dir.)
+void SweepOrphanTemps(const std::string& root) {
+  DIR* dir = ::opendir((root + "/.tmp").c_str());
+  if (dir == nullptr) return;
+  const pid_t self = ::getpid();
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string_view name = e->d_name;
+    if (!name.ends_with(".part")) continue;
+    long pid = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+    if (ec != std::errc() || end == name.data() || *end != '-' || pid <= 0 || pid == self) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours)
+    ::unlinkat(::dirfd(dir), e->d_name, 0);
+  }
+  ::closedir(dir);
+}
+
 }  // namespace
 
 std::unique_ptr<ObjectStore> NewLocalObjectStore(std::string root) {
+  SweepOrphanTemps(root);
   return std::make_unique<LocalObjectStore>(std::move(root));
 }
 

@@ -83,6 +83,8 @@ class ObjectStore {
 };
 
 // A directory on the local file system.
+// Opening it removes the temp files that processes which are gone left in
+// ROOT/.tmp/ (killed in the middle of a write).
 std::unique_ptr<ObjectStore> NewLocalObjectStore(std::string root);
 
 }  // namespace aquasense::storage

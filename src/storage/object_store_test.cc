@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -95,6 +98,30 @@ TEST(LocalObjectStore, InPlaceCommitsOverwriteTheFile) {
   EXPECT_EQ(*store->ReadAll("a/rec"), "third\n");
   EXPECT_NE(inode(), ino);
   EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/.tmp"));
+}
+
+// Temp files of a process that is gone are removed when a store opens;
+// those of live processes (this one, its parent) and other names stay.
+TEST(LocalObjectStore, OpeningRemovesTempFilesOfProcessesThatAreGone) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/.tmp");
+  pid_t gone = ::fork();  // a pid that surely exits
+  if (gone == 0) ::_exit(0);
+  ASSERT_GT(gone, 0);
+  ::waitpid(gone, nullptr, 0);
+  auto touch = [&](const std::string& name) { std::ofstream(dir.path() + "/.tmp/" + name) << "x"; };
+  const std::string dead = std::to_string(gone) + "-7.part";
+  const std::string mine = std::to_string(::getpid()) + "-1.part";
+  const std::string parent = std::to_string(::getppid()) + "-3.part";
+  touch(dead);
+  touch(mine);
+  touch(parent);
+  touch("notes.txt");
+  auto store = NewLocalObjectStore(dir.path());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/.tmp/" + dead));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/.tmp/" + mine));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/.tmp/" + parent));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/.tmp/notes.txt"));
 }
 
 TEST(LocalObjectStore, ReadAtAndErrors) {

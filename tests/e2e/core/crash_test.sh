@@ -157,6 +157,9 @@ for i in $(seq 1 "$ITER"); do
   extra=$(comm -13 ref.trees "run$i.trees" | wc -l)
   [ "$missing" = 0 ] || problems+=("filtered/ or landing/: $missing files missing or different: $(comm -23 ref.trees "run$i.trees" | head -3 | awk '{print $2}' | tr '\n' ' ')")
   [ "$extra" = 0 ] || problems+=("filtered/ or landing/: $extra extra files: $(comm -13 ref.trees "run$i.trees" | head -3 | awk '{print $2}' | tr '\n' ' ')")
+  # the killed run's partial objects are swept by the next open
+  leftovers=$(find "$D/.tmp" -name '*.part' 2>/dev/null | wc -l)
+  [ "$leftovers" = 0 ] || problems+=("$leftovers temp files left in .tmp")
   "$BIN" ingest --data "$D" --json "${FILES[@]}" >"run$i.json3" 2>"run$i.err3"
   rc=$?
   if [ $rc != 0 ]; then
