@@ -256,6 +256,10 @@ Result<FileSummary> FileIngest::Run() {
   // copy's hash at the end; its outputs get their keys then.
   const bool unnamed = f.hash.empty();
   if (unnamed && !f.landing_copy) return Internal("a file without hash needs its landing copy");
+  // A staged file's copy goes with the batch that ingests it (once: a
+  // batch that failed took it along).
+  if (f.staged && !f.staged->in_landing && !f.staged->landing)
+    return Internal("the landing copy of " + f.source_name + " went with an earlier batch");
   hash_ = f.hash;
 
   const std::string pending = "filtered/" + f.default_sensor + "/" + (unnamed ? "pending" : f.hash);
@@ -319,7 +323,7 @@ Result<FileSummary> FileIngest::Run() {
   if (parser_thread.joinable()) parser_thread.join();
   if (copier.joinable()) copier.join();
   if (f.landing_copy) landed = f.landing_copy->Finish();
-  if (f.staged && f.staged->landing) landed = std::move(f.staged->landing);
+  if (f.staged && !f.staged->in_landing) landed = std::move(f.staged->landing);
   AQ_RETURN_IF_ERROR(status);
   if (!landed.ok()) return landed.status();
   if (unnamed) {

@@ -71,6 +71,7 @@ class LandingWriterImpl final : public LandingWriter {
     if (!exists.ok()) return exists.status();
     f.staged = std::make_shared<StagedBytes>();
     f.staged->bytes = std::move(bytes_);
+    f.staged->in_landing = *exists;
     if (!*exists) {
       AQ_RETURN_IF_ERROR(writer_->SetKey(f.landing_key));
       f.staged->landing = std::move(writer_);

@@ -47,7 +47,9 @@ struct Options {
 // its other outputs, in the same rounds of syncs.
 struct StagedBytes {
   std::string bytes;
-  std::unique_ptr<storage::ObjectWriter> landing;  // null: in landing/ already
+  bool in_landing = false;  // landing/ had these bytes already: nothing to commit
+  // Else the copy, taken by the batch that ingests the file (once).
+  std::unique_ptr<storage::ObjectWriter> landing;
 };
 
 struct StagedFile {
