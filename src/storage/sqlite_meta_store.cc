@@ -28,6 +28,7 @@ namespace aquasense::storage {
 
 namespace {
 
+using sqlite::Close;
 using sqlite::ExecSql;
 using sqlite::Stmt;
 
@@ -104,7 +105,7 @@ Result<sqlite3*> OpenConnection(const std::string& path, bool writer) {
                                   "PRAGMA cache_size=-2048; PRAGMA journal_size_limit=67108864;"
                                 : "PRAGMA cache_size=-8192;");
   if (!s.ok()) {
-    sqlite3_close(db);
+    Close(db);
     return Unavailable("cannot configure database " + path + ": " + s.message());
   }
   return db;
@@ -520,10 +521,10 @@ class SqliteMetaStore final : public MetaStore {
   }
   ~SqliteMetaStore() override {
     if (checkpointer_.joinable()) checkpointer_.join();
-    if (checkpoint_db_ != nullptr) sqlite3_close_v2(checkpoint_db_);
-    sqlite3_close_v2(reader_);
+    if (checkpoint_db_ != nullptr) Close(checkpoint_db_);
+    Close(reader_);
     KeepWalShort(writer_);
-    sqlite3_close_v2(writer_);
+    Close(writer_);
   }
 
   // On the committing thread, with the WAL `frames` long.
@@ -743,12 +744,12 @@ Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path) 
   if (!writer.ok()) return writer.status();
   Status s = CreateSchema(*writer);
   if (!s.ok()) {
-    sqlite3_close(*writer);
+    Close(*writer);
     return Unavailable("cannot create the schema in " + path + ": " + s.message());
   }
   auto reader = OpenConnection(path, false);
   if (!reader.ok()) {
-    sqlite3_close(*writer);
+    Close(*writer);
     return reader.status();
   }
   return std::unique_ptr<MetaStore>(new SqliteMetaStore(*writer, *reader, path));

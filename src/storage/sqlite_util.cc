@@ -1,5 +1,9 @@
 #include "storage/sqlite_util.h"
 
+#include <map>
+#include <mutex>
+#include <utility>
+
 namespace aquasense::storage::sqlite {
 
 namespace {
@@ -12,7 +16,30 @@ Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
 }
 }  // namespace
 
-Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db) {
+namespace {
+// Idle prepared statements by connection and SQL text.
+struct KeyLess {  // (connection, SQL), looked up by string_view too
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    if (a.first != b.first) return std::less<sqlite3*>()(a.first, b.first);
+    return std::string_view(a.second) < std::string_view(b.second);
+  }
+};
+std::mutex cache_mu;
+std::multimap<std::pair<sqlite3*, std::string>, sqlite3_stmt*, KeyLess> idle;
+}  // namespace
+
+Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db), sql_(sql) {
+  {
+    std::lock_guard<std::mutex> lock(cache_mu);
+    auto it = idle.find(std::pair<sqlite3*, std::string_view>(db, sql));
+    if (it != idle.end()) {
+      s_ = it->second;
+      idle.erase(it);
+      return;
+    }
+  }
   if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                          &s_, nullptr) != SQLITE_OK) {
     error_ = sqlite3_errmsg(db);
@@ -21,7 +48,24 @@ Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db) {
 }
 
 Stmt::~Stmt() {
-  if (s_ != nullptr) sqlite3_finalize(s_);
+  if (s_ == nullptr) return;
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+  std::lock_guard<std::mutex> lock(cache_mu);
+  idle.emplace(std::pair<sqlite3*, std::string>(db_, std::move(sql_)), s_);
+}
+
+void Close(sqlite3* db) {
+  if (db == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu);
+    for (auto it = idle.lower_bound(std::pair<sqlite3*, std::string_view>(db, ""));
+         it != idle.end() && it->first.first == db;) {
+      sqlite3_finalize(it->second);
+      it = idle.erase(it);
+    }
+  }
+  sqlite3_close_v2(db);
 }
 
 Stmt& Stmt::Bind(int i, int64_t v) {

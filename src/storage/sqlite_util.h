@@ -1,5 +1,11 @@
 // Thin RAII helpers over the SQLite C API, for the storage backends only.
-// Not thread-safe: a Db and its statements belong to one thread at a time.
+// A connection and its statements belong to one thread at a time.
+//
+// Prepared statements are cached per connection: a Stmt takes an idle one
+// for the same SQL when there is one and gives it back, reset, when it is
+// destroyed (preparing costs 3-7 us a statement, ~0.3 ms of a small batch
+// and its snapshot refresh). Close connections with Close(), which
+// finalizes the connection's cached statements first.
 #pragma once
 
 #include <sqlite3.h>
@@ -17,10 +23,13 @@ class Stmt {
  public:
   Stmt() = default;
   Stmt(sqlite3* db, std::string_view sql);
-  ~Stmt();
+  ~Stmt();  // resets the statement and leaves it in the connection's cache
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_), error_(std::move(o.error_)) { o.s_ = nullptr; }
+  Stmt(Stmt&& o) noexcept
+      : db_(o.db_), s_(o.s_), sql_(std::move(o.sql_)), error_(std::move(o.error_)) {
+    o.s_ = nullptr;
+  }
 
   bool valid() const { return s_ != nullptr; }
   const std::string& error() const { return error_; }
@@ -49,8 +58,12 @@ class Stmt {
  private:
   sqlite3* db_ = nullptr;
   sqlite3_stmt* s_ = nullptr;
+  std::string sql_;  // the cache key
   std::string error_;
 };
+
+// Finalizes `db`'s cached statements, then closes it.
+void Close(sqlite3* db);
 
 // Executes one or more statements without results.
 Status ExecSql(sqlite3* db, const char* sql);
