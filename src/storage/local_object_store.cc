@@ -93,17 +93,19 @@ Status MakeDirs(const std::string& dir) {
 // not supported (tmpfs), every write is buffered.
 class LocalWriter final : public ObjectWriter {
  public:
-  LocalWriter(std::string root, std::string key, std::string tmp_path, int fd)
-      : root_(std::move(root)), key_(std::move(key)), tmp_(std::move(tmp_path)), fd_(fd) {}
+  // The temp file is created when the first bytes are written out (an
+  // object committed in place never needs one).
+  LocalWriter(std::string root, std::string key, std::string tmp_path)
+      : root_(std::move(root)), key_(std::move(key)), tmp_(std::move(tmp_path)) {}
   ~LocalWriter() override {
     (void)WaitForDirectWrite();
     if (fd_ >= 0) ::close(fd_);
     if (direct_fd_ >= 0) ::close(direct_fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
+    if (created_ && !committed_) ::unlink(tmp_.c_str());
   }
 
   Status Append(std::string_view bytes) override {
-    if (fd_ < 0) return FailedPrecondition("object writer already closed");
+    if (closed_) return FailedPrecondition("object writer already closed");
     while (!bytes.empty()) {
       if (fill_ == cap_) AQ_RETURN_IF_ERROR(Grow(bytes.size()));
       const size_t n = std::min(bytes.size(), cap_ - fill_);
@@ -139,7 +141,7 @@ class LocalWriter final : public ObjectWriter {
   // False when it cannot (not allowed, no object there yet, a large object):
   // commit it the usual way then.
   Result<bool> CommitInPlace() {
-    if (!in_place_ || written_ > 0 || fd_ < 0) return false;
+    if (!in_place_ || written_ > 0 || closed_) return false;
     const std::string path = root_ + "/" + key_;
     const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -158,10 +160,10 @@ class LocalWriter final : public ObjectWriter {
     if (st.ok() && ::fdatasync(fd) != 0) st = Unavailable("cannot sync " + path + ": " + ErrnoText());
     ::close(fd);
     if (!st.ok()) return st;
-    ::close(fd_);  // the temp file is not needed
+    if (fd_ >= 0) ::close(fd_);  // no temp file needed
     fd_ = -1;
-    ::unlink(tmp_.c_str());
-    committed_ = true;
+    if (created_) ::unlink(tmp_.c_str());
+    closed_ = committed_ = true;
     return true;
   }
 
@@ -174,17 +176,19 @@ class LocalWriter final : public ObjectWriter {
   // wait until it is on disk, rename it into place (then the caller fsyncs
   // `dir`, the directory it landed in).
   Status StartSync() {
-    if (fd_ < 0) return FailedPrecondition("object writer already closed");
+    if (closed_) return FailedPrecondition("object writer already closed");
+    AQ_RETURN_IF_ERROR(Create());
     AQ_RETURN_IF_ERROR(WaitForDirectWrite());
     if (fill_ > 0) AQ_RETURN_IF_ERROR(WriteBuffer(/*whole=*/false));
     ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
     return Status::Ok();
   }
   Status FinishSync() {
-    if (fd_ < 0) return FailedPrecondition("object writer already closed");
+    if (closed_ || fd_ < 0) return FailedPrecondition("object writer already closed");
     if (::fsync(fd_) != 0) return Unavailable("cannot sync " + tmp_ + ": " + ErrnoText());
     ::close(fd_);
     fd_ = -1;
+    closed_ = true;
     return Status::Ok();
   }
   Status Publish(std::string& dir) {
@@ -208,6 +212,15 @@ class LocalWriter final : public ObjectWriter {
     void operator()(char* p) const { std::free(p); }
   };
 
+  // The temp file, on first need.
+  Status Create() {
+    if (created_) return Status::Ok();
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) return Unavailable("cannot create " + tmp_ + ": " + ErrnoText());
+    created_ = true;
+    return Status::Ok();
+  }
+
   // Room for `more` bytes: an object's first buffer is sized to what comes
   // (a monthly file is ~20 KB), bigger ones get kBuf.
   Status Grow(size_t more) {
@@ -230,6 +243,7 @@ class LocalWriter final : public ObjectWriter {
   // oflag=direct), and with 1 MiB the merging thread of a 10M-row ingest
   // waited ~0.24 s for its valid rows' writes (with 4 MiB: none).
   Status WriteBuffer(bool whole) {
+    AQ_RETURN_IF_ERROR(Create());
     if (whole && direct_fd_ == -1) {
       direct_fd_ = ::open(tmp_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
       if (direct_fd_ < 0) direct_fd_ = -2;  // not supported here: buffered from now on
@@ -301,7 +315,9 @@ class LocalWriter final : public ObjectWriter {
   }
 
   std::string root_, key_, tmp_;
-  int fd_;
+  int fd_ = -1;            // the temp file's
+  bool created_ = false;   // the temp file exists
+  bool closed_ = false;    // committed or failed to: no more writes
   int direct_fd_ = -1;  // -1 not opened yet, -2 not supported
   bool committed_ = false;
   bool in_place_ = false;  // see AllowInPlace
@@ -323,9 +339,7 @@ class LocalObjectStore final : public ObjectStore {
     static std::atomic<uint64_t> counter{0};
     const std::string tmp = tmp_dir + "/" + std::to_string(::getpid()) + "-" +
                             std::to_string(counter.fetch_add(1)) + ".part";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Unavailable("cannot create " + tmp + ": " + ErrnoText());
-    return std::unique_ptr<ObjectWriter>(new LocalWriter(root_, std::string(key), tmp, fd));
+    return std::unique_ptr<ObjectWriter>(new LocalWriter(root_, std::string(key), tmp));
   }
 
   Result<std::unique_ptr<ObjectReader>> Open(std::string_view key) override {
