@@ -12,7 +12,10 @@
 #   5. incremental ingest: one week of one sensor, dated after the end of the
 #      data, into a copy of the full store (hyperfine, copy in --prepare);
 #      ratio to the full ingest time; the same week into an empty store as the
-#      fixed-cost reference; the fsync count of one incremental run (strace)
+#      fixed-cost reference; the fsync count of one incremental run (strace);
+#      and UPLOAD_WEEKS (30; 0 skips) weeks uploaded one after another to a
+#      running `serve` on a copy of the store (bench/http/upload_bench.sh),
+#      whose server-side median gives the same ratio for the running service
 #   6. cross-check: aquasense's counts and analysis/monthly/ (per-sensor files) against pandas'
 # and prints a markdown table, also written to bench/out/ingest_results.md.
 #
@@ -104,7 +107,7 @@ NEXT_DATE=$(sed -n 's/^next_date=//p' "$BIG.meta")
 WEEK_SENSOR=sensor-0001
 "$GEN" --week "$WEEK_SENSOR:$NEXT_DATE" --seed "$SEED" > week.csv
 
-rm -rf store_* pandas_out hf_*.json rss_*.txt summary_*.json
+rm -rf store_* pandas_out hf_*.json rss_*.txt summary_*.json upload_results.md
 
 # --- 1, 2: full ingest -----------------------------------------------------------
 full_ingest() {  # full_ingest TAG FILE RUNS
@@ -170,6 +173,15 @@ if command -v strace >/dev/null; then
   rm -rf store_inc && cp -a store_big store_inc && sync
   strace -f -c -w -e trace=fsync,fdatasync,sync_file_range -o strace_inc.txt \
     "$AQ" ingest --data store_inc --json week.csv > /dev/null || true
+fi
+
+# --- 5b: the same, uploaded to a running serve --------------------------------
+# One week after another into one copy of the store through POST /v1/ingest
+# (bench/http/upload_bench.sh): the server's median, for the same ratio.
+if [[ ${UPLOAD_WEEKS:-30} -gt 0 ]]; then
+  log "upload: ${UPLOAD_WEEKS:-30} weeks of $WEEK_SENSOR to a running serve (bench/http/upload_bench.sh)"
+  STORE=$OUT/store_big START=$NEXT_DATE WEEKS=${UPLOAD_WEEKS:-30} SENSOR=$WEEK_SENSOR GEN=$GEN \
+    OUT=$OUT/upload_results.md "$ROOT/bench/http/upload_bench.sh" "$AQ" >&2 || rm -f upload_results.md
 fi
 
 # --- 6 + table -------------------------------------------------------------------

@@ -78,6 +78,18 @@ def fmt_mb(x):
     return f"{x:.0f} MB" if x is not None else "n/a"
 
 
+def upload_median(path):
+    """The server-side median (ms) of the one binary in upload_bench.sh's table."""
+    try:
+        for line in open(path):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) >= 2 and cells[0].startswith("`"):
+                return float(cells[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def fsyncs(path):
     """'N fsync + M fdatasync (x ms in syscalls)' from a strace -c summary."""
     try:
@@ -212,6 +224,12 @@ def main():
     if t_inc and t_big:
         ratio = t_inc[0] / t_big[0]
         w(f"| **incremental / full ingest time** | **{ratio:.2e} (1/{1 / ratio:,.0f})** | < 1/1000 |")
+    up = upload_median("upload_results.md")
+    if up is not None and t_big:
+        ratio = up / 1000 / t_big[0]
+        w(f"| the same, uploaded to a running `serve` (server-side median, "
+          f"`bench/http/upload_bench.sh`) | {up:.2f} ms | |")
+        w(f"| **upload / full ingest time** | **{ratio:.2e} (1/{1 / ratio:,.0f})** | < 1/1000 |")
     w(f"| — reference: the same week into an empty store | {fmt_t(t_inc_empty)} | |")
     fs = fsyncs("strace_inc.txt")
     if fs:
