@@ -107,12 +107,10 @@ const BatchState::Pending* BatchState::FindPending(uint32_t id, int32_t month) c
 Status BatchState::WritePending(size_t target) {
   if (pending_bytes_ <= target) return Status::Ok();
   RankSensors();
-  std::vector<uint32_t> by_rank(sensors_.size());
-  for (uint32_t id = 0; id < sensors_.size(); ++id) by_rank[name_rank_[id]] = id;
   // Around the round from the cursor; each sensor at most once.
-  for (size_t step = 0; step < by_rank.size() && pending_bytes_ > target; ++step) {
-    if (next_rank_ >= by_rank.size()) next_rank_ = 0;
-    AQ_RETURN_IF_ERROR(WriteSensor(by_rank[next_rank_++]));
+  for (size_t step = 0; step < by_name_.size() && pending_bytes_ > target; ++step) {
+    if (next_rank_ >= by_name_.size()) next_rank_ = 0;
+    AQ_RETURN_IF_ERROR(WriteSensor(by_name_[next_rank_++]));
   }
   return Status::Ok();
 }
@@ -153,12 +151,12 @@ core::MonthlyMetrics BatchState::RowOf(uint32_t id, int32_t month, const Pending
 
 void BatchState::RankSensors() {
   if (name_rank_.size() == sensors_.size()) return;
-  std::vector<uint32_t> order(sensors_.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
+  by_name_.resize(sensors_.size());
+  for (uint32_t i = 0; i < by_name_.size(); ++i) by_name_[i] = i;
+  std::sort(by_name_.begin(), by_name_.end(),
             [&](uint32_t a, uint32_t b) { return sensors_[a]->name() < sensors_[b]->name(); });
-  name_rank_.resize(order.size());
-  for (uint32_t r = 0; r < order.size(); ++r) name_rank_[order[r]] = r;
+  name_rank_.resize(by_name_.size());
+  for (uint32_t r = 0; r < by_name_.size(); ++r) name_rank_[by_name_[r]] = r;
 }
 
 bool BatchState::ByName(uint64_t a, uint64_t b) const {

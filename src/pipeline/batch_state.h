@@ -11,10 +11,10 @@
 // month order, until an eighth of the buffer is free: a sensor's B-tree
 // leaves are written about once per round whatever the order of the input,
 // and the work is spread evenly over the chunks (writing the whole buffer at
-// once stalled the merging thread ~0.15 s at a time, and the parser with it). A block that comes back later
-// (out-of-order input, another file) is stored and its metrics written again;
-// FinalizeMetrics flushes the rest and counts the rows whose final value
-// differs from the row before the batch.
+// once stalled the merging thread ~0.15 s at a time, and the parser with it).
+// A block that comes back later (out-of-order input, another file) is stored
+// and its metrics written again; FinalizeMetrics flushes the rest and counts
+// the rows whose final value differs from the row before the batch.
 // Memory: the cache's and the buffer's bounds plus a byte per month in each
 // sensor's range of months (and the original rows of pre-existing months this
 // batch rewrites).
@@ -126,7 +126,7 @@ class BatchState {
  private:
   // Cache keys by sensor name, then month; needs RankSensors() first.
   bool ByName(uint64_t a, uint64_t b) const;
-  void RankSensors();  // brings name_rank_ up to date with sensors_
+  void RankSensors();  // brings by_name_ and name_rank_ up to date with sensors_
   Status Flush(std::vector<uint64_t> keys);
   Status StoreBlock(uint32_t id, int32_t month, BlockCache::Entry& e);
   Result<std::optional<double>> MaxTempOf(uint32_t id, int32_t month);
@@ -170,9 +170,9 @@ class BatchState {
   size_t write_behind_bytes_;
   std::vector<std::unique_ptr<SensorState>> sensors_;
   std::unordered_map<std::string, uint32_t> ids_;
-  // Per sensor id: its position among the sensors sorted by name, so the
-  // frequent sorts by name compare integers, not strings.
-  std::vector<uint32_t> name_rank_;
+  // The sensor ids sorted by name, and per sensor id its position there, so
+  // the frequent sorts by name compare integers, not strings.
+  std::vector<uint32_t> by_name_, name_rank_;
   // Rows before the batch of the pre-existing months it rewrote, by cache key.
   std::unordered_map<uint64_t, std::optional<core::MonthlyMetrics>> originals_;
 };
