@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates ccache
   libboost1.81-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev nettle-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libfast-float-dev
   # tests, fuzzing, sanitizers
