@@ -1,7 +1,8 @@
 # Shared helpers of the hostile tests (sourced). On top of ../http/common.sh
 # (start_server, stop_server, expect_status, fail/pass, finish, WORK, PIDS):
+#   MARK                         # a token to put into sensor names / rows sent
 #   mark_outside                 # remembers the time, to find files written outside WORK
-#   check_outside WHAT           # fails if anything under /tmp or /root changed outside WORK
+#   check_outside WHAT           # fails if a file outside WORK written since carries MARK
 #   check_alive WHAT             # the server process is alive and /health answers 200
 #   check_store WHAT DATA_DIR    # SQLite integrity_check ok, export succeeds
 #   raw_send PORT PYTHON_BYTES   # sends raw bytes, prints the first response line ('' if none)
@@ -9,14 +10,21 @@ here_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../http/common.sh
 source "$here_lib/../http/common.sh"
 
+# MARK: a token unique to this test run. Put it in the sensor names and row
+# contents a test sends; check_outside then looks for files outside WORK that
+# carry it in their name or bytes (other processes on a shared machine write
+# to /tmp too, so "any new file" is not a usable signal).
+MARK="aqmark$$x$RANDOM"
 mark_outside() { touch "$WORK/.outside-mark"; sleep 0.01; }
 check_outside() {
   local changed
-  changed=$(find /tmp /root /etc -xdev -newer "$WORK/.outside-mark" -type f \
-    -not -path "$WORK/*" -not -path '/tmp/aq-*' -not -path '/root/.cache/*' \
-    -not -path '/root/.config/*' -not -path '/tmp/bash_jobs*' 2>/dev/null | grep -v '/proc/' | head -5 || true)
+  changed=$(find /tmp /root /etc /var/tmp -xdev -newer "$WORK/.outside-mark" -type f -size -20M \
+    -not -path "$WORK/*" 2>/dev/null |
+    while IFS= read -r f; do
+      if [[ "$f" == *"$MARK"* ]] || grep -qs -- "$MARK" "$f"; then echo "$f"; fi
+    done | head -5)
   if [[ -z "$changed" ]]; then pass "$1: nothing written outside the data directory"
-  else fail "$1: files changed outside the data directory: $changed"; fi
+  else fail "$1: files outside the data directory carry this test's data: $changed"; fi
 }
 check_alive() {
   local code
