@@ -48,6 +48,7 @@ struct ServeFlags {
   double drain_timeout = 20;
   double refresh_interval = 0.1;
   double watch_interval = 0.25;
+  double watch_settle = 2;
   bool auth_reads = false;
 };
 
@@ -111,6 +112,7 @@ Status ApplyConfig(const nlohmann::json& config, CLI::App& cmd, ServeFlags& f) {
     num("drain_timeout", "--drain-timeout", f.drain_timeout);
     num("refresh_interval", "--refresh-interval", f.refresh_interval);
     num("watch_interval", "--watch-interval", f.watch_interval);
+    num("watch_settle", "--watch-settle", f.watch_settle);
   } catch (const nlohmann::json::exception&) {
     return InvalidArgument("config: a value in \"serve\" has the wrong type");
   }
@@ -174,6 +176,10 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
           kExitUsage);
     }
   }
+  if (!(flags.watch_settle >= 0 && flags.watch_settle < 86400)) {
+    return ReportError(InvalidArgument("--watch-settle must be from 0 to 86400 seconds"),
+                       kExitUsage);
+  }
   if (flags.threads < 1 || flags.threads > 64) {
     return ReportError(InvalidArgument("--threads must be from 1 to 64"), kExitUsage);
   }
@@ -216,8 +222,10 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   std::unique_ptr<http::InboxWatcher> watcher;
   const std::filesystem::path inbox = std::filesystem::path(ctx.data_dir) / "inbox";
   if (flags.watch) {
-    watcher = std::make_unique<http::InboxWatcher>(inbox, ctx.pipeline.get(), &worker,
-                                                   http::WatchOptions{Ms(flags.watch_interval)});
+    http::WatchOptions watch;
+    watch.interval = Ms(flags.watch_interval);
+    watch.settle = Ms(flags.watch_settle);
+    watcher = std::make_unique<http::InboxWatcher>(inbox, ctx.pipeline.get(), &worker, watch);
   }
   http::InboxWatcher* w = watcher.get();
   opt.on_shutdown = [w] {
@@ -328,6 +336,10 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
   cmd->add_option("--watch-interval", flags->watch_interval,
                   "Seconds between inbox scans (default 0.25)")
       ->envname("AQUASENSE_WATCH_INTERVAL");
+  cmd->add_option("--watch-settle", flags->watch_settle,
+                  "Seconds an inbox file's size and mtime must stay unchanged before it is "
+                  "taken (default 2)")
+      ->envname("AQUASENSE_WATCH_SETTLE");
   cmd->callback([&ctx, &exit_code, cmd, flags] { exit_code = RunServe(ctx, *cmd, *flags); });
 }
 

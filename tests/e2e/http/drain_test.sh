@@ -68,7 +68,7 @@ with open(sys.argv[1], "w") as f:
     for d in range(300000):
         f.write("%s,%.1f,0.1\n" % (d0 + datetime.timedelta(days=d), 10 + d % 20))
 PY
-start_server "$DATA" --watch --watch-interval 0.1
+start_server "$DATA" --watch --watch-interval 0.1 --watch-settle 0.2  # the file is moved in whole
 mkdir -p "$DATA/inbox/bigw"
 mv "$BIG" "$DATA/inbox/bigw/big.csv"
 # The file is staged into landing/ first; the batch runs right after.
