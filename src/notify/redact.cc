@@ -21,6 +21,8 @@ size_t UrlEnd(std::string_view text, size_t from) {
     if (c <= 0x20 || c == 0x7f || c == '"' || c == '\'' || c == '<' || c == '>' || c == '`') break;
     ++i;
   }
+  // Punctuation after a URL ends the sentence, not the URL: "http://h/x: error".
+  while (i > from && std::string_view(":,.;)]").find(text[i - 1]) != std::string_view::npos) --i;
   return i;
 }
 

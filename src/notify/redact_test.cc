@@ -25,6 +25,11 @@ TEST(Redact, M4_UrlsInsideText) {
   EXPECT_EQ(RedactUrls("x http://u:p@h:1/a/b?c y \"https://k@z/q\" end"),
             "x http://h:1/\u2026 y \"https://z/\u2026\" end");
   EXPECT_EQ(RedactUrls("no url here"), "no url here");
+  // Punctuation after a URL stays; redacting twice changes nothing.
+  const std::string once = RedactUrls("HTTP 500 from http://u:p@h:1/x?q: oops, (http://h2/y).");
+  EXPECT_EQ(once, "HTTP 500 from http://h:1/\u2026: oops, (http://h2/\u2026).");
+  EXPECT_EQ(RedactUrls(once), once);
+  EXPECT_EQ(SafeError(once), once);
   EXPECT_EQ(RedactUrls("://weird"), "://weird");
 }
 
