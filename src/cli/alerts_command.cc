@@ -93,9 +93,12 @@ void RegisterAlertsCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
         return;
       }
       if (deliver->json) {
-        nlohmann::json j = {{"delivered", r->delivered}, {"failed", r->failed},
-                            {"deferred", r->deferred},   {"skipped", r->skipped},
-                            {"gave_up", r->gave_up},     {"pending", r->pending},
+        nlohmann::json j = {{"delivered", r->delivered},
+                            {"failed", r->failed},
+                            {"deferred", r->deferred},
+                            {"skipped", r->skipped},
+                            {"gave_up", r->gave_up},
+                            {"pending", r->pending},
                             {"busy", r->busy}};
         std::printf("%s\n", j.dump().c_str());
       } else {

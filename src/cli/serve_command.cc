@@ -258,9 +258,9 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
     while (!stopping) {
       lock.unlock();
       try {  // an exception is a logged error; the loop goes on
-        Status s = notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock,
-                                          std::chrono::seconds(10),
-                                          notify::OutboxLockPath(ctx.data_dir));
+        Status s =
+            notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock, std::chrono::seconds(10),
+                                   notify::OutboxLockPath(ctx.data_dir));
         if (auto line = postponed.Next(s, ctx.clock.NowMs())) http::LogLine(*line);
       } catch (const std::exception& e) {
         http::LogLine(std::string("alert delivery failed unexpectedly: ") + e.what());

@@ -226,7 +226,8 @@ bool ChannelConfig::AcceptsAlert(const storage::Alert& alert) const {
   const std::vector<std::string> names = PayloadSensorNames(alert, &complete);
   if (!complete) return true;
   if (names.empty()) return in(sensors, alert.default_sensor);
-  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return in(sensors, n); });
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return in(sensors, n); });
 }
 
 int64_t BackoffMs(const RetryPolicy& policy, int32_t attempts) {

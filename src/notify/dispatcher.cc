@@ -320,8 +320,8 @@ std::optional<std::string> RepeatLimiter::Next(const Status& s, int64_t now_ms) 
   }
   ++repeats_;
   if (now_ms - logged_ms_ < interval_ms_) return std::nullopt;
-  std::string line = "alert delivery postponed: " + error + " (again " +
-                     std::to_string(repeats_) + " times since it was last logged)";
+  std::string line = "alert delivery postponed: " + error + " (again " + std::to_string(repeats_) +
+                     " times since it was last logged)";
   logged_ms_ = now_ms;
   repeats_ = 0;
   return line;

@@ -395,10 +395,12 @@ TEST(RepeatLimiter, L7_SameErrorLoggedOncePerInterval) {
   auto again = limiter.Next(lock_error, 600'000);
   ASSERT_TRUE(again.has_value());
   EXPECT_NE(again->find("again 300 times"), std::string::npos) << *again;
-  auto other = limiter.Next(Unavailable("cannot open /d/outbox.lock: Too many open files"), 602'000);
+  auto other =
+      limiter.Next(Unavailable("cannot open /d/outbox.lock: Too many open files"), 602'000);
   ASSERT_TRUE(other.has_value());
   EXPECT_NE(other->find("Too many open files"), std::string::npos);
-  EXPECT_EQ(limiter.Next(Status::Ok(), 604'000), std::optional<std::string>("alert delivery resumed"));
+  EXPECT_EQ(limiter.Next(Status::Ok(), 604'000),
+            std::optional<std::string>("alert delivery resumed"));
   EXPECT_FALSE(limiter.Next(Status::Ok(), 606'000).has_value());
 }
 

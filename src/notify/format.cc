@@ -103,7 +103,8 @@ json PayloadCounts(const storage::Alert& a) {
       for (const auto& [k, v] : p["counts"].items()) counts[k] = v;
     }
   }
-  if (p.contains("sensors") && p["sensors"].is_object()) counts["sensors"] = PayloadSensors(a)["count"];
+  if (p.contains("sensors") && p["sensors"].is_object())
+    counts["sensors"] = PayloadSensors(a)["count"];
   return counts;
 }
 
@@ -123,7 +124,8 @@ std::vector<std::string> PayloadSensorNames(const storage::Alert& a, bool* compl
   for (const json& n : s["first"]) {
     if (n.is_string()) names.push_back(n.get<std::string>());
   }
-  if (complete != nullptr) *complete = s["count"].get<int64_t>() <= static_cast<int64_t>(names.size());
+  if (complete != nullptr)
+    *complete = s["count"].get<int64_t>() <= static_cast<int64_t>(names.size());
   return names;
 }
 

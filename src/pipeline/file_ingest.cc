@@ -514,10 +514,11 @@ Status FileIngest::EmitChunk() {
       summary_.alerts++;
       Deviations(r.sensor).count++;
       if (deviation_examples_.size() < kExamples) {
-        deviation_examples_.push_back(
-            {{"line", r.line}, {"sensor", state_.sensor(sensor_map_[r.sensor]).name()},
-             {"date", core::FormatDateTime(r.when)}, {"temperature", r.temperature},
-             {"sd", r.sd}});
+        deviation_examples_.push_back({{"line", r.line},
+                                       {"sensor", state_.sensor(sensor_map_[r.sensor]).name()},
+                                       {"date", core::FormatDateTime(r.when)},
+                                       {"temperature", r.temperature},
+                                       {"sd", r.sd}});
       }
     }
   }
@@ -544,8 +545,7 @@ DeviationStats& FileIngest::Deviations(uint32_t parser_sensor) {
 Status FileIngest::RecordAlerts() {
   const StagedFile& f = *job_.file;
   static const std::vector<std::string> kNoChannels;
-  const std::vector<std::string>& channels =
-      job_.rederived ? kNoChannels : options_.alert_channels;
+  const std::vector<std::string>& channels = job_.rederived ? kNoChannels : options_.alert_channels;
   auto add = [&](const std::string& kind, const std::string& sensor, nlohmann::json p) {
     storage::Alert a;
     a.kind = kind;
@@ -566,8 +566,10 @@ Status FileIngest::RecordAlerts() {
       names.push_back(sensor);
     }
     const std::string only = deviations_.size() == 1 ? deviations_.begin()->first : "";
-    nlohmann::json p = {{"kind", "deviation"},    {"sensor", only},
-                        {"file", f.source_name},  {"sha256", hash_},
+    nlohmann::json p = {{"kind", "deviation"},
+                        {"sensor", only},
+                        {"file", f.source_name},
+                        {"sha256", hash_},
                         {"sd_limit", options_.limits.sd_alert},
                         {"counts", {{"readings_above_limit", above}}},
                         {"sensors", SensorList(names, names.size())},
@@ -579,10 +581,14 @@ Status FileIngest::RecordAlerts() {
     for (auto& [reason, n] : reason_counts_) counts[reason] = n;
     std::vector<std::string> names = parser_.sensors();
     std::sort(names.begin(), names.end());
-    nlohmann::json p = {{"kind", "data_quality"},   {"sensor", f.default_sensor},
-                        {"file", f.source_name},    {"sha256", hash_},
-                        {"rows", summary_.rows},    {"invalid", summary_.invalid},
-                        {"counts", counts},         {"sensors", SensorList(names, names.size())},
+    nlohmann::json p = {{"kind", "data_quality"},
+                        {"sensor", f.default_sensor},
+                        {"file", f.source_name},
+                        {"sha256", hash_},
+                        {"rows", summary_.rows},
+                        {"invalid", summary_.invalid},
+                        {"counts", counts},
+                        {"sensors", SensorList(names, names.size())},
                         {"examples", invalid_examples_}};
     AQ_RETURN_IF_ERROR(add("data_quality", "", std::move(p)));
   }

@@ -137,7 +137,7 @@ TEST_F(PipelineTest, M7_OneAlertPerFileAndKindFor500Sensors) {
   const storage::Alert& dq = alerts[0].first;
   const storage::Alert& dev = alerts[1].first;
   EXPECT_EQ(dev.kind, "deviation");
-  EXPECT_EQ(dev.sensor, "");  // about several sensors
+  EXPECT_EQ(dev.sensor, "");               // about several sensors
   EXPECT_EQ(alerts[1].second.size(), 1u);  // one pending delivery for "log"
   auto p = nlohmann::json::parse(dev.payload_json);
   EXPECT_EQ(p["counts"]["readings_above_limit"], 500);
