@@ -29,6 +29,7 @@ void PrintText(const nlohmann::json& list) {
   for (const nlohmann::json& a : alerts) {
     std::printf("#%lld  %s  %s\n", static_cast<long long>(a["id"].get<int64_t>()),
                 a["time"].get<std::string>().c_str(), a["summary"].get<std::string>().c_str());
+    if (a.value("rederived", false)) std::printf("    re-derived by rebuild: recorded, not sent\n");
     for (const nlohmann::json& d : a["deliveries"]) {
       std::string line = Plural(d["attempts"].get<int64_t>(), "attempt");
       if (d["state"] == "pending" && d["next_attempt"].is_string()) {
@@ -92,9 +93,13 @@ void RegisterAlertsCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
         return;
       }
       if (deliver->json) {
-        nlohmann::json j = {{"delivered", r->delivered}, {"failed", r->failed},
-                            {"skipped", r->skipped},     {"gave_up", r->gave_up},
-                            {"pending", r->pending},     {"busy", r->busy}};
+        nlohmann::json j = {{"delivered", r->delivered},
+                            {"failed", r->failed},
+                            {"deferred", r->deferred},
+                            {"skipped", r->skipped},
+                            {"gave_up", r->gave_up},
+                            {"pending", r->pending},
+                            {"busy", r->busy}};
         std::printf("%s\n", j.dump().c_str());
       } else {
         std::printf("delivered %lld, failed %lld, skipped %lld, gave up %lld, still pending %lld\n",

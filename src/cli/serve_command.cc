@@ -260,13 +260,21 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   std::mutex delivery_mu;
   std::condition_variable delivery_cv;
   bool stopping = false;
-  std::thread delivery([&] {
+  std::jthread delivery([&] {
+    notify::RepeatLimiter postponed;  // the same error logged once per 10 min (L7)
     std::unique_lock<std::mutex> lock(delivery_mu);
     while (!stopping) {
       lock.unlock();
-      Status s = notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock, std::chrono::seconds(10),
-                                        notify::OutboxLockPath(ctx.data_dir));
-      if (!s.ok()) http::LogLine("alert delivery postponed: " + s.message());
+      try {  // an exception is a logged error; the loop goes on
+        Status s =
+            notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock, std::chrono::seconds(10),
+                                   notify::OutboxLockPath(ctx.data_dir));
+        if (auto line = postponed.Next(s, ctx.clock.NowMs())) http::LogLine(*line);
+      } catch (const std::exception& e) {
+        http::LogLine(std::string("alert delivery failed unexpectedly: ") + e.what());
+      } catch (...) {
+        http::LogLine("alert delivery failed unexpectedly");
+      }
       lock.lock();
       delivery_cv.wait_for(lock, std::chrono::seconds(2), [&] { return stopping; });
     }

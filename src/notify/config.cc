@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "notify/format.h"
 #include "notify/notifier.h"
 
 namespace aquasense::notify {
@@ -212,6 +213,21 @@ bool ChannelConfig::Accepts(std::string_view kind, std::string_view sensor) cons
     return v.empty() || std::find(v.begin(), v.end(), x) != v.end();
   };
   return has(kinds, kind) && has(sensors, sensor);
+}
+
+bool ChannelConfig::AcceptsAlert(const storage::Alert& alert) const {
+  auto in = [](const std::vector<std::string>& v, std::string_view x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  if (!kinds.empty() && !in(kinds, alert.kind)) return false;
+  if (sensors.empty()) return true;
+  if (!alert.sensor.empty()) return in(sensors, alert.sensor);
+  bool complete = true;
+  const std::vector<std::string> names = PayloadSensorNames(alert, &complete);
+  if (!complete) return true;
+  if (names.empty()) return in(sensors, alert.default_sensor);
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return in(sensors, n); });
 }
 
 int64_t BackoffMs(const RetryPolicy& policy, int32_t attempts) {

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "notify/redact.h"
+
 namespace aquasense::notify {
 namespace {
 
@@ -117,9 +119,11 @@ void CommonOptions(Easy& e, const std::string& url, int64_t timeout_ms, const Tl
   }
 }
 
+// The URL is shown as scheme://host[:port] only: its userinfo, path and
+// query may be secrets (M4); libcurl's message is redacted the same way.
 Status Failure(const Easy& e, CURLcode rc, const std::string& url) {
   std::string msg = e.error[0] != '\0' ? e.error : e.api.easy_strerror(rc);
-  return Unavailable(url + ": " + msg);
+  return Unavailable(RedactUrl(url) + ": " + SafeError(msg));
 }
 
 }  // namespace

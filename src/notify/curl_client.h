@@ -7,7 +7,9 @@
 // Thread-safe (a fresh easy handle per call; libcurl is loaded and
 // initialised once, on first use).
 // Errors: kUnavailable for transport failures (refused, timeout, TLS), with
-// libcurl's message; an HTTP error status is a response, not an error.
+// libcurl's message; an HTTP error status is a response, not an error. An
+// error names the URL as scheme://host[:port] only (redact.h): never its
+// userinfo, path or query.
 #pragma once
 
 #include <cstdint>

@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <thread>
 
 #include "notify/channels.h"
+#include "notify/format.h"
 #include "notify/notifier.h"
+#include "notify/redact.h"
 
 namespace aquasense::notify {
 namespace {
@@ -26,9 +29,22 @@ void Add(DeliveryStats& into, const DeliveryStats& s) {
   into.failed += s.failed;
   into.skipped += s.skipped;
   into.gave_up += s.gave_up;
+  into.deferred += s.deferred;
 }
 
 int64_t Work(const DeliveryStats& s) { return s.delivered + s.failed + s.skipped + s.gave_up; }
+
+// channel.Send with an exception boundary: a channel that throws (a library
+// bug, bad_alloc) fails this delivery, which is retried like any failure.
+Status SendOne(Channel& channel, const storage::Alert& alert) {
+  try {
+    return channel.Send(alert);
+  } catch (const std::exception& e) {
+    return Internal(std::string("the channel failed unexpectedly: ") + e.what());
+  } catch (...) {
+    return Internal("the channel failed unexpectedly");
+  }
+}
 
 // An exclusive flock(2) on a file, held while alive; released by the kernel
 // if the process dies.
@@ -107,18 +123,25 @@ Result<DeliveryStats> Dispatcher::DeliverDue(int64_t deadline_ms, size_t limit) 
     }
   }
 
-  // One thread per channel, so a slow channel never holds up another.
+  // One thread per channel, so a slow channel never holds up another. An
+  // exception that escapes a channel's round (a store or library bug) ends
+  // that channel's round as a round error; the other channels go on.
   std::vector<DeliveryStats> results(work.size());
   auto run = [&](size_t i) {
-    results[i] = SendAll(*work[i], *lists[i], deadline_ms);
+    try {
+      results[i] = SendAll(*work[i], *lists[i], deadline_ms);
+    } catch (const std::exception& e) {
+      SetStoreError(Internal("channel \"" + work[i]->config.name + "\": " + e.what()));
+    } catch (...) {
+      SetStoreError(Internal("channel \"" + work[i]->config.name + "\": unknown exception"));
+    }
   };
   if (work.size() == 1) {
     run(0);
   } else {
-    std::vector<std::thread> threads;
+    std::vector<std::jthread> threads;  // joined when they go out of scope
     threads.reserve(work.size());
     for (size_t i = 0; i < work.size(); ++i) threads.emplace_back(run, i);
-    for (std::thread& t : threads) t.join();
   }
   for (const DeliveryStats& r : results) Add(total, r);
   if (!store_error_.ok()) {
@@ -132,7 +155,7 @@ Result<DeliveryStats> Dispatcher::DeliverDue(int64_t deadline_ms, size_t limit) 
 DeliveryStats Dispatcher::SendAll(const Target& target, const std::vector<storage::Delivery>& due,
                                   int64_t deadline_ms) {
   DeliveryStats stats;
-  std::string broken;  // the error of this round's failed send, if any
+  bool broken = false;  // a send of this round failed
   // A log channel's send is local and cannot hang: it needs no lease, and
   // its outcomes are recorded kRecordBatch at a time in one transaction
   // instead of two transactions per alert (a 10M-row ingest raises ~1,000
@@ -165,8 +188,7 @@ DeliveryStats Dispatcher::SendAll(const Target& target, const std::vector<storag
     }
     int64_t now = clock_.NowMs();
     d.updated_ms = now;
-    const std::string& sensor = alert->sensor.empty() ? alert->default_sensor : alert->sensor;
-    if (!target.config.Accepts(alert->kind, sensor)) {
+    if (!target.config.AcceptsAlert(*alert)) {
       d.state = storage::DeliveryState::kDelivered;
       d.last_error = "skipped: the channel's filter excludes this alert";
       if (!record(d)) break;
@@ -181,12 +203,12 @@ DeliveryStats Dispatcher::SendAll(const Target& target, const std::vector<storag
       ++stats.gave_up;
       continue;
     }
-    if (!broken.empty()) {
-      // Not tried again this round; its turn comes after the back-off.
+    if (broken) {
+      // Not tried again this round; its turn comes after the back-off. Its
+      // last_error stays its own (L8): this row was not tried.
       d.next_attempt_ms = now + BackoffMs(retry_, std::max(d.attempts, 1));
-      d.last_error = broken;
       if (!record(d)) break;
-      ++stats.failed;
+      ++stats.deferred;
       continue;
     }
     if (!local) {
@@ -195,7 +217,7 @@ DeliveryStats Dispatcher::SendAll(const Target& target, const std::vector<storag
       if (!record(lease)) break;
     }
 
-    Status sent = target.channel->Send(*alert);
+    Status sent = SendOne(*target.channel, *alert);
     d.attempts += 1;
     d.updated_ms = clock_.NowMs();
     if (sent.ok()) {
@@ -204,8 +226,8 @@ DeliveryStats Dispatcher::SendAll(const Target& target, const std::vector<storag
       ++stats.delivered;
     } else {
       d.next_attempt_ms = d.updated_ms + BackoffMs(retry_, d.attempts);
-      d.last_error = sent.message();
-      broken = sent.message();
+      d.last_error = SafeError(sent.message());
+      broken = true;
       ++stats.failed;
     }
     if (!record(d)) break;
@@ -273,8 +295,36 @@ Status DeliverPending(storage::MetaStore& store, const nlohmann::json& config, c
   RunOptions options;
   options.budget = budget;
   options.lock_path = lock_path;
-  auto r = RunDelivery(store, config, clock, options);
-  return r.ok() ? Status::Ok() : r.status();
+  try {
+    auto r = RunDelivery(store, config, clock, options);
+    return r.ok() ? Status::Ok() : r.status();
+  } catch (const std::exception& e) {
+    return Internal(std::string("alert delivery failed unexpectedly: ") + e.what());
+  } catch (...) {
+    return Internal("alert delivery failed unexpectedly");
+  }
+}
+
+std::optional<std::string> RepeatLimiter::Next(const Status& s, int64_t now_ms) {
+  if (s.ok()) {
+    if (last_.empty()) return std::nullopt;
+    last_.clear();
+    return "alert delivery resumed";
+  }
+  const std::string& error = s.message();
+  if (error != last_) {
+    last_ = error;
+    logged_ms_ = now_ms;
+    repeats_ = 0;
+    return "alert delivery postponed: " + error;
+  }
+  ++repeats_;
+  if (now_ms - logged_ms_ < interval_ms_) return std::nullopt;
+  std::string line = "alert delivery postponed: " + error + " (again " + std::to_string(repeats_) +
+                     " times since it was last logged)";
+  logged_ms_ = now_ms;
+  repeats_ = 0;
+  return line;
 }
 
 std::string OutboxLockPath(const std::string& data_dir) { return data_dir + "/outbox.lock"; }

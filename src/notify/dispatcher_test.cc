@@ -6,6 +6,7 @@
 
 #include <map>
 #include <mutex>
+#include <stdexcept>
 
 #include "notify/notifier.h"
 
@@ -168,7 +169,8 @@ TEST(Dispatcher, DownChannelBacksOffWithoutBlockingOthers) {
   auto r = f.dispatcher->DeliverDue();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->delivered, 2);  // b got both
-  EXPECT_EQ(r->failed, 2);
+  EXPECT_EQ(r->failed, 1);
+  EXPECT_EQ(r->deferred, 1);
   EXPECT_EQ(f.a->calls, 1);    // the second was deferred, not tried
   Delivery d = f.store.Get(id1, "a");
   EXPECT_EQ(d.state, DeliveryState::kPending);
@@ -295,6 +297,111 @@ TEST(RunDelivery, LogChannelFromConfig) {
   EXPECT_EQ(line["kind"], "deviation");
   EXPECT_EQ(DeliverPending(store, {{"alerts", 3}}, clock, std::chrono::seconds(1)).code(),
             Code::kInvalidArgument);
+}
+
+// L8: a delivery deferred because its channel failed earlier in the round
+// keeps its own (empty) error: it was not tried, the other alert's error is
+// not its own. The listing shows no error for a row never tried.
+TEST(Dispatcher, L8_DeferredRowKeepsItsOwnError) {
+  Fixture f;
+  f.a->down = true;
+  int64_t id1 = f.store.Add(MakeAlert("deviation", "s1", f.clock.NowMs()), {"a"});
+  int64_t id2 = f.store.Add(MakeAlert("deviation", "s2", f.clock.NowMs()), {"a"});
+  ASSERT_TRUE(f.dispatcher->DeliverDue().ok());
+  EXPECT_EQ(f.store.Get(id1, "a").last_error, "connection refused");
+  Delivery d2 = f.store.Get(id2, "a");
+  EXPECT_EQ(d2.attempts, 0);
+  EXPECT_EQ(d2.last_error, "");
+  EXPECT_EQ(d2.next_attempt_ms, f.clock.NowMs() + 1'000);
+
+  // A row stored by an older version with another alert's error: not shown.
+  Delivery legacy = d2;
+  legacy.last_error = "HTTP 500 from http://127.0.0.1:1/x: oops";
+  auto list = AlertListJson({{*f.store.GetAlert(id2), {legacy}}});
+  EXPECT_EQ(list["alerts"][0]["deliveries"][0]["last_error"], "");
+  EXPECT_EQ(list["alerts"][0]["deliveries"][0]["attempts"], 0);
+}
+
+// A channel that throws fails that delivery (retried later); the other
+// channel of the round delivers; the process does not terminate.
+class ThrowingChannel final : public Channel {
+ public:
+  Status Send(const Alert&) override { throw std::runtime_error("boom"); }
+};
+
+TEST(Dispatcher, ChannelExceptionIsThatDeliverysFailure) {
+  FakeOutbox store;
+  FakeClock clock{1'000'000};
+  std::vector<Dispatcher::Target> targets;
+  ChannelConfig bad, good;
+  bad.name = "bad";
+  bad.type = ChannelType::kWebhook;
+  good.name = "good";
+  good.type = ChannelType::kWebhook;
+  auto ok = std::make_unique<ScriptedChannel>();
+  ScriptedChannel* okp = ok.get();
+  targets.push_back({bad, std::make_unique<ThrowingChannel>()});
+  targets.push_back({good, std::move(ok)});
+  Dispatcher dispatcher(store, std::move(targets), clock, {});
+  int64_t id = store.Add(MakeAlert("deviation", "s1", clock.NowMs()), {"bad", "good"});
+  auto r = dispatcher.DeliverDue();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->delivered, 1);
+  EXPECT_EQ(r->failed, 1);
+  EXPECT_EQ(okp->calls, 1);
+  Delivery d = store.Get(id, "bad");
+  EXPECT_EQ(d.state, DeliveryState::kPending);
+  EXPECT_EQ(d.attempts, 1);
+  EXPECT_NE(d.last_error.find("boom"), std::string::npos) << d.last_error;
+}
+
+// M4: whatever a channel returns, the stored error carries no URL userinfo,
+// path or query.
+class LeakyChannel final : public Channel {
+ public:
+  Status Send(const Alert&) override {
+    return Unavailable("POST http://user:hunter2@127.0.0.1:18199/hooks/T0SECRET?k=QSECRET failed");
+  }
+};
+
+TEST(Dispatcher, M4_StoredErrorIsRedacted) {
+  FakeOutbox store;
+  FakeClock clock{1'000'000};
+  std::vector<Dispatcher::Target> targets;
+  ChannelConfig c;
+  c.name = "dead";
+  c.type = ChannelType::kWebhook;
+  targets.push_back({c, std::make_unique<LeakyChannel>()});
+  Dispatcher dispatcher(store, std::move(targets), clock, {});
+  int64_t id = store.Add(MakeAlert("deviation", "s1", clock.NowMs()), {"dead"});
+  ASSERT_TRUE(dispatcher.DeliverDue().ok());
+  const std::string e = store.Get(id, "dead").last_error;
+  EXPECT_EQ(e, "POST http://127.0.0.1:18199/\u2026 failed");
+  for (const char* secret : {"hunter2", "user", "T0SECRET", "QSECRET"})
+    EXPECT_EQ(e.find(secret), std::string::npos) << secret;
+}
+
+// L7: the same delivery error is logged once, then at most once per interval;
+// a new error is logged at once; recovery is logged once.
+TEST(RepeatLimiter, L7_SameErrorLoggedOncePerInterval) {
+  RepeatLimiter limiter(600'000);
+  const Status lock_error = Unavailable("cannot open /d/outbox.lock: Read-only file system");
+  auto first = limiter.Next(lock_error, 0);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(*first, "alert delivery postponed: cannot open /d/outbox.lock: Read-only file system");
+  int logged = 0;
+  for (int64_t t = 2'000; t < 600'000; t += 2'000) logged += limiter.Next(lock_error, t) ? 1 : 0;
+  EXPECT_EQ(logged, 0);  // 299 repeats in 10 minutes: silent
+  auto again = limiter.Next(lock_error, 600'000);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_NE(again->find("again 300 times"), std::string::npos) << *again;
+  auto other =
+      limiter.Next(Unavailable("cannot open /d/outbox.lock: Too many open files"), 602'000);
+  ASSERT_TRUE(other.has_value());
+  EXPECT_NE(other->find("Too many open files"), std::string::npos);
+  EXPECT_EQ(limiter.Next(Status::Ok(), 604'000),
+            std::optional<std::string>("alert delivery resumed"));
+  EXPECT_FALSE(limiter.Next(Status::Ok(), 606'000).has_value());
 }
 
 TEST(RunDelivery, OneSenderAtATime) {

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "common/crypto.h"
+#include "notify/redact.h"
 
 namespace aquasense::notify {
 namespace {
@@ -37,12 +38,45 @@ std::string Scalar(const json& v) {
   return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+json PayloadSensorsOf(const storage::Alert& a, const json& p) {
+  if (p.is_object() && p.contains("sensors") && p["sensors"].is_object()) {
+    const json& s = p["sensors"];
+    if (s.contains("count") && s["count"].is_number_integer() && s.contains("first") &&
+        s["first"].is_array()) {
+      return {{"count", s["count"]}, {"first", s["first"]}};
+    }
+  }
+  // Alerts from before one alert per file: one sensor each.
+  return {{"count", 1}, {"first", json::array({a.sensor.empty() ? a.default_sensor : a.sensor})}};
+}
+
+// The alert's one sensor: its own, else the only one its payload names, else
+// the file's default sensor when it names none; "" when it names several.
 std::string SensorOf(const storage::Alert& a) {
-  return a.sensor.empty() ? a.default_sensor : a.sensor;
+  if (!a.sensor.empty()) return a.sensor;
+  const json s = PayloadSensorsOf(a, Payload(a));
+  const int64_t count = s["count"].get<int64_t>();
+  if (count == 1 && !s["first"].empty() && s["first"][0].is_string())
+    return s["first"][0].get<std::string>();
+  return count > 1 ? "" : a.default_sensor;
 }
 
 std::string Plural(const json& n, const char* one, const char* many) {
   return Scalar(n) + " " + (n.is_number() && n.get<double>() == 1 ? one : many);
+}
+
+// "sensor s1", or "500 sensors (s000, s001, s002, ...)" for an alert about several.
+std::string SensorsPhrase(const storage::Alert& a, const json& sensors) {
+  const int64_t count = sensors["count"].get<int64_t>();
+  if (count <= 1) return "sensor " + SensorOf(a);
+  std::string list;
+  size_t shown = 0;
+  for (const json& n : sensors["first"]) {
+    if (shown++ == 3) break;
+    list += (list.empty() ? "" : ", ") + Scalar(n);
+  }
+  if (count > static_cast<int64_t>(std::min<size_t>(shown, 3))) list += ", ...";
+  return std::to_string(count) + " sensors (" + list + ")";
 }
 
 }  // namespace
@@ -69,6 +103,8 @@ json PayloadCounts(const storage::Alert& a) {
       for (const auto& [k, v] : p["counts"].items()) counts[k] = v;
     }
   }
+  if (p.contains("sensors") && p["sensors"].is_object())
+    counts["sensors"] = PayloadSensors(a)["count"];
   return counts;
 }
 
@@ -78,6 +114,19 @@ std::optional<double> PayloadSdLimit(const storage::Alert& a) {
   if (!v && p.is_object() && p.contains("counts")) v = FindNumber(p["counts"], {"sd_limit"});
   if (!v) return std::nullopt;
   return v->get<double>();
+}
+
+json PayloadSensors(const storage::Alert& a) { return PayloadSensorsOf(a, Payload(a)); }
+
+std::vector<std::string> PayloadSensorNames(const storage::Alert& a, bool* complete) {
+  const json s = PayloadSensors(a);
+  std::vector<std::string> names;
+  for (const json& n : s["first"]) {
+    if (n.is_string()) names.push_back(n.get<std::string>());
+  }
+  if (complete != nullptr)
+    *complete = s["count"].get<int64_t>() <= static_cast<int64_t>(names.size());
+  return names;
 }
 
 json PayloadExamples(const storage::Alert& a) {
@@ -121,7 +170,7 @@ std::string AlertSummary(const storage::Alert& a) {
   if (a.kind == "deviation") {
     auto n = FindNumber(counts, {"readings_above_limit", "readings", "count"});
     std::optional<double> limit = PayloadSdLimit(a);
-    std::string s = "deviation: sensor " + SensorOf(a);
+    std::string s = "deviation: " + SensorsPhrase(a, PayloadSensors(a));
     if (n) {
       s += ", " + Plural(*n, "reading", "readings") + " with sd";
       s += limit ? " > " + Scalar(json(*limit)) : " above the limit";
@@ -148,7 +197,7 @@ std::string AlertSummary(const storage::Alert& a) {
       }
       s += " (" + list + ")";
     }
-    return s + " for sensor " + SensorOf(a);
+    return s + " for " + SensorsPhrase(a, PayloadSensors(a));
   }
   return a.kind + ": sensor " + SensorOf(a) + " in " + file;
 }
@@ -165,7 +214,12 @@ std::string AlertSubject(const storage::Alert& a) {
 std::string AlertText(const storage::Alert& a) {
   std::string t = "AquaSense alert: " + AlertSummary(a) + "\n\n";
   t += "Kind:    " + a.kind + "\n";
-  t += "Sensor:  " + SensorOf(a) + "\n";
+  const json sensors = PayloadSensors(a);
+  if (sensors["count"].get<int64_t>() > 1) {
+    t += "Sensors: " + SensorsPhrase(a, sensors) + "\n";
+  } else {
+    t += "Sensor:  " + SensorOf(a) + "\n";
+  }
   t += "File:    " + a.source_name + "\n";
   t += "SHA-256: " + a.file_hash + "\n";
   t += "Time:    " + Iso8601(a.created_ms) + "\n";
@@ -221,6 +275,7 @@ json WebhookDocument(const storage::Alert& a) {
       {"file_sha256", a.file_hash},
       {"summary", AlertSummary(a)},
       {"counts", PayloadCounts(a)},
+      {"sensors", PayloadSensors(a)},
       {"examples", PayloadExamples(a)},
       {"time", Iso8601(a.created_ms)},
   };
@@ -239,6 +294,18 @@ const char* DeliveryStateName(const storage::Delivery& d) {
   return "unknown";
 }
 
+namespace {
+
+// A delivery's error as listed: redacted again (rows stored by older
+// versions may hold a URL's secrets, M4), and none for a row never tried
+// (older versions stored another alert's error on deferred rows, L8).
+std::string ShownError(const storage::Delivery& d) {
+  if (d.state == storage::DeliveryState::kPending && d.attempts == 0) return "";
+  return SafeError(d.last_error);
+}
+
+}  // namespace
+
 json AlertListJson(const std::vector<std::pair<storage::Alert, std::vector<storage::Delivery>>>& list) {
   json alerts = json::array();
   for (const auto& [a, deliveries] : list) {
@@ -250,9 +317,10 @@ json AlertListJson(const std::vector<std::pair<storage::Alert, std::vector<stora
                    {"attempts", x.attempts},
                    {"next_attempt", pending ? json(Iso8601(x.next_attempt_ms)) : json(nullptr)},
                    {"updated", x.updated_ms > 0 ? json(Iso8601(x.updated_ms)) : json(nullptr)},
-                   {"last_error", x.last_error}});
+                   {"last_error", ShownError(x)}});
     }
     json payload = Payload(a);
+    const bool rederived = payload.is_object() && payload.value("rederived", false) == true;
     alerts.push_back({{"id", a.id},
                       {"kind", a.kind},
                       {"sensor", SensorOf(a)},
@@ -263,7 +331,9 @@ json AlertListJson(const std::vector<std::pair<storage::Alert, std::vector<stora
                       {"summary", AlertSummary(a)},
                       {"idempotency_key", IdempotencyKey(a)},
                       {"counts", PayloadCounts(a)},
+                      {"sensors", PayloadSensors(a)},
                       {"examples", PayloadExamples(a)},
+                      {"rederived", rederived},
                       {"deliveries", std::move(d)}});
   }
   return {{"alerts", std::move(alerts)}};

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,10 +25,12 @@ namespace aquasense::notify {
 std::string IdempotencyKey(const storage::Alert& alert);
 
 // {"id","idempotency_key","kind","sensor","default_sensor","file",
-//  "file_sha256","summary","counts":{..},"examples":[..],"time":"ISO 8601"}
+//  "file_sha256","summary","counts":{..},"sensors":{"count","first"},
+//  "examples":[..],"time":"ISO 8601"}
 nlohmann::json WebhookDocument(const storage::Alert& alert);
 
-// "deviation: sensor s1, 3 readings with sd > 0.5 in readings.csv"
+// "deviation: sensor s1, 3 readings with sd > 0.5 in readings.csv";
+// "deviation: 500 sensors (s000, s001, s002, ...), 500 readings ..." for several.
 std::string AlertSummary(const storage::Alert& alert);
 // "[AquaSense] " + AlertSummary, one line, at most 200 bytes.
 std::string AlertSubject(const storage::Alert& alert);
@@ -42,5 +45,10 @@ std::string Rfc5322Date(int64_t epoch_ms);
 // The counts (an object) and examples (an array) of the alert's payload.
 nlohmann::json PayloadCounts(const storage::Alert& alert);
 nlohmann::json PayloadExamples(const storage::Alert& alert);
+// The sensors an alert is about: {"count": N, "first": [names]} (the first
+// few; an alert of an older version: its one sensor).
+nlohmann::json PayloadSensors(const storage::Alert& alert);
+// The names PayloadSensors lists; *complete = they are all of them.
+std::vector<std::string> PayloadSensorNames(const storage::Alert& alert, bool* complete);
 
 }  // namespace aquasense::notify

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -71,6 +72,10 @@ struct ChannelConfig {
 
   // True when this channel wants an alert of `kind` about `sensor`.
   bool Accepts(std::string_view kind, std::string_view sensor) const;
+  // True when it wants `alert`: its kind, and one of its sensors (an alert
+  // about more sensors than its payload names passes a sensor filter: the
+  // others cannot be checked).
+  bool AcceptsAlert(const storage::Alert& alert) const;
 };
 
 // Back-off after the n-th failed attempt: initial * 2^(n-1), capped.
@@ -111,6 +116,7 @@ Result<std::unique_ptr<Channel>> MakeChannel(const ChannelConfig& config, const 
 struct DeliveryStats {
   int64_t delivered = 0;  // acknowledged in this run
   int64_t failed = 0;     // attempts that failed (retried later)
+  int64_t deferred = 0;   // not tried: their channel failed earlier in the round
   int64_t skipped = 0;    // excluded by the channel's filter
   int64_t gave_up = 0;
   int64_t pending = 0;    // still pending at the end (RunDelivery only)
@@ -164,11 +170,30 @@ Result<DeliveryStats> RunDelivery(storage::MetaStore& store, const nlohmann::jso
                                   const Clock& clock, const RunOptions& options);
 
 // One call for `ingest` and `serve`: RunDelivery without waiting for back-offs.
+// Never throws: an exception inside becomes kInternal.
 // Pass lock_path = DATA_DIR + "/outbox.lock" (OutboxLockPath) so that two
 // processes never send the same alert at once.
 Status DeliverPending(storage::MetaStore& store, const nlohmann::json& config,
                       const Clock& clock, std::chrono::milliseconds budget,
                       const std::string& lock_path = "");
+
+// Keeps a background sender's log quiet while one error repeats (L7: an
+// unwritable outbox.lock every 2 s forever). Next(s) returns the line to
+// log: "alert delivery postponed: <error>" the first time an error is seen,
+// then the same error at most once per `interval_ms` (with how often it came
+// meanwhile), and "alert delivery resumed" once it is OK again.
+// Not thread-safe (one per sender loop).
+class RepeatLimiter {
+ public:
+  explicit RepeatLimiter(int64_t interval_ms = 600'000) : interval_ms_(interval_ms) {}
+  std::optional<std::string> Next(const Status& s, int64_t now_ms);
+
+ private:
+  int64_t interval_ms_;
+  std::string last_;         // the error logged last ("" = none since OK)
+  int64_t logged_ms_ = 0;
+  int64_t repeats_ = 0;      // times `last_` came back since it was logged
+};
 
 // DATA_DIR + "/outbox.lock".
 std::string OutboxLockPath(const std::string& data_dir);

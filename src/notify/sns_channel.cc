@@ -3,6 +3,7 @@
 
 #include "notify/channels.h"
 #include "notify/format.h"
+#include "notify/redact.h"
 
 namespace aquasense::notify {
 namespace {
@@ -62,8 +63,9 @@ class SnsChannel final : public Channel {
         resp->body.find("MessageId") != std::string::npos) {
       return Status::Ok();
     }
-    std::string code = Between(resp->body, "<Code>", "</Code>");
-    std::string message = Between(resp->body, "<Message>", "</Message>");
+    // Short cleaned excerpts only: the answer is the receiver's text (M4).
+    std::string code = ResponseExcerpt(Between(resp->body, "<Code>", "</Code>"));
+    std::string message = ResponseExcerpt(Between(resp->body, "<Message>", "</Message>"));
     return Unavailable("SNS answered HTTP " + std::to_string(resp->status) +
                        (code.empty() ? "" : " " + code) +
                        (message.empty() ? "" : ": " + message));

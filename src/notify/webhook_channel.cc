@@ -1,6 +1,7 @@
 #include "notify/channels.h"
 #include "common/crypto.h"
 #include "notify/format.h"
+#include "notify/redact.h"
 
 namespace aquasense::notify {
 namespace {
@@ -13,11 +14,10 @@ class WebhookChannel final : public Channel {
     auto resp = HttpPost(BuildWebhookRequest(config_, alert));
     if (!resp.ok()) return resp.status();
     if (resp->status >= 200 && resp->status < 300) return Status::Ok();
-    std::string body = resp->body.substr(0, 200);
-    for (char& c : body) {
-      if (c == '\n' || c == '\r') c = ' ';
-    }
-    return Unavailable("HTTP " + std::to_string(resp->status) + " from " + config_.url +
+    // Neither the URL's secrets nor the receiver's whole answer go into the
+    // stored error (M4): scheme://host:port and a short printable excerpt.
+    const std::string body = ResponseExcerpt(resp->body);
+    return Unavailable("HTTP " + std::to_string(resp->status) + " from " + RedactUrl(config_.url) +
                        (body.empty() ? "" : ": " + body));
   }
 

@@ -29,6 +29,7 @@ constexpr size_t kReadSize = 1 << 20;     // bytes parsed at a time (~30k rows: 
 constexpr size_t kChunkRows = 1 << 16;    // rows merged at a time: bounds memory
 constexpr size_t kOutFlush = 1 << 20;     // output buffer flushed to the object store
 constexpr size_t kExamples = 5;           // examples carried by an alert
+constexpr size_t kAlertSensors = 10;      // sensors named by an alert (besides their count)
 
 void AppendCsvQuoted(std::string& out, std::string_view s) {
   out += '"';
@@ -177,9 +178,19 @@ class ChunkQueue {
 };
 
 struct DeviationStats {
-  int64_t count = 0;
-  nlohmann::json examples = nlohmann::json::array();
+  int64_t count = 0;  // one sensor's readings above the sd limit
 };
+
+// {"count": N, "first": [the first kAlertSensors names]} of an alert's payload.
+template <typename Names>
+nlohmann::json SensorList(const Names& names, size_t count) {
+  nlohmann::json first = nlohmann::json::array();
+  for (const auto& n : names) {
+    if (first.size() == kAlertSensors) break;
+    first.push_back(n);
+  }
+  return {{"count", count}, {"first", std::move(first)}};
+}
 
 // What shows a local file changed: its size and modification time.
 struct FileStamp {
@@ -243,6 +254,7 @@ class FileIngest {
   std::vector<core::MergeDecision> local_;
 
   std::map<std::string, DeviationStats> deviations_;  // by sensor name
+  nlohmann::json deviation_examples_ = nlohmann::json::array();  // the file's first ones
   std::vector<DeviationStats*> deviations_by_id_;     // by parser sensor id (into deviations_)
   std::map<std::string, int64_t> reason_counts_;
   nlohmann::json invalid_examples_ = nlohmann::json::array();
@@ -500,11 +512,13 @@ Status FileIngest::EmitChunk() {
     run_end += r.norm_length;
     if (r.sd > options_.limits.sd_alert) {
       summary_.alerts++;
-      DeviationStats& dev = Deviations(r.sensor);
-      dev.count++;
-      if (dev.examples.size() < kExamples) {
-        dev.examples.push_back({{"line", r.line}, {"date", core::FormatDateTime(r.when)},
-                                {"temperature", r.temperature}, {"sd", r.sd}});
+      Deviations(r.sensor).count++;
+      if (deviation_examples_.size() < kExamples) {
+        deviation_examples_.push_back({{"line", r.line},
+                                       {"sensor", state_.sensor(sensor_map_[r.sensor]).name()},
+                                       {"date", core::FormatDateTime(r.when)},
+                                       {"temperature", r.temperature},
+                                       {"sd", r.sd}});
       }
     }
   }
@@ -520,9 +534,19 @@ DeviationStats& FileIngest::Deviations(uint32_t parser_sensor) {
   return *d;
 }
 
+// One alert per file and kind (SPEC §6): a deviation alert for the valid
+// readings above the sd limit of all its sensors, a data-quality alert for
+// its invalid rows. Each names its sensors (count and the first few): the
+// deviation one the sensors with such readings, the data-quality one the
+// sensors the file's rows name (an unparsable row names none). An alert's
+// `sensor` is its only sensor, "" when there are several or none. Alerts
+// re-derived by rebuild (job_.rederived) are recorded but sent to no
+// channel: they were raised when the file first came in (L9).
 Status FileIngest::RecordAlerts() {
   const StagedFile& f = *job_.file;
-  auto base = [&](const std::string& kind, const std::string& sensor) {
+  static const std::vector<std::string> kNoChannels;
+  const std::vector<std::string>& channels = job_.rederived ? kNoChannels : options_.alert_channels;
+  auto add = [&](const std::string& kind, const std::string& sensor, nlohmann::json p) {
     storage::Alert a;
     a.kind = kind;
     a.sensor = sensor;
@@ -530,30 +554,43 @@ Status FileIngest::RecordAlerts() {
     a.default_sensor = f.default_sensor;
     a.source_name = f.source_name;
     a.created_ms = job_.now_ms;
-    return a;
-  };
-  for (auto& [sensor, dev] : deviations_) {
-    storage::Alert a = base("deviation", sensor);
-    nlohmann::json p = {{"kind", "deviation"},     {"sensor", sensor},
-                        {"file", f.source_name},   {"sha256", hash_},
-                        {"sd_limit", options_.limits.sd_alert},
-                        {"counts", {{"readings_above_limit", dev.count}}},
-                        {"examples", dev.examples}};
+    if (job_.rederived) p["rederived"] = true;
     a.payload_json = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    auto added = state_.batch().AddAlert(a, options_.alert_channels);
-    if (!added.ok()) return added.status();
+    return state_.batch().AddAlert(a, channels).status();
+  };
+  if (!deviations_.empty()) {
+    int64_t above = 0;
+    std::vector<std::string_view> names;
+    for (const auto& [sensor, dev] : deviations_) {
+      above += dev.count;
+      names.push_back(sensor);
+    }
+    const std::string only = deviations_.size() == 1 ? deviations_.begin()->first : "";
+    nlohmann::json p = {{"kind", "deviation"},
+                        {"sensor", only},
+                        {"file", f.source_name},
+                        {"sha256", hash_},
+                        {"sd_limit", options_.limits.sd_alert},
+                        {"counts", {{"readings_above_limit", above}}},
+                        {"sensors", SensorList(names, names.size())},
+                        {"examples", deviation_examples_}};
+    AQ_RETURN_IF_ERROR(add("deviation", only, std::move(p)));
   }
   if (summary_.invalid > 0) {
-    storage::Alert a = base("data_quality", "");
     nlohmann::json counts = nlohmann::json::object();
     for (auto& [reason, n] : reason_counts_) counts[reason] = n;
-    nlohmann::json p = {{"kind", "data_quality"},   {"sensor", f.default_sensor},
-                        {"file", f.source_name},    {"sha256", hash_},
-                        {"rows", summary_.rows},    {"invalid", summary_.invalid},
-                        {"counts", counts},         {"examples", invalid_examples_}};
-    a.payload_json = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    auto added = state_.batch().AddAlert(a, options_.alert_channels);
-    if (!added.ok()) return added.status();
+    std::vector<std::string> names = parser_.sensors();
+    std::sort(names.begin(), names.end());
+    nlohmann::json p = {{"kind", "data_quality"},
+                        {"sensor", f.default_sensor},
+                        {"file", f.source_name},
+                        {"sha256", hash_},
+                        {"rows", summary_.rows},
+                        {"invalid", summary_.invalid},
+                        {"counts", counts},
+                        {"sensors", SensorList(names, names.size())},
+                        {"examples", invalid_examples_}};
+    AQ_RETURN_IF_ERROR(add("data_quality", "", std::move(p)));
   }
   return Status::Ok();
 }

@@ -19,6 +19,9 @@ struct FileJob {
   // Where the file's objects (landing copy, filtered/ outputs) go, written
   // but not committed: the batch commits them together before its own commit.
   std::vector<std::unique_ptr<storage::ObjectWriter>>* pending = nullptr;
+  // Set by rebuild: the file's alerts are recorded for no channel (never
+  // sent again; see RecordAlerts).
+  bool rederived = false;
 };
 
 // Returns the file's summary (status "ingested"); errors are store failures.

@@ -337,7 +337,7 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
       summary.per_file.push_back(std::move(s));
       continue;
     }
-    internal::FileJob job{&f, modes[i], now_ms, req.progress, &pending};
+    internal::FileJob job{&f, modes[i], now_ms, req.progress, &pending, rebuild};
     auto s = internal::IngestFile(job, env, options, state);
     if (!s.ok()) return s.status();
     if (pending.size() >= kPendingObjects)

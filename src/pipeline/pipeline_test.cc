@@ -8,6 +8,8 @@
 #include <map>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "common/crypto.h"
 #include "core/metrics_format.h"
 #include "storage/test_dir.h"
@@ -116,6 +118,76 @@ TEST_F(PipelineTest, FilteredOutputsAndAlerts) {
   EXPECT_EQ(alerts[0].first.kind, "data_quality");
   EXPECT_EQ(alerts[1].first.kind, "deviation");
   EXPECT_EQ(alerts[1].second.size(), 1u);
+}
+
+// M7 (SPEC §6): one alert per file and kind, not one per sensor; the
+// payload names the sensors (count and the first ten).
+TEST_F(PipelineTest, M7_OneAlertPerFileAndKindFor500Sensors) {
+  std::string text = "sensor,date,temperature,sd\n";
+  for (int i = 0; i < 500; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "s%03d", i);
+    text += std::string(id) + ",2024-01-03,12,0.9\n";
+    text += std::string(id) + ",2024-13-03,12,0.1\n";  // bad_date
+  }
+  auto s = Ingest(text);
+  EXPECT_EQ(s.alerts, 500);  // readings above the limit, as before
+  auto alerts = *meta_->RecentAlerts(1000);
+  ASSERT_EQ(alerts.size(), 2u);
+  const storage::Alert& dq = alerts[0].first;
+  const storage::Alert& dev = alerts[1].first;
+  EXPECT_EQ(dev.kind, "deviation");
+  EXPECT_EQ(dev.sensor, "");               // about several sensors
+  EXPECT_EQ(alerts[1].second.size(), 1u);  // one pending delivery for "log"
+  auto p = nlohmann::json::parse(dev.payload_json);
+  EXPECT_EQ(p["counts"]["readings_above_limit"], 500);
+  EXPECT_EQ(p["sensors"]["count"], 500);
+  ASSERT_EQ(p["sensors"]["first"].size(), 10u);
+  EXPECT_EQ(p["sensors"]["first"][0], "s000");
+  EXPECT_EQ(p["sensors"]["first"][9], "s009");
+  EXPECT_EQ(p["examples"].size(), 5u);
+  EXPECT_EQ(p["examples"][1]["sensor"], "s001");
+  EXPECT_EQ(dq.kind, "data_quality");
+  auto q = nlohmann::json::parse(dq.payload_json);
+  EXPECT_EQ(q["invalid"], 500);
+  EXPECT_EQ(q["sensors"]["count"], 500);
+
+  // One sensor: the alert is about it, as before.
+  Ingest("2024-02-03,12,0.9\n", "solo");
+  auto solo = meta_->RecentAlerts(1)->at(0).first;
+  EXPECT_EQ(solo.sensor, "solo");
+  EXPECT_EQ(nlohmann::json::parse(solo.payload_json)["sensors"]["count"], 1);
+}
+
+// L9: after the database is lost, rebuild re-derives the alerts of landing/
+// but records them for no channel (they were raised when the files came in):
+// nothing is pending, nothing is sent again.
+TEST_F(PipelineTest, L9_RebuildAfterLostDatabaseSendsNothing) {
+  Ingest("s1,2024-01-03,12.5,0.9\ns2,2024-01-03,11,0.8\nbad\n");
+  ASSERT_EQ(meta_->RecentAlerts(10)->size(), 2u);
+  pipeline_.reset();
+  meta_.reset();
+  for (const char* f : {"/aquasense.db", "/aquasense.db-wal", "/aquasense.db-shm"})
+    std::filesystem::remove(dir_.path() + f);
+  meta_ = std::move(*storage::OpenSqliteMetaStore(dir_.path() + "/aquasense.db"));
+  Options o;
+  o.alert_channels = {"log"};
+  pipeline_ = std::make_unique<Pipeline>(Env{objects_.get(), meta_.get(), &clock_}, o);
+  auto r = pipeline_->Rebuild();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->files, 1);
+  auto alerts = *meta_->RecentAlerts(10);
+  ASSERT_EQ(alerts.size(), 2u);
+  for (const auto& [alert, deliveries] : alerts) {
+    EXPECT_TRUE(deliveries.empty()) << alert.kind;
+    EXPECT_EQ(nlohmann::json::parse(alert.payload_json)["rederived"], true);
+  }
+  EXPECT_TRUE(meta_->DueDeliveries(INT64_MAX, 100)->empty());
+  // A new file after the rebuild is alerted as usual.
+  Ingest("2024-03-03,12,0.9\n", "s3");
+  auto fresh = meta_->RecentAlerts(1)->at(0);
+  EXPECT_EQ(fresh.second.size(), 1u);
+  EXPECT_FALSE(nlohmann::json::parse(fresh.first.payload_json).contains("rederived"));
 }
 
 TEST_F(PipelineTest, NextMonthDiffFollowsAnEarlierMonth) {

@@ -47,14 +47,14 @@ $PY - "$WORK" "$ARN" <<'PY'
 import json, sys, urllib.parse
 work, arn = sys.argv[1], sys.argv[2]
 reqs = [json.loads(l) for l in open(f"{work}/sns.jsonl")]
-assert len(reqs) == 6, f"{len(reqs)} SNS requests"
+assert len(reqs) == 4, f"{len(reqs)} SNS requests"  # one per file and kind (M7)
 for i, r in enumerate(reqs):
     assert r["problems"] == [], r["problems"]
     h = r["headers"]
     assert h["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDAQUASENSETEST/"), h
     assert "/eu-west-1/sns/aws4_request, SignedHeaders=" in h["Authorization"], h
     token = h.get("X-Amz-Security-Token")
-    assert token == ("session-token-1" if i < 3 else None), (i, token)
+    assert token == ("session-token-1" if i < 2 else None), (i, token)
     form = urllib.parse.parse_qs(r["body"], strict_parsing=True)
     assert form["Action"] == ["Publish"] and form["Version"] == ["2010-03-31"], form
     assert form["TopicArn"] == [arn], form
@@ -62,9 +62,9 @@ for i, r in enumerate(reqs):
     assert "AquaSense alert: " in form["Message"][0], form
 subjects = sorted(urllib.parse.parse_qs(r["body"])["Subject"][0] for r in reqs)
 assert subjects[0].startswith("[AquaSense] data quality: 2 of 6 rows invalid in a.csv"), subjects
-assert "[AquaSense] deviation: sensor s2, 1 reading with sd > 0.5 in b.csv" in subjects, subjects
+assert "[AquaSense] deviation: 2 sensors (s1, s2), 2 readings with sd > 0.5 in b.csv" in subjects, subjects
 alerts = json.load(open(f"{work}/alerts.json"))["alerts"]
-assert len(alerts) == 6 and all(d["state"] == "delivered" for a in alerts for d in a["deliveries"])
+assert len(alerts) == 4 and all(d["state"] == "delivered" for a in alerts for d in a["deliveries"])
 print("sns: Publish form fields and SigV4 signatures ok (env and shared-file credentials)")
 PY
 
