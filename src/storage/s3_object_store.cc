@@ -200,9 +200,14 @@ class S3Reader final : public ObjectReader {
     if (offset >= size_ || n == 0) return size_t{0};
     n = static_cast<size_t>(std::min<uint64_t>(n, size_ - offset));
     if (offset < chunk_at_ || offset >= chunk_at_ + chunk_.size()) {
-      // Sequential reads fetch a whole chunk; a small random read just its bytes.
+      // Sequential reads fetch a whole chunk, random ones kRandomReadAhead:
+      // the conflict check reads rows of a landing file in order, one
+      // ReadAt each (review item 9). A 420,000-row file with 414,120
+      // conflicting rows: one GET per row before (not done in 10 minutes on
+      // moto), 41 GETs and 9.7 s of ingest with the read-ahead.
       const bool sequential = offset == pos_;
-      Status got = Get(offset, sequential ? std::max(n, sh_->options.read_chunk) : n, false);
+      Status got = Get(offset, std::max(n, sequential ? sh_->options.read_chunk : kRandomReadAhead),
+                       false);
       if (!got.ok()) return got;
     }
     const size_t from = static_cast<size_t>(offset - chunk_at_);
@@ -214,8 +219,11 @@ class S3Reader final : public ObjectReader {
   uint64_t size() const override { return size_; }
 
  private:
-  // Fetches [offset, offset + n) into chunk_.
+  static constexpr size_t kRandomReadAhead = 256u << 10;
+
+  // Fetches [offset, offset + n) (cut at the end) into chunk_.
   Status Get(uint64_t offset, size_t n, bool first) {
+    if (!first) n = static_cast<size_t>(std::min<uint64_t>(n, size_ - offset));
     const std::string full = sh_->Full(key_);
     S3Call call{.method = "GET", .key = full};
     call.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-" +
