@@ -21,7 +21,7 @@ TEST_P(ObjectStoreConformance, ObjectsAreAllOrNothing) {
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE((*w)->Append("hello ").ok());
     EXPECT_FALSE(*store().Exists("a/b.csv"));  // not visible before Commit
-  }  // destroyed without Commit: nothing is kept
+  }                                            // destroyed without Commit: nothing is kept
   EXPECT_FALSE(*store().Exists("a/b.csv"));
   ASSERT_TRUE(store().WriteAll("a/b.csv", "hello world").ok());
   EXPECT_TRUE(*store().Exists("a/b.csv"));
@@ -44,7 +44,8 @@ TEST_P(ObjectStoreConformance, ListIsSortedByKeyWithSizes) {
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   std::vector<std::string> keys;
   for (const auto& o : *list) keys.push_back(o.key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"a/b.csv", "a/bc/d e+f\xc3\xa4.csv", "a/c.csv", "a/empty"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"a/b.csv", "a/bc/d e+f\xc3\xa4.csv", "a/c.csv", "a/empty"}));
   EXPECT_EQ((*list)[0].size, 7u);
   EXPECT_EQ((*list)[3].size, 0u);
   EXPECT_GT((*list)[0].mtime_ms, 1'600'000'000'000);

@@ -33,13 +33,16 @@ struct Backend {
   size_t large_object = 13u << 20;  // "large": over the backend's write buffer or part size
 };
 
-inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param.name;
+}
 
 class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     auto s = GetParam().make();
-    if (!s.ok()) GTEST_SKIP() << GetParam().name << " backend unavailable: " << s.status().message();
+    if (!s.ok())
+      GTEST_SKIP() << GetParam().name << " backend unavailable: " << s.status().message();
     sut_ = std::move(*s);
   }
   ObjectStore& store() { return sut_->store(); }

@@ -56,13 +56,16 @@ Result<aws::HttpRequest> S3Client::Build(const S3Call& call) const {
 
 Result<aws::HttpResponse> S3Client::Send(const S3Call& call) const {
   for (int attempt = 1;; ++attempt) {
-    auto resp = aws::SendWithRetry(*o_.http, [&] { return Build(call); }, o_.retry);
+    auto resp = aws::SendWithRetry(
+        *o_.http, [&] { return Build(call); }, o_.retry);
     if (!resp.ok() || !ErrorInBody(*resp)) return resp;
     if (attempt >= std::max(1, o_.retry.max_attempts))
       return Unavailable(call.method + " " + Name(call.key) + ": " + aws::AwsErrorCode(*resp));
     const int64_t ms = aws::BackoffMs(o_.retry, attempt);
-    if (o_.retry.sleep) o_.retry.sleep(ms);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    if (o_.retry.sleep)
+      o_.retry.sleep(ms);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }
 }
 

@@ -21,16 +21,17 @@ namespace aquasense::storage {
 
 struct S3Call {
   std::string method = "GET";
-  std::string key{};                      // full key in the bucket; empty: the bucket
-  std::vector<aws::QueryParam> query{};   // raw pairs
-  std::vector<aws::Header> headers{};     // besides the signed ones the signer adds
+  std::string key{};                     // full key in the bucket; empty: the bucket
+  std::vector<aws::QueryParam> query{};  // raw pairs
+  std::vector<aws::Header> headers{};    // besides the signed ones the signer adds
   std::string_view body{};
   std::string content_type = "application/octet-stream";
 };
 
 class S3Client {
  public:
-  S3Client(std::string bucket, const S3Options& options) : bucket_(std::move(bucket)), o_(options) {}
+  S3Client(std::string bucket, const S3Options& options)
+      : bucket_(std::move(bucket)), o_(options) {}
 
   // Sends the call (retrying as options.retry says) and returns the response
   // whatever its status; kUnavailable when it could not be sent.
@@ -40,7 +41,9 @@ class S3Client {
 
   const std::string& bucket() const { return bucket_; }
   // "s3://bucket/key" for messages.
-  std::string Name(std::string_view key) const { return "s3://" + bucket_ + "/" + std::string(key); }
+  std::string Name(std::string_view key) const {
+    return "s3://" + bucket_ + "/" + std::string(key);
+  }
 
  private:
   Result<aws::HttpRequest> Build(const S3Call& call) const;

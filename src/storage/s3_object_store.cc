@@ -25,7 +25,9 @@ bool ValidKey(std::string_view key) {
   return key.find('\0') == std::string_view::npos;
 }
 
-Status BadKey(std::string_view key) { return InvalidArgument("invalid object key: " + std::string(key)); }
+Status BadKey(std::string_view key) {
+  return InvalidArgument("invalid object key: " + std::string(key));
+}
 
 std::string RandomHex() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -39,7 +41,8 @@ std::string RandomHex() {
 
 // Shared by the store, its writers and readers.
 struct Shared {
-  Shared(S3Location l, S3Options o) : loc(std::move(l)), options(std::move(o)), s3(loc.bucket, options) {}
+  Shared(S3Location l, S3Options o)
+      : loc(std::move(l)), options(std::move(o)), s3(loc.bucket, options) {}
   std::string Full(std::string_view key) const {
     return loc.prefix.empty() ? std::string(key) : loc.prefix + "/" + std::string(key);
   }
@@ -66,7 +69,10 @@ Status CompleteUpload(const Shared& sh, const std::string& key, const std::strin
            "</ETag></Part>";
   xml += "</CompleteMultipartUpload>";
   return sh.s3
-      .Call({.method = "POST", .key = key, .query = {{"uploadId", id}}, .body = xml,
+      .Call({.method = "POST",
+             .key = key,
+             .query = {{"uploadId", id}},
+             .body = xml,
              .content_type = "application/xml"})
       .status();
 }
@@ -80,17 +86,20 @@ void AbortUpload(const Shared& sh, const std::string& key, const std::string& id
 Status CopyObject(const Shared& sh, const std::string& from, const std::string& to, uint64_t size) {
   const std::string source = "/" + sh.loc.bucket + aws::UriEncodePath(from);
   if (size <= sh.options.copy_part_size)
-    return sh.s3.Call({.method = "PUT", .key = to, .headers = {{"x-amz-copy-source", source}}}).status();
+    return sh.s3.Call({.method = "PUT", .key = to, .headers = {{"x-amz-copy-source", source}}})
+        .status();
   auto id = CreateUpload(sh, to);
   if (!id.ok()) return id.status();
   std::vector<std::string> etags;
   for (uint64_t at = 0; at < size; at += sh.options.copy_part_size) {
     const uint64_t last = std::min(size, at + sh.options.copy_part_size) - 1;
-    auto r = sh.s3.Call({.method = "PUT", .key = to,
-                         .query = {{"partNumber", std::to_string(etags.size() + 1)}, {"uploadId", *id}},
-                         .headers = {{"x-amz-copy-source", source},
-                                     {"x-amz-copy-source-range",
-                                      "bytes=" + std::to_string(at) + "-" + std::to_string(last)}}});
+    auto r =
+        sh.s3.Call({.method = "PUT",
+                    .key = to,
+                    .query = {{"partNumber", std::to_string(etags.size() + 1)}, {"uploadId", *id}},
+                    .headers = {{"x-amz-copy-source", source},
+                                {"x-amz-copy-source-range",
+                                 "bytes=" + std::to_string(at) + "-" + std::to_string(last)}}});
     if (!r.ok()) {
       AbortUpload(sh, to, *id);
       return r.status();
@@ -106,7 +115,8 @@ Status CopyObject(const Shared& sh, const std::string& from, const std::string& 
 
 class S3Writer final : public ObjectWriter {
  public:
-  S3Writer(std::shared_ptr<const Shared> sh, std::string key) : sh_(std::move(sh)), key_(std::move(key)) {}
+  S3Writer(std::shared_ptr<const Shared> sh, std::string key)
+      : sh_(std::move(sh)), key_(std::move(key)) {}
   ~S3Writer() override {
     if (!upload_id_.empty() && !committed_) AbortUpload(*sh_, temp_, upload_id_);
   }
@@ -160,11 +170,13 @@ class S3Writer final : public ObjectWriter {
       if (!id.ok()) return id.status();
       upload_id_ = *id;
     }
-    if (etags_.size() >= 10'000) return InvalidArgument("object over 10,000 parts: raise part_size");
-    auto r = sh_->s3.Call({.method = "PUT", .key = temp_,
-                           .query = {{"partNumber", std::to_string(etags_.size() + 1)},
-                                     {"uploadId", upload_id_}},
-                           .body = buf_});
+    if (etags_.size() >= 10'000)
+      return InvalidArgument("object over 10,000 parts: raise part_size");
+    auto r = sh_->s3.Call(
+        {.method = "PUT",
+         .key = temp_,
+         .query = {{"partNumber", std::to_string(etags_.size() + 1)}, {"uploadId", upload_id_}},
+         .body = buf_});
     if (!r.ok()) return r.status();
     etags_.push_back(r->HeaderValue("ETag"));
     size_ += buf_.size();
@@ -185,7 +197,8 @@ class S3Writer final : public ObjectWriter {
 
 class S3Reader final : public ObjectReader {
  public:
-  S3Reader(std::shared_ptr<const Shared> sh, std::string key) : sh_(std::move(sh)), key_(std::move(key)) {}
+  S3Reader(std::shared_ptr<const Shared> sh, std::string key)
+      : sh_(std::move(sh)), key_(std::move(key)) {}
 
   // GETs the first chunk: its answer gives the size and the ETag.
   Status Start() { return Get(0, sh_->options.read_chunk, /*first=*/true); }
@@ -206,8 +219,8 @@ class S3Reader final : public ObjectReader {
       // conflicting rows: one GET per row before (not done in 10 minutes on
       // moto), 41 GETs and 9.7 s of ingest with the read-ahead.
       const bool sequential = offset == pos_;
-      Status got = Get(offset, std::max(n, sequential ? sh_->options.read_chunk : kRandomReadAhead),
-                       false);
+      Status got =
+          Get(offset, std::max(n, sequential ? sh_->options.read_chunk : kRandomReadAhead), false);
       if (!got.ok()) return got;
     }
     const size_t from = static_cast<size_t>(offset - chunk_at_);
@@ -226,8 +239,8 @@ class S3Reader final : public ObjectReader {
     if (!first) n = static_cast<size_t>(std::min<uint64_t>(n, size_ - offset));
     const std::string full = sh_->Full(key_);
     S3Call call{.method = "GET", .key = full};
-    call.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-" +
-                                           std::to_string(offset + n - 1));
+    call.headers.emplace_back(
+        "Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + n - 1));
     if (!first && !etag_.empty()) call.headers.emplace_back("If-Match", etag_);
     auto r = sh_->s3.Send(call);
     if (!r.ok()) return r.status();
@@ -331,7 +344,9 @@ Result<std::vector<ObjectInfo>> S3ObjectStore::List(std::string_view prefix) {
   std::string token;
   do {
     S3Call call{.method = "GET", .key = ""};
-    call.query = {{"list-type", "2"}, {"prefix", full}, {"encoding-type", "url"},
+    call.query = {{"list-type", "2"},
+                  {"prefix", full},
+                  {"encoding-type", "url"},
                   {"max-keys", std::to_string(sh_->options.list_page_size)}};
     if (!token.empty()) call.query.emplace_back("continuation-token", token);
     auto r = sh_->s3.Call(call);
@@ -380,7 +395,8 @@ Result<S3Location> ParseS3Url(std::string_view url) {
   return loc;
 }
 
-Result<S3Options> S3OptionsFromEnvironment(const aws::Env& env, std::shared_ptr<aws::HttpClient> http) {
+Result<S3Options> S3OptionsFromEnvironment(const aws::Env& env,
+                                           std::shared_ptr<aws::HttpClient> http) {
   auto settings = aws::LoadSettings(env);
   if (!settings.ok()) return settings.status();
   S3Options o;
@@ -398,7 +414,8 @@ Result<S3Options> S3OptionsFromEnvironment(const aws::Env& env, std::shared_ptr<
 std::unique_ptr<ObjectStore> NewS3ObjectStore(S3Location location, S3Options options) {
   // Bucket names with dots break virtual-hosted TLS names: path-style then.
   if (location.bucket.find('.') != std::string::npos) options.path_style = true;
-  return std::make_unique<S3ObjectStore>(std::make_shared<const Shared>(std::move(location), std::move(options)));
+  return std::make_unique<S3ObjectStore>(
+      std::make_shared<const Shared>(std::move(location), std::move(options)));
 }
 
 }  // namespace aquasense::storage

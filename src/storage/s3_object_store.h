@@ -53,17 +53,17 @@ struct S3Location {
 Result<S3Location> ParseS3Url(std::string_view url);
 
 struct S3Options {
-  std::string endpoint;       // "https://s3.eu-west-1.amazonaws.com" or a custom one
-  bool path_style = false;    // http://endpoint/BUCKET/KEY instead of BUCKET.host/KEY
+  std::string endpoint;     // "https://s3.eu-west-1.amazonaws.com" or a custom one
+  bool path_style = false;  // http://endpoint/BUCKET/KEY instead of BUCKET.host/KEY
   std::string region = "us-east-1";
   std::shared_ptr<aws::CredentialsProvider> credentials;
   std::shared_ptr<aws::HttpClient> http;
-  const Clock* clock = nullptr;   // signing time
+  const Clock* clock = nullptr;  // signing time
   aws::RetryPolicy retry;
-  size_t part_size = 8u << 20;    // multipart above this (S3's minimum part is 5 MiB)
+  size_t part_size = 8u << 20;           // multipart above this (S3's minimum part is 5 MiB)
   uint64_t copy_part_size = 5ull << 30;  // CopyObject up to this, UploadPartCopy above
-  size_t read_chunk = 8u << 20;   // bytes a sequential Read fetches at once
-  int list_page_size = 1000;      // max-keys of each ListObjectsV2 page
+  size_t read_chunk = 8u << 20;          // bytes a sequential Read fetches at once
+  int list_page_size = 1000;             // max-keys of each ListObjectsV2 page
 };
 
 // Options from the SDK settings (see common/aws/credentials.h): the region,

@@ -127,7 +127,8 @@ TEST_F(S3Store, ObjectsLiveUnderThePrefix) {
   ASSERT_TRUE(b->WriteAll("landing/x.csv", "B").ok());
   EXPECT_EQ(*a->ReadAll("landing/x.csv"), "A");
   EXPECT_EQ(a->List("")->size(), 1u);
-  EXPECT_EQ(RawKeys(), (std::vector<std::string>{"tenant/a/landing/x.csv", "tenant/b/landing/x.csv"}));
+  EXPECT_EQ(RawKeys(),
+            (std::vector<std::string>{"tenant/a/landing/x.csv", "tenant/b/landing/x.csv"}));
 }
 
 TEST_F(S3Store, ListPagesThroughContinuationTokens) {

@@ -5,9 +5,8 @@
 #include <ctime>
 #include <fstream>
 #include <mutex>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace aquasense::aws {
 namespace {
@@ -107,9 +106,11 @@ Result<Credentials> FromEcs(const Env& env, bool* tried) {
   HttpRequest req;
   req.url = !rel.empty() ? env.ecs_base + rel : full;
   if (rel.empty() && !full.starts_with("https://") && !TrustedHttpHost(full))
-    return InvalidArgument("AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a loopback host: " + full);
+    return InvalidArgument("AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a loopback host: " +
+                           full);
   std::string token = Var(env.lookup, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
-  if (const std::string file = Var(env.lookup, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); !file.empty()) {
+  if (const std::string file = Var(env.lookup, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+      !file.empty()) {
     auto t = ReadWholeFile(env, file);
     if (!t) return Unavailable("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + file);
     token = std::string(Trim(*t));
@@ -142,7 +143,8 @@ Result<Credentials> FromImds(const Env& env) {
     auto resp = env.http->Send(r);
     if (!resp.ok()) return Unavailable("EC2 instance metadata: " + resp.status().message());
     if (resp->status != 200)
-      return Unavailable("EC2 instance metadata " + path + ": HTTP " + std::to_string(resp->status));
+      return Unavailable("EC2 instance metadata " + path + ": HTTP " +
+                         std::to_string(resp->status));
     return resp->body;
   };
   const std::string base = "/latest/meta-data/iam/security-credentials/";
@@ -163,7 +165,8 @@ Result<Credentials> FromProfile(const Env& env, bool* explicit_profile) {
   *explicit_profile = !Var(env.lookup, "AWS_PROFILE").empty();
   auto settings = ProfileSettings(credentials, config, profile);
   if (!settings) {
-    if (*explicit_profile) return InvalidArgument("AWS_PROFILE=" + profile + ": no such profile in " + where);
+    if (*explicit_profile)
+      return InvalidArgument("AWS_PROFILE=" + profile + ": no such profile in " + where);
     return NotFound("no profile [" + profile + "] in " + where);
   }
   auto at = [&](const char* k) { return settings->count(k) ? settings->at(k) : std::string(); };
@@ -172,7 +175,8 @@ Result<Credentials> FromProfile(const Env& env, bool* explicit_profile) {
   for (const char* k : {"role_arn", "credential_process", "sso_session", "sso_start_url",
                         "web_identity_token_file"})
     if (settings->count(k))
-      return InvalidArgument("profile [" + profile + "] uses " + k + ", which AquaSense does not support yet");
+      return InvalidArgument("profile [" + profile + "] uses " + k +
+                             ", which AquaSense does not support yet");
   return NotFound("profile [" + profile + "] has no aws_access_key_id/aws_secret_access_key");
 }
 
@@ -255,7 +259,8 @@ Result<IniFile> ParseIniFile(std::string_view text) {
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
     if (line.front() == '[') {
       const size_t close = line.find(']');
-      if (close == std::string_view::npos) return InvalidArgument("unclosed section: " + std::string(line.substr(0, 80)));
+      if (close == std::string_view::npos)
+        return InvalidArgument("unclosed section: " + std::string(line.substr(0, 80)));
       section = std::string(Trim(line.substr(1, close - 1)));
       in_section = true;
       out[section];
@@ -267,7 +272,8 @@ Result<IniFile> ParseIniFile(std::string_view text) {
     std::string value(Trim(line.substr(eq + 1)));
     // An inline comment needs whitespace before its '#' or ';'.
     for (size_t i = 1; i < value.size(); ++i) {
-      if ((value[i] == '#' || value[i] == ';') && std::isspace(static_cast<unsigned char>(value[i - 1]))) {
+      if ((value[i] == '#' || value[i] == ';') &&
+          std::isspace(static_cast<unsigned char>(value[i - 1]))) {
         value = std::string(Trim(std::string_view(value).substr(0, i)));
         break;
       }
@@ -312,7 +318,8 @@ Result<Settings> LoadSettings(const Env& env) {
   if (!attempts.empty()) {
     char* end = nullptr;
     const long n = std::strtol(attempts.c_str(), &end, 10);
-    if (*end != '\0' || n < 1 || n > 100) return InvalidArgument("AWS_MAX_ATTEMPTS must be 1..100, got " + attempts);
+    if (*end != '\0' || n < 1 || n > 100)
+      return InvalidArgument("AWS_MAX_ATTEMPTS must be 1..100, got " + attempts);
     s.max_attempts = static_cast<int>(n);
   }
   return s;

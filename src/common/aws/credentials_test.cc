@@ -48,11 +48,14 @@ TEST(AwsIni, ParsesProfilesCommentsAndSubsettings) {
 }
 
 TEST(AwsCredentialsChain, EnvironmentComesFirst) {
-  Vars vars{{"AWS_ACCESS_KEY_ID", "ENV"}, {"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_SESSION_TOKEN", "t"},
+  Vars vars{{"AWS_ACCESS_KEY_ID", "ENV"},
+            {"AWS_SECRET_ACCESS_KEY", "s"},
+            {"AWS_SESSION_TOKEN", "t"},
             {"HOME", "/home/u"}};
   FakeClock clock(k2030);
-  Env env{Lookup(vars), nullptr, &clock, Files({{"/home/u/.aws/credentials",
-                                                 "[default]\naws_access_key_id=FILE\naws_secret_access_key=x\n"}})};
+  Env env{Lookup(vars), nullptr, &clock,
+          Files({{"/home/u/.aws/credentials",
+                  "[default]\naws_access_key_id=FILE\naws_secret_access_key=x\n"}})};
   auto c = NewDefaultCredentialsChain(env)->Get();
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->access_key_id, "ENV");
@@ -60,13 +63,16 @@ TEST(AwsCredentialsChain, EnvironmentComesFirst) {
 }
 
 TEST(AwsCredentialsChain, ProfileFromSharedFilesAndRegionFromConfig) {
-  Vars vars{{"AWS_PROFILE", "dev"}, {"AWS_SHARED_CREDENTIALS_FILE", "/c"}, {"AWS_CONFIG_FILE", "/k"}};
+  Vars vars{
+      {"AWS_PROFILE", "dev"}, {"AWS_SHARED_CREDENTIALS_FILE", "/c"}, {"AWS_CONFIG_FILE", "/k"}};
   FakeClock clock(k2030);
   Env env{Lookup(vars), nullptr, &clock,
-          Files({{"/c", "[default]\naws_access_key_id=D\naws_secret_access_key=d\n"
-                        "[dev]\naws_access_key_id=DEV\naws_secret_access_key=x\n"},
-                 {"/k", "[profile dev]\nregion = ap-south-1\nmax_attempts = 7\n"
-                        "[profile cfgonly]\naws_access_key_id=CFG\naws_secret_access_key=y\n"}})};
+          Files({{"/c",
+                  "[default]\naws_access_key_id=D\naws_secret_access_key=d\n"
+                  "[dev]\naws_access_key_id=DEV\naws_secret_access_key=x\n"},
+                 {"/k",
+                  "[profile dev]\nregion = ap-south-1\nmax_attempts = 7\n"
+                  "[profile cfgonly]\naws_access_key_id=CFG\naws_secret_access_key=y\n"}})};
   auto c = NewDefaultCredentialsChain(env)->Get();
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->access_key_id, "DEV");
@@ -99,7 +105,8 @@ TEST(AwsCredentialsChain, UnsupportedProfileKindsSaySo) {
 TEST(AwsSettings, EndpointsTheSdkWay) {
   Vars vars;
   bool custom = true;
-  EXPECT_EQ(ResolveEndpoint(Lookup(vars), "s3", "eu-west-1", &custom), "https://s3.eu-west-1.amazonaws.com");
+  EXPECT_EQ(ResolveEndpoint(Lookup(vars), "s3", "eu-west-1", &custom),
+            "https://s3.eu-west-1.amazonaws.com");
   EXPECT_FALSE(custom);
   vars["AWS_ENDPOINT_URL"] = "http://127.0.0.1:4566/";
   vars["AWS_ENDPOINT_URL_DYNAMODB"] = "http://127.0.0.1:8000";

@@ -7,10 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 namespace aquasense::aws {
 namespace {
@@ -102,7 +101,8 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   const size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
       value.remove_suffix(1);
     x->resp->headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
@@ -167,8 +167,10 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req) {
       pool_->idle.pop_back();
     }
   }
-  if (h == nullptr) h = api->easy_init();
-  else api->easy_reset(h);  // options cleared, connections kept
+  if (h == nullptr)
+    h = api->easy_init();
+  else
+    api->easy_reset(h);  // options cleared, connections kept
   if (h == nullptr) return Internal("curl_easy_init failed");
 
   HttpResponse resp;
@@ -254,12 +256,23 @@ bool IsRetryable(const HttpResponse& r) {
   if (r.status == 429 || r.status == 500 || r.status == 502 || r.status == 503 || r.status == 504)
     return true;
   if (r.status < 400) return false;
-  static constexpr std::string_view kCodes[] = {
-      "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-      "TooManyRequestsException", "ProvisionedThroughputExceededException",
-      "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "SlowDown",
-      "RequestThrottled", "PriorRequestNotComplete", "RequestTimeout", "RequestTimeoutException",
-      "InternalError", "TransactionConflictException", "TransactionInProgressException"};
+  static constexpr std::string_view kCodes[] = {"Throttling",
+                                                "ThrottlingException",
+                                                "ThrottledException",
+                                                "RequestThrottledException",
+                                                "TooManyRequestsException",
+                                                "ProvisionedThroughputExceededException",
+                                                "RequestLimitExceeded",
+                                                "BandwidthLimitExceeded",
+                                                "LimitExceededException",
+                                                "SlowDown",
+                                                "RequestThrottled",
+                                                "PriorRequestNotComplete",
+                                                "RequestTimeout",
+                                                "RequestTimeoutException",
+                                                "InternalError",
+                                                "TransactionConflictException",
+                                                "TransactionInProgressException"};
   const std::string code = AwsErrorCode(r);
   return std::find(std::begin(kCodes), std::end(kCodes), code) != std::end(kCodes);
 }
@@ -267,15 +280,26 @@ bool IsRetryable(const HttpResponse& r) {
 Status StatusFromResponse(const HttpResponse& r, std::string_view what) {
   if (r.status >= 200 && r.status < 300) return Status::Ok();
   std::string code = AwsErrorCode(r);
-  std::string msg = std::string(what) + ": HTTP " + std::to_string(r.status) +
-                    (code.empty() ? "" : " " + code);
+  std::string msg =
+      std::string(what) + ": HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code);
   if (IsRetryable(r)) return Unavailable(msg);
   switch (r.status) {
-    case 404: return NotFound(msg);
-    case 400: case 405: case 411: case 413: case 414: return InvalidArgument(msg);
-    case 401: case 403: return FailedPrecondition(msg + " (check the AWS credentials and permissions)");
-    case 409: case 412: return FailedPrecondition(msg);
-    default: return Internal(msg);
+    case 404:
+      return NotFound(msg);
+    case 400:
+    case 405:
+    case 411:
+    case 413:
+    case 414:
+      return InvalidArgument(msg);
+    case 401:
+    case 403:
+      return FailedPrecondition(msg + " (check the AWS credentials and permissions)");
+    case 409:
+    case 412:
+      return FailedPrecondition(msg);
+    default:
+      return Internal(msg);
   }
 }
 
@@ -298,8 +322,10 @@ Result<HttpResponse> SendWithRetry(HttpClient& client,
     const bool again = !resp.ok() ? resp.status().code() == Code::kUnavailable : IsRetryable(*resp);
     if (!again || attempt >= std::max(1, policy.max_attempts)) return resp;
     const int64_t ms = BackoffMs(policy, attempt);
-    if (policy.sleep) policy.sleep(ms);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    if (policy.sleep)
+      policy.sleep(ms);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }
 }
 

@@ -45,15 +45,15 @@ struct HttpRequest {
   // `max_body` bytes (more is an error).
   std::function<bool(std::string_view)> on_body{};
   size_t max_body = 64u << 20;
-  int64_t timeout_ms = 60'000;        // the whole exchange
+  int64_t timeout_ms = 60'000;  // the whole exchange
   int64_t connect_timeout_ms = 5'000;
-  int64_t low_speed_time_s = 30;      // abort when under 1 byte/s for this long
+  int64_t low_speed_time_s = 30;  // abort when under 1 byte/s for this long
 };
 
 struct HttpResponse {
   long status = 0;
   std::vector<Header> headers{};  // names as received
-  std::string body{};            // unless HttpRequest::on_body took it
+  std::string body{};             // unless HttpRequest::on_body took it
 
   // The value of header `name` (case-insensitive), "" when absent.
   std::string HeaderValue(std::string_view name) const;
@@ -112,7 +112,8 @@ int64_t BackoffMs(const RetryPolicy& policy, int attempt);
 // full-jitter back-off, up to policy.max_attempts in all. Returns the last
 // response (which may be an error status: see StatusFromResponse) or the
 // last transport error (kUnavailable).
-Result<HttpResponse> SendWithRetry(HttpClient& client, const std::function<Result<HttpRequest>()>& make,
+Result<HttpResponse> SendWithRetry(HttpClient& client,
+                                   const std::function<Result<HttpRequest>()>& make,
                                    const RetryPolicy& policy);
 
 }  // namespace aquasense::aws

@@ -133,12 +133,16 @@ TEST_F(HttpClientTest, RetriesThrottlingAnd5xxWithFullJitter) {
   // Out of attempts: the last 503 comes back.
   slept.clear();
   p.max_attempts = 2;
-  auto last = SendWithRetry(http_, [&]() -> Result<HttpRequest> { return Req("GET", "/flaky/5/b"); }, p);
+  auto last = SendWithRetry(
+      http_, [&]() -> Result<HttpRequest> { return Req("GET", "/flaky/5/b"); }, p);
   EXPECT_EQ(last->status, 503);
   EXPECT_EQ(slept.size(), 1u);
   // Not retried: 404.
   slept.clear();
-  EXPECT_EQ(SendWithRetry(http_, [&]() -> Result<HttpRequest> { return Req("GET", "/nothing"); }, p)->status, 404);
+  EXPECT_EQ(SendWithRetry(
+                http_, [&]() -> Result<HttpRequest> { return Req("GET", "/nothing"); }, p)
+                ->status,
+            404);
   EXPECT_TRUE(slept.empty());
 }
 

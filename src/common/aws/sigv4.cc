@@ -111,7 +111,8 @@ std::string CanonicalRequest(const SignRequest& r, const std::vector<Header>& al
                              std::string* signed_headers) {
   std::vector<Header> canon;
   canon.reserve(all_headers.size());
-  for (const auto& [name, value] : all_headers) canon.emplace_back(Lower(name), CanonicalValue(value));
+  for (const auto& [name, value] : all_headers)
+    canon.emplace_back(Lower(name), CanonicalValue(value));
   std::stable_sort(canon.begin(), canon.end(),
                    [](const Header& a, const Header& b) { return a.first < b.first; });
   std::string block, names;
@@ -138,7 +139,8 @@ std::vector<Header> Sign(const SignRequest& r, const Credentials& creds, const S
   headers.emplace_back("Host", r.host);
   headers.emplace_back("X-Amz-Date", amz_date);
   if (IsS3(scope)) headers.emplace_back("x-amz-content-sha256", r.payload_sha256);
-  if (!creds.session_token.empty()) headers.emplace_back("X-Amz-Security-Token", creds.session_token);
+  if (!creds.session_token.empty())
+    headers.emplace_back("X-Amz-Security-Token", creds.session_token);
 
   std::string signed_headers;
   const std::string canonical = CanonicalRequest(r, headers, IsS3(scope), &signed_headers);

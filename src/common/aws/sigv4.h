@@ -44,10 +44,10 @@ inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 
 struct SignRequest {
   std::string method = "GET";
-  std::string host{};              // Host header value: host[:port]
-  std::string path = "/";          // as on the wire (see above)
-  std::vector<QueryParam> query{}; // raw pairs, any order
-  std::vector<Header> headers{};   // extra headers to sign (Content-Type, Range, ...)
+  std::string host{};               // Host header value: host[:port]
+  std::string path = "/";           // as on the wire (see above)
+  std::vector<QueryParam> query{};  // raw pairs, any order
+  std::vector<Header> headers{};    // extra headers to sign (Content-Type, Range, ...)
   std::string payload_sha256 = std::string(kEmptySha256);  // lower-case hex or kUnsignedPayload
 };
 
@@ -75,8 +75,8 @@ std::string CanonicalUri(std::string_view wire_path, bool s3);
 // The canonical request for `r` with `all_headers` (those to sign, including
 // Host and X-Amz-Date); `signed_headers` receives "host;x-amz-date;...".
 // Exposed for tests and debugging.
-std::string CanonicalRequest(const SignRequest& r, const std::vector<Header>& all_headers,
-                             bool s3, std::string* signed_headers);
+std::string CanonicalRequest(const SignRequest& r, const std::vector<Header>& all_headers, bool s3,
+                             std::string* signed_headers);
 
 // Returns every header to send: the request's headers plus Host, X-Amz-Date,
 // x-amz-content-sha256 (S3), X-Amz-Security-Token (with a session token) and

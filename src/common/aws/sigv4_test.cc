@@ -26,7 +26,8 @@ std::string Find(const std::vector<Header>& h, const std::string& name) {
 
 std::string Suite(const std::string& signed_headers, const std::string& signature) {
   return "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-         "SignedHeaders=" + signed_headers + ", Signature=" + signature;
+         "SignedHeaders=" +
+         signed_headers + ", Signature=" + signature;
 }
 
 SignRequest Req(std::string method, std::string path, std::vector<QueryParam> query = {},
@@ -80,7 +81,8 @@ TEST(SigV4, AwsTestSuiteVectors) {
       {"post-header-value-case", Req("POST", "/", {}, {{"My-Header1", "VALUE1"}}),
        "host;my-header1;x-amz-date",
        "cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d"},
-      {"post-x-www-form-urlencoded", Req("POST", "/", {}, {{"Content-Type", form}}, "Param1=value1"),
+      {"post-x-www-form-urlencoded",
+       Req("POST", "/", {}, {{"Content-Type", form}}, "Param1=value1"),
        "content-type;host;x-amz-date",
        "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a"},
       {"post-x-www-form-urlencoded-parameters",
@@ -88,7 +90,8 @@ TEST(SigV4, AwsTestSuiteVectors) {
        "content-type;host;x-amz-date",
        "1a72ec8f64bd914b0e42e42607c7fbce7fb2c7465f63e3092b3b0d39fa77a6fe"},
       {"get-header-key-duplicate",
-       Req("GET", "/", {}, {{"My-Header1", "value2"}, {"My-Header1", "value2"}, {"My-Header1", "value1"}}),
+       Req("GET", "/", {},
+           {{"My-Header1", "value2"}, {"My-Header1", "value2"}, {"My-Header1", "value1"}}),
        "host;my-header1;x-amz-date",
        "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea"},
   };
@@ -103,7 +106,12 @@ TEST(SigV4, AwsTestSuiteVectors) {
 TEST(SigV4, SessionTokenIsSigned) {
   Credentials c = kSuite;
   c.session_token =
-      "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==";
+      "AQoDYXdzEPT//////////"
+      "wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwth"
+      "Ax7mSEI/qkPpKPi/"
+      "kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcH"
+      "NVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+"
+      "scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==";
   auto h = Sign(Req("POST", "/"), c, kSuiteScope, kSuiteTime);
   EXPECT_EQ(Find(h, "X-Amz-Security-Token"), c.session_token);
   EXPECT_EQ(Find(h, "Authorization"),
@@ -132,8 +140,8 @@ TEST(SigV4, CanonicalFormsCurlGotWrong) {
   EXPECT_EQ(CanonicalQuery({{"prefix", "b"}, {"location", ""}, {"a", "x y/+"}}),
             "a=x%20y%2F%2B&location=&prefix=b");  // sorted, valueless "name=", encoded
   EXPECT_EQ(UriEncodePath("landing/s 1/ä+b.csv"), "/landing/s%201/%C3%A4%2Bb.csv");
-  EXPECT_EQ(CanonicalUri("/b/a%20b//c", /*s3=*/true), "/b/a%20b//c");      // S3: once, as is
-  EXPECT_EQ(CanonicalUri("/b/a%20b//c", /*s3=*/false), "/b/a%2520b/c");   // others: twice
+  EXPECT_EQ(CanonicalUri("/b/a%20b//c", /*s3=*/true), "/b/a%20b//c");    // S3: once, as is
+  EXPECT_EQ(CanonicalUri("/b/a%20b//c", /*s3=*/false), "/b/a%2520b/c");  // others: twice
   SignRequest r;
   r.method = "PUT";
   r.host = "h";
@@ -165,11 +173,18 @@ std::vector<std::string> BotocoreAuthorizations(const std::vector<BotoCase>& cas
     for (const auto& [k, v] : c.request.query) params.push_back({k, v});
     nlohmann::json headers = nlohmann::json::array();
     for (const auto& [k, v] : c.request.headers) headers.push_back({k, v});
-    std::string url = std::string(c.https ? "https://" : "http://") + c.request.host + c.request.path;
-    in.push_back({{"method", c.request.method}, {"url", url}, {"headers", headers},
-                  {"params", params}, {"body", c.body}, {"service", c.scope.service},
-                  {"region", c.scope.region}, {"key", "AKIDEXAMPLE"},
-                  {"secret", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}, {"token", c.token},
+    std::string url =
+        std::string(c.https ? "https://" : "http://") + c.request.host + c.request.path;
+    in.push_back({{"method", c.request.method},
+                  {"url", url},
+                  {"headers", headers},
+                  {"params", params},
+                  {"body", c.body},
+                  {"service", c.scope.service},
+                  {"region", c.scope.region},
+                  {"key", "AKIDEXAMPLE"},
+                  {"secret", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+                  {"token", c.token},
                   {"timestamp", AmzDate(1'796'000'000'123)},
                   {"unsigned_payload", c.request.payload_sha256 == kUnsignedPayload}});
   }
@@ -219,8 +234,11 @@ TEST(SigV4, SameSignaturesAsBotocore) {
     return c;
   };
   std::vector<BotoCase> cases = {
-      s3("GET", "", {{"list-type", "2"}, {"prefix", "landing/a b+c/"}, {"encoding-type", "url"},
-                     {"continuation-token", "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="}},
+      s3("GET", "",
+         {{"list-type", "2"},
+          {"prefix", "landing/a b+c/"},
+          {"encoding-type", "url"},
+          {"continuation-token", "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="}},
          {}, ""),
       s3("GET", "", {{"location", ""}}, {}, ""),
       s3("PUT", "landing/s 1/\xc3\xa4+~b.csv", {}, {{"Content-Type", "text/csv"}}, "a,b\n1,2\n"),
@@ -234,7 +252,8 @@ TEST(SigV4, SameSignaturesAsBotocore) {
             {{"Content-Type", "application/x-amz-json-1.0"},
              {"X-Amz-Target", "DynamoDB_20120810.PutItem"}},
             R"({"TableName":"t","Item":{"pk":{"S":"a b"}}})"),
-      other("sqs", "/123456789012/my%20queue/", {{"Content-Type", "application/x-www-form-urlencoded"}},
+      other("sqs", "/123456789012/my%20queue/",
+            {{"Content-Type", "application/x-www-form-urlencoded"}},
             "Action=ReceiveMessage&MaxNumberOfMessages=10"),
       other("sns", "/./a/../", {{"Content-Type", "application/x-www-form-urlencoded"}},
             "Action=Publish&Message=hello%20world"),
@@ -244,10 +263,11 @@ TEST(SigV4, SameSignaturesAsBotocore) {
   auto want = BotocoreAuthorizations(cases);
   ASSERT_EQ(want.size(), cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
-    const Credentials c{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", cases[i].token, 0};
+    const Credentials c{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", cases[i].token,
+                        0};
     auto h = Sign(cases[i].request, c, cases[i].scope, 1'796'000'000'123);
-    EXPECT_EQ(Find(h, "Authorization"), want[i]) << "case " << i << " " << cases[i].request.method
-                                                 << " " << cases[i].request.path;
+    EXPECT_EQ(Find(h, "Authorization"), want[i])
+        << "case " << i << " " << cases[i].request.method << " " << cases[i].request.path;
   }
 }
 
