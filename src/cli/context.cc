@@ -23,7 +23,15 @@ Status AppContext::Open() {
   auto options = PipelineOptionsFrom(config);
   if (!options.ok()) return options.status();
 
-  objects = storage::NewLocalObjectStore(data_dir);
+  // Objects go where --store says (SPEC §9); the tables stay in SQLite in
+  // the data directory until the DynamoDB MetaStore exists (docs/cloud.md).
+  if (store_url.empty()) {
+    objects = storage::NewLocalObjectStore(data_dir);
+  } else {
+    auto o = storage::OpenObjectStore(store_url, clock);
+    if (!o.ok()) return o.status();
+    objects = std::move(*o);
+  }
   auto m = storage::OpenSqliteMetaStore(data_dir + "/aquasense.db");
   if (!m.ok()) return m.status();
   meta = std::move(*m);

@@ -34,6 +34,7 @@ inline constexpr int kExitStore = 3;
 
 struct AppContext {
   std::string data_dir = "./aquasense-data";
+  std::string store_url;     // --store: a directory or s3://B[/P]; empty: data_dir
   std::string config_path;   // empty: DIR/aquasense.json when it exists
   nlohmann::json config;     // the parsed config file ({} when none)
 

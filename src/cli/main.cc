@@ -148,6 +148,9 @@ int Main(int argc, char** argv) {
   AppContext ctx;
   app.add_option("--data", ctx.data_dir, "Data directory (default ./aquasense-data)")
       ->envname("AQUASENSE_DATA");
+  app.add_option("--store", ctx.store_url,
+                 "Object store: a directory or s3://BUCKET[/PREFIX] (default: the data directory)")
+      ->envname("AQUASENSE_STORE");
   app.add_option("--config", ctx.config_path, "Config file (JSON; default DIR/aquasense.json)")
       ->envname("AQUASENSE_CONFIG");
   int exit_code = kExitOk;

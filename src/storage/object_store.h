@@ -6,8 +6,8 @@
 //   AQ_RETURN_IF_ERROR((*w)->Commit());   // appears atomically, durable
 //   store.CommitAll({a.get(), b.get()});   // several at once: cheaper
 //
-// Backends: LocalObjectStore (a directory: temp file + fsync + rename); S3
-// slots in behind the same interface later.
+// Backends: LocalObjectStore (a directory: temp file + fsync + rename) and
+// S3ObjectStore (s3_object_store.h), chosen by URL through OpenObjectStore.
 // Objects are all-or-nothing: a reader never sees a partly written object, and
 // a Writer destroyed without Commit() leaves nothing behind.
 // Thread-safety: implementations are safe for concurrent use; a Writer or
@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace aquasense::storage {
@@ -86,5 +87,13 @@ class ObjectStore {
 // Opening it removes the temp files that processes which are gone left in
 // ROOT/.tmp/ (killed in the middle of a write).
 std::unique_ptr<ObjectStore> NewLocalObjectStore(std::string root);
+
+// The store a URL names: "s3://BUCKET[/PREFIX]" (AWS settings from the
+// environment, see common/aws/credentials.h), or a directory (a path, or
+// file://PATH). `clock` (request signing) must outlive the store.
+// Errors: kInvalidArgument (another scheme, a bad bucket name or prefix, bad
+// AWS settings). Nothing is contacted yet: credentials and network errors
+// come with the first call.
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view url, const Clock& clock);
 
 }  // namespace aquasense::storage

@@ -11,10 +11,61 @@
 #include <string>
 #include <vector>
 
+#include "storage/object_store_conformance.h"
+#include "storage/s3_object_store.h"
 #include "storage/test_dir.h"
 
 namespace aquasense::storage {
 namespace {
+
+// The conformance suite (object_store_conformance.cc) on a local directory.
+class LocalUnderTest final : public conformance::StoreUnderTest {
+ public:
+  LocalUnderTest() : store_(NewLocalObjectStore(dir_.path())) {}
+  ObjectStore& store() override { return *store_; }
+
+ private:
+  aquasense::testing::TempDir dir_;
+  std::unique_ptr<ObjectStore> store_;
+};
+
+using conformance::ObjectStoreConformance;
+INSTANTIATE_TEST_SUITE_P(
+    Local, ObjectStoreConformance,
+    ::testing::Values(conformance::Backend{
+        "Local", []() -> Result<std::unique_ptr<conformance::StoreUnderTest>> {
+          return std::unique_ptr<conformance::StoreUnderTest>(new LocalUnderTest());
+        }}),
+    conformance::BackendName);
+
+TEST(StoreUrl, S3UrlsParse) {
+  auto loc = ParseS3Url("s3://my-bucket/some/prefix/");
+  ASSERT_TRUE(loc.ok());
+  EXPECT_EQ(loc->bucket, "my-bucket");
+  EXPECT_EQ(loc->prefix, "some/prefix");
+  EXPECT_EQ(ParseS3Url("s3://b.c.d")->prefix, "");
+  for (const char* bad : {"s3://", "s3://B", "s3://ab", "s3://-ab", "s3://a_b/x", "s3://bkt/a//b",
+                          "s3://bkt/../x", "gs://bkt"})
+    EXPECT_EQ(ParseS3Url(bad).status().code(), Code::kInvalidArgument) << bad;
+}
+
+// OpenObjectStore claims s3:// and directories (plain or file://), refuses
+// other schemes; nothing is contacted when opening.
+TEST(StoreUrl, OpenObjectStoreChoosesTheBackend) {
+  aquasense::testing::TempDir dir;
+  SystemClock clock;
+  auto local = OpenObjectStore(dir.path(), clock);
+  ASSERT_TRUE(local.ok());
+  ASSERT_TRUE((*local)->WriteAll("k", "v").ok());
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/k"));
+  auto file = OpenObjectStore("file://" + dir.path(), clock);
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(*(*file)->ReadAll("k"), "v");
+  EXPECT_TRUE(OpenObjectStore("s3://bucket/prefix", clock).ok());
+  EXPECT_EQ(OpenObjectStore("gs://bucket", clock).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(OpenObjectStore("s3://Bad_Bucket", clock).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(OpenObjectStore("", clock).status().code(), Code::kInvalidArgument);
+}
 
 TEST(LocalObjectStore, WriteIsAtomicAndDurable) {
   testing::TempDir dir;

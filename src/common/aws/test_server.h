@@ -1,0 +1,129 @@
+// Test helpers: a server process on 127.0.0.1 started for a test and stopped
+// by its PID (never by name), and moto's S3 emulator on top of it.
+//
+//   aws::testing::ServerProcess srv({"python3", "-m", "moto.server", "-H", "127.0.0.1", "-p"});
+//   if (!srv.Start()) GTEST_SKIP() << srv.error();
+//   std::string url = srv.url();   // "http://127.0.0.1:PORT"
+//
+// Header-only, for tests. Not thread-safe.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace aquasense::aws::testing {
+
+// A free TCP port on 127.0.0.1 (bound and released: a small race remains).
+inline int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+inline bool PortOpen(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+class ServerProcess {
+ public:
+  // `argv` is run with a free port appended as its last argument.
+  explicit ServerProcess(std::vector<std::string> argv) : argv_(std::move(argv)) {}
+  ~ServerProcess() { Stop(); }
+
+  // Starts the server and waits (up to `wait_s`) until its port accepts.
+  bool Start(int wait_s = 30) {
+    port_ = FreePort();
+    std::vector<std::string> args = argv_;
+    args.push_back(std::to_string(port_));
+    std::vector<char*> cargv;
+    for (auto& a : args) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    const int rc = posix_spawnp(&pid_, cargv[0], &fa, nullptr, cargv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+      pid_ = -1;
+      error_ = "cannot run " + argv_[0];
+      return false;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (PortOpen(port_)) return true;
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        error_ = argv_[0] + " exited before listening (is the module installed?)";
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    Stop();
+    error_ = argv_[0] + " did not listen within " + std::to_string(wait_s) + " s";
+    return false;
+  }
+
+  // SIGTERM to our child by PID, then SIGKILL after 5 s; reaped.
+  void Stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 50; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::vector<std::string> argv_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string error_;
+};
+
+// moto's server (python3 on PATH must have moto).
+inline std::vector<std::string> MotoCommand() {
+  return {"python3", "-m", "moto.server", "-H", "127.0.0.1", "-p"};
+}
+
+}  // namespace aquasense::aws::testing
