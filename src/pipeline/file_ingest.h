@@ -19,9 +19,16 @@ struct FileJob {
   // Where the file's objects (landing copy, filtered/ outputs) go, written
   // but not committed: the batch commits them together before its own commit.
   std::vector<std::unique_ptr<storage::ObjectWriter>>* pending = nullptr;
+  // Set (when given) when the error returned is the input file's: it could
+  // not be read, or it changed while it was read. The batch has taken some
+  // of its rows then: it must not commit (see Pipeline's RunBatch).
+  bool* input_error = nullptr;
 };
 
-// Returns the file's summary (status "ingested"); errors are store failures.
+// Returns the file's summary (status "ingested"); errors are store failures
+// or, with *job.input_error set, the input file's. An exception on any of
+// its threads (parser, copier) or this one becomes an error, logged on
+// stderr.
 Result<FileSummary> IngestFile(const FileJob& job, const Env& env, const Options& options,
                                BatchState& state);
 
