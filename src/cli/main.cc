@@ -11,9 +11,9 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
-#include <nlohmann/json.hpp>
 
 #include "cli/context.h"
 #include "cli/progress.h"
@@ -75,10 +75,14 @@ std::optional<uint64_t> ParseByteSize(std::string_view s) {
   std::string unit(r.ptr, static_cast<size_t>(s.data() + s.size() - r.ptr));
   for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   int shift = 0;
-  if (unit == "k" || unit == "kib" || unit == "kb") shift = 10;
-  else if (unit == "m" || unit == "mib" || unit == "mb") shift = 20;
-  else if (unit == "g" || unit == "gib" || unit == "gb") shift = 30;
-  else if (!unit.empty() && unit != "b") return std::nullopt;
+  if (unit == "k" || unit == "kib" || unit == "kb")
+    shift = 10;
+  else if (unit == "m" || unit == "mib" || unit == "mb")
+    shift = 20;
+  else if (unit == "g" || unit == "gib" || unit == "gb")
+    shift = 30;
+  else if (!unit.empty() && unit != "b")
+    return std::nullopt;
   if (shift > 0 && v > (UINT64_MAX >> shift)) return std::nullopt;
   return v << shift;
 }
@@ -93,16 +97,19 @@ Result<uint64_t> MaxInput(const AppContext& ctx, const IngestFlags& flags) {
     if (ingest.contains("max_input")) {
       const auto& v = ingest["max_input"];
       from = "config: \"ingest.max_input\"";
-      if (v.is_number_unsigned()) text = std::to_string(v.get<uint64_t>());
-      else if (v.is_string()) text = v.get<std::string>();
-      else text = v.dump();
+      if (v.is_number_unsigned())
+        text = std::to_string(v.get<uint64_t>());
+      else if (v.is_string())
+        text = v.get<std::string>();
+      else
+        text = v.dump();
     }
   }
   if (text.empty()) return pipeline::IngestRequest::kDefaultMaxInput;
   auto bytes = ParseByteSize(text);
   if (!bytes || *bytes == 0)
-    return InvalidArgument(from + " must be a size above 0 in bytes (like 1048576, 512M or 16G), got '" +
-                           text + "'");
+    return InvalidArgument(
+        from + " must be a size above 0 in bytes (like 1048576, 512M or 16G), got '" + text + "'");
   return *bytes;
 }
 

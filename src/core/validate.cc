@@ -296,8 +296,8 @@ const char* FileParser::ContinueCarry(const char* p, const char* e, ParseOutput&
   return nl + 1;
 }
 
-const char* FileParser::Overflow(int64_t line, std::string_view head, const char* p,
-                                 const char* e, ParseOutput& out) {
+const char* FileParser::Overflow(int64_t line, std::string_view head, const char* p, const char* e,
+                                 ParseOutput& out) {
   const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(e - p)));
   const size_t tail = static_cast<size_t>((nl ? nl : e) - p);
   size_t len = head.size() + tail;  // of the first line, without its line end

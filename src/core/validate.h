@@ -58,8 +58,8 @@ struct InvalidRow {
   int64_t line = 0;
   Reason reason = Reason::kBadFieldCount;
   std::string detail;
-  std::string raw;        // the record as written (truncated to 1 KiB when too long;
-                          //   the first line only for bad_quote)
+  std::string raw;  // the record as written (truncated to 1 KiB when too long;
+                    //   the first line only for bad_quote)
 };
 
 struct ParseOutput {

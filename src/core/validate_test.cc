@@ -267,7 +267,8 @@ TEST(FileParser, CountsManyFields) {
 
 // rows + invalid == data_rows, and each invalid row's line is within the text.
 void ExpectAccounted(const Parsed& p, std::string_view text, const std::string& what) {
-  EXPECT_EQ(static_cast<int64_t>(p.out.rows.size() + p.out.invalid.size()), p.out.data_rows) << what;
+  EXPECT_EQ(static_cast<int64_t>(p.out.rows.size() + p.out.invalid.size()), p.out.data_rows)
+      << what;
   const int64_t lines = std::count(text.begin(), text.end(), '\n') + 1;
   for (const auto& i : p.out.invalid) EXPECT_LE(i.line, lines) << what;
 }
@@ -308,7 +309,8 @@ TEST(FileParser, M2StrayQuoteBeyondMaxLineResumesOnTheNextLine) {
     EXPECT_EQ(p.out.rows.back().line, 10002);
     for (size_t k : {size_t{0}, size_t{5000}, size_t{9999}}) {
       const auto& r = p.out.rows[k];
-      EXPECT_EQ(text.substr(r.offset, r.length), "2020-02-" + std::to_string(1 + k % 28) + ",10,0.1")
+      EXPECT_EQ(text.substr(r.offset, r.length),
+                "2020-02-" + std::to_string(1 + k % 28) + ",10,0.1")
           << piece << " row " << k;
     }
     ExpectAccounted(p, text, "piece " + std::to_string(piece));
@@ -330,7 +332,8 @@ TEST(FileParser, M2SeveralStrayQuotesAtSmallMaxLine) {
   Limits small;
   small.max_line = 64;
   // Line 2's quote closes on line 3 (one record); line 5's never closes.
-  std::string text = "2024-01-01,1,0.1\n2024-01-02,\"1\n2\",0.1\n2024-01-03,1,0.1\n2024-01-04,\"x\n";
+  std::string text =
+      "2024-01-01,1,0.1\n2024-01-02,\"1\n2\",0.1\n2024-01-03,1,0.1\n2024-01-04,\"x\n";
   for (int i = 0; i < 20; ++i) text += "2024-02-" + std::to_string(1 + i) + ",1,0.1\n";
   for (size_t piece : {size_t{0}, size_t{1}, size_t{13}, size_t{64}, size_t{65}, size_t{200}}) {
     auto p = Parse(text, piece, small);
@@ -341,8 +344,8 @@ TEST(FileParser, M2SeveralStrayQuotesAtSmallMaxLine) {
 }
 
 TEST(FileParser, M2QuoteOpenOnTheLastLine) {
-  for (std::string text : {"2024-01-01,1,0.1\n2024-01-02,\"1,0.1", "2024-01-01,1,0.1\n2024-01-02,\"1,0.1\n",
-                           "\"\n2024-01-01,1,0.1\n"}) {
+  for (std::string text : {"2024-01-01,1,0.1\n2024-01-02,\"1,0.1",
+                           "2024-01-01,1,0.1\n2024-01-02,\"1,0.1\n", "\"\n2024-01-01,1,0.1\n"}) {
     auto p = Parse(text);
     ASSERT_EQ(p.out.invalid.size(), 1u) << text;
     EXPECT_EQ(p.out.invalid[0].reason, Reason::kBadQuote) << text;
@@ -398,8 +401,9 @@ TEST(FileParser, OverlongPieceBelowOneKibDoesNotOverRead) {
 }
 
 TEST(FileParser, L11UnderflowIsBadNumber) {
-  auto p = Parse("date,temp,sd\n2024-01-01,1e-400,0.1\n2024-01-02,1,1e-400\n2024-01-03,0.0e5,-0\n"
-                 "2024-01-04,1e-310,0.1\n");
+  auto p = Parse(
+      "date,temp,sd\n2024-01-01,1e-400,0.1\n2024-01-02,1,1e-400\n2024-01-03,0.0e5,-0\n"
+      "2024-01-04,1e-310,0.1\n");
   EXPECT_EQ(Reasons(p), (std::vector<std::string>{"2:bad_number", "3:bad_number", "5:bad_number"}));
   ASSERT_EQ(p.out.rows.size(), 1u);
   EXPECT_EQ(p.out.rows[0].temperature, 0);

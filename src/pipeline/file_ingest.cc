@@ -7,13 +7,13 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <map>
 #include <mutex>
-#include <exception>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <thread>
 #include <unordered_map>
-#include <nlohmann/json.hpp>
 
 #include "core/datetime.h"
 #include "core/grouping.h"
@@ -296,7 +296,7 @@ class FileIngest {
 
   std::map<std::string, DeviationStats> deviations_;  // by sensor name
   std::vector<DeviationStats*> deviations_by_id_;     // by parser sensor id (into deviations_)
-  std::map<std::string, int64_t> reason_counts_;  // also of the replaced readings
+  std::map<std::string, int64_t> reason_counts_;      // also of the replaced readings
   int64_t replaced_ = 0;  // stored readings replaced by rows of this file
   nlohmann::json invalid_examples_ = nlohmann::json::array();
 };
@@ -360,7 +360,8 @@ Result<FileSummary> FileIngest::Run() {
   summary_.hash = hash_;
 
   const std::string base = "filtered/" + f.default_sensor + "/" + hash_;
-  for (auto [o, suffix] : {std::pair{&valid_, ".valid.csv"}, std::pair{&invalid_, ".invalid.csv"}}) {
+  for (auto [o, suffix] :
+       {std::pair{&valid_, ".valid.csv"}, std::pair{&invalid_, ".invalid.csv"}}) {
     auto w = o->Finish();
     if (!w.ok()) return w.status();
     if (unnamed) AQ_RETURN_IF_ERROR((*w)->SetKey(base + suffix));

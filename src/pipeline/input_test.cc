@@ -87,13 +87,15 @@ TEST_F(InputTest, M2StrayQuoteCostsOneRowAndEveryRowIsAccounted) {
 TEST_F(InputTest, AccountingHoldsWithDuplicatesConflictsAndReplace) {
   // rows = valid + invalid + duplicates, also when readings are replaced
   // (the replaced one is recorded in invalid.csv, not counted).
-  auto first = pipeline_->IngestPaths({Write("a.csv", "s1,2024-01-01,1,0.1\ns1,2024-01-02,2,0.1\n")}, {});
+  auto first =
+      pipeline_->IngestPaths({Write("a.csv", "s1,2024-01-01,1,0.1\ns1,2024-01-02,2,0.1\n")}, {});
   ASSERT_TRUE(first.ok());
   ExpectAccounted(*first);
   IngestRequest replace;
   replace.on_conflict = storage::OnConflict::kReplace;
   auto second = pipeline_->IngestPaths(
-      {Write("b.csv", "s1,2024-01-01,5,0.1\ns1,2024-01-02,2,0.1\ns1,2024-01-02,2,0.1\nx\n")}, replace);
+      {Write("b.csv", "s1,2024-01-01,5,0.1\ns1,2024-01-02,2,0.1\ns1,2024-01-02,2,0.1\nx\n")},
+      replace);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->rows, 4);
   EXPECT_EQ(second->valid, 1);
@@ -106,8 +108,8 @@ TEST_F(InputTest, AccountingHoldsWithDuplicatesConflictsAndReplace) {
 // callback): it is reported unreadable, nothing of it is stored, and the
 // other files of the command are ingested, in their places in per_file.
 TEST_F(InputTest, M8FileChangedWhileReadIsUnreadableOthersIngested) {
-  const std::string big_a = Rows(12000, 0, 1);       // > 256 KiB: background copy
-  const std::string big_b = Rows(13000, 20000, 2);   // > 256 KiB, other size
+  const std::string big_a = Rows(12000, 0, 1);      // > 256 KiB: background copy
+  const std::string big_b = Rows(13000, 20000, 2);  // > 256 KiB, other size
   const std::string small_c = Rows(50, 40000, 3);
   const std::string small_d = Rows(60, 50000, 4);
   ASSERT_GT(big_a.size(), 256u << 10);
@@ -117,7 +119,8 @@ TEST_F(InputTest, M8FileChangedWhileReadIsUnreadableOthersIngested) {
     const std::vector<std::string> texts = {big_a, big_b, small_c, small_d};
     std::vector<std::string> paths;
     for (int i = 0; i < 4; ++i)
-      paths.push_back(Write("f" + std::to_string(changed) + "_" + std::to_string(i) + ".csv", texts[i]));
+      paths.push_back(
+          Write("f" + std::to_string(changed) + "_" + std::to_string(i) + ".csv", texts[i]));
     IngestRequest req;
     bool appended = false;
     req.progress = [&](uint64_t, uint64_t total) {
@@ -135,12 +138,14 @@ TEST_F(InputTest, M8FileChangedWhileReadIsUnreadableOthersIngested) {
       EXPECT_EQ(f.source_name, paths[i]);
       if (i == changed) {
         EXPECT_EQ(f.status, "unreadable");
-        EXPECT_NE(f.error.find(paths[i] + " changed while it was being ingested"), std::string::npos)
+        EXPECT_NE(f.error.find(paths[i] + " changed while it was being ingested"),
+                  std::string::npos)
             << f.error;
         EXPECT_FALSE(*objects_->Exists("landing/default/" + Sha256Hex(texts[i]) + ".csv"));
       } else {
         EXPECT_EQ(f.status, "ingested");
-        EXPECT_EQ(f.valid, static_cast<int64_t>(std::count(texts[i].begin(), texts[i].end(), '\n')));
+        EXPECT_EQ(f.valid,
+                  static_cast<int64_t>(std::count(texts[i].begin(), texts[i].end(), '\n')));
         EXPECT_EQ(*objects_->ReadAll("landing/default/" + Sha256Hex(texts[i]) + ".csv"), texts[i]);
       }
     }

@@ -30,7 +30,6 @@ bool ParseIntent(std::string_view text, int64_t& generation, std::vector<std::st
 // before are the committed ones, kept as they are. Nothing when the text is
 // not the header and rows of `sensor`, each ending with a newline, with a
 // year in 0..9999 and a month in 1..12.
-std::optional<size_t> RowsFrom(std::string_view text, std::string_view sensor,
-                               int32_t first_month);
+std::optional<size_t> RowsFrom(std::string_view text, std::string_view sensor, int32_t first_month);
 
 }  // namespace aquasense::pipeline::internal

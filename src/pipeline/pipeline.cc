@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <chrono>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -251,8 +251,6 @@ bool ReadyForRetry(std::vector<StagedFile>& files) {
 }
 
 }  // namespace
-
-
 
 Pipeline::Pipeline(Env env, Options options) : impl_(std::make_unique<Impl>()) {
   impl_->env = env;
