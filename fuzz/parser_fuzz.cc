@@ -1,11 +1,14 @@
 // SOURCES: src/core/validate.cc src/core/datetime.cc src/core/number.cc src/core/block.cc src/core/grouping.cc
 // libFuzzer target over the row parser and validator (core/validate.h),
 // the block codec and the merge: arbitrary bytes, fed in arbitrary pieces,
-// must never crash, hang or break the parser's invariants.
+// must never crash, hang or break the parser's invariants: among them, every
+// record is accounted for (rows + invalid == data_rows, SPEC §3).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -19,17 +22,32 @@ using namespace aquasense::core;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  // The first byte chooses how the input is split into Feed calls.
-  const size_t piece = 1 + data[0] % 64;
-  std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   Limits limits;
   limits.max_line = 256;  // reach the too-long paths with small inputs
+  // The first byte chooses how the input is split into Feed calls: pieces
+  // of 1-64 bytes, or of up to 4 * max_line (pieces longer than max_line
+  // reach the over-long-piece paths).
+  const size_t piece = data[0] < 128 ? 1 + data[0] % 64 : 1 + (data[0] - 128) * 8;
+  std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   FileParser parser(limits, "default");
   ParseOutput out;
-  for (size_t i = 0; i < text.size(); i += piece) parser.Feed(text.substr(i, piece), out);
+  for (size_t i = 0; i < text.size(); i += piece) {
+    // Each piece in a heap block of its own size: ASan sees any read past it.
+    const std::string_view part = text.substr(i, piece);
+    std::unique_ptr<char[]> copy(new char[part.size()]);
+    std::memcpy(copy.get(), part.data(), part.size());
+    parser.Feed(std::string_view(copy.get(), part.size()), out);
+  }
   parser.Finish(out);
 
-  if (out.rows.size() + out.invalid.size() > static_cast<size_t>(out.data_rows)) std::abort();
+  // Every record is a valid row or an invalid one (SPEC §3), and the lines
+  // they name are in the text, in order.
+  if (out.rows.size() + out.invalid.size() != static_cast<size_t>(out.data_rows)) std::abort();
+  const int64_t lines = std::count(text.begin(), text.end(), '\n') + 1;
+  for (const InvalidRow& r : out.invalid)
+    if (r.line < 1 || r.line > lines) std::abort();
+  for (size_t i = 1; i < out.rows.size(); ++i)
+    if (out.rows[i].line <= out.rows[i - 1].line) std::abort();
   for (const ParsedRow& r : out.rows) {
     if (r.offset + r.length > text.size() + 3) std::abort();
     if (!(r.temperature >= limits.temp_min && r.temperature <= limits.temp_max)) std::abort();

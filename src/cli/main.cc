@@ -4,12 +4,16 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
 
 #include "cli/context.h"
 #include "cli/progress.h"
@@ -17,6 +21,7 @@
 #include "core/number.h"
 #include "core/reading.h"
 #include "notify/notifier.h"
+#include "pipeline/local_file.h"
 
 namespace aquasense::cli {
 namespace {
@@ -56,13 +61,64 @@ struct IngestFlags {
   std::vector<std::string> files;
   std::string sensor = "default";
   std::string on_conflict = "reject";
+  std::string max_input;  // empty: the config's "ingest.max_input", else the default
+  std::string max_input_from = "--max-input";  // where max_input came from (for messages)
   bool json = false;
   bool quiet = false;
 };
 
+// "17179869184", "16G", "16GiB", "512m", "64k": bytes (binary multiples).
+std::optional<uint64_t> ParseByteSize(std::string_view s) {
+  uint64_t v = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr == s.data()) return std::nullopt;
+  std::string unit(r.ptr, static_cast<size_t>(s.data() + s.size() - r.ptr));
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  int shift = 0;
+  if (unit == "k" || unit == "kib" || unit == "kb")
+    shift = 10;
+  else if (unit == "m" || unit == "mib" || unit == "mb")
+    shift = 20;
+  else if (unit == "g" || unit == "gib" || unit == "gb")
+    shift = 30;
+  else if (!unit.empty() && unit != "b")
+    return std::nullopt;
+  if (shift > 0 && v > (UINT64_MAX >> shift)) return std::nullopt;
+  return v << shift;
+}
+
+// --max-input, else AQUASENSE_MAX_INPUT (both through the flag), else the
+// config's "ingest": {"max_input": N or "16G"}, else 16 GiB.
+Result<uint64_t> MaxInput(const AppContext& ctx, const IngestFlags& flags) {
+  std::string text = flags.max_input, from = flags.max_input_from;
+  if (text.empty() && ctx.config.contains("ingest")) {
+    const auto& ingest = ctx.config["ingest"];
+    if (!ingest.is_object()) return InvalidArgument("config: \"ingest\" must be an object");
+    if (ingest.contains("max_input")) {
+      const auto& v = ingest["max_input"];
+      from = "config: \"ingest.max_input\"";
+      if (v.is_number_unsigned())
+        text = std::to_string(v.get<uint64_t>());
+      else if (v.is_string())
+        text = v.get<std::string>();
+      else
+        text = v.dump();
+    }
+  }
+  if (text.empty()) return pipeline::IngestRequest::kDefaultMaxInput;
+  auto bytes = ParseByteSize(text);
+  if (!bytes || *bytes == 0)
+    return InvalidArgument(
+        from + " must be a size above 0 in bytes (like 1048576, 512M or 16G), got '" + text + "'");
+  return *bytes;
+}
+
 int RunIngest(AppContext& ctx, const IngestFlags& flags) {
   if (Status s = ctx.Open(); !s.ok()) return StoreExit(s);
+  auto max_input = MaxInput(ctx, flags);
+  if (!max_input.ok()) return ReportError(max_input.status(), kExitUsage);
   pipeline::IngestRequest req;
+  req.max_input = *max_input;
   req.default_sensor = flags.sensor;
   req.on_conflict = flags.on_conflict == "replace" ? storage::OnConflict::kReplace
                                                    : storage::OnConflict::kReject;
@@ -163,9 +219,20 @@ int Main(int argc, char** argv) {
   ing->add_option("--on-conflict", ingest.on_conflict, "reject (default) or replace")
       ->check(CLI::IsMember({"reject", "replace"}))
       ->envname("AQUASENSE_ON_CONFLICT");
+  ing->add_option("--max-input", ingest.max_input,
+                  "Most bytes read from standard input, a FIFO or a device (default 16G)")
+      ->envname("AQUASENSE_MAX_INPUT");
   ing->add_flag("--json", ingest.json, "Print the summary as one JSON object");
   ing->add_flag("--quiet", ingest.quiet, "No progress bar");
-  ing->callback([&] { exit_code = RunIngest(ctx, ingest); });
+  ing->callback([&] {
+    // A bad value is named after where it came from: the flag or the variable.
+    bool on_command_line = false;
+    for (int i = 1; i < argc; ++i)
+      on_command_line |= std::string_view(argv[i]).starts_with("--max-input");
+    if (!on_command_line && std::getenv("AQUASENSE_MAX_INPUT") != nullptr)
+      ingest.max_input_from = "AQUASENSE_MAX_INPUT";
+    exit_code = RunIngest(ctx, ingest);
+  });
 
   bool rebuild_json = false;
   auto* reb = app.add_subcommand("rebuild", "Re-derive every table and output from landing/");
@@ -206,6 +273,8 @@ int Main(int argc, char** argv) {
 }  // namespace aquasense::cli
 
 int main(int argc, char** argv) {
+  // Before anything opens a file: a closed stdin must not become the database.
+  aquasense::pipeline::ReserveStandardStreams();
   try {
     return aquasense::cli::Main(argc, argv);
   } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace aquasense::core {
 
@@ -88,11 +89,12 @@ std::optional<double> ParseGeneral(std::string_view s, bool decimal_comma) {
     i = 1;
   }
   size_t int_digits = 0, frac_digits = 0;
-  while (i < s.size() && IsDigit(s[i])) buf[n++] = s[i++], ++int_digits;
+  bool nonzero = false;  // a digit other than 0: the value is not zero
+  while (i < s.size() && IsDigit(s[i])) nonzero |= s[i] != '0', buf[n++] = s[i++], ++int_digits;
   if (i < s.size() && (s[i] == '.' || (decimal_comma && s[i] == ','))) {
     buf[n++] = '.';
     ++i;
-    while (i < s.size() && IsDigit(s[i])) buf[n++] = s[i++], ++frac_digits;
+    while (i < s.size() && IsDigit(s[i])) nonzero |= s[i] != '0', buf[n++] = s[i++], ++frac_digits;
   }
   if (int_digits + frac_digits == 0) return std::nullopt;
   if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
@@ -107,6 +109,9 @@ std::optional<double> ParseGeneral(std::string_view s, bool decimal_comma) {
   double v = 0;
   auto r = fast_float::from_chars(buf, buf + n, v);
   if (r.ec != std::errc() || r.ptr != buf + n || !std::isfinite(v)) return std::nullopt;
+  // Underflow is invalid like overflow: a nonzero text that reads as 0 or
+  // as a subnormal (below DBL_MIN, precision lost).
+  if (nonzero && std::fabs(v) < std::numeric_limits<double>::min()) return std::nullopt;
   if (v == 0) v = 0;  // -0 -> 0
   return v;
 }

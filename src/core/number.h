@@ -4,8 +4,9 @@
 //   std::string s = FormatNumber(12.5);                                     // "12.5"
 //
 // Pure functions, thread-safe. Accepted: [+-]? (d+ [. d*] | . d+) ([eE][+-]?d+)?;
-// no hex, '_', separators, NaN or Infinity; a value that overflows a double is
-// rejected. -0 becomes 0. Printing: the shortest round-trip digits in fixed
+// no hex, '_', separators, NaN or Infinity; a value that overflows a double,
+// or a nonzero one that underflows to 0 or to a subnormal (1e-400, 1e-310),
+// is rejected. -0 becomes 0. Printing: the shortest round-trip digits in fixed
 // notation for 0 and 1e-5 <= |x| < 1e16, else std::to_chars' shortest form.
 #pragma once
 

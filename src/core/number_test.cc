@@ -28,6 +28,17 @@ TEST(Number, RejectsEverythingElse) {
   EXPECT_FALSE(ParseNumber("1,000,5", true).has_value());
 }
 
+TEST(Number, L11UnderflowIsRejectedLikeOverflow) {
+  for (const char* s : {"1e-400", "-1e-400", "0.1e-320", "1e-310", "4.9e-324", "0.0000001e-400"})
+    EXPECT_FALSE(ParseNumber(s, false).has_value()) << s;
+  for (const char* s : {"0", "-0", "0.0e5", "0e-400", "-0.0e0", "0.000"}) {
+    ASSERT_TRUE(ParseNumber(s, false).has_value()) << s;
+    EXPECT_EQ(*ParseNumber(s, false), 0) << s;
+  }
+  EXPECT_EQ(*ParseNumber("2.2250738585072014e-308", false), 2.2250738585072014e-308);  // DBL_MIN
+  EXPECT_EQ(*ParseNumber("1e-300", false), 1e-300);
+}
+
 TEST(Number, FormatsShortestFixed) {
   EXPECT_EQ(FormatNumber(12.5), "12.5");
   EXPECT_EQ(FormatNumber(12.0), "12");

@@ -90,8 +90,9 @@ enum class Reason : uint8_t {
   kConflictingDuplicate,
   kLineTooLong,
   kBadEncoding,
+  kBadQuote,  // keep last: kReasonCount follows it
 };
-inline constexpr int kReasonCount = 9;
+inline constexpr int kReasonCount = static_cast<int>(Reason::kBadQuote) + 1;
 std::string_view ReasonName(Reason r);
 
 }  // namespace aquasense::core

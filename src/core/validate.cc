@@ -177,54 +177,49 @@ void FileParser::Invalid(ParseOutput& out, int64_t line, Reason r, std::string d
 }
 
 void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
-  const char* p = bytes.data();
-  const char* const e = p + bytes.size();
+  const uint64_t base = fed_;
+  size_t pos = 0;
   if (!bom_checked_) {
     // A UTF-8 byte-order mark is only meaningful at the very start of the file.
     bom_checked_ = true;
-    if (bytes.starts_with("\xEF\xBB\xBF")) p += 3;
+    if (bytes.starts_with("\xEF\xBB\xBF")) pos = 3;
   }
+  while (true) {
+    fed_ = base + pos;
+    pos += FeedSome(bytes.substr(pos), out);
+    if (!has_replay_) break;
+    // A quoted record ran past max_line: its first line was reported; the
+    // lines after it (held in replay_, shorter than max_line) are parsed
+    // again as records of their own, before the rest of `bytes`.
+    has_replay_ = false;
+    const std::string replay = std::move(replay_);
+    replay_.clear();
+    fed_ = base + pos - replay.size();
+    FeedSome(replay, out);  // no carry at its start and short: used whole
+  }
+  fed_ = base + bytes.size();
+}
 
-  // 1. Finish a record carried over from the previous call (or being skipped).
-  if (skipping_ || !carry_.empty()) {
-    int state = carry_qstate_;
-    bool quoted;
-    const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0, quoted);
-    const char* seg_end = nl ? nl : e;
-    const size_t seg = static_cast<size_t>(seg_end - p);
-    const int64_t newlines = std::count(p, seg_end, '\n');
-    if (skipping_) {
-      skip_newlines_ += newlines;
-    } else if (carry_.size() + seg > limits_.max_line) {
-      const size_t keep = std::min(seg, kMaxRawKept > carry_.size() ? kMaxRawKept - carry_.size() : 0);
-      carry_.append(p, keep);
-      out.data_rows++;
-      Invalid(out, carry_line_, Reason::kLineTooLong,
-              "line longer than " + std::to_string(limits_.max_line) + " bytes", carry_);
-      carry_.clear();
-      skipping_ = true;
-      skip_newlines_ = carry_newlines_ + newlines;
-    } else {
-      carry_.append(p, seg);
-      carry_newlines_ += newlines;
-    }
-    carry_qstate_ = state;
-    if (nl == nullptr) {
-      fed_ += bytes.size();
-      return;
-    }
-    if (skipping_) {
-      line_ = carry_line_ + skip_newlines_ + 1;
-      skipping_ = false;
-    } else {
-      record_offset_ = carry_offset_;
-      ProcessRecord(carry_, carry_line_, /*maybe_quoted=*/true, out);
-      line_ = carry_line_ + carry_newlines_ + 1;
-      carry_.clear();
-    }
-    carry_qstate_ = kQFieldStart;
-    carry_newlines_ = 0;
+void FileParser::ResetCarry() {
+  carry_.clear();
+  carry_qstate_ = kQFieldStart;
+  carry_newlines_ = 0;
+}
+
+size_t FileParser::FeedSome(std::string_view bytes, ParseOutput& out) {
+  const char* p = bytes.data();
+  const char* const e = p + bytes.size();
+
+  // 1. Finish a line being skipped, or a record carried over from the previous call.
+  if (skipping_) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', bytes.size()));
+    if (nl == nullptr) return bytes.size();
+    skipping_ = false;
+    line_ = skip_line_ + 1;
     p = nl + 1;
+  } else if (!carry_.empty()) {
+    p = ContinueCarry(p, e, out);
+    if (has_replay_) return static_cast<size_t>(p - bytes.data());
   }
 
   // 2. Complete records in place.
@@ -234,31 +229,99 @@ void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
     const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0, quoted);
     if (nl == nullptr) {
       const size_t n = static_cast<size_t>(e - p);
+      if (n > limits_.max_line) {
+        p = Overflow(line_, {}, p, e, out);
+        continue;
+      }
       carry_line_ = line_;
       carry_offset_ = fed_ + static_cast<uint64_t>(p - bytes.data());
       carry_qstate_ = state;
       carry_newlines_ = std::count(p, e, '\n');
-      if (n > limits_.max_line) {
-        out.data_rows++;
-        Invalid(out, line_, Reason::kLineTooLong,
-                "line longer than " + std::to_string(limits_.max_line) + " bytes",
-                std::string_view(p, kMaxRawKept));
-        skipping_ = true;
-        skip_newlines_ = carry_newlines_;
-      } else {
-        carry_.assign(p, n);
-      }
-      fed_ += bytes.size();
-      return;
+      carry_.assign(p, n);
+      break;
     }
     const std::string_view rec(p, static_cast<size_t>(nl - p));
+    // A quoted field may hold newlines: they belong to this record, unless
+    // it runs past max_line (then its lines are records of their own).
+    const bool multiline = quoted && std::memchr(rec.data(), '\n', rec.size()) != nullptr;
+    if (multiline && rec.size() - (rec.back() == '\r') > limits_.max_line) {
+      p = Overflow(line_, {}, p, e, out);
+      continue;
+    }
     record_offset_ = fed_ + static_cast<uint64_t>(p - bytes.data());
     ProcessRecord(rec, line_, quoted, out);
-    // A quoted field may hold newlines: they belong to this record.
-    line_ += 1 + (quoted && std::memchr(rec.data(), '"', rec.size()) ? std::count(rec.begin(), rec.end(), '\n') : 0);
+    line_ += 1 + (multiline ? std::count(rec.begin(), rec.end(), '\n') : 0);
     p = nl + 1;
   }
-  fed_ += bytes.size();
+  return bytes.size();
+}
+
+const char* FileParser::ContinueCarry(const char* p, const char* e, ParseOutput& out) {
+  int state = carry_qstate_;
+  bool quoted;
+  const char* nl = ScanRecord(p, e, state, state_ == State::kData ? delim_ : 0, quoted);
+  const char* seg_end = nl ? nl : e;
+  const size_t seg = static_cast<size_t>(seg_end - p);
+  size_t len = carry_.size() + seg;
+  if (nl != nullptr && len > 0 && (seg > 0 ? seg_end[-1] : carry_.back()) == '\r') --len;
+  if (len > limits_.max_line) {
+    const size_t first_nl = carry_.find('\n');
+    if (first_nl == std::string::npos) {
+      const int64_t line = carry_line_;
+      const std::string head = std::move(carry_);
+      ResetCarry();
+      return Overflow(line, head, p, e, out);
+    }
+    // The record spans lines inside an open quote and runs past max_line:
+    // its first line is the invalid row, the others are parsed again.
+    std::string_view first(carry_.data(), first_nl);
+    if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+    out.data_rows++;
+    Invalid(out, carry_line_, Reason::kBadQuote,
+            "quote not closed within " + std::to_string(limits_.max_line) + " bytes", first);
+    replay_.assign(carry_, first_nl + 1);
+    has_replay_ = true;
+    line_ = carry_line_ + 1;
+    ResetCarry();
+    return p;
+  }
+  carry_.append(p, seg);
+  carry_newlines_ += std::count(p, seg_end, '\n');
+  carry_qstate_ = state;
+  if (nl == nullptr) return e;
+  record_offset_ = carry_offset_;
+  ProcessRecord(carry_, carry_line_, /*maybe_quoted=*/true, out);
+  line_ = carry_line_ + carry_newlines_ + 1;
+  ResetCarry();
+  return nl + 1;
+}
+
+const char* FileParser::Overflow(int64_t line, std::string_view head, const char* p, const char* e,
+                                 ParseOutput& out) {
+  const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(e - p)));
+  const size_t tail = static_cast<size_t>((nl ? nl : e) - p);
+  size_t len = head.size() + tail;  // of the first line, without its line end
+  if (nl != nullptr && len > 0 && (tail > 0 ? nl[-1] : head.back()) == '\r') --len;
+  std::string raw;
+  out.data_rows++;
+  if (nl != nullptr && len <= limits_.max_line) {
+    // The line fits: the record runs on past it inside an open quote.
+    raw.append(head).append(p, tail).resize(len);
+    Invalid(out, line, Reason::kBadQuote,
+            "quote not closed within " + std::to_string(limits_.max_line) + " bytes", raw);
+  } else {
+    raw.assign(head.substr(0, kMaxRawKept));
+    raw.append(p, std::min(tail, kMaxRawKept - raw.size()));
+    Invalid(out, line, Reason::kLineTooLong,
+            "line longer than " + std::to_string(limits_.max_line) + " bytes", raw);
+  }
+  if (nl == nullptr) {
+    skipping_ = true;
+    skip_line_ = line;
+    return e;
+  }
+  line_ = line + 1;
+  return nl + 1;
 }
 
 void FileParser::Finish(ParseOutput& out) {
@@ -266,10 +329,30 @@ void FileParser::Finish(ParseOutput& out) {
     skipping_ = false;
     return;
   }
-  if (!carry_.empty()) {
-    record_offset_ = carry_offset_;
-    ProcessRecord(carry_, carry_line_, /*maybe_quoted=*/true, out);
-    carry_.clear();
+  while (!carry_.empty()) {
+    if (carry_qstate_ != kQQuoted) {
+      record_offset_ = carry_offset_;
+      ProcessRecord(carry_, carry_line_, /*maybe_quoted=*/true, out);
+      ResetCarry();
+      return;
+    }
+    // A quote still open at the end of the file: only the line that opened
+    // it is invalid; the lines after it are parsed as records of their own.
+    const size_t first_nl = carry_.find('\n');
+    std::string_view first = std::string_view(carry_).substr(0, first_nl);
+    if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+    out.data_rows++;
+    Invalid(out, carry_line_, Reason::kBadQuote, "quote not closed before the end of the file",
+            first);
+    if (first_nl == std::string::npos) {
+      ResetCarry();
+      return;
+    }
+    const std::string replay = carry_.substr(first_nl + 1);
+    fed_ = carry_offset_ + first_nl + 1;
+    line_ = carry_line_ + 1;
+    ResetCarry();
+    FeedSome(replay, out);  // its unfinished last record is carried again
   }
 }
 
@@ -555,6 +638,7 @@ std::string_view ReasonName(Reason r) {
     case Reason::kConflictingDuplicate: return "conflicting_duplicate";
     case Reason::kLineTooLong: return "line_too_long";
     case Reason::kBadEncoding: return "bad_encoding";
+    case Reason::kBadQuote: return "bad_quote";
   }
   return "unknown";
 }

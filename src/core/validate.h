@@ -8,9 +8,13 @@
 // Decided per file: delimiter (',' or ';', from the first non-blank line),
 // header (all fields known column names) and, without a header, the layout
 // (a sensor column unless the first data row starts with a date). Records may
-// span lines inside quotes; a record over limits.max_line bytes is
-// `line_too_long` and is skipped without buffering it. Duplicates and
-// conflicts are not decided here (see core/merge.h): they need the store.
+// span lines inside quotes. Every physical line is accounted for (SPEC §3):
+// a line over limits.max_line bytes is `line_too_long` and is skipped
+// without buffering it; a quote that is not closed before the end of the
+// file, or whose record does not end within limits.max_line bytes, makes
+// only the line that opens it `bad_quote`, and parsing resumes on the next
+// physical line. So rows + invalid == data_rows for any input. Duplicates
+// and conflicts are not decided here (see core/block.h): they need the store.
 // Not thread-safe; one FileParser per file. Pure: no I/O.
 #pragma once
 
@@ -54,7 +58,8 @@ struct InvalidRow {
   int64_t line = 0;
   Reason reason = Reason::kBadFieldCount;
   std::string detail;
-  std::string raw;        // the record as written (truncated to 1 KiB when too long)
+  std::string raw;  // the record as written (truncated to 1 KiB when too long;
+                    //   the first line only for bad_quote)
 };
 
 struct ParseOutput {
@@ -80,6 +85,20 @@ class FileParser {
 
  private:
   enum class State { kStart, kData };
+  // Parses what it can of `bytes` (file offset fed_); returns the bytes used:
+  // all of them, unless a carried record ran past max_line inside a quote:
+  // then replay_ holds the bytes after its first line, to be parsed first.
+  size_t FeedSome(std::string_view bytes, ParseOutput& out);
+  // Goes on with the record carried in carry_ at [p, e); returns where the
+  // next record starts (e: all used; p itself: see replay_).
+  const char* ContinueCarry(const char* p, const char* e, ParseOutput& out);
+  // A record starting on line `line` with `head` (no newline in it) and going
+  // on at [p, e) that runs past max_line: reports its first physical line
+  // (bad_quote when that line fits, else line_too_long) and returns where
+  // parsing resumes (after that line, or e when it ends in a later piece).
+  const char* Overflow(int64_t line, std::string_view head, const char* p, const char* e,
+                       ParseOutput& out);
+  void ResetCarry();
   // `maybe_quoted` false: the record is known to hold no '"'.
   void ProcessRecord(std::string_view rec, int64_t line, bool maybe_quoted, ParseOutput& out);
   void ProcessFirst(std::string_view rec, int64_t line, ParseOutput& out);
@@ -131,10 +150,12 @@ class FileParser {
   int carry_qstate_ = 0;            // quote state at the end of carry_
   int64_t carry_newlines_ = 0;      // newlines inside carry_ (quoted)
   int64_t carry_line_ = 1;          // line where the carried record starts
-  bool skipping_ = false;           // inside a too-long record
-  int64_t skip_newlines_ = 0;
+  bool skipping_ = false;           // inside a too-long line: skip to its '\n'
+  int64_t skip_line_ = 0;           // the line being skipped
+  std::string replay_;              // see FeedSome
+  bool has_replay_ = false;
   int64_t line_ = 1;                // line number of the next record
-  uint64_t fed_ = 0;                // bytes fed before the current Feed call
+  uint64_t fed_ = 0;                // file offset of the bytes being parsed
   uint64_t carry_offset_ = 0;       // file offset of carry_
   uint64_t record_offset_ = 0;      // file offset of the record being processed
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/datetime.h"
 #include "core/number.h"
 
@@ -261,6 +263,150 @@ TEST(FileParser, CountsManyFields) {
   EXPECT_EQ(p.out.invalid[0].detail, "expected 3 fields, got 20");
   ASSERT_EQ(p.out.rows.size(), 2u);
   EXPECT_EQ(p.out.rows[1].temperature, 2);
+}
+
+// rows + invalid == data_rows, and each invalid row's line is within the text.
+void ExpectAccounted(const Parsed& p, std::string_view text, const std::string& what) {
+  EXPECT_EQ(static_cast<int64_t>(p.out.rows.size() + p.out.invalid.size()), p.out.data_rows)
+      << what;
+  const int64_t lines = std::count(text.begin(), text.end(), '\n') + 1;
+  for (const auto& i : p.out.invalid) EXPECT_LE(i.line, lines) << what;
+}
+
+TEST(FileParser, M2StrayQuoteCostsItsOwnRowOnly) {
+  // SPEC §3 bad_quote: a quote not closed before the end of the file makes
+  // the line that opens it invalid; parsing resumes on the next line.
+  std::string text = "date,temperature,sd\n2020-01-01,\"10,0.1\n";
+  for (int i = 0; i < 1000; ++i) text += "2020-02-" + std::to_string(1 + i % 28) + ",10,0.1\n";
+  for (size_t piece : {size_t{0}, size_t{1}, size_t{7}, size_t{4096}}) {
+    auto p = Parse(text, piece);
+    EXPECT_EQ(p.out.rows.size(), 1000u) << piece;
+    EXPECT_EQ(Reasons(p), std::vector<std::string>{"2:bad_quote"}) << piece;
+    ASSERT_EQ(p.out.invalid.size(), 1u);
+    EXPECT_EQ(p.out.invalid[0].raw, "2020-01-01,\"10,0.1");
+    EXPECT_EQ(p.out.invalid[0].detail, "quote not closed before the end of the file");
+    ASSERT_FALSE(p.out.rows.empty());
+    EXPECT_EQ(p.out.rows[0].line, 3) << piece;
+    EXPECT_EQ(p.out.rows.back().line, 1002) << piece;
+    // Offsets still point at the records parsed again.
+    EXPECT_EQ(text.substr(p.out.rows[0].offset, p.out.rows[0].length), "2020-02-1,10,0.1") << piece;
+    ExpectAccounted(p, text, "piece " + std::to_string(piece));
+  }
+}
+
+TEST(FileParser, M2StrayQuoteBeyondMaxLineResumesOnTheNextLine) {
+  // 10,000 rows after the stray quote: far more than max_line (64 KiB).
+  std::string text = "date,temperature,sd\n2020-01-01,\"10,0.1\r\n";
+  for (int i = 0; i < 10000; ++i) text += "2020-02-" + std::to_string(1 + i % 28) + ",10,0.1\r\n";
+  for (size_t piece : {size_t{0}, size_t{3}, size_t{1000}, size_t{65536}, size_t{1 << 20}}) {
+    auto p = Parse(text, piece);
+    EXPECT_EQ(p.out.rows.size(), 10000u) << piece;
+    EXPECT_EQ(Reasons(p), std::vector<std::string>{"2:bad_quote"}) << piece;
+    ASSERT_EQ(p.out.invalid.size(), 1u);
+    EXPECT_EQ(p.out.invalid[0].raw, "2020-01-01,\"10,0.1");
+    EXPECT_EQ(p.out.invalid[0].detail, "quote not closed within 65536 bytes");
+    EXPECT_EQ(p.out.rows[0].line, 3);
+    EXPECT_EQ(p.out.rows.back().line, 10002);
+    for (size_t k : {size_t{0}, size_t{5000}, size_t{9999}}) {
+      const auto& r = p.out.rows[k];
+      EXPECT_EQ(text.substr(r.offset, r.length),
+                "2020-02-" + std::to_string(1 + k % 28) + ",10,0.1")
+          << piece << " row " << k;
+    }
+    ExpectAccounted(p, text, "piece " + std::to_string(piece));
+  }
+}
+
+TEST(FileParser, M2ClosedQuotesStillSpanLines) {
+  // RFC 4180: a quote closed within max_line keeps its newlines in one record.
+  const std::string text = "date,temp,sd\n2024-01-01,\"1\n2\",0.1\n2024-01-02,\"3\",0.1\n";
+  for (size_t piece : {size_t{0}, size_t{1}, size_t{5}}) {
+    auto p = Parse(text, piece);
+    EXPECT_EQ(Reasons(p), std::vector<std::string>{"2:bad_number"}) << piece;
+    ASSERT_EQ(p.out.rows.size(), 1u);
+    EXPECT_EQ(p.out.rows[0].line, 4);
+  }
+}
+
+TEST(FileParser, M2SeveralStrayQuotesAtSmallMaxLine) {
+  Limits small;
+  small.max_line = 64;
+  // Line 2's quote closes on line 3 (one record); line 5's never closes.
+  std::string text =
+      "2024-01-01,1,0.1\n2024-01-02,\"1\n2\",0.1\n2024-01-03,1,0.1\n2024-01-04,\"x\n";
+  for (int i = 0; i < 20; ++i) text += "2024-02-" + std::to_string(1 + i) + ",1,0.1\n";
+  for (size_t piece : {size_t{0}, size_t{1}, size_t{13}, size_t{64}, size_t{65}, size_t{200}}) {
+    auto p = Parse(text, piece, small);
+    EXPECT_EQ(Reasons(p), (std::vector<std::string>{"2:bad_number", "5:bad_quote"})) << piece;
+    EXPECT_EQ(p.out.rows.size(), 22u) << piece;
+    ExpectAccounted(p, text, "piece " + std::to_string(piece));
+  }
+}
+
+TEST(FileParser, M2QuoteOpenOnTheLastLine) {
+  for (std::string text : {"2024-01-01,1,0.1\n2024-01-02,\"1,0.1",
+                           "2024-01-01,1,0.1\n2024-01-02,\"1,0.1\n", "\"\n2024-01-01,1,0.1\n"}) {
+    auto p = Parse(text);
+    ASSERT_EQ(p.out.invalid.size(), 1u) << text;
+    EXPECT_EQ(p.out.invalid[0].reason, Reason::kBadQuote) << text;
+    EXPECT_EQ(p.out.rows.size(), 1u) << text;
+    ExpectAccounted(p, text, text);
+  }
+}
+
+TEST(FileParser, M2TooLongLineWithAQuoteCostsOneLine) {
+  // A line over max_line is line_too_long whatever quotes it holds; the
+  // next line is read on its own.
+  std::string text = "2024-01-01,\"" + std::string(70000, '1') + "\n2024-01-02,1,0.1\n";
+  for (size_t piece : {size_t{0}, size_t{1000}, size_t{65536}}) {
+    auto p = Parse(text, piece);
+    EXPECT_EQ(Reasons(p), std::vector<std::string>{"1:line_too_long"}) << piece;
+    ASSERT_EQ(p.out.rows.size(), 1u) << piece;
+    EXPECT_EQ(p.out.rows[0].line, 2);
+    EXPECT_LE(p.out.invalid[0].raw.size(), 1024u);
+  }
+}
+
+TEST(FileParser, ReviewOddInputsAreAccountedFor) {
+  // The review's odd inputs: binary bytes, NUL bytes, 64 KiB lines (LF and
+  // CRLF, and one more byte), a quoted newline, a stray quote.
+  std::vector<std::string> texts;
+  std::string binary;
+  for (int i = 0; i < 20000; ++i) binary += static_cast<char>((i * 7919 + i / 13) & 0xFF);
+  texts.push_back(binary);
+  texts.push_back(std::string("2024-01-01,1\0,0.1\n2024-01-02\0,1,0.1\n2024-01-03,1,0.1\0\n", 53));
+  const std::string fill(65536 - 17, '0');
+  texts.push_back("2024-01-01,1,0.1" + fill + "\n2024-01-01,1,0.1" + fill + "\r\n2024-01-01,1,0.1" +
+                  fill + "0\n2024-01-02,1,0.1\n");
+  texts.push_back("date,temp,sd\n\"2024-01-01\",\"1\n2\",0.1\n2024-01-02,3,0.1\n");
+  texts.push_back("date,temp,sd\n2024-01-01,\"1,0.1\n2024-01-02,3,0.1\n\"\n\"\"\"\n,,\"\n");
+  for (size_t t = 0; t < texts.size(); ++t) {
+    for (size_t piece : {size_t{0}, size_t{1}, size_t{100}, size_t{65536}}) {
+      auto p = Parse(texts[t], piece);
+      ExpectAccounted(p, texts[t], "text " + std::to_string(t) + " piece " + std::to_string(piece));
+    }
+  }
+}
+
+TEST(FileParser, OverlongPieceBelowOneKibDoesNotOverRead) {
+  // Code review 3.10.1: an unterminated piece longer than max_line but
+  // shorter than 1 KiB kept 1 KiB of raw text, read past the buffer (ASan).
+  Limits small;
+  small.max_line = 256;
+  const std::string text(300, 'a');
+  auto p = Parse(text, 0, small);
+  ASSERT_EQ(p.out.invalid.size(), 1u);
+  EXPECT_EQ(p.out.invalid[0].reason, Reason::kLineTooLong);
+  EXPECT_EQ(p.out.invalid[0].raw, text);
+}
+
+TEST(FileParser, L11UnderflowIsBadNumber) {
+  auto p = Parse(
+      "date,temp,sd\n2024-01-01,1e-400,0.1\n2024-01-02,1,1e-400\n2024-01-03,0.0e5,-0\n"
+      "2024-01-04,1e-310,0.1\n");
+  EXPECT_EQ(Reasons(p), (std::vector<std::string>{"2:bad_number", "3:bad_number", "5:bad_number"}));
+  ASSERT_EQ(p.out.rows.size(), 1u);
+  EXPECT_EQ(p.out.rows[0].temperature, 0);
 }
 
 TEST(Utf8, Validation) {

@@ -7,12 +7,13 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <map>
 #include <mutex>
-#include <thread>
-#include <span>
-#include <unordered_map>
 #include <nlohmann/json.hpp>
+#include <span>
+#include <thread>
+#include <unordered_map>
 
 #include "core/datetime.h"
 #include "core/grouping.h"
@@ -116,6 +117,7 @@ struct Chunk {
   std::vector<std::string> sensors;  // the parser's sensor names, when they grew
   bool last = false;
   Status status;                     // a read error ends the stream
+  bool input_error = false;          // status is the input file's
 };
 
 // Bounded hand-off between the two stages (at most `depth` chunks waiting).
@@ -157,6 +159,7 @@ class ChunkQueue {
     c.sensors.clear();
     c.last = false;
     c.status = Status::Ok();
+    c.input_error = false;
     std::lock_guard<std::mutex> lock(mu_);
     free_.push_back(std::move(c));
   }
@@ -205,6 +208,37 @@ FileStamp Stamp(const std::string& path) {
           static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
+// Runs `f` (returning a Status or Result), turning an exception into an
+// error named after `what`, also logged on stderr: a thread of the file's
+// ingest never ends the process.
+template <typename F>
+auto Guarded(const std::string& what, F&& f) -> decltype(f()) {
+  std::string error;
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "unknown exception";
+  }
+  Status s = Internal(what + " failed: " + error);
+  std::fprintf(stderr, "aquasense: %s\n", s.message().c_str());
+  return s;
+}
+
+// Closes the queue when it goes out of scope, before the threads that use
+// it are joined (declared after them), also when an exception unwinds.
+class CloseOnExit {
+ public:
+  explicit CloseOnExit(ChunkQueue& q) : q_(q) {}
+  ~CloseOnExit() { q_.Close(); }
+  CloseOnExit(const CloseOnExit&) = delete;
+  CloseOnExit& operator=(const CloseOnExit&) = delete;
+
+ private:
+  ChunkQueue& q_;
+};
+
 class FileIngest {
  public:
   FileIngest(const FileJob& job, const Env& env, const Options& options, BatchState& state)
@@ -216,6 +250,14 @@ class FileIngest {
  private:
   Status ProcessChunk();
   void ParseAll(storage::ObjectReader& reader, ChunkQueue& queue);  // the parser thread
+  // ParseAll, an exception ending the stream with an error chunk.
+  void ParseAllGuarded(storage::ObjectReader& reader, ChunkQueue& queue);
+  // Starts the landing copy of a local file not landed yet (on `copier`
+  // unless small) or takes the one started before the batch.
+  void StartLandingCopy(bool small, std::jthread& copier);
+  // The landing copy's result once the parse is over.
+  void FinishLandingCopy();
+  Status Merge(ChunkQueue& queue);  // this thread: every chunk of the queue
   Result<uint32_t> BatchSensor(uint32_t parser_sensor);
   Status MergeGroup(uint32_t sid, int32_t month, std::span<const core::Incoming> incoming);
   Status EmitChunk();
@@ -226,8 +268,15 @@ class FileIngest {
   Result<std::unique_ptr<storage::ObjectReader>> OpenSource() {
     if (job_.file->staged)
       return std::unique_ptr<storage::ObjectReader>(new BytesReader(job_.file->staged->bytes));
-    if (!job_.file->local_path.empty()) return OpenLocalFile(job_.file->local_path);
+    if (local()) return OpenLocalFile(job_.file->local_path);
     return env_.objects->Open(job_.file->landing_key);
+  }
+  // The bytes come from a local input file (errors reading it are the input's).
+  bool local() const { return !job_.file->staged && !job_.file->local_path.empty(); }
+  // `s`, an error of the input file.
+  Status InputError(Status s) {
+    if (job_.input_error != nullptr) *job_.input_error = true;
+    return s;
   }
   Status RecordAlerts();
   DeviationStats& Deviations(uint32_t parser_sensor);  // deviations_ of a row's sensor
@@ -242,6 +291,9 @@ class FileIngest {
   Output valid_, invalid_;
   FileSummary summary_;
   std::string hash_;  // the file's SHA-256 (known at the start or, for an unnamed file, at the end)
+  // The landing copy: its writer (nullptr: nothing to commit) or its error.
+  Result<std::unique_ptr<storage::ObjectWriter>> landed_{std::unique_ptr<storage::ObjectWriter>()};
+  bool landed_input_error_ = false;  // landed_'s error is the input file's
 
   std::vector<std::string> sensor_names_;  // the parser's sensors, as of the current chunk
   std::vector<uint32_t> sensor_map_;  // parser sensor id -> batch sensor id
@@ -256,7 +308,8 @@ class FileIngest {
   std::map<std::string, DeviationStats> deviations_;  // by sensor name
   nlohmann::json deviation_examples_ = nlohmann::json::array();  // the file's first ones
   std::vector<DeviationStats*> deviations_by_id_;     // by parser sensor id (into deviations_)
-  std::map<std::string, int64_t> reason_counts_;
+  std::map<std::string, int64_t> reason_counts_;      // also of the replaced readings
+  int64_t replaced_ = 0;  // stored readings replaced by rows of this file
   nlohmann::json invalid_examples_ = nlohmann::json::array();
 };
 
@@ -278,48 +331,95 @@ Result<FileSummary> FileIngest::Run() {
   AQ_RETURN_IF_ERROR(valid_.Open(*env_.objects, pending + ".valid.csv", "sensor,date,temperature,sd\n"));
   AQ_RETURN_IF_ERROR(
       invalid_.Open(*env_.objects, pending + ".invalid.csv", "source,line,reason,detail,raw\n"));
-  const FileStamp stamp_before = Stamp(f.local_path);
+  // A change of a local file while it is read shows in its size or
+  // modification time (and, once hashed, in its landing copy's hash).
+  const FileStamp stamp_before = Stamp(local() ? f.local_path : std::string());
   auto reader = OpenSource();
-  if (!reader.ok()) return reader.status();
+  if (!reader.ok()) return local() ? InputError(reader.status()) : reader.status();
   // A small file is done on this thread alone: threads would cost more to
   // start than they save (a week of readings is a few hundred bytes).
   const bool small = (*reader)->size() < kBackgroundCopyBytes;
-  // A local file not landed yet is copied into landing/ by a third thread
-  // while the two stages below parse and merge it.
-  Result<std::unique_ptr<storage::ObjectWriter>> landed{std::unique_ptr<storage::ObjectWriter>()};
-  std::thread copier;
-  // (Or it was started before the batch, beside the hashing: just wait for it.)
+  Status status;
+  {
+    // A local file not landed yet is copied into landing/ by a third thread
+    // while the two stages below parse and merge it. Two stages on two
+    // cores: a parser thread reads and validates the next chunk while this
+    // thread merges the previous one into the store. Declared in this
+    // order, the queue is closed before the threads are joined, also when
+    // an exception unwinds.
+    std::jthread copier;
+    StartLandingCopy(small, copier);
+    ChunkQueue queue(small ? SIZE_MAX : 1);
+    std::jthread parser_thread;
+    CloseOnExit close_queue(queue);
+    if (small) {
+      ParseAllGuarded(**reader, queue);  // its chunks wait in the queue
+    } else {
+      parser_thread = std::jthread([&] {
+        pthread_setname_np(pthread_self(), "aq-parse");
+        ParseAllGuarded(**reader, queue);
+      });
+    }
+    status = Merge(queue);
+  }
+  FinishLandingCopy();
+  AQ_RETURN_IF_ERROR(status);
+  if (!landed_.ok()) return landed_input_error_ ? InputError(landed_.status()) : landed_.status();
+  if (local() && !(Stamp(f.local_path) == stamp_before))
+    return InputError(
+        Unavailable(f.local_path + " changed while it was being ingested; nothing was stored"));
+  if (unnamed) hash_ = f.landing_copy->hash();
+  summary_.hash = hash_;
+
+  const std::string base = "filtered/" + f.default_sensor + "/" + hash_;
+  for (auto [o, suffix] :
+       {std::pair{&valid_, ".valid.csv"}, std::pair{&invalid_, ".invalid.csv"}}) {
+    auto w = o->Finish();
+    if (!w.ok()) return w.status();
+    if (unnamed) AQ_RETURN_IF_ERROR((*w)->SetKey(base + suffix));
+    job_.pending->push_back(std::move(*w));
+  }
+  if (*landed_) job_.pending->push_back(std::move(*landed_));
+  AQ_RETURN_IF_ERROR(RecordAlerts());
+  return summary_;
+}
+
+void FileIngest::StartLandingCopy(bool small, std::jthread& copier) {
+  const StagedFile& f = *job_.file;
+  // (A copy started before the batch, beside the hashing: just wait for it.)
   if (f.landing_copy) {
     f.landing_copy->Take();
-  } else if (!f.local_path.empty()) {
+  } else if (local()) {
+    auto copy = [this, &f] {
+      return Guarded("copying " + f.source_name + " into landing/",
+                     [&] { return CopyToLanding(f, *env_.objects, &landed_input_error_); });
+    };
     if (small) {
-      landed = CopyToLanding(f, *env_.objects);
+      landed_ = copy();
     } else {
-      copier = std::thread([&] {
+      copier = std::jthread([this, copy] {
         pthread_setname_np(pthread_self(), "aq-land");
-        landed = CopyToLanding(f, *env_.objects);
+        landed_ = copy();
       });
     }
   }
+}
 
-  // Two stages on two cores: a parser thread reads and validates the next
-  // chunk while this thread merges the previous one into the store.
-  ChunkQueue queue(small ? SIZE_MAX : 1);
-  std::thread parser_thread;
-  if (small) {
-    ParseAll(**reader, queue);  // its chunks wait in the queue
-  } else {
-    parser_thread = std::thread([&] {
-      pthread_setname_np(pthread_self(), "aq-parse");
-      ParseAll(**reader, queue);
-    });
+void FileIngest::FinishLandingCopy() {
+  const StagedFile& f = *job_.file;
+  if (f.landing_copy) {
+    landed_ = f.landing_copy->Finish();
+    landed_input_error_ = !landed_.ok() && f.landing_copy->input_error();
   }
+  if (f.staged && !f.staged->in_landing) landed_ = std::move(f.staged->landing);
+}
+
+Status FileIngest::Merge(ChunkQueue& queue) {
   Status status;
   while (true) {
     Chunk chunk = queue.Pop();
     if (!chunk.status.ok()) {
-      status = chunk.status;
-      break;
+      return chunk.input_error ? InputError(chunk.status) : chunk.status;
     }
     if (!chunk.sensors.empty()) sensor_names_ = std::move(chunk.sensors);
     std::swap(out_, chunk.out);
@@ -329,34 +429,20 @@ Result<FileSummary> FileIngest::Run() {
     std::swap(out_, chunk.out);
     std::swap(grouping_, chunk.grouping);
     queue.Recycle(std::move(chunk));
-    if (!status.ok() || last) break;
+    if (!status.ok() || last) return status;
   }
-  queue.Close();
-  if (parser_thread.joinable()) parser_thread.join();
-  if (copier.joinable()) copier.join();
-  if (f.landing_copy) landed = f.landing_copy->Finish();
-  if (f.staged && !f.staged->in_landing) landed = std::move(f.staged->landing);
-  AQ_RETURN_IF_ERROR(status);
-  if (!landed.ok()) return landed.status();
-  if (unnamed) {
-    // Without a hash taken before the parse, a change of the file while it
-    // was read shows in its size or modification time.
-    if (!(Stamp(f.local_path) == stamp_before))
-      return Unavailable(f.local_path + " changed while it was being ingested; nothing was stored");
-    hash_ = f.landing_copy->hash();
-  }
-  summary_.hash = hash_;
+}
 
-  const std::string base = "filtered/" + f.default_sensor + "/" + hash_;
-  for (auto [o, suffix] : {std::pair{&valid_, ".valid.csv"}, std::pair{&invalid_, ".invalid.csv"}}) {
-    auto w = o->Finish();
-    if (!w.ok()) return w.status();
-    if (unnamed) AQ_RETURN_IF_ERROR((*w)->SetKey(base + suffix));
-    job_.pending->push_back(std::move(*w));
-  }
-  if (*landed) job_.pending->push_back(std::move(*landed));
-  AQ_RETURN_IF_ERROR(RecordAlerts());
-  return summary_;
+void FileIngest::ParseAllGuarded(storage::ObjectReader& reader, ChunkQueue& queue) {
+  Status s = Guarded("parsing " + job_.file->source_name, [&] {
+    ParseAll(reader, queue);
+    return Status::Ok();
+  });
+  if (s.ok()) return;
+  Chunk failed;
+  failed.status = std::move(s);
+  failed.last = true;
+  queue.Push(std::move(failed));
 }
 
 void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
@@ -383,6 +469,7 @@ void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
     auto n = reader.Read(buf.data(), buf.size());
     if (!n.ok()) {
       cur.status = n.status();
+      cur.input_error = local();
       push(true);
       return;
     }
@@ -496,9 +583,13 @@ Status FileIngest::EmitChunk() {
         continue;
       }
       case core::Decision::kReplaced: {
+        // The replaced reading is recorded, but it is no row of this file:
+        // not counted in `invalid`, so rows = valid + invalid + duplicates.
         std::string detail = "replaced by line " + std::to_string(r.line) + " of this file";
         AQ_RETURN_IF_ERROR(WriteInvalid(r.line, core::Reason::kConflictingDuplicate, detail,
                                         ReadingText(state_.sensor(sensor_map_[r.sensor]).name(), d.other)));
+        summary_.invalid--;
+        replaced_++;
         break;
       }
       case core::Decision::kStored:
@@ -576,7 +667,7 @@ Status FileIngest::RecordAlerts() {
                         {"examples", deviation_examples_}};
     AQ_RETURN_IF_ERROR(add("deviation", only, std::move(p)));
   }
-  if (summary_.invalid > 0) {
+  if (summary_.invalid > 0 || replaced_ > 0) {
     nlohmann::json counts = nlohmann::json::object();
     for (auto& [reason, n] : reason_counts_) counts[reason] = n;
     std::vector<std::string> names = parser_.sensors();
@@ -600,7 +691,7 @@ Status FileIngest::RecordAlerts() {
 Result<FileSummary> IngestFile(const FileJob& job, const Env& env, const Options& options,
                                BatchState& state) {
   FileIngest ingest(job, env, options, state);
-  return ingest.Run();
+  return Guarded("ingesting " + job.file->source_name, [&] { return ingest.Run(); });
 }
 
 }  // namespace aquasense::pipeline::internal

@@ -22,9 +22,16 @@ struct FileJob {
   // Set by rebuild: the file's alerts are recorded for no channel (never
   // sent again; see RecordAlerts).
   bool rederived = false;
+  // Set (when given) when the error returned is the input file's: it could
+  // not be read, or it changed while it was read. The batch has taken some
+  // of its rows then: it must not commit (see Pipeline's RunBatch).
+  bool* input_error = nullptr;
 };
 
-// Returns the file's summary (status "ingested"); errors are store failures.
+// Returns the file's summary (status "ingested"); errors are store failures
+// or, with *job.input_error set, the input file's. An exception on any of
+// its threads (parser, copier) or this one becomes an error, logged on
+// stderr.
 Result<FileSummary> IngestFile(const FileJob& job, const Env& env, const Options& options,
                                BatchState& state);
 

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <exception>
 
 #include "common/crypto.h"
 #include "storage/file_reader.h"
@@ -19,14 +21,19 @@ namespace {
 constexpr size_t kBuffer = 1 << 20;
 
 // The SHA-256 (hex) of everything `reader` yields, appended to `copy` as
-// well when there is one; stops early when `*cancel` turns true.
+// well when there is one; stops early when `*cancel` turns true. A read
+// error sets `*input_error`.
 Result<std::string> HashAndCopy(storage::ObjectReader& reader, storage::ObjectWriter* copy,
-                                const std::string& name, const std::atomic<bool>* cancel) {
+                                const std::string& name, const std::atomic<bool>* cancel,
+                                bool* input_error = nullptr) {
   Sha256Hasher sha;
   std::string buf(std::min<uint64_t>(kBuffer, reader.size() + 1), '\0');
   while (cancel == nullptr || !*cancel) {
     auto n = reader.Read(buf.data(), buf.size());
-    if (!n.ok()) return Unavailable("cannot read " + name + ": " + n.status().message());
+    if (!n.ok()) {
+      if (input_error != nullptr) *input_error = true;
+      return Unavailable("cannot read " + name + ": " + n.status().message());
+    }
     if (*n == 0) break;
     sha.Update(buf.data(), *n);
     if (copy != nullptr) AQ_RETURN_IF_ERROR(copy->Append(std::string_view(buf.data(), *n)));
@@ -34,7 +41,23 @@ Result<std::string> HashAndCopy(storage::ObjectReader& reader, storage::ObjectWr
   return sha.Hex();
 }
 
+bool stdin_was_closed = false;  // see ReserveStandardStreams
+
 }  // namespace
+
+void ReserveStandardStreams() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    if (fd == 0) stdin_was_closed = true;
+    // open() returns the lowest free descriptor: this one.
+    const int got = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (got != fd && got >= 0) ::close(got);
+  }
+}
+
+bool StandardInputClosed() {
+  return stdin_was_closed || (::fcntl(0, F_GETFD) == -1 && errno == EBADF);
+}
 
 Result<std::unique_ptr<storage::ObjectReader>> OpenLocalFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -54,18 +77,26 @@ Result<std::string> Sha256Of(storage::ObjectReader& reader, const std::string& n
 }
 
 Result<std::unique_ptr<storage::ObjectWriter>> CopyToLanding(const StagedFile& f,
-                                                             storage::ObjectStore& objects) {
+                                                             storage::ObjectStore& objects,
+                                                             bool* input_error) {
+  bool ignored = false;
+  if (input_error == nullptr) input_error = &ignored;
   auto exists = objects.Exists(f.landing_key);
   if (!exists.ok()) return exists.status();
   if (*exists) return std::unique_ptr<storage::ObjectWriter>();  // content-addressed: already there
   auto reader = OpenLocalFile(f.local_path);
-  if (!reader.ok()) return reader.status();
+  if (!reader.ok()) {
+    *input_error = true;
+    return reader.status();
+  }
   auto writer = objects.NewWriter(f.landing_key);
   if (!writer.ok()) return writer.status();
-  auto hash = HashAndCopy(**reader, writer->get(), f.local_path, nullptr);
+  auto hash = HashAndCopy(**reader, writer->get(), f.local_path, nullptr, input_error);
   if (!hash.ok()) return hash.status();
-  if (*hash != f.hash)
+  if (*hash != f.hash) {
+    *input_error = true;
     return Unavailable(f.local_path + " changed while it was being ingested; nothing was stored");
+  }
   return std::move(*writer);
 }
 
@@ -77,7 +108,13 @@ std::shared_ptr<LandingCopy> LandingCopy::Start(std::string path, std::string se
 }
 
 LandingCopy::~LandingCopy() {
-  cancel_ = true;
+  {
+    // Under mu_: the copy thread checks cancel_ under it before it waits, so
+    // the store and the notification cannot fall between its check and its
+    // wait (a lost wake-up would hang the join below).
+    std::lock_guard<std::mutex> lock(mu_);
+    cancel_ = true;
+  }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -98,22 +135,34 @@ void LandingCopy::Take() {
 
 Result<std::unique_ptr<storage::ObjectWriter>> LandingCopy::Finish() {
   if (thread_.joinable()) thread_.join();
+  finished_ = true;
   if (!status_.ok()) return status_;
   return std::move(writer_);
 }
 
 void LandingCopy::Run(const std::string& sensor) {
   pthread_setname_np(pthread_self(), "aq-land");
-  status_ = CopyAndCheck(sensor);
+  try {
+    status_ = CopyAndCheck(sensor);
+  } catch (const std::exception& e) {
+    status_ = Internal("copying " + path_ + " into landing/ failed: " + e.what());
+    std::fprintf(stderr, "aquasense: %s\n", status_.message().c_str());
+  } catch (...) {
+    status_ = Internal("copying " + path_ + " into landing/ failed: unknown exception");
+    std::fprintf(stderr, "aquasense: %s\n", status_.message().c_str());
+  }
   done_ = true;
 }
 
 Status LandingCopy::CopyAndCheck(const std::string& sensor) {
   auto reader = OpenLocalFile(path_);
-  if (!reader.ok()) return reader.status();
+  if (!reader.ok()) {
+    input_error_ = true;
+    return reader.status();
+  }
   auto writer = objects_.NewWriter("landing/" + sensor + "/incoming.csv");
   if (!writer.ok()) return writer.status();
-  auto hex = HashAndCopy(**reader, writer->get(), path_, &cancel_);
+  auto hex = HashAndCopy(**reader, writer->get(), path_, &cancel_, &input_error_);
   if (!hex.ok()) return hex.status();
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -124,6 +173,7 @@ Status LandingCopy::CopyAndCheck(const std::string& sensor) {
     hash_ = *hex;
     key_ = "landing/" + sensor + "/" + *hex + ".csv";
   } else if (*hex != hash_) {
+    input_error_ = true;
     return Unavailable(path_ + " changed while it was being ingested; nothing was stored");
   }
   auto exists = objects_.Exists(key_);

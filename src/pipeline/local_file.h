@@ -17,6 +17,15 @@
 
 namespace aquasense::pipeline {
 
+// Makes sure file descriptors 0, 1 and 2 are open (on /dev/null when one was
+// closed), so that no file opened later takes the place of a standard
+// stream: with stdin closed, `ingest -` would read whatever file got fd 0.
+// Call it first thing in main(); standard input then counts as unreadable
+// (StandardInputClosed). Not thread-safe (process start only).
+void ReserveStandardStreams();
+// True when standard input is closed, or was at ReserveStandardStreams().
+bool StandardInputClosed();
+
 // kUnavailable ("cannot read PATH: ...") when it cannot be opened or is not a
 // regular file.
 Result<std::unique_ptr<storage::ObjectReader>> OpenLocalFile(const std::string& path);
@@ -27,9 +36,11 @@ Result<std::string> Sha256Of(storage::ObjectReader& reader, const std::string& n
 // Copies f.local_path towards f.landing_key unless that object exists and
 // returns the writer, for the batch to commit with its other objects
 // (nullptr when there is nothing to commit); fails, storing nothing, when the
-// bytes no longer hash to f.hash.
+// bytes no longer hash to f.hash. `*input_error` (when given) tells an error
+// of the input file (unreadable, changed) from one of the store.
 Result<std::unique_ptr<storage::ObjectWriter>> CopyToLanding(const StagedFile& f,
-                                                             storage::ObjectStore& objects);
+                                                             storage::ObjectStore& objects,
+                                                             bool* input_error = nullptr);
 
 // The same copy, started on a thread of its own before the file's hash is
 // known (so it runs beside the hashing; for files of kBackgroundCopyBytes or
@@ -46,7 +57,9 @@ Result<std::unique_ptr<storage::ObjectWriter>> CopyToLanding(const StagedFile& f
 //
 // Without Expect(), the copy's own hash names the file (hash() after
 // Finish()). Destroying it without Take() cancels the copy and stores nothing
-// (a file already ingested). Finish() errors are CopyToLanding's.
+// (a file already ingested). Finish() errors are CopyToLanding's;
+// input_error() tells them apart as CopyToLanding's `*input_error` does. An
+// exception on the copy thread becomes a Finish() error.
 class LandingCopy {
  public:
   static std::shared_ptr<LandingCopy> Start(std::string path, std::string sensor,
@@ -63,6 +76,11 @@ class LandingCopy {
   // After Finish(): the SHA-256 (hex) of the copied bytes.
   const std::string& hash() const { return hash_; }
   bool done() const { return done_.load(); }
+  // Finish() was called: the writer is handed over (a batch run again
+  // without this copy copies the file itself, see CopyToLanding).
+  bool finished() const { return finished_; }
+  // After a failed Finish(): the error is the input file's.
+  bool input_error() const { return input_error_; }
 
  private:
   LandingCopy(std::string path, storage::ObjectStore& objects)
@@ -77,6 +95,7 @@ class LandingCopy {
   std::mutex mu_;
   std::condition_variable cv_;
   bool expected_set_ = false, taken_ = false;
+  bool finished_ = false, input_error_ = false;
   std::string hash_, key_;  // expected
   Status status_;
   std::unique_ptr<storage::ObjectWriter> writer_;  // the checked copy, uncommitted

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "storage/test_dir.h"
 
@@ -71,6 +73,50 @@ TEST_F(LandingCopyTest, AnUnreadableFileIsAnError) {
   copy->Expect(hash_, "landing/s1/" + hash_ + ".csv");
   copy->Take();
   EXPECT_EQ(copy->Finish().status().code(), Code::kUnavailable);
+  EXPECT_TRUE(copy->input_error());  // M8: the input's error, not the store's
+  EXPECT_TRUE(copy->finished());
+}
+
+TEST_F(LandingCopyTest, M8ChangedBytesAreTheInputsError) {
+  auto copy = LandingCopy::Start(path_, "s1", *objects_);
+  const std::string other(64, 'b');
+  copy->Expect(other, "landing/s1/" + other + ".csv");
+  copy->Take();
+  EXPECT_FALSE(copy->Finish().ok());
+  EXPECT_TRUE(copy->input_error());
+}
+
+// Code review 3.10.4: ~LandingCopy set cancel_ without mu_, so the copy
+// thread could miss the wake-up and the join hang. Many copies dropped at
+// every moment of their run (before, during and after the wait) must all
+// end; a hang fails the test by its CTest timeout.
+TEST_F(LandingCopyTest, CR3_10_4DroppingACopyNeverHangs) {
+  const std::string small = dir_.path() + "/small.csv";
+  std::ofstream(small, std::ios::binary) << "2024-01-01,1,0.1\n";
+  for (int i = 0; i < 300; ++i) {
+    auto copy = LandingCopy::Start(small, "s1", *objects_);
+    if (i % 3 == 1) std::this_thread::yield();
+    if (i % 3 == 2) std::this_thread::sleep_for(std::chrono::microseconds(100 + i));
+  }
+  EXPECT_TRUE(objects_->List("landing/")->empty());
+}
+
+TEST(CopyToLanding, M8TellsInputErrorsFromStoreErrors) {
+  testing::TempDir dir;
+  auto objects = storage::NewLocalObjectStore(dir.path() + "/data");
+  const std::string path = dir.path() + "/in.csv";
+  std::ofstream(path, std::ios::binary) << "2024-01-01,1,0.1\n";
+  StagedFile f;
+  f.local_path = path;
+  f.hash = std::string(64, 'c');  // not the bytes' hash: the file "changed"
+  f.landing_key = "landing/s1/" + f.hash + ".csv";
+  bool input_error = false;
+  EXPECT_FALSE(CopyToLanding(f, *objects, &input_error).ok());
+  EXPECT_TRUE(input_error);
+  f.local_path = dir.path() + "/missing.csv";
+  input_error = false;
+  EXPECT_FALSE(CopyToLanding(f, *objects, &input_error).ok());
+  EXPECT_TRUE(input_error);
 }
 
 }  // namespace

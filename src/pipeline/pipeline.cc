@@ -4,10 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <chrono>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -105,6 +106,8 @@ Result<StagedFile> StagePath(Pipeline& p, const std::string& path, const IngestR
                              bool& input_error) {
   input_error = true;
   int fd = 0;
+  if (path == "-" && StandardInputClosed())
+    return Unavailable(std::string("cannot read standard input: ") + std::strerror(EBADF));
   if (path != "-") {
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Unavailable("cannot read " + path + ": " + std::strerror(errno));
@@ -132,6 +135,12 @@ Result<StagedFile> StagePath(Pipeline& p, const std::string& path, const IngestR
       break;
     }
     if (n == 0) break;
+    if ((*writer)->size() + static_cast<uint64_t>(n) > req.max_input) {
+      // Dropping the writer removes what was written of it.
+      status = Unavailable("cannot read " + path + ": it is larger than --max-input (" +
+                           std::to_string(req.max_input) + " bytes)");
+      break;
+    }
     status = (*writer)->Append(std::string_view(buf.data(), static_cast<size_t>(n)));
     if (!status.ok()) {
       input_error = false;
@@ -210,12 +219,38 @@ struct Pipeline::Impl {
   Options options;
   std::mutex batch_mu;  // one batch at a time in this process
 
+  // One batch over `files`, run again without any local file found
+  // unreadable or changed on the way (reported "unreadable" in per_file).
   Result<IngestSummary> RunBatch(const std::vector<StagedFile>& files,
                                  const std::vector<storage::OnConflict>& modes,
                                  const IngestRequest& req, bool rebuild);
+  // One try; on an error of the input files[*failed] (see FileJob), sets
+  // *failed (else leaves it).
+  Result<IngestSummary> RunBatchOnce(const std::vector<StagedFile>& files,
+                                     const std::vector<storage::OnConflict>& modes,
+                                     const IngestRequest& req, bool rebuild, size_t* failed);
 };
 
+namespace {
 
+// Readies files for a batch run again after one failed: a landing copy the
+// failed run took is gone (the file is copied by the batch again, named by
+// the hash that copy found); false when a file cannot be ingested again
+// (an upload's copy went with the failed batch).
+bool ReadyForRetry(std::vector<StagedFile>& files) {
+  for (StagedFile& f : files) {
+    if (f.staged && !f.staged->in_landing && !f.staged->landing) return false;
+    if (!f.landing_copy || !f.landing_copy->finished()) continue;
+    if (f.hash.empty()) {
+      f.hash = f.landing_copy->hash();
+      f.landing_key = "landing/" + f.default_sensor + "/" + f.hash + ".csv";
+    }
+    f.landing_copy.reset();
+  }
+  return true;
+}
+
+}  // namespace
 
 Pipeline::Pipeline(Env env, Options options) : impl_(std::make_unique<Impl>()) {
   impl_->env = env;
@@ -292,6 +327,43 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
                                                const std::vector<storage::OnConflict>& modes,
                                                const IngestRequest& req, bool rebuild) {
   std::lock_guard<std::mutex> lock(batch_mu);
+  std::vector<StagedFile> todo = files;
+  std::vector<storage::OnConflict> todo_modes = modes;
+  std::vector<size_t> at(files.size());  // todo[k] is files[at[k]]
+  for (size_t k = 0; k < at.size(); ++k) at[k] = k;
+  std::vector<std::pair<size_t, FileSummary>> dropped;  // (position in files, summary)
+  while (true) {
+    size_t failed = SIZE_MAX;
+    auto summary = RunBatchOnce(todo, todo_modes, req, rebuild, &failed);
+    if (!summary.ok() && failed < todo.size()) {
+      // The batch took part of a file that could not be read to its end or
+      // changed: it was rolled back; run it again without that file.
+      FileSummary s;
+      s.source_name = todo[failed].source_name;
+      s.status = "unreadable";
+      s.error = summary.status().message();
+      dropped.emplace_back(at[failed], std::move(s));
+      todo.erase(todo.begin() + static_cast<long>(failed));
+      todo_modes.erase(todo_modes.begin() + static_cast<long>(failed));
+      at.erase(at.begin() + static_cast<long>(failed));
+      if (ReadyForRetry(todo)) continue;
+    }
+    if (!summary.ok()) return summary;
+    // Put the dropped files back in their places among the others.
+    std::sort(dropped.begin(), dropped.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [pos, s] : dropped) {
+      const size_t i = std::min(pos, summary->per_file.size());
+      summary->per_file.insert(summary->per_file.begin() + static_cast<long>(i), std::move(s));
+    }
+    return summary;
+  }
+}
+
+Result<IngestSummary> Pipeline::Impl::RunBatchOnce(const std::vector<StagedFile>& files,
+                                                   const std::vector<storage::OnConflict>& modes,
+                                                   const IngestRequest& req, bool rebuild,
+                                                   size_t* failed) {
   const auto t0 = std::chrono::steady_clock::now();
   PhaseTrace trace;
   IngestSummary summary;
@@ -316,7 +388,10 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
       if (!may.ok()) return may.status();
       if (*may || sizes.count({f.default_sensor, f.size}) > 0) {
         auto hashed = PrehashPath(f.local_path, f.default_sensor);
-        if (!hashed.ok()) return hashed.status();
+        if (!hashed.ok()) {
+          *failed = i;  // the input's error (see OpenLocalFile, Sha256Of)
+          return hashed.status();
+        }
         f.hash = hashed->hash;
         f.landing_key = hashed->landing_key;
         f.landing_copy->Expect(f.hash, f.landing_key);
@@ -337,9 +412,13 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
       summary.per_file.push_back(std::move(s));
       continue;
     }
-    internal::FileJob job{&f, modes[i], now_ms, req.progress, &pending, rebuild};
+    bool input_error = false;
+    internal::FileJob job{&f, modes[i], now_ms, req.progress, &pending, rebuild, &input_error};
     auto s = internal::IngestFile(job, env, options, state);
-    if (!s.ok()) return s.status();
+    if (!s.ok()) {
+      if (input_error) *failed = i;
+      return s.status();
+    }
     if (pending.size() >= kPendingObjects)
       AQ_RETURN_IF_ERROR(internal::CommitPending(*env.objects, pending));
     seen.emplace(s->hash, f.default_sensor);

@@ -97,6 +97,11 @@ struct IngestRequest {
   storage::OnConflict on_conflict = storage::OnConflict::kReject;
   // Called now and then with (bytes done, bytes total) while parsing; may be empty.
   std::function<void(uint64_t, uint64_t)> progress;
+  // The most bytes read from an input of unknown size (standard input, a
+  // FIFO, a device such as /dev/zero): beyond it, that input is unreadable
+  // and nothing of it is kept. Regular files are not bounded.
+  uint64_t max_input = kDefaultMaxInput;
+  static constexpr uint64_t kDefaultMaxInput = uint64_t{16} << 30;  // 16 GiB
 };
 
 // Streams one received file into landing/ while hashing it.
@@ -120,11 +125,14 @@ class Pipeline {
   ~Pipeline();
 
   // Stages and ingests files ("-" = standard input) as one batch. An input
-  // that cannot be read is reported in per_file (status "unreadable") and the
-  // others are still ingested. Errors: only store failures.
+  // that cannot be read, is over req.max_input or changes while it is read
+  // is reported in per_file (status "unreadable"), nothing of it is stored,
+  // and the others are still ingested. Errors: only store failures.
   Result<IngestSummary> IngestPaths(const std::vector<std::string>& paths,
                                     const IngestRequest& req);
   // Ingests files already staged (uploads, the watched inbox) as one batch.
+  // A local file (StagedFile::local_path) that turns out unreadable or
+  // changed is reported as in IngestPaths (the batch runs again without it).
   Result<IngestSummary> IngestStaged(const std::vector<StagedFile>& files,
                                      const IngestRequest& req);
   Result<std::unique_ptr<LandingWriter>> NewLandingWriter(std::string default_sensor,

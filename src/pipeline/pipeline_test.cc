@@ -101,7 +101,10 @@ TEST_F(PipelineTest, ConflictsKeepTheFirstAndReplaceWins) {
   EXPECT_NE(Csv().find("default,2024,1,12.5,12.5,0.2,,1"), std::string::npos);
   auto r = Ingest("2024/01/03,14,0.2\n", "default", storage::OnConflict::kReplace);
   EXPECT_EQ(r.valid, 1);
-  EXPECT_EQ(r.invalid, 1);  // the replaced reading
+  // The replaced reading is recorded in invalid.csv but is no row of this
+  // file: rows = valid + invalid + duplicates (SPEC §3).
+  EXPECT_EQ(r.invalid, 0);
+  EXPECT_EQ(r.rows, 1);
   EXPECT_NE(Csv().find("default,2024,1,14,14,0.2,,1"), std::string::npos);
 }
 
