@@ -22,6 +22,14 @@
     return e;
   }
 
+  // Each cell gets its column's name (shown before it when a narrow screen
+  // stacks the table's rows into cards).
+  function labelled(tr, table) {
+    const names = [...table.tHead.rows[0].cells].map((c) => c.textContent);
+    [...tr.cells].forEach((td, i) => { td.dataset.label = names[i] || ''; });
+    return tr;
+  }
+
   function setStatus(text, bad) {
     const s = $('status');
     s.textContent = text;
@@ -160,8 +168,8 @@
         b.addEventListener('click', () => showInvalid(a.file_sha256, a.default_sensor, a.file));
         summary.append(' ', b);
       }
-      return el('tr', {}, el('td', {}, a.time.replace('T', ' ').replace('Z', '')), el('td', {}, a.kind.replace('_', ' ')),
-                el('td', {}, a.sensor || a.default_sensor), summary, deliveries);
+      return labelled(el('tr', {}, el('td', {}, a.time.slice(0, 16).replace('T', ' ')), el('td', {}, a.kind.replace('_', ' ')),
+                el('td', {}, a.sensor || a.default_sensor), summary, deliveries), $('alerts'));
     });
     if (!rows.length) rows.push(el('tr', {}, el('td', { colSpan: 5 }, 'No alerts.')));
     $('alerts').tBodies[0].replaceChildren(...rows);
@@ -179,7 +187,7 @@
       return g;
     }
     state.charts[name] = new Dygraph(div, data, {
-      labelsUTC: true, legend: 'always', connectSeparatedPoints: false, animatedZooms: false,
+      labelsUTC: true, legend: 'always', connectSeparatedPoints: false, animatedZooms: false, xRangePad: 6,
       axisLabelFontSize: 12, labelsSeparateLines: false, ...options,
     });
     return state.charts[name];
@@ -277,9 +285,9 @@
       t.hidden = true;
       return;
     }
-    t.tBodies[0].replaceChildren(...rows.slice(0, 1000).map((r) => el('tr', {},
+    t.tBodies[0].replaceChildren(...rows.slice(0, 1000).map((r) => labelled(el('tr', {},
       el('td', { className: 'num' }, r[1] || ''), el('td', {}, r[2] || ''), el('td', {}, r[3] || ''),
-      el('td', { className: 'raw' }, r[4] || ''))));
+      el('td', { className: 'raw' }, r[4] || '')), t)));
     t.hidden = false;
     $('invalid-file').textContent = `${file} (sensor ${sensor}): ${rows.length > 1000 ? 'the first 1000 of ' : ''}` +
       `${rows.length} invalid row${rows.length === 1 ? '' : 's'}.`;
