@@ -3,7 +3,8 @@
 // charts and readings (decimated per pixel by the server: points=width), the
 // alerts with their delivery state, a file's invalid rows, and an upload form.
 // State for tests: document.body.dataset.sensor / .months / .readings tell
-// what is drawn; window.aquasense.charts holds the Dygraph objects.
+// what is drawn; window.aquasense.charts holds the Dygraph objects; the
+// performance marks aq-table, aq-months and aq-readings time the first render.
 'use strict';
 (() => {
   const PAGE = 25;
@@ -36,8 +37,9 @@
     s.className = bad ? 'bad' : '';
   }
 
-  async function request(url, options) {
-    const r = await fetch(url, options);
+  // `early`: a fetch the page started already (index.html), used once.
+  async function request(url, options, early) {
+    const r = await (early || fetch(url, options));
     const text = await r.text();
     if (!r.ok) {
       let message = `${r.status} ${r.statusText}`;
@@ -48,7 +50,12 @@
     }
     return text;
   }
-  const getJson = async (url) => JSON.parse(await request(url));
+  const getJson = async (url, early) => JSON.parse(await request(url, undefined, early));
+  function takeEarly(name) {
+    const e = window.aqEarly && window.aqEarly[name];
+    if (e) window.aqEarly[name] = null;
+    return e;
+  }
 
   // Dates as written (SPEC §2), drawn in UTC so nothing shifts by time zone.
   const WHEN = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,3}))?)?)?/;
@@ -103,7 +110,9 @@
       ? `${state.page * PAGE + 1}–${state.page * PAGE + slice.length} of ${list.length}` : 'no sensors';
     $('prev-page').disabled = state.page === 0;
     $('next-page').disabled = state.page >= pages - 1;
-    fillLastReadings(slice.map((s) => s.sensor));
+    // Last readings are filled in once the first charts are drawn (their
+    // requests would otherwise queue ahead of the charts' own).
+    if (state.chartsDrawn) fillLastReadings(slice.map((s) => s.sensor));
   }
 
   function lastText(id) {
@@ -113,11 +122,13 @@
   }
 
   async function fillLastReadings(ids) {
-    await Promise.all(ids.filter((id) => !state.last.has(id)).map(async (id) => {
+    state.asked = state.asked || new Set();
+    await Promise.all(ids.filter((id) => !state.last.has(id) && !state.asked.has(id)).map(async (id) => {
+      state.asked.add(id);
       try {
         const rows = await getJson(`/v1/sensors/${enc(id)}/readings?tail=1&format=json`);
         if (rows.length) state.last.set(id, rows[0]);
-      } catch (e) { return; }
+      } catch (e) { return; } finally { state.asked.delete(id); }
       const tr = $('sensors').querySelector(`tr[data-sensor="${CSS.escape(id)}"] td.last`);
       if (tr) tr.textContent = lastText(id);
     }));
@@ -131,18 +142,19 @@
   }
 
   async function loadSensors() {
-    const j = await getJson('/v1/sensors');
+    const j = await getJson('/v1/sensors', takeEarly('sensors'));
     state.sensors = j.sensors;
     const sel = $('sensor-select');
     const frag = document.createDocumentFragment();
     for (const s of state.sensors) frag.append(el('option', { value: s.sensor, textContent: s.sensor }));
     sel.replaceChildren(frag);
     applyFilter();
+    if (!performance.getEntriesByName('aq-table').length) performance.mark('aq-table');
   }
 
   async function loadAlerts() {
     let j;
-    try { j = await getJson('/v1/alerts?limit=1000'); } catch (e) {
+    try { j = await getJson('/v1/alerts?limit=1000', takeEarly('alerts')); } catch (e) {
       $('alerts').tBodies[0].replaceChildren(el('tr', {}, el('td', { colSpan: 5 }, `Alerts unavailable: ${e.message}`)));
       return;
     }
@@ -173,6 +185,7 @@
     });
     if (!rows.length) rows.push(el('tr', {}, el('td', { colSpan: 5 }, 'No alerts.')));
     $('alerts').tBodies[0].replaceChildren(...rows);
+    for (const tr of $('sensors').tBodies[0].rows) tr.cells[3].textContent = state.open.get(tr.dataset.sensor) || 0;
   }
 
   // ---- one sensor ---------------------------------------------------------
@@ -216,6 +229,7 @@
       drawPoints: true, pointSize: 2.5, dateWindow: null,
     });
     document.body.dataset.months = String(j.months.length);
+    if (!performance.getEntriesByName('aq-months').length) performance.mark('aq-months');
   }
 
   async function loadReadings(id, from, to) {
@@ -247,6 +261,7 @@
     $('readings-info').textContent = `${data.length.toLocaleString('en')} points drawn: the lowest and highest reading ` +
       `of each pixel column${from ? ` from ${from} to ${to}` : ', all dates'}.`;
     document.body.dataset.readings = String(data.length);
+    if (!performance.getEntriesByName('aq-readings').length) performance.mark('aq-readings');
   }
 
   let zoomTimer = null;
@@ -340,17 +355,20 @@
     $('next-page').addEventListener('click', () => { state.page++; renderSensors(); });
     $('sensor-select').addEventListener('change', (e) => selectSensor(e.target.value, false));
     $('upload-form').addEventListener('submit', upload);
+    const alerts = loadAlerts();
     try {
-      await Promise.all([loadSensors(), loadAlerts()]);
-      renderSensors();
+      await loadSensors();
       if (!state.sensors.length) {
         setStatus('No data yet: upload a file below.');
-        return;
+      } else {
+        setStatus(`${state.sensors.length.toLocaleString('en')} sensors.`);
+        await selectSensor(state.sensors[0].sensor, false);
       }
-      setStatus(`${state.sensors.length.toLocaleString('en')} sensors.`);
-      await selectSensor(state.sensors[0].sensor, false);
     } catch (e) { showError(e); }
+    await alerts;
+    state.chartsDrawn = true;
     document.body.dataset.ready = '1';
+    renderSensors();
   }
   start();
 })();
