@@ -201,7 +201,7 @@
     }
     state.charts[name] = new Dygraph(div, data, {
       labelsUTC: true, legend: 'always', connectSeparatedPoints: false, animatedZooms: false, xRangePad: 6,
-      axisLabelFontSize: 12, labelsSeparateLines: false, ...options,
+      axisLabelFontSize: 12, labelsSeparateLines: false, axes: { x: { pixelsPerLabel: 60 } }, ...options,
     });
     return state.charts[name];
   }
