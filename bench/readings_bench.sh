@@ -83,8 +83,8 @@ time_curl() {  # URL -> median seconds over RUNS (after a warm-up)
 time_cli() {
   "$AQ" --data "$DATA" readings --sensor big >/dev/null
   for _ in $(seq 1 "$RUNS"); do
-    /usr/bin/time -f '%e %M' "$AQ" --data "$DATA" readings --sensor big 2>&1 >/dev/null | tail -1
-  done | sort -g | awk '{s[NR]=$1; m[NR]=$2} END {i=int((NR+1)/2); print s[i], m[i]}'
+    /usr/bin/time -f '%e %M %U' "$AQ" --data "$DATA" readings --sensor big 2>&1 >/dev/null | tail -1
+  done | sort -g | awk '{s[NR]=$1; m[NR]=$2; u[NR]=$3} END {i=int((NR+1)/2); print s[i], m[i], u[i]}'
 }
 # Interleaved: aquasense, nginx, aquasense again (a busy machine shows up as a gap).
 T_AQ1=$(time_curl "$URL")
@@ -93,11 +93,11 @@ T_AQ2=$(time_curl "$URL")
 T_AQ=$(printf '%s\n%s\n' "$T_AQ1" "$T_AQ2" | sort -g | head -1)
 T_JSON=$(time_curl "$URL?format=json")
 T_PTS=$(time_curl "$URL?points=1280")
-read -r T_CLI CLI_KB < <(time_cli)
+read -r T_CLI CLI_KB CLI_USER < <(time_cli)
 RSS_AFTER=$(rss_kb $AQ_PID)
 
 {
-  echo "### Readings: $READINGS readings of one sensor, $((BYTES / 1048576)) MiB of CSV ($(nproc) cores, $(date -u +%Y-%m-%d), median of $RUNS)"
+  echo "### Readings: $READINGS readings of one sensor, $((BYTES / 1048576)) MiB of CSV ($(nproc) cores, load average $(cut -d" " -f1 /proc/loadavg), $(date -u +%Y-%m-%d), median of $RUNS)"
   echo
   echo "| what | seconds | MB/s |"
   echo "|---|---:|---:|"
@@ -105,7 +105,7 @@ RSS_AFTER=$(rss_kb $AQ_PID)
   awk -v t="$T_NGX" -v b="$BYTES" 'BEGIN { printf "| nginx, the same bytes as a static file (sendfile) | %.3f | %.0f |\n", t, b / t / 1048576 }'
   awk -v t="$T_JSON" 'BEGIN { printf "| the same readings as JSON | %.3f | |\n", t }'
   awk -v t="$T_PTS" 'BEGIN { printf "| points=1280 (min+max per pixel column, for the chart) | %.3f | |\n", t }'
-  awk -v t="$T_CLI" -v b="$BYTES" 'BEGIN { printf "| aquasense readings --sensor big > /dev/null | %.2f | %.0f |\n", t, b / t / 1048576 }'
+  awk -v t="$T_CLI" -v u="$CLI_USER" -v b="$BYTES" 'BEGIN { printf "| aquasense readings --sensor big > /dev/null (user CPU %.2f s) | %.2f | %.0f |\n", u, t, b / t / 1048576 }'
   echo
   echo "- aquasense / nginx time: $(awk -v a="$T_AQ" -v b="$T_NGX" 'BEGIN { printf "%.1f", a / b }')x (runs: $T_AQ1 s and $T_AQ2 s around nginx's)"
   echo "- server resident memory: $((RSS_BEFORE / 1024)) MB before, $((RSS_AFTER / 1024)) MB after $((RUNS * 4 + 5)) full streams; the command's peak: $((CLI_KB / 1024)) MB"

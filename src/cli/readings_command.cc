@@ -64,6 +64,8 @@ int RunReadings(AppContext& ctx, const ReadingsFlags& flags) {
                               [meta, &flags](int32_t month) {
                                 return meta->ReadBlock(flags.sensor, month);
                               });
+  // The pieces are ~64 KiB already: one write each, not 4 KiB stdio blocks.
+  std::setvbuf(stdout, nullptr, _IONBF, 0);
   std::string piece;
   for (bool more = true; more;) {
     piece.clear();
