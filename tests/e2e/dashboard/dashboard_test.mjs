@@ -81,7 +81,8 @@ async function firstRender() {
   console.log('first render with 1,000 sensors x 10 years, ms from navigation start to: ' +
               times.map((t) => `table ${t['aq-table'].toFixed(0)}, monthly charts ${t['aq-months'].toFixed(0)}, ` +
                         `readings chart ${t['aq-readings'].toFixed(0)}`).join(' | '));
-  check(best < 300, `first render under 300 ms (best of 5: ${best.toFixed(0)} ms)`);
+  if (process.env.AQ_SANITIZED === '1') console.log(`first render ${best.toFixed(0)} ms: not asserted under the sanitizers`);
+  else check(best < 300, `first render under 300 ms (best of 5: ${best.toFixed(0)} ms)`);
   check(seen.errors.length === 0, `no console error (${JSON.stringify(seen.errors)})`);
   await page.screenshot({ path: `${SHOTS}/dashboard-1000-sensors-1280x800.png` });
 }
