@@ -157,14 +157,18 @@ Status ReadingsStream::CollectTail() {
 
 void ReadingsStream::Append(std::string& out, const core::Reading& r) {
   char buf[48];
+  if (r.when.days != civil_days_) {
+    civil_days_ = r.when.days;
+    civil_ = core::CivilFromDays(r.when.days);
+  }
   if (q_.format == ReadingsFormat::kCsv) {
     out.append(sensor_).push_back(',');
-    out.append(buf, core::FormatDateTimeTo(r.when, buf)).push_back(',');
+    out.append(buf, core::FormatDateTimeTo(r.when, civil_, buf)).push_back(',');
     out.append(buf, core::FormatNumberTo(r.temperature, buf)).push_back(',');
     out.append(buf, core::FormatNumberTo(r.sd, buf)).push_back('\n');
   } else {
     out.append(count_ == 0 ? "{\"sensor\":\"" : ",\n{\"sensor\":\"").append(sensor_);
-    out.append("\",\"date\":\"").append(buf, core::FormatDateTimeTo(r.when, buf));
+    out.append("\",\"date\":\"").append(buf, core::FormatDateTimeTo(r.when, civil_, buf));
     out.append("\",\"temperature\":").append(buf, core::FormatNumberTo(r.temperature, buf));
     out.append(",\"sd\":").append(buf, core::FormatNumberTo(r.sd, buf)).push_back('}');
   }

@@ -102,6 +102,9 @@ class ReadingsStream {
   int64_t bucket_ms_ = 1;
   int64_t bucket_ = -1;
   std::optional<core::Reading> lo_, hi_;
+  // The civil date of the last reading printed (readings of a day share it).
+  int32_t civil_days_ = INT32_MIN;
+  core::CivilDate civil_{};
 };
 
 // GET /v1/sensors/{id}/readings: 400 (bad id or query), 404 (a sensor the
