@@ -87,7 +87,12 @@ time_cli() {
   done | sort -g | awk '{s[NR]=$1; m[NR]=$2; u[NR]=$3} END {i=int((NR+1)/2); print s[i], m[i], u[i]}'
 }
 # Interleaved: aquasense, nginx, aquasense again (a busy machine shows up as a gap).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$AQ_PID/stat"; }
+TICKS0=$(cpu_ticks)
 T_AQ1=$(time_curl "$URL")
+# The server's own CPU per full stream (user + system; load-independent).
+CPU_STREAM=$(awk -v a="$TICKS0" -v b="$(cpu_ticks)" -v n="$((RUNS + 1))" -v hz="$(getconf CLK_TCK)" \
+  'BEGIN { printf "%.3f", (b - a) / hz / n }')
 T_NGX=$(time_curl "$NGX_URL")
 T_AQ2=$(time_curl "$URL")
 T_AQ=$(printf '%s\n%s\n' "$T_AQ1" "$T_AQ2" | sort -g | head -1)
@@ -107,6 +112,7 @@ RSS_AFTER=$(rss_kb $AQ_PID)
   awk -v t="$T_PTS" 'BEGIN { printf "| points=1280 (min+max per pixel column, for the chart) | %.3f | |\n", t }'
   awk -v t="$T_CLI" -v u="$CLI_USER" -v b="$BYTES" 'BEGIN { printf "| aquasense readings --sensor big > /dev/null (user CPU %.2f s) | %.2f | %.0f |\n", u, t, b / t / 1048576 }'
   echo
+  echo "- the server's CPU time per full stream (user + system): $CPU_STREAM s"
   echo "- aquasense / nginx time: $(awk -v a="$T_AQ" -v b="$T_NGX" 'BEGIN { printf "%.1f", a / b }')x (runs: $T_AQ1 s and $T_AQ2 s around nginx's)"
   echo "- server resident memory: $((RSS_BEFORE / 1024)) MB before, $((RSS_AFTER / 1024)) MB after $((RUNS * 4 + 5)) full streams; the command's peak: $((CLI_KB / 1024)) MB"
 } | tee ${OUT:+"$OUT"}
