@@ -55,15 +55,15 @@ int RunReadings(AppContext& ctx, const ReadingsFlags& flags) {
   mq.sensor = flags.sensor;
   auto months = ctx.meta->ListMetrics(mq);  // one row per stored block
   if (!months.ok()) return ReportError(months.status(), kExitStore);
-  if (months->empty()) return ReportError(NotFound("no data for sensor " + flags.sensor), kExitUsage);
+  if (months->empty())
+    return ReportError(NotFound("no data for sensor " + flags.sensor), kExitUsage);
   std::vector<int32_t> all;
   all.reserve(months->size());
   for (const auto& m : *months) all.push_back(core::MonthIndex(m.year, m.month));
   storage::MetaStore* meta = ctx.meta.get();
-  http::ReadingsStream stream(flags.sensor, *q, http::MonthsInRange(all, *q),
-                              [meta, &flags](int32_t month) {
-                                return meta->ReadBlock(flags.sensor, month);
-                              });
+  http::ReadingsStream stream(
+      flags.sensor, *q, http::MonthsInRange(all, *q),
+      [meta, &flags](int32_t month) { return meta->ReadBlock(flags.sensor, month); });
   // The pieces are ~64 KiB already: one write each, not 4 KiB stdio blocks.
   std::setvbuf(stdout, nullptr, _IONBF, 0);
   std::string piece;

@@ -301,9 +301,10 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
       ->envname("AQUASENSE_MAX_UPLOAD");
   cmd->add_flag("--auth-reads", flags->auth_reads, "Reads need the token too (except /health)")
       ->envname("AQUASENSE_AUTH_READS");
-  cmd->add_option("--cors-origin", flags->cors_origin,
-                  "Send Access-Control-Allow-Origin: ORIGIN (e.g. * or https://grafana.example.org) "
-                  "and answer CORS preflights; off by default")
+  cmd->add_option(
+         "--cors-origin", flags->cors_origin,
+         "Send Access-Control-Allow-Origin: ORIGIN (e.g. * or https://grafana.example.org) "
+         "and answer CORS preflights; off by default")
       ->envname("AQUASENSE_CORS_ORIGIN");
   cmd->add_option("--threads", flags->threads, "I/O threads (default 2)")
       ->envname("AQUASENSE_THREADS");

@@ -17,10 +17,10 @@
 namespace aquasense::http {
 
 struct Asset {
-  std::string_view name;          // "index.html", "app.js", ...
+  std::string_view name;  // "index.html", "app.js", ...
   std::string_view content_type;
   std::string_view body;
-  std::string_view gzip;          // the same bytes, gzip -9
+  std::string_view gzip;  // the same bytes, gzip -9
 };
 
 // "/" is index.html, "/dashboard/NAME" is NAME; nullptr for anything else.

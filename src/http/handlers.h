@@ -37,9 +37,9 @@ enum class Route : uint8_t {
   kMetrics,
   kOpenApi,
   kAlerts,
-  kReadings,      // GET /v1/sensors/{id}/readings (readings.h), streamed
-  kFileInvalid,   // GET /v1/files/{sha256}/invalid?sensor=S: a file's invalid rows (CSV)
-  kDashboard,     // GET / and /dashboard/*: the embedded page (dashboard_assets.h)
+  kReadings,     // GET /v1/sensors/{id}/readings (readings.h), streamed
+  kFileInvalid,  // GET /v1/files/{sha256}/invalid?sensor=S: a file's invalid rows (CSV)
+  kDashboard,    // GET / and /dashboard/*: the embedded page (dashboard_assets.h)
   kUnknown,
 };
 inline constexpr int kRouteCount = 14;

@@ -202,8 +202,8 @@ Result<bool> ReadingsStream::Next(std::string& out) {
       const int32_t last = q_.to_days.value_or(LastDayOf(months_.back()));
       range_start_ms_ = int64_t{first} * kDayMs;
       const int64_t span = (int64_t{last} + 1) * kDayMs - range_start_ms_;
-      bucket_ms_ = std::max<int64_t>(1, (span + static_cast<int64_t>(q_.points) - 1) /
-                                            static_cast<int64_t>(q_.points));
+      bucket_ms_ = std::max<int64_t>(
+          1, (span + static_cast<int64_t>(q_.points) - 1) / static_cast<int64_t>(q_.points));
     }
   }
   while (out.size() - start < kPieceBytes) {
@@ -269,8 +269,7 @@ Response InvalidRowsResponse(std::string_view sha_segment, std::string_view quer
     return ErrorResponse(400, "sensor must be 1 to 64 characters from A-Z a-z 0-9 . _ -");
   }
   if (objects == nullptr) return ErrorResponse(404, "no invalid rows are kept here");
-  const std::string key =
-      "filtered/" + *sensor + "/" + std::string(sha_segment) + ".invalid.csv";
+  const std::string key = "filtered/" + *sensor + "/" + std::string(sha_segment) + ".invalid.csv";
   auto reader = objects->Open(key);
   if (!reader.ok()) {
     if (reader.status().code() == Code::kNotFound) {

@@ -377,7 +377,9 @@ Response Conn::Dispatch(const RouteMatch& m, std::string_view method, std::strin
   if (m.route == Route::kReadings) {
     return ReadingsResponse(m.sensor_segment, query, snap, s.deps.meta);
   }
-  if (m.route == Route::kFileInvalid) return InvalidRowsResponse(m.file_segment, query, s.deps.objects);
+  if (m.route == Route::kFileInvalid) {
+    return InvalidRowsResponse(m.file_segment, query, s.deps.objects);
+  }
   ReadContext ctx{snap, true, {}, now_ms, holder.last_check_ms()};
   std::string error;
   if (m.route == Route::kHealth && !holder.healthy()) {
@@ -564,9 +566,13 @@ asio::awaitable<bool> Conn::Write(const Response& r, bool head_only, bool close)
     head.append("\r\nContent-Length: ").append(num, e.ptr).append("\r\n");
   }
   if (!r.content_encoding.empty()) {
-    head.append("Content-Encoding: ").append(r.content_encoding).append("\r\nVary: Accept-Encoding\r\n");
+    head.append("Content-Encoding: ")
+        .append(r.content_encoding)
+        .append("\r\nVary: Accept-Encoding\r\n");
   }
-  if (!r.cache_control.empty()) head.append("Cache-Control: ").append(r.cache_control).append("\r\n");
+  if (!r.cache_control.empty()) {
+    head.append("Cache-Control: ").append(r.cache_control).append("\r\n");
+  }
   if (!s.opt.cors_origin.empty()) AppendCorsHeaders(head, s.opt.cors_origin, r.status == 204);
   if (!r.allow.empty()) head.append("Allow: ").append(r.allow).append("\r\n");
   if (r.www_authenticate) head.append("WWW-Authenticate: Bearer realm=\"aquasense\"\r\n");
