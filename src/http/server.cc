@@ -226,7 +226,7 @@ struct Conn {
   asio::awaitable<std::optional<Response>> HandleUpload(std::string_view query, bool& close);
   asio::awaitable<int> DiscardBody();
   asio::awaitable<bool> Write(const Response& r, bool head_only, bool close);
-  asio::awaitable<bool> WriteChunks(const Response& r);
+  asio::awaitable<bool> WriteChunks(const Response& r, bool chunked);
   asio::awaitable<void> Finish(bool unread_input);
   Response Dispatch(const RouteMatch& m, std::string_view method, std::string_view path,
                     std::string_view query);
@@ -320,6 +320,7 @@ asio::awaitable<void> Conn::Serve() {
     }
     if (!resp) co_return;  // the connection failed while reading the body
     if (resp->close) close = true;
+    if (resp->stream && req.version() == 10) close = true;  // the body ends with the connection
     if (s.draining.load(std::memory_order_acquire)) close = true;
     const bool unread = !parser->is_done();
     if (unread) close = true;
@@ -557,8 +558,9 @@ asio::awaitable<bool> Conn::Write(const Response& r, bool head_only, bool close)
   head.append(num, e.ptr).append(" ").append(ReasonPhrase(r.status));
   head.append("\r\nServer: aquasense\r\nDate: ").append(t.Date());
   head.append("\r\nContent-Type: ").append(r.content_type);
+  const bool http10 = parser && parser->get().version() == 10;
   if (r.stream) {
-    head.append("\r\nTransfer-Encoding: chunked\r\n");
+    head.append(http10 ? "\r\n" : "\r\nTransfer-Encoding: chunked\r\n");
   } else if (r.status == 204) {
     head.append("\r\n");
   } else {
@@ -589,14 +591,15 @@ asio::awaitable<bool> Conn::Write(const Response& r, bool head_only, bool close)
   auto [ec, n] = co_await asio::async_write(socket, bufs, kTuple);
   (void)n;
   if (ec) co_return false;
-  if (r.stream && !head_only) co_return co_await WriteChunks(r);
+  if (r.stream && !head_only) co_return co_await WriteChunks(r, !http10);
   co_return true;
 }
 
-// The body of a streamed response, one chunk per piece; the write deadline
-// applies to each chunk. An error from the producer ends the response without
-// its last chunk, so the client sees it incomplete.
-asio::awaitable<bool> Conn::WriteChunks(const Response& r) {
+// The body of a streamed response, one chunk per piece (HTTP/1.0: the bare
+// pieces, and the connection closes after them); the write deadline applies
+// to each chunk. An error from the producer ends the response without its
+// last chunk, so the client sees it incomplete.
+asio::awaitable<bool> Conn::WriteChunks(const Response& r, bool chunked) {
   std::string piece;
   for (bool more = true; more;) {
     piece.clear();
@@ -615,6 +618,8 @@ asio::awaitable<bool> Conn::WriteChunks(const Response& r) {
     std::array<asio::const_buffer, 3> bufs = {
         asio::buffer(size_line, static_cast<size_t>(e.ptr - size_line)), asio::buffer(piece),
         asio::buffer(end.data(), end.size())};
+    if (!chunked) bufs[0] = bufs[2] = asio::const_buffer();
+    if (piece.empty() && !chunked) break;
     if (piece.empty()) {  // the end: only the last chunk
       bufs[0] = bufs[1] = asio::const_buffer();
       bufs[2] = asio::buffer(end.substr(2).data(), end.size() - 2);

@@ -49,6 +49,9 @@ got=$(curl -s "$R")
 curl -s -D "$WORK/h" -o /dev/null "$R?from=2024-02-01"
 grep -qi '^transfer-encoding: chunked' "$WORK/h" && grep -qi '^content-type: text/csv' "$WORK/h" &&
   pass "http: streamed (chunked), text/csv" || fail "http headers: $(cat "$WORK/h")"
+got=$(curl -s --http1.0 -D "$WORK/h10" "$R")
+[[ "$got" == "$want_all" ]] && ! grep -qi '^transfer-encoding' "$WORK/h10" &&
+  pass "http/1.0: the same body, not chunked (ends with the connection)" || fail "http/1.0: $got $(cat "$WORK/h10")"
 got=$(curl -s "$R?from=2024-01-31&to=2024-02-01")
 [[ "$got" == "$want" ]] && pass "http: from/to inclusive" || fail "http range: $got"
 got=$(curl -s "$R?format=json&to=2024-01-30" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))')
