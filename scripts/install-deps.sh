@@ -14,7 +14,13 @@ packages=(
   curl jq python3 python3-aiosmtpd procps openssl strace
   # benchmarks and peers
   hyperfine wrk nginx-light python3-pandas python3-flask gunicorn time
+  # the dashboard: its charting library (embedded at build time), and the
+  # browser its end-to-end test drives (tests/e2e/dashboard)
+  libjs-dygraphs chromium
 )
+# node + npm for the browser test's driver (puppeteer-core, npm ci from its
+# lockfile): Debian's, unless a node with npm is installed already.
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -54,5 +54,6 @@ int ReportError(const Status& status, int exit_code);
 // Subcommands defined outside main.cc register themselves through these.
 void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code);
 void RegisterAlertsCommand(CLI::App& app, AppContext& ctx, int& exit_code);
+void RegisterReadingsCommand(CLI::App& app, AppContext& ctx, int& exit_code);
 
 }  // namespace aquasense::cli

@@ -257,6 +257,7 @@ int Main(int argc, char** argv) {
 
   RegisterServeCommand(app, ctx, exit_code);
   RegisterAlertsCommand(app, ctx, exit_code);
+  RegisterReadingsCommand(app, ctx, exit_code);
 
   try {
     app.parse(argc, argv);

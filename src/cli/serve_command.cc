@@ -50,6 +50,7 @@ struct ServeFlags {
   double watch_interval = 0.25;
   double watch_settle = 2;
   bool auth_reads = false;
+  std::string cors_origin;
 };
 
 // "268435456", "256MiB", "256M", "64k": bytes (binary multiples).
@@ -96,6 +97,7 @@ Status ApplyConfig(const nlohmann::json& config, CLI::App& cmd, ServeFlags& f) {
     str("listen", "--listen", f.listen);
     str("token_file", "--token-file", f.token_file);
     str("access_log", "--access-log", f.access_log);
+    str("cors_origin", "--cors-origin", f.cors_origin);
     if (s.contains("max_upload") && unset("--max-upload")) {
       f.max_upload = s["max_upload"].is_string() ? s["max_upload"].get<std::string>()
                                                  : std::to_string(s["max_upload"].get<uint64_t>());
@@ -204,6 +206,7 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   opt.max_upload = *max_upload;
   opt.token = *token;
   opt.auth_reads = flags.auth_reads;
+  opt.cors_origin = flags.cors_origin;
 
   std::unique_ptr<http::AccessLog> access_log;
   if (!flags.access_log.empty()) {
@@ -239,6 +242,8 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   deps.pipeline = ctx.pipeline.get();
   deps.access_log = access_log.get();
   deps.clock = &ctx.clock;
+  deps.meta = ctx.meta.get();
+  deps.objects = ctx.objects.get();
   deps.alerts = [&ctx](size_t limit) -> Result<std::string> {
     auto recent = ctx.meta->RecentAlerts(limit);
     if (!recent.ok()) return recent.status();
@@ -312,6 +317,11 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
       ->envname("AQUASENSE_MAX_UPLOAD");
   cmd->add_flag("--auth-reads", flags->auth_reads, "Reads need the token too (except /health)")
       ->envname("AQUASENSE_AUTH_READS");
+  cmd->add_option(
+         "--cors-origin", flags->cors_origin,
+         "Send Access-Control-Allow-Origin: ORIGIN (e.g. * or https://grafana.example.org) "
+         "and answer CORS preflights; off by default")
+      ->envname("AQUASENSE_CORS_ORIGIN");
   cmd->add_option("--threads", flags->threads, "I/O threads (default 2)")
       ->envname("AQUASENSE_THREADS");
   cmd->add_option("--access-log", flags->access_log,

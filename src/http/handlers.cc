@@ -103,8 +103,17 @@ Response HandleMonthValue(Route route, std::string_view query, const ReadContext
   QueryParams q;
   std::string error;
   if (!QueryParams::Parse(query, q, error)) return ErrorResponse(400, error);
+  // `ano` and `mes` are the original's column names, accepted as aliases.
   const std::string* year_s = q.Get("year");
   const std::string* month_s = q.Get("month");
+  if (year_s != nullptr && q.Get("ano") != nullptr) {
+    return ErrorResponse(400, "give year or ano, not both");
+  }
+  if (month_s != nullptr && q.Get("mes") != nullptr) {
+    return ErrorResponse(400, "give month or mes, not both");
+  }
+  if (year_s == nullptr) year_s = q.Get("ano");
+  if (month_s == nullptr) month_s = q.Get("mes");
   if (year_s == nullptr) return ErrorResponse(400, "the year parameter is required");
   if (month_s == nullptr) return ErrorResponse(400, "the month parameter is required");
   auto year = ParseYear(*year_s, error);
@@ -214,6 +223,18 @@ Response HandleSensorMonths(std::string_view segment, std::string_view query,
   return Json(std::move(body));
 }
 
+// The one non-empty segment between `prefix` and `suffix`, if `path` is that.
+std::optional<std::string_view> Segment(std::string_view path, std::string_view prefix,
+                                        std::string_view suffix) {
+  if (path.size() <= prefix.size() + suffix.size() || !path.starts_with(prefix) ||
+      !path.ends_with(suffix)) {
+    return std::nullopt;
+  }
+  std::string_view seg = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+  if (seg.find('/') != std::string_view::npos) return std::nullopt;
+  return seg;
+}
+
 }  // namespace
 
 std::string_view RouteName(Route r) {
@@ -238,6 +259,12 @@ std::string_view RouteName(Route r) {
       return "openapi";
     case Route::kAlerts:
       return "alerts";
+    case Route::kReadings:
+      return "readings";
+    case Route::kFileInvalid:
+      return "file_invalid";
+    case Route::kDashboard:
+      return "dashboard";
     case Route::kUnknown:
       break;
   }
@@ -264,18 +291,17 @@ RouteMatch MatchRoute(std::string_view path) {
     m.route = Route::kIngest;
   } else if (path == "/v1/alerts") {
     m.route = Route::kAlerts;
-  } else {
-    constexpr std::string_view kPrefix = "/v1/sensors/";
-    constexpr std::string_view kSuffix = "/months";
-    if (path.size() > kPrefix.size() + kSuffix.size() && path.starts_with(kPrefix) &&
-        path.ends_with(kSuffix)) {
-      std::string_view seg =
-          path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
-      if (seg.find('/') == std::string_view::npos) {
-        m.route = Route::kSensorMonths;
-        m.sensor_segment = seg;
-      }
-    }
+  } else if (path == "/" || path.starts_with("/dashboard/")) {
+    m.route = Route::kDashboard;
+  } else if (auto seg = Segment(path, "/v1/sensors/", "/months")) {
+    m.route = Route::kSensorMonths;
+    m.sensor_segment = *seg;
+  } else if (auto rseg = Segment(path, "/v1/sensors/", "/readings")) {
+    m.route = Route::kReadings;
+    m.sensor_segment = *rseg;
+  } else if (auto fseg = Segment(path, "/v1/files/", "/invalid")) {
+    m.route = Route::kFileInvalid;
+    m.file_segment = *fseg;
   }
   return m;
 }
@@ -347,6 +373,23 @@ Response MethodNotAllowed(Route r) {
       ErrorResponse(405, "this endpoint accepts only " + std::string(AllowedMethods(r)));
   resp.allow = AllowedMethods(r);
   return resp;
+}
+
+Response CorsPreflight() {
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+void AppendCorsHeaders(std::string& head, std::string_view origin, bool preflight) {
+  head.append("Access-Control-Allow-Origin: ").append(origin).append("\r\n");
+  if (origin != "*") head.append("Vary: Origin\r\n");
+  if (preflight) {
+    head.append(
+        "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+        "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+        "Access-Control-Max-Age: 600\r\n");
+  }
 }
 
 Response HandleRead(const RouteMatch& match, std::string_view query, const ReadContext& ctx) {

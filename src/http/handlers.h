@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,14 +37,18 @@ enum class Route : uint8_t {
   kMetrics,
   kOpenApi,
   kAlerts,
+  kReadings,     // GET /v1/sensors/{id}/readings (readings.h), streamed
+  kFileInvalid,  // GET /v1/files/{sha256}/invalid?sensor=S: a file's invalid rows (CSV)
+  kDashboard,    // GET / and /dashboard/*: the embedded page (dashboard_assets.h)
   kUnknown,
 };
-inline constexpr int kRouteCount = 11;
+inline constexpr int kRouteCount = 14;
 std::string_view RouteName(Route r);
 
 struct RouteMatch {
   Route route = Route::kUnknown;
-  std::string_view sensor_segment;  // raw {id} of /v1/sensors/{id}/months
+  std::string_view sensor_segment;  // raw {id} of /v1/sensors/{id}/months|readings
+  std::string_view file_segment;    // raw {sha256} of /v1/files/{sha256}/invalid
 };
 
 // `limit` of GET /v1/alerts: absent -> 50; 1..1000 digits only, else nothing
@@ -63,6 +68,12 @@ struct Response {
   std::string_view allow;         // Allow header (405)
   bool www_authenticate = false;  // WWW-Authenticate: Bearer (401)
   bool close = false;             // close the connection after this response
+  std::string_view content_encoding;  // e.g. "gzip" (an embedded asset)
+  std::string_view cache_control;
+  // When set, the body is produced piece by piece and sent chunked (`body` is
+  // unused): each call appends the next piece and returns true while more
+  // follows. An error ends the response without its last chunk.
+  std::function<Result<bool>(std::string&)> stream;
 };
 
 // Everything a read handler may look at.
@@ -79,6 +90,11 @@ int HttpStatusFor(Code code);
 Response ErrorResponse(const Status& status);
 Response NotFoundRoute(std::string_view path);
 Response MethodNotAllowed(Route r);
+// 204 answer to an OPTIONS preflight (CORS headers are added by the server).
+Response CorsPreflight();
+// Access-Control-Allow-Origin (+ Vary: Origin unless "*"); with `preflight`
+// also the allowed methods and headers. Appends header lines ending in CRLF.
+void AppendCorsHeaders(std::string& head, std::string_view origin, bool preflight);
 
 // Answers a request for a read route (kHealth ... kSensorMonths, kOpenApi);
 // the method has been checked already.

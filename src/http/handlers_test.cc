@@ -176,3 +176,36 @@ TEST(AccessLog, FormatsOneJsonLine) {
 
 }  // namespace
 }  // namespace aquasense::http
+
+namespace aquasense::http {
+namespace {
+
+// Issue 15: the original's Flask clients send `ano` and `mes`.
+TEST_F(HandlersTest, AnoAndMesAreAliasesOfYearAndMonth) {
+  EXPECT_EQ(Get("/temp?ano=2024&mes=1").body,
+            R"({"sensor":"default","year":2024,"month":1,"mean_temp":12.5})");
+  EXPECT_EQ(Get("/sd?ano=2024&month=2").body,
+            R"({"sensor":"default","year":2024,"month":2,"max_sd":0.25})");
+  EXPECT_EQ(Get("/maxdiff?year=2024&mes=2&sensor=default").body,
+            R"({"sensor":"default","year":2024,"month":2,"max_temp_diff":0.6})");
+  EXPECT_EQ(Get("/temp?ano=2024&mes=13").status, 400);
+  EXPECT_EQ(Get("/temp?year=2024&ano=2024&month=1").status, 400);
+  EXPECT_EQ(Get("/temp?ano=2024").status, 400);
+  EXPECT_EQ(Get("/temp?ano=2030&mes=1").status, 404);
+}
+
+TEST(CorsTest, PreflightAndOriginHeaders) {
+  std::string head;
+  AppendCorsHeaders(head, "*", false);
+  EXPECT_EQ(head, "Access-Control-Allow-Origin: *\r\n");
+  head.clear();
+  AppendCorsHeaders(head, "https://grafana.example.org", true);
+  EXPECT_NE(head.find("Access-Control-Allow-Origin: https://grafana.example.org\r\n"),
+            std::string::npos);
+  EXPECT_NE(head.find("Vary: Origin\r\n"), std::string::npos);
+  EXPECT_NE(head.find("Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"), std::string::npos);
+  EXPECT_EQ(CorsPreflight().status, 204);
+}
+
+}  // namespace
+}  // namespace aquasense::http

@@ -54,6 +54,9 @@ struct ServerOptions {
   bool auth_reads = false;                           // reads (except /health) need the token too
   bool handle_signals = true;                        // SIGTERM/SIGINT start a graceful shutdown
   std::function<void()> on_shutdown;                 // called once when the shutdown starts
+  // When set, every response carries Access-Control-Allow-Origin: this value,
+  // and OPTIONS on a read route answers a CORS preflight (204). Off by default.
+  std::string cors_origin;
 };
 
 struct ServerDeps {
@@ -67,6 +70,10 @@ struct ServerDeps {
   // store's outbox (a short read, off the snapshot: alerts change without a
   // new generation when they are delivered).
   std::function<Result<std::string>(size_t limit)> alerts;
+  // Reading blocks for GET /v1/sensors/{id}/readings (null: 404), and
+  // filtered/ for GET /v1/files/{sha}/invalid (null: 404).
+  storage::MetaStore* meta = nullptr;
+  storage::ObjectStore* objects = nullptr;
 };
 
 class Server {

@@ -1,0 +1,2 @@
+// Stand-in when the build had no libjs-dygraphs: the page says charts are unavailable.
+window.Dygraph = null;
