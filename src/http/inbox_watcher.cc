@@ -287,9 +287,19 @@ int InboxWatcher::IngestSensor(const std::string& sensor, const std::vector<Cand
           std::to_string(summary->files) + " new, " + std::to_string(summary->rows) + " rows, " +
           std::to_string(summary->valid) + " valid, " + std::to_string(summary->invalid) +
           " invalid");
-  // The batch committed: the files leave the inbox, unless they changed meanwhile.
+  // The batch committed: the files leave the inbox, unless they changed
+  // meanwhile or could not be read to their end (per_file keeps the order of
+  // the staged files; an unreadable one stays for the next scan).
   int taken = 0;
-  for (const Candidate* c : staged_from) taken += RemoveIfUnchanged(*c) ? 1 : 0;
+  for (size_t i = 0; i < staged_from.size(); ++i) {
+    if (i < summary->per_file.size() && summary->per_file[i].status == "unreadable") {
+      Warn(Rel(staged_from[i]->folder, staged_from[i]->name) + "#unreadable",
+           "inbox: " + Printable(Rel(staged_from[i]->folder, staged_from[i]->name)) +
+               " could not be read (kept for the next scan): " + summary->per_file[i].error);
+      continue;
+    }
+    taken += RemoveIfUnchanged(*staged_from[i]) ? 1 : 0;
+  }
   return taken;
 }
 
