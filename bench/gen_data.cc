@@ -36,8 +36,8 @@
 // next_date (the day after the last generated day), and the number of
 // bad / duplicate / conflicting rows emitted.
 
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -175,7 +175,8 @@ class Out {
   // in every conforming library).
   void PutFull(int v, std::uint64_t u53) {
     const double x = (static_cast<double>(v) + static_cast<double>(u53) * 0x1p-53) / 100.0;
-    auto r = std::to_chars(buf_.data() + pos_, buf_.data() + pos_ + 40, x, std::chars_format::fixed);
+    auto r =
+        std::to_chars(buf_.data() + pos_, buf_.data() + pos_ + 40, x, std::chars_format::fixed);
     pos_ = static_cast<std::size_t>(r.ptr - buf_.data());
   }
   void PutMilli(int v) {  // v/1000 with exactly 3 decimals
@@ -305,7 +306,8 @@ Args ParseArgs(int argc, char** argv) {
       if (!ParseDate(v, a.start)) Usage("bad --start date (YYYY-MM-DD)");
     } else if (k == "--week") a.week = v;
     else if (k == "--meta") a.meta = v;
-    else if (k == "--digits") a.digits = v;
+    else if (k == "--digits")
+      a.digits = v;
     else Usage(("unknown option " + std::string(k)).c_str());
   }
   if (a.rows < 0) Usage("--rows must be >= 0");

@@ -172,7 +172,8 @@ bool GetCoded(std::string_view& in, int code, uint64_t& prev_bits, double& v) {
     const auto n = static_cast<size_t>(code - kXorCode);
     if (in.size() < n) return false;
     uint64_t x = 0;
-    for (size_t b = 0; b < n; ++b) x |= static_cast<uint64_t>(static_cast<uint8_t>(in[b])) << (8 * b);
+    for (size_t b = 0; b < n; ++b)
+      x |= static_cast<uint64_t>(static_cast<uint8_t>(in[b])) << (8 * b);
     in.remove_prefix(n);
     bits = prev_bits ^ x;
     std::memcpy(&v, &bits, sizeof v);
@@ -277,7 +278,8 @@ void AppendEncoded(std::span<const Reading> readings, int32_t month, std::string
       if (r.when.has_time()) p = PutVarint(p, static_cast<uint64_t>(r.when.ms_of_day));
       if (r.when.has_offset()) p = PutVarint(p, ZigZag(r.when.offset_min));
     }
-    if (!one_code || i == 0) *p++ = static_cast<char>(codes[i].first.code << 4 | codes[i].second.code);
+    if (!one_code || i == 0)
+      *p++ = static_cast<char>(codes[i].first.code << 4 | codes[i].second.code);
     p = PutCoded(p, codes[i].first);
     p = PutCoded(p, codes[i].second);
   }
@@ -294,7 +296,8 @@ bool DecodeV2(std::string_view in, int32_t first_day, std::vector<Reading>& out)
   uint32_t mask = 0;
   if (daily) {
     if (in.size() < 4 || count > 31) return false;
-    for (int b = 0; b < 4; ++b) mask |= static_cast<uint32_t>(static_cast<uint8_t>(in[b])) << (8 * b);
+    for (int b = 0; b < 4; ++b)
+      mask |= static_cast<uint32_t>(static_cast<uint8_t>(in[b])) << (8 * b);
     in.remove_prefix(4);
     if (std::popcount(mask) != static_cast<int>(count) || mask >> 31) return false;
   }

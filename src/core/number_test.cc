@@ -143,7 +143,8 @@ TEST(Number, I11_LongDecimalsPrintAsThemselvesExactlyWhenFormatNumberAgrees) {
     const std::string f = FormatNumber(*v);
     // Exact both ways for plain decimals of up to 19 digits (the fast path);
     // longer text may be answered 0 (then formatted), never wrongly n.
-    const size_t digits = std::count_if(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const size_t digits =
+        std::count_if(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (digits <= 19 && s.find('e') == std::string::npos) {
       ASSERT_EQ(n, f == s ? s.size() : 0u) << s << " prints as " << f;
     } else if (n > 0) {
