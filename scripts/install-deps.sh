@@ -14,6 +14,7 @@ packages=(
   curl jq python3 python3-aiosmtpd procps openssl strace
   # benchmarks and peers
   hyperfine wrk nginx-light python3-pandas python3-flask gunicorn time
+  linux-perf  # perf: the per-function profiles of BENCHMARKS.md
 )
 
 missing=()
