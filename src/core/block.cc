@@ -288,14 +288,17 @@ void AppendEncoded(std::span<const Reading> readings, int32_t month, std::string
 
 bool DecodeV2(std::string_view in, int32_t first_day, std::vector<Reading>& out) {
   uint64_t count;
-  if (!GetVarint(in, count) || count > in.size() || in.empty()) return false;
+  if (!GetVarint(in, count) || in.empty()) return false;
   const auto layout = static_cast<uint8_t>(in[0]);
   in.remove_prefix(1);
   if (layout > 3) return false;
   const bool daily = layout & 1, one_code = layout & 2;
+  // A reading takes at least a day byte, or else a bit of the day mask (a
+  // repeated value with the XOR code takes no byte at all).
+  if (daily ? count > 31 : count > in.size()) return false;
   uint32_t mask = 0;
   if (daily) {
-    if (in.size() < 4 || count > 31) return false;
+    if (in.size() < 4) return false;
     for (int b = 0; b < 4; ++b)
       mask |= static_cast<uint32_t>(static_cast<uint8_t>(in[b])) << (8 * b);
     in.remove_prefix(4);

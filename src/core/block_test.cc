@@ -126,6 +126,20 @@ TEST(Block, I11_FullPrecisionDoublesRoundTripInAtMost16BytesAReading) {
   EXPECT_LE(EncodeBlock(two, month).size(), 31u * 4 + 8);
 }
 
+TEST(Block, I11_RepeatedFullPrecisionValuesTakeNoBytes) {
+  // A stuck sensor: the same full-precision reading every day. After the
+  // first, each value is an XOR of 0 bytes, so the block is shorter than its
+  // count (the decoder once rejected such a block as corrupt).
+  const int32_t month = MonthIndex(2024, 1);
+  std::vector<Reading> in;
+  for (int d = 1; d <= 31; ++d) in.push_back({DateTime{DaysFromCivil(2024, 1, d)}, 12.549188181281455, 0.3736595668933671});
+  const std::string bytes = EncodeBlock(in, month);
+  EXPECT_LT(bytes.size(), 31u);
+  std::vector<Reading> out;
+  ASSERT_TRUE(DecodeBlock(bytes, month, out));
+  ExpectSameReadings(out, in);
+}
+
 TEST(Block, I11_EdgeDoublesAndMixedBlocksRoundTripBitForBit) {
   const int32_t month = MonthIndex(2024, 2);
   const double edge[] = {0.0,
