@@ -132,7 +132,8 @@ TEST(Block, I11_RepeatedFullPrecisionValuesTakeNoBytes) {
   // count (the decoder once rejected such a block as corrupt).
   const int32_t month = MonthIndex(2024, 1);
   std::vector<Reading> in;
-  for (int d = 1; d <= 31; ++d) in.push_back({DateTime{DaysFromCivil(2024, 1, d)}, 12.549188181281455, 0.3736595668933671});
+  for (int d = 1; d <= 31; ++d)
+    in.push_back({DateTime{DaysFromCivil(2024, 1, d)}, 12.549188181281455, 0.3736595668933671});
   const std::string bytes = EncodeBlock(in, month);
   EXPECT_LT(bytes.size(), 31u);
   std::vector<Reading> out;
