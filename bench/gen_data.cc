@@ -2,14 +2,22 @@
 //
 //   aq_gen_data --rows N --sensors K [--bad-share 0.01] [--dup-share 0.01]
 //               [--conflict-share 0] [--slash-share 0.1] [--seed S]
-//               [--start 2000-01-01] [--meta FILE]
-//   aq_gen_data --week SENSOR:YYYY-MM-DD [--seed S]
+//               [--start 2000-01-01] [--meta FILE] [--digits 2|3|full|mix]
+//   aq_gen_data --week SENSOR:YYYY-MM-DD [--seed S] [--digits ...]
 //
 // Writes `sensor,date,temperature,sd` CSV to stdout. Rows are ordered by day,
 // then sensor (every sensor's reading of a day, then the next day), so
 // 10M rows over 1000 sensors cover ~27 years. Temperatures follow a seasonal
-// sine between ~5 and ~30 °C plus a per-sensor offset and noise, with two
-// decimals; sd is 0.05..0.49 with ~2% of readings 0.51..0.60 (sd alerts).
+// sine between ~5 and ~30 °C plus a per-sensor offset and noise; sd is
+// 0.05..0.49 with ~2% of readings 0.51..0.60 (sd alerts).
+//
+// --digits: how the numbers are written. `2`: two decimals (12.50, the
+// shape of earlier versions of this tool, byte for byte); `3`: three
+// (12.503); `full`: a double with 16-17 significant digits printed in its
+// shortest round-trip form (12.549188181281455, like pandas' to_csv);
+// `mix` (default): per sensor, half at two decimals, 30% at three, 20% at
+// full precision. The extra digits come from a second generator, so every
+// shape has the same rows, dates, bad rows and duplicates as `2`.
 //
 // A share of the rows is bad (--bad-share; a mix of impossible dates such as
 // 2023-02-30, non-numbers, out-of-range values and a missing field), a share
@@ -29,6 +37,7 @@
 // bad / duplicate / conflicting rows emitted.
 
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -161,6 +170,24 @@ class Out {
     Put('.');
     PutDigits(v % 100, 2);
   }
+  // v/100 plus `u` (0 <= u < 1, in 2^-53 steps) hundredths, as the shortest
+  // round-trip decimal of the double (std::to_chars is exact and the same
+  // in every conforming library).
+  void PutFull(int v, std::uint64_t u53) {
+    const double x = (static_cast<double>(v) + static_cast<double>(u53) * 0x1p-53) / 100.0;
+    auto r =
+        std::to_chars(buf_.data() + pos_, buf_.data() + pos_ + 40, x, std::chars_format::fixed);
+    pos_ = static_cast<std::size_t>(r.ptr - buf_.data());
+  }
+  void PutMilli(int v) {  // v/1000 with exactly 3 decimals
+    if (v < 0) {
+      Put('-');
+      v = -v;
+    }
+    PutDigits(v / 1000, 1);
+    Put('.');
+    PutDigits(v % 1000, 3);
+  }
   void PutDate(const Date& dt, char sep) {
     PutDigits(dt.y, 4);
     Put(sep);
@@ -205,15 +232,43 @@ struct Args {
   Date start{2000, 1, 1};
   std::string week;  // SENSOR:DATE
   std::string meta;
+  std::string digits = "mix";  // 2 | 3 | full | mix
 };
+
+// How one sensor's numbers are written (--digits).
+enum class Shape { kTwo, kThree, kFull };
+
+Shape ShapeOf(const std::string& digits, long long sensor) {
+  if (digits == "2") return Shape::kTwo;
+  if (digits == "3") return Shape::kThree;
+  if (digits == "full") return Shape::kFull;
+  const long long k = sensor * 7 % 10;  // mix: spread over the sensor ids
+  return k < 5 ? Shape::kTwo : k < 8 ? Shape::kThree : Shape::kFull;
+}
+
+// Writes centi-degrees `v` in `shape`; `extra` draws the digits beyond two
+// decimals (a generator of its own: the main sequence stays the same).
+void PutNumber(Out& out, int v, Shape shape, SplitMix64& extra) {
+  switch (shape) {
+    case Shape::kTwo:
+      out.PutCenti(v);
+      break;
+    case Shape::kThree:
+      out.PutMilli(v * 10 + static_cast<int>(extra.Below(10)));
+      break;
+    case Shape::kFull:
+      out.PutFull(v, extra.Next() >> 11);
+      break;
+  }
+}
 
 [[noreturn]] void Usage(const char* msg) {
   if (msg) std::fprintf(stderr, "aq_gen_data: %s\n", msg);
   std::fprintf(stderr,
                "usage: aq_gen_data --rows N --sensors K [--bad-share F] [--dup-share F]\n"
                "                   [--conflict-share F] [--slash-share F] [--seed S]\n"
-               "                   [--start YYYY-MM-DD] [--meta FILE]\n"
-               "       aq_gen_data --week SENSOR:YYYY-MM-DD [--seed S]\n");
+               "                   [--start YYYY-MM-DD] [--meta FILE] [--digits 2|3|full|mix]\n"
+               "       aq_gen_data --week SENSOR:YYYY-MM-DD [--seed S] [--digits ...]\n");
   std::exit(1);
 }
 
@@ -251,9 +306,13 @@ Args ParseArgs(int argc, char** argv) {
       if (!ParseDate(v, a.start)) Usage("bad --start date (YYYY-MM-DD)");
     } else if (k == "--week") a.week = v;
     else if (k == "--meta") a.meta = v;
+    else if (k == "--digits")
+      a.digits = v;
     else Usage(("unknown option " + std::string(k)).c_str());
   }
   if (a.rows < 0) Usage("--rows must be >= 0");
+  if (a.digits != "2" && a.digits != "3" && a.digits != "full" && a.digits != "mix")
+    Usage("--digits must be 2, 3, full or mix");
   if (a.sensors < 1 || a.sensors > 99999999) Usage("--sensors must be 1..99999999");
   return a;
 }
@@ -272,6 +331,11 @@ int WeekMode(const Args& a) {
     Usage("--week wants SENSOR:YYYY-MM-DD");
   std::string sensor = a.week.substr(0, colon);
   SplitMix64 rng{a.seed ^ 0x5EEDF00DULL};
+  SplitMix64 extra{a.seed ^ 0xD161751ULL};
+  // The sensor's shape under mix: its index from the `sensor-NNNN` name.
+  long long idx = 0;
+  for (char ch : sensor) idx = ch >= '0' && ch <= '9' ? idx * 10 + (ch - '0') : 0;
+  const Shape shape = ShapeOf(a.digits, idx > 0 ? idx - 1 : 0);
   std::vector<int> season = SeasonTable();
   Out out;
   out.Reserve(64);
@@ -284,9 +348,9 @@ int WeekMode(const Args& a) {
     out.Put(',');
     out.PutDate(dt, '-');
     out.Put(',');
-    out.PutCenti(t);
+    PutNumber(out, t, shape, extra);
     out.Put(',');
-    out.PutCenti(sd);
+    PutNumber(out, sd, shape, extra);
     out.Put('\n');
     NextDay(dt);
   }
@@ -305,6 +369,7 @@ int main(int argc, char** argv) {
   if (!a.week.empty()) return WeekMode(a);
 
   SplitMix64 rng{a.seed};
+  SplitMix64 extra{a.seed ^ 0xD161751ULL};
   const std::uint64_t bad_t = ShareThreshold(a.bad_share);
   const std::uint64_t dup_t = ShareThreshold(a.dup_share);
   const std::uint64_t conflict_t = ShareThreshold(a.conflict_share);
@@ -316,9 +381,11 @@ int main(int argc, char** argv) {
 
   // Per-sensor character: a constant offset and a phase shift.
   std::vector<int> offset(a.sensors), phase(a.sensors);
+  std::vector<Shape> shape(a.sensors);
   for (long long s = 0; s < a.sensors; ++s) {
     offset[s] = static_cast<int>(rng.Range(-200, 200));
     phase[s] = static_cast<int>(rng.Range(0, 30));
+    shape[s] = ShapeOf(a.digits, s);
   }
 
   // Ring of recent valid rows (text, sensor+date prefix length) for duplicates.
@@ -387,9 +454,9 @@ int main(int argc, char** argv) {
           else bad.m = 4, bad.d = 31;
           out.PutDate(bad, sep);
           out.Put(',');
-          out.PutCenti(temp);
+          PutNumber(out, temp, shape[s], extra);
           out.Put(',');
-          out.PutCenti(sd);
+          PutNumber(out, sd, shape[s], extra);
           break;
         }
         case 1: {  // not a number (temperature or sd)
@@ -397,13 +464,13 @@ int main(int argc, char** argv) {
           out.Put(',');
           const char* junk = kBadNumbers[rng.Below(8)];
           if (rng.Below(4) == 0) {
-            out.PutCenti(temp);
+            PutNumber(out, temp, shape[s], extra);
             out.Put(',');
             out.Put(junk);
           } else {
             out.Put(junk);
             out.Put(',');
-            out.PutCenti(sd);
+            PutNumber(out, sd, shape[s], extra);
           }
           break;
         }
@@ -411,19 +478,19 @@ int main(int argc, char** argv) {
           out.PutDate(day, sep);
           out.Put(',');
           if (rng.Below(4) == 0) {
-            out.PutCenti(temp);
+            PutNumber(out, temp, shape[s], extra);
             out.Put(",12.00");
           } else {
             out.PutCenti(9900 + static_cast<int>(rng.Below(100)));
             out.Put(',');
-            out.PutCenti(sd);
+            PutNumber(out, sd, shape[s], extra);
           }
           break;
         }
         default: {  // missing field
           out.PutDate(day, sep);
           out.Put(',');
-          out.PutCenti(temp);
+          PutNumber(out, temp, shape[s], extra);
           break;
         }
       }
@@ -432,9 +499,9 @@ int main(int argc, char** argv) {
       out.PutDate(day, sep);
       out.Put(',');
       std::size_t key = out.Mark() - mark;
-      out.PutCenti(temp);
+      PutNumber(out, temp, shape[s], extra);
       out.Put(',');
-      out.PutCenti(sd);
+      PutNumber(out, sd, shape[s], extra);
       out.Put('\n');
       ring[ring_next].assign(out.Since(mark));
       ring_key[ring_next] = key;

@@ -17,6 +17,10 @@
 #      running `serve` on a copy of the store (bench/http/upload_bench.sh),
 #      whose server-side median gives the same ratio for the running service
 #   6. cross-check: aquasense's counts and analysis/monthly/ (per-sensor files) against pandas'
+#   7. number shapes (issue 11): the same ROWS rows written with 2 decimals, 3
+#      decimals and full precision (aq_gen_data --digits; the main file above
+#      is `mix`), each ingested by aquasense and by the pandas peer on the same
+#      file in this run, with the store's bytes per valid reading
 # and prints a markdown table, also written to bench/out/ingest_results.md.
 #
 # Environment knobs (defaults in brackets):
@@ -24,6 +28,8 @@
 #   SMALL_ROWS [1000000]  RUNS [3]  SMALL_RUNS [5]  PANDAS_RUNS [2]  INC_RUNS [10]
 #   HUGE_ROWS [30000000: a third file, for aquasense's peak RSS only; 0 skips]
 #   PANDAS_ROWS [ROWS; "small" = SMALL_ROWS]  PANDAS_RSS_BIG [1]
+#   DIGITS [mix: the main file's --digits]  SHAPES ["2 3 full": the shape table's
+#   other files, "" skips]  SHAPE_RUNS [RUNS]  SHAPE_PANDAS_RUNS [1]
 #   BUILD_DIR [build]  AQUASENSE [BUILD_DIR/src/cli/aquasense]
 #   GEN [BUILD_DIR/bench/aq_gen_data, else build-bench/aq_gen_data, built
 #   from bench/ alone if missing]  PYTHON [/usr/bin/python3]
@@ -43,6 +49,10 @@ PANDAS_ROWS=${PANDAS_ROWS:-$ROWS}
 [[ $PANDAS_ROWS == small ]] && PANDAS_ROWS=$SMALL_ROWS
 PANDAS_RSS_BIG=${PANDAS_RSS_BIG:-1}
 HUGE_ROWS=${HUGE_ROWS:-30000000}  # peak RSS only, to show it stays flat (0: skip)
+DIGITS=${DIGITS:-mix}
+SHAPES=${SHAPES-2 3 full}
+SHAPE_RUNS=${SHAPE_RUNS:-$RUNS}
+SHAPE_PANDAS_RUNS=${SHAPE_PANDAS_RUNS:-1}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
@@ -91,9 +101,11 @@ AQ=$OUT/aquasense.bin
 # --- data --------------------------------------------------------------------
 gen() {  # gen ROWS -> data_ROWS.csv (+ .meta)
   local n=$1 f=data_$1.csv
-  log "generating $f ($n rows, $SENSORS sensors, seed $SEED)"
+  local digits=${2:-$DIGITS}
+  [[ -n ${2:-} ]] && f=data_$2_$1.csv
+  log "generating $f ($n rows, $SENSORS sensors, seed $SEED, --digits $digits)"
   "$GEN" --rows "$n" --sensors "$SENSORS" --bad-share "$BAD_SHARE" \
-         --dup-share "$DUP_SHARE" --seed "$SEED" --meta "$f.meta" > "$f"
+         --dup-share "$DUP_SHARE" --seed "$SEED" --digits "$digits" --meta "$f.meta" > "$f"
 }
 BIG=data_$ROWS.csv
 SMALL=data_$SMALL_ROWS.csv
@@ -105,9 +117,9 @@ fi
 PANDAS_FILE=data_$PANDAS_ROWS.csv
 NEXT_DATE=$(sed -n 's/^next_date=//p' "$BIG.meta")
 WEEK_SENSOR=sensor-0001
-"$GEN" --week "$WEEK_SENSOR:$NEXT_DATE" --seed "$SEED" > week.csv
+"$GEN" --week "$WEEK_SENSOR:$NEXT_DATE" --seed "$SEED" --digits "$DIGITS" > week.csv
 
-rm -rf store_* pandas_out hf_*.json rss_*.txt summary_*.json upload_results.md
+rm -rf store_* pandas_out hf_*.json rss_*.txt summary_*.json upload_results.md bytes_*.txt
 
 # --- 1, 2: full ingest -----------------------------------------------------------
 full_ingest() {  # full_ingest TAG FILE RUNS
@@ -184,13 +196,36 @@ if [[ ${UPLOAD_WEEKS:-30} -gt 0 ]]; then
     OUT=$OUT/upload_results.md "$ROOT/bench/http/upload_bench.sh" "$AQ" >&2 || rm -f upload_results.md
 fi
 
+# --- 7: number shapes ----------------------------------------------------------
+# Bytes per valid reading: the SQLite database after the ingest (checkpointed).
+store_bytes() {  # store_bytes STORE TAG
+  du -sb "$1/aquasense.db" 2>/dev/null | cut -f1 > "bytes_$2.txt" || true
+}
+store_bytes store_big big
+for shape in $SHAPES; do
+  f=data_${shape}_$ROWS.csv
+  gen "$ROWS" "$shape"
+  log "shape $shape: aquasense ($SHAPE_RUNS runs), then pandas ($SHAPE_PANDAS_RUNS runs), same file"
+  hyperfine --style basic --runs "$SHAPE_RUNS" \
+    --prepare "rm -rf store_shape && sync" \
+    --export-json "hf_aq_shape_$shape.json" \
+    "'$AQ' ingest --data store_shape --json $f > summary_aq_shape_$shape.json" >&2
+  store_bytes store_shape "shape_$shape"
+  hyperfine --style basic --runs "$SHAPE_PANDAS_RUNS" \
+    --prepare "rm -rf pandas_shape && sync" \
+    --export-json "hf_pandas_shape_$shape.json" \
+    "'$PY' '$PEER' $f pandas_shape > /dev/null" >&2
+  rm -rf store_shape pandas_shape "$f"
+done
+
 # --- 6 + table -------------------------------------------------------------------
 if [[ $PANDAS_FILE == "$BIG" ]]; then PEER_STORE=store_big
 elif [[ $PANDAS_FILE == "$SMALL" ]]; then PEER_STORE=store_small
 else PEER_STORE=store_peer; fi
 
 export ROWS SMALL_ROWS PANDAS_ROWS SENSORS SEED BAD_SHARE DUP_SHARE BIG SMALL PANDAS_FILE \
-       PEER_STORE WEEK_SENSOR NEXT_DATE RUNS SMALL_RUNS PANDAS_RUNS INC_RUNS HUGE_ROWS
+       PEER_STORE WEEK_SENSOR NEXT_DATE RUNS SMALL_RUNS PANDAS_RUNS INC_RUNS HUGE_ROWS \
+       DIGITS SHAPES
 export GIT_REV AQ_BUILT
 export CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 export NPROC=$(nproc)

@@ -165,6 +165,36 @@ def cross_check(store):
     return notes
 
 
+def read_int(path):
+    try:
+        with open(path) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def shape_table(rows, t_mix, t_pandas_mix, mix_is_peer):
+    """Issue 11: every number shape at ROWS rows, aquasense and pandas on the
+    same file in this run, and the store's bytes per valid reading."""
+    out = ["", f"Number shapes, {fmt_rows(rows)} rows each (`aq_gen_data --digits`; "
+           "bytes = aquasense.db after the ingest / valid readings):", "",
+           "| --digits | aquasense | rows/s | pandas peer | aquasense / pandas | bytes per reading |",
+           "|---|---|---|---|---|---|"]
+    shapes = (E.get("SHAPES") or "").split()
+    entries = [(s, timing(f"aq_shape_{s}"), timing(f"pandas_shape_{s}"),
+                read_int(f"bytes_shape_{s}.txt"), summary(f"aq_shape_{s}")) for s in shapes]
+    entries.append((E.get("DIGITS", "mix") + " (main file)", t_mix,
+                    t_pandas_mix if mix_is_peer else None, read_int("bytes_big.txt"),
+                    summary("aq_big")))
+    for name, t_aq, t_pd, nbytes, summ in entries:
+        valid = (summ or {}).get("valid")
+        bpr = f"{nbytes / valid:.1f}" if nbytes and valid else "n/a"
+        rate = f"{rows / t_aq[0] / 1e6:.2f} M" if t_aq else "n/a"
+        ratio = f"**{t_pd[0] / t_aq[0]:.1f}×**" if t_aq and t_pd else "n/a"
+        out.append(f"| {name} | {fmt_t(t_aq)} | {rate} | {fmt_t(t_pd)} | {ratio} | {bpr} |")
+    return out
+
+
 def main():
     rows, small_rows, peer_rows = int(E["ROWS"]), int(E["SMALL_ROWS"]), int(E["PANDAS_ROWS"])
     big, small, peer_file = E["BIG"], E["SMALL"], E["PANDAS_FILE"]
@@ -244,6 +274,8 @@ def main():
           f"{s_big.get('months_updated')} | |")
     for note in cross_check(E["PEER_STORE"]):
         w(f"| cross-check vs pandas ({fmt_rows(peer_rows)} rows) | {note} | |")
+    if E.get("SHAPES") is not None:
+        out.extend(shape_table(rows, t_big, t_pandas, peer_file == big))
     w("")
     w("Notes: the pandas peer (`bench/pandas_peer.py`) applies the same rules and "
       "writes valid/invalid/monthly CSVs, but keeps no landing copy, no SQLite store "

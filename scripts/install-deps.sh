@@ -17,6 +17,7 @@ packages=(
   # the dashboard: its charting library (embedded at build time), and the
   # browser its end-to-end test drives (tests/e2e/dashboard)
   libjs-dygraphs chromium
+  linux-perf  # perf: the per-function profiles of BENCHMARKS.md
 )
 # node + npm for the browser test's driver (puppeteer-core, npm ci from its
 # lockfile): Debian's, unless a node with npm is installed already.

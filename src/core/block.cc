@@ -1,6 +1,7 @@
 #include "core/block.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -8,8 +9,11 @@ namespace aquasense::core {
 
 namespace {
 
-constexpr uint8_t kVersion = 1;
-constexpr int kRawDouble = 15;  // scale code: 8 raw bytes follow
+constexpr uint8_t kVersion1 = 1;
+constexpr uint8_t kVersion2 = 2;
+constexpr int kRawDouble = 15;         // v1 scale code: 8 raw bytes follow
+constexpr int kMaxDecimalScaleV2 = 6;  // v2 codes 0..6: decimal scales
+constexpr int kXorCode = 7;            // v2 codes 7..15: 0..8 XOR bytes
 constexpr double kPow10[] = {1,   1e1, 1e2, 1e3,  1e4,  1e5,  1e6, 1e7,
                              1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
 
@@ -60,7 +64,18 @@ inline double RoundToInteger(double x) {
 
 // The smallest k with v == M / 10^k exactly for an integer M (|M| < 2^53), else kRawDouble.
 int ScaleOf(double v, int64_t& mantissa) {
-  for (int k = 0; k < kRawDouble; ++k) {
+  // Cheap test first: if some k <= 6 fits, k = 6 does too (v * 10^6 is then
+  // within 0.25 of the integer M * 10^(6-k) below 2^50, and dividing that
+  // integer by 10^6 rounds to v again). So a value failing at 6 has no
+  // decimal structure up to 6 places: doubles read from full-precision text
+  // skip the loop (v1's scales 7..14 are not written any more).
+  if (v == 0 && std::signbit(v)) return kRawDouble;  // -0: the mantissa 0 would lose the sign
+  const double scaled6 = v * kPow10[kMaxDecimalScaleV2];
+  if (std::fabs(scaled6) < 1125899906842624.0 /* 2^50 */ &&
+      RoundToInteger(scaled6) / kPow10[kMaxDecimalScaleV2] != v) {
+    return kRawDouble;
+  }
+  for (int k = 0; k <= kMaxDecimalScaleV2; ++k) {
     const double scaled = v * kPow10[k];
     if (std::fabs(scaled) >= 9007199254740992.0) break;
     const double m = RoundToInteger(scaled);
@@ -70,14 +85,6 @@ int ScaleOf(double v, int64_t& mantissa) {
     }
   }
   return kRawDouble;
-}
-
-char* PutValue(char* p, double v, int scale, int64_t mantissa) {
-  if (scale == kRawDouble) {
-    std::memcpy(p, &v, 8);
-    return p + 8;
-  }
-  return PutVarint(p, ZigZag(mantissa));
 }
 
 bool GetValue(std::string_view& in, int scale, double& v) {
@@ -93,52 +100,251 @@ bool GetValue(std::string_view& in, int scale, double& v) {
   return true;
 }
 
+// The optional time of day and UTC offset that `flags` announces.
+bool GetTime(std::string_view& in, uint8_t flags, DateTime& when) {
+  if (flags & 1) {
+    uint64_t ms;
+    if (!GetVarint(in, ms) || ms >= 86'400'000) return false;
+    when.ms_of_day = static_cast<int32_t>(ms);
+  }
+  if (flags & 2) {
+    uint64_t z;
+    if (!GetVarint(in, z)) return false;
+    when.offset_min = static_cast<int16_t>(UnZigZag(z));
+  }
+  return true;
+}
+
 }  // namespace
 
-// Layout: version byte, varint count, then per reading:
-//   varint day-of-month offset; byte flags (bit0 time, bit1 offset);
-//   byte (temp scale << 4 | sd scale); [varint ms_of_day]; [zigzag offset];
-//   temperature; sd  (zigzag varint mantissa, or 8 raw bytes for scale 15).
+namespace {
+
+// Version 1 (written until v2; still read): version byte, varint count, then
+// per reading: varint day-of-month offset; byte flags (bit0 time, bit1
+// offset); byte (temp scale << 4 | sd scale); [varint ms_of_day]; [zigzag
+// offset]; temperature; sd (zigzag varint mantissa, or 8 raw bytes for 15).
+bool DecodeV1(std::string_view in, int32_t first_day, std::vector<Reading>& out) {
+  uint64_t count;
+  if (!GetVarint(in, count) || count > in.size()) return false;
+  out.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    Reading r;
+    uint64_t day;
+    if (!GetVarint(in, day) || day > 30 || in.size() < 2) return false;
+    r.when.days = first_day + static_cast<int32_t>(day);
+    const auto flags = static_cast<uint8_t>(in[0]);
+    const auto scales = static_cast<uint8_t>(in[1]);
+    in.remove_prefix(2);
+    if (!GetTime(in, flags, r.when)) return false;
+    if (!GetValue(in, scales >> 4, r.temperature) || !GetValue(in, scales & 15, r.sd)) return false;
+    out.push_back(r);
+  }
+  return in.empty();
+}
+
+using block_internal::Coded;
+
+inline Coded CodeValue(double v, int scale, int64_t mantissa, uint64_t& prev_bits) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const uint64_t x = bits ^ prev_bits;
+  prev_bits = bits;
+  if (scale <= kMaxDecimalScaleV2) return {static_cast<uint8_t>(scale), ZigZag(mantissa)};
+  const int n = x == 0 ? 0 : (64 - __builtin_clzll(x) + 7) / 8;
+  return {static_cast<uint8_t>(kXorCode + n), x};
+}
+
+inline char* PutCoded(char* p, Coded c) {
+  if (c.code < kXorCode) return PutVarint(p, c.payload);
+  const int n = c.code - kXorCode;
+  for (int b = 0; b < n; ++b) *p++ = static_cast<char>(c.payload >> (8 * b));
+  return p;
+}
+
+bool GetCoded(std::string_view& in, int code, uint64_t& prev_bits, double& v) {
+  uint64_t bits;
+  if (code < kXorCode) {
+    uint64_t z;
+    if (!GetVarint(in, z)) return false;
+    v = static_cast<double>(UnZigZag(z)) / kPow10[code];
+    std::memcpy(&bits, &v, sizeof bits);
+  } else {
+    const auto n = static_cast<size_t>(code - kXorCode);
+    if (in.size() < n) return false;
+    uint64_t x = 0;
+    for (size_t b = 0; b < n; ++b)
+      x |= static_cast<uint64_t>(static_cast<uint8_t>(in[b])) << (8 * b);
+    in.remove_prefix(n);
+    bits = prev_bits ^ x;
+    std::memcpy(&v, &bits, sizeof v);
+  }
+  prev_bits = bits;
+  return true;
+}
+
+}  // namespace
+
+// Version 2: version byte, varint count, layout byte, then
+//   layout bit0 (daily): every reading is a date without time, days strictly
+//     increasing: a 4-byte little-endian mask of the days present; else per
+//     reading v1's varint day, flags byte and optional time and offset;
+//   layout bit1 (one code): every reading after the first has the same code
+//     byte, written once here (XOR codes may be widened for it: see
+//     OneCode); else each of them has its own, before its values (the
+//     first reading always has its own);
+// then per reading (temp code << 4 | sd code), temperature, sd. A value with
+// at most 6 decimals (v == M / 10^k, |M| < 2^53) is the zigzag varint of M
+// (code k); any other is XORed with the previous value of its column (0 at
+// first) and its low non-zero bytes written (code 7 + count): doubles
+// without decimal structure take at most 8 bytes and usually 7.
 std::string EncodeBlock(std::span<const Reading> readings, int32_t month) {
   std::string out;
-  out.reserve(2 + readings.size() * 8);
+  out.reserve(8 + readings.size() * 8);
   AppendEncodedBlock(readings, month, out);
   return out;
 }
 
 namespace {
 
+// Whether the block is written with one code byte for its readings after
+// the first (whose XORs are against 0, so 8 bytes): when each column has one
+// code there, or only XOR codes, which are widened to the column's longest
+// when that costs fewer bytes than a code byte per reading (full-precision
+// readings: usually 7 + 7 bytes instead of 1 + ~7.1 + 7).
+bool OneCode(std::span<std::pair<Coded, Coded>> codes) {
+  if (codes.size() < 2) return false;
+  const auto rest = codes.subspan(1);
+  size_t extra = 0;  // bytes the widening adds
+  uint8_t widest[2] = {0, 0};
+  for (int col = 0; col < 2; ++col) {
+    auto code = [&](size_t i) { return col == 0 ? rest[i].first.code : rest[i].second.code; };
+    bool same = true, all_xor = true;
+    size_t sum = 0;
+    uint8_t max = 0;
+    for (size_t i = 0; i < rest.size(); ++i) {
+      same = same && code(i) == code(0);
+      all_xor = all_xor && code(i) >= kXorCode;
+      max = std::max(max, code(i));
+      sum += code(i);
+    }
+    if (!same && !all_xor) return false;
+    widest[col] = max;
+    extra += size_t{max} * rest.size() - sum;  // 0 when `same`
+  }
+  if (extra >= rest.size()) return false;
+  for (auto& [t, sd] : rest) t.code = widest[0], sd.code = widest[1];
+  return true;
+}
+
 // The encoding, with `scale_of(v, mantissa)` computing ScaleOf.
 template <class ScaleFn>
-void AppendEncoded(std::span<const Reading> readings, int32_t month, std::string& out, ScaleFn&& scale_of) {
+void AppendEncoded(std::span<const Reading> readings, int32_t month, std::string& out,
+                   std::vector<std::pair<Coded, Coded>>& codes, ScaleFn&& scale_of) {
   const int32_t first_day = DaysFromCivil(YearOf(month), MonthOf(month), 1);
-  out.push_back(static_cast<char>(kVersion));
-  PutVarint(out, readings.size());
-  // Written straight into `out`, sized for the longest encoding (10 + 2 + 4
-  // + 3 + 2 * 10 bytes a reading), then cut to what was written.
-  constexpr size_t kMaxReadingBytes = 40;
-  const size_t start = out.size();
-  out.resize(start + readings.size() * kMaxReadingBytes);
-  char* p = out.data() + start;
-  for (const Reading& r : readings) {
-    p = PutVarint(p, static_cast<uint64_t>(r.when.days - first_day));
-    *p++ = static_cast<char>((r.when.has_time() ? 1 : 0) | (r.when.has_offset() ? 2 : 0));
+  codes.resize(readings.size());
+  uint64_t prev_t = 0, prev_s = 0;
+  bool daily = true;
+  int32_t last_day = first_day - 1;
+  for (size_t i = 0; i < readings.size(); ++i) {
+    const Reading& r = readings[i];
+    daily = daily && !r.when.has_time() && !r.when.has_offset() && r.when.days > last_day;
+    last_day = r.when.days;
     int64_t tm = 0, sm = 0;
     const int ts = scale_of(r.temperature, tm);
     const int ss = scale_of(r.sd, sm);
-    *p++ = static_cast<char>(ts << 4 | ss);
-    if (r.when.has_time()) p = PutVarint(p, static_cast<uint64_t>(r.when.ms_of_day));
-    if (r.when.has_offset()) p = PutVarint(p, ZigZag(r.when.offset_min));
-    p = PutValue(p, r.temperature, ts, tm);
-    p = PutValue(p, r.sd, ss, sm);
+    codes[i] = {CodeValue(r.temperature, ts, tm, prev_t), CodeValue(r.sd, ss, sm, prev_s)};
+  }
+  const bool one_code = OneCode(codes);
+  out.push_back(static_cast<char>(kVersion2));
+  PutVarint(out, readings.size());
+  out.push_back(static_cast<char>((daily ? 1 : 0) | (one_code ? 2 : 0)));
+  // Written straight into `out`, sized for the longest encoding (10 + 1 + 4
+  // + 3 + 1 + 2 * 10 bytes a reading, plus the mask and the code), then cut.
+  constexpr size_t kMaxReadingBytes = 40;
+  const size_t start = out.size();
+  out.resize(start + 5 + readings.size() * kMaxReadingBytes);
+  char* p = out.data() + start;
+  if (daily) {
+    uint32_t mask = 0;
+    for (const Reading& r : readings) mask |= uint32_t{1} << (r.when.days - first_day);
+    for (int b = 0; b < 4; ++b) *p++ = static_cast<char>(mask >> (8 * b));
+  }
+  if (one_code) *p++ = static_cast<char>(codes[1].first.code << 4 | codes[1].second.code);
+  for (size_t i = 0; i < readings.size(); ++i) {
+    const Reading& r = readings[i];
+    if (!daily) {
+      p = PutVarint(p, static_cast<uint64_t>(r.when.days - first_day));
+      *p++ = static_cast<char>((r.when.has_time() ? 1 : 0) | (r.when.has_offset() ? 2 : 0));
+      if (r.when.has_time()) p = PutVarint(p, static_cast<uint64_t>(r.when.ms_of_day));
+      if (r.when.has_offset()) p = PutVarint(p, ZigZag(r.when.offset_min));
+    }
+    if (!one_code || i == 0)
+      *p++ = static_cast<char>(codes[i].first.code << 4 | codes[i].second.code);
+    p = PutCoded(p, codes[i].first);
+    p = PutCoded(p, codes[i].second);
   }
   out.resize(static_cast<size_t>(p - out.data()));
+}
+
+bool DecodeV2(std::string_view in, int32_t first_day, std::vector<Reading>& out) {
+  uint64_t count;
+  if (!GetVarint(in, count) || in.empty()) return false;
+  const auto layout = static_cast<uint8_t>(in[0]);
+  in.remove_prefix(1);
+  if (layout > 3) return false;
+  const bool daily = layout & 1, one_code = layout & 2;
+  // A reading takes at least a day byte, or else a bit of the day mask (a
+  // repeated value with the XOR code takes no byte at all).
+  if (daily ? count > 31 : count > in.size()) return false;
+  uint32_t mask = 0;
+  if (daily) {
+    if (in.size() < 4) return false;
+    for (int b = 0; b < 4; ++b)
+      mask |= static_cast<uint32_t>(static_cast<uint8_t>(in[b])) << (8 * b);
+    in.remove_prefix(4);
+    if (std::popcount(mask) != static_cast<int>(count) || mask >> 31) return false;
+  }
+  uint8_t code = 0, shared = 0;
+  if (one_code) {
+    if (in.empty() || count < 2) return false;
+    shared = static_cast<uint8_t>(in[0]);
+    in.remove_prefix(1);
+  }
+  out.reserve(count);
+  uint64_t prev_t = 0, prev_s = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    Reading r;
+    if (daily) {
+      const int day = std::countr_zero(mask);
+      mask &= mask - 1;
+      r.when.days = first_day + day;
+    } else {
+      uint64_t day;
+      if (!GetVarint(in, day) || day > 30 || in.empty()) return false;
+      r.when.days = first_day + static_cast<int32_t>(day);
+      const auto flags = static_cast<uint8_t>(in[0]);
+      in.remove_prefix(1);
+      if (!GetTime(in, flags, r.when)) return false;
+    }
+    if (!one_code || i == 0) {
+      if (in.empty()) return false;
+      code = static_cast<uint8_t>(in[0]);
+      in.remove_prefix(1);
+    } else {
+      code = shared;
+    }
+    if (!GetCoded(in, code >> 4, prev_t, r.temperature) || !GetCoded(in, code & 15, prev_s, r.sd))
+      return false;
+    out.push_back(r);
+  }
+  return in.empty();
 }
 
 }  // namespace
 
 void AppendEncodedBlock(std::span<const Reading> readings, int32_t month, std::string& out) {
-  AppendEncoded(readings, month, out, [](double v, int64_t& m) { return ScaleOf(v, m); });
+  std::vector<std::pair<Coded, Coded>> codes;
+  AppendEncoded(readings, month, out, codes, [](double v, int64_t& m) { return ScaleOf(v, m); });
 }
 
 BlockEncoder::BlockEncoder() : memo_(kMemoSlots) {
@@ -149,7 +355,7 @@ BlockEncoder::BlockEncoder() : memo_(kMemoSlots) {
 }
 
 void BlockEncoder::Append(std::span<const Reading> readings, int32_t month, std::string& out) {
-  AppendEncoded(readings, month, out, [this](double v, int64_t& mantissa) {
+  AppendEncoded(readings, month, out, codes_, [this](double v, int64_t& mantissa) {
     uint64_t bits;
     std::memcpy(&bits, &v, sizeof bits);
     Slot& slot = memo_[(bits * 0x9E3779B97F4A7C15ULL) >> (64 - kMemoBits)];
@@ -165,34 +371,13 @@ void BlockEncoder::Append(std::span<const Reading> readings, int32_t month, std:
 
 bool DecodeBlock(std::string_view in, int32_t month, std::vector<Reading>& out) {
   out.clear();
-  if (in.empty() || static_cast<uint8_t>(in.front()) != kVersion) return false;
+  if (in.empty()) return false;
+  const auto version = static_cast<uint8_t>(in.front());
   in.remove_prefix(1);
-  uint64_t count;
-  if (!GetVarint(in, count) || count > in.size()) return false;
   const int32_t first_day = DaysFromCivil(YearOf(month), MonthOf(month), 1);
-  out.reserve(count);
-  for (uint64_t i = 0; i < count; ++i) {
-    Reading r;
-    uint64_t day;
-    if (!GetVarint(in, day) || day > 30 || in.size() < 2) return false;
-    r.when.days = first_day + static_cast<int32_t>(day);
-    const auto flags = static_cast<uint8_t>(in[0]);
-    const auto scales = static_cast<uint8_t>(in[1]);
-    in.remove_prefix(2);
-    if (flags & 1) {
-      uint64_t ms;
-      if (!GetVarint(in, ms) || ms >= 86'400'000) return false;
-      r.when.ms_of_day = static_cast<int32_t>(ms);
-    }
-    if (flags & 2) {
-      uint64_t z;
-      if (!GetVarint(in, z)) return false;
-      r.when.offset_min = static_cast<int16_t>(UnZigZag(z));
-    }
-    if (!GetValue(in, scales >> 4, r.temperature) || !GetValue(in, scales & 15, r.sd)) return false;
-    out.push_back(r);
-  }
-  return in.empty();
+  if (version == kVersion1) return DecodeV1(in, first_day, out);
+  if (version == kVersion2) return DecodeV2(in, first_day, out);
+  return false;
 }
 
 bool MergeInto(std::vector<Reading>& block, std::span<const Incoming> incoming, ConflictMode mode,

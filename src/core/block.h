@@ -8,19 +8,29 @@
 //   std::string bytes2 = EncodeBlock(block, month);
 //   MonthAgg agg = Aggregate(block);
 //
-// Pure functions, thread-safe. The encoding is compact (about 6 bytes for a
-// daily reading with two decimals) and exact: every double round-trips.
+// Pure functions, thread-safe. The encoding is compact (about 4 bytes for a
+// daily reading with two decimals, 15 with full-precision doubles) and exact:
+// every double round-trips. Blocks of the previous version are still read.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/reading.h"
 
 namespace aquasense::core {
+
+namespace block_internal {
+// One value's code in the encoding (a nibble) and its payload.
+struct Coded {
+  uint8_t code = 0;      // 0..6: decimal scale; 7 + n: n low bytes of the XOR
+  uint64_t payload = 0;  // zigzag mantissa, or the XOR with the column's previous bits
+};
+}  // namespace block_internal
 
 enum class ConflictMode : uint8_t { kReject = 0, kReplace = 1 };
 
@@ -44,6 +54,7 @@ class BlockEncoder {
     int64_t packed;  // mantissa * 16 + scale
   };
   std::vector<Slot> memo_;  // direct-mapped by a hash of the bits
+  std::vector<std::pair<block_internal::Coded, block_internal::Coded>> codes_;  // scratch
 };
 
 // Decodes into `out` (cleared first). False when the bytes are corrupt.

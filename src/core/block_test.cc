@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <random>
 
@@ -40,22 +42,173 @@ TEST(Block, AppendEncodedBlockAppendsTheSameBytes) {
   EXPECT_EQ(back[1].temperature, -0.1);
 }
 
+std::string Hex(std::string_view b) {
+  std::string h;
+  for (unsigned char c : b) h += "0123456789abcdef"[c >> 4], h += "0123456789abcdef"[c & 15];
+  return h;
+}
+
+std::string Unhex(std::string_view h) {
+  std::string b;
+  for (size_t i = 0; i + 1 < h.size(); i += 2)
+    b += static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16));
+  return b;
+}
+
+std::vector<Reading> StableInput() {
+  return {R("2024-02-01", 12.5, 0.2),
+          R("2024-02-01T10:00:00.250+02:00", -0.3, 0.07),
+          R("2024-02-03", 2.5, 1.5),
+          R("2024-02-04", -2.5, 0.125),
+          R("2024-02-29", 0.1 + 0.2, 1e-300),
+          R("2024-02-29T23:59Z", 44.999999999999, 10),
+          R("2024-02-29T23:59:59", 4503599627370497.0, 0)};
+}
+
+void ExpectSameReadings(const std::vector<Reading>& a, const std::vector<Reading>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].when, b[i].when) << i;
+    EXPECT_EQ(std::bit_cast<uint64_t>(a[i].temperature), std::bit_cast<uint64_t>(b[i].temperature))
+        << i;
+    EXPECT_EQ(std::bit_cast<uint64_t>(a[i].sd), std::bit_cast<uint64_t>(b[i].sd)) << i;
+  }
+}
+
 TEST(Block, EncodingIsStable) {
-  // The stored format: these bytes must not change (blocks written by older
-  // versions are decoded and compared as they are).
+  // The stored format: these bytes must not change (blocks written by this
+  // version are decoded as they are by every later one).
   const int32_t month = MonthIndex(2024, 2);
-  std::vector<Reading> in = {R("2024-02-01", 12.5, 0.2), R("2024-02-01T10:00:00.250+02:00", -0.3, 0.07),
-                             R("2024-02-03", 2.5, 1.5), R("2024-02-04", -2.5, 0.125),
-                             R("2024-02-29", 0.1 + 0.2, 1e-300), R("2024-02-29T23:59Z", 44.999999999999, 10),
-                             R("2024-02-29T23:59:59", 4503599627370497.0, 0)};
-  auto hex = [](std::string_view b) {
-    std::string h;
-    for (unsigned char c : b) h += "0123456789abcdef"[c >> 4], h += "0123456789abcdef"[c & 15];
-    return h;
-  };
-  EXPECT_EQ(hex(EncodeBlock(in, month)),
-            "0107000011fa0104000312faa39511f001050e020011321e03001331fa011c00ff343333333333d33f59f3f8c2"
-            "1f6ea5011c03c0a0e3952900febf9e90acbb14141c010098b09929828080808080801000");
+  const std::string v2 =
+      "020700000011fa01040003faa39511f00112050e020011321e03001331fa011c00ff343333333333d7ff59f3f8c2"
+      "1f"
+      "6e653e1c03a0e3952900f047cccccccc4c957f141c0198b0992900828080808080801000";
+  EXPECT_EQ(Hex(EncodeBlock(StableInput(), month)), v2);
+  std::vector<Reading> out;
+  ASSERT_TRUE(DecodeBlock(Unhex(v2), month, out));
+  ExpectSameReadings(out, StableInput());
+}
+
+TEST(Block, I11_DecodesVersion1Blocks) {
+  // The bytes version 1 wrote for StableInput(): stores written before
+  // issue 11 are read unchanged.
+  const int32_t month = MonthIndex(2024, 2);
+  const std::string v1 = Unhex(
+      "0107000011fa0104000312faa39511f001050e020011321e03001331fa011c00ff343333333333d33f59f3f8c2"
+      "1f6ea5011c03c0a0e3952900febf9e90acbb14141c010098b09929828080808080801000");
+  std::vector<Reading> out;
+  ASSERT_TRUE(DecodeBlock(v1, month, out));
+  ExpectSameReadings(out, StableInput());
+}
+
+TEST(Block, I11_FullPrecisionDoublesRoundTripInAtMost16BytesAReading) {
+  // Daily full-precision readings (no decimal structure): the XOR path.
+  const int32_t month = MonthIndex(2024, 1);
+  std::mt19937_64 rng(11);
+  std::vector<Reading> in;
+  for (int d = 1; d <= 31; ++d) {
+    const double t =
+        (1200 + static_cast<double>(rng() % 1800) + static_cast<double>(rng() >> 11) * 0x1p-53) /
+        100;
+    const double sd =
+        (5 + static_cast<double>(rng() % 45) + static_cast<double>(rng() >> 11) * 0x1p-53) / 100;
+    in.push_back({DateTime{DaysFromCivil(2024, 1, d)}, t, sd});
+  }
+  const std::string bytes = EncodeBlock(in, month);
+  std::vector<Reading> out;
+  ASSERT_TRUE(DecodeBlock(bytes, month, out));
+  ExpectSameReadings(out, in);
+  EXPECT_LE(bytes.size(), 31u * 16) << bytes.size();  // v1: 31 * 19 + 2
+  // Two decimals: about 4 bytes a reading (v1: 6).
+  std::vector<Reading> two;
+  for (int d = 1; d <= 31; ++d)
+    two.push_back({DateTime{DaysFromCivil(2024, 1, d)}, 12.34 + d, 0.21});
+  EXPECT_LE(EncodeBlock(two, month).size(), 31u * 4 + 8);
+}
+
+TEST(Block, I11_RepeatedFullPrecisionValuesTakeNoBytes) {
+  // A stuck sensor: the same full-precision reading every day. After the
+  // first, each value is an XOR of 0 bytes, so the block is shorter than its
+  // count (the decoder once rejected such a block as corrupt).
+  const int32_t month = MonthIndex(2024, 1);
+  std::vector<Reading> in;
+  for (int d = 1; d <= 31; ++d)
+    in.push_back({DateTime{DaysFromCivil(2024, 1, d)}, 12.549188181281455, 0.3736595668933671});
+  const std::string bytes = EncodeBlock(in, month);
+  EXPECT_LT(bytes.size(), 31u);
+  std::vector<Reading> out;
+  ASSERT_TRUE(DecodeBlock(bytes, month, out));
+  ExpectSameReadings(out, in);
+}
+
+TEST(Block, I11_EdgeDoublesAndMixedBlocksRoundTripBitForBit) {
+  const int32_t month = MonthIndex(2024, 2);
+  const double edge[] = {0.0,
+                         -0.0,
+                         5e-324,
+                         -5e-324,
+                         2.2250738585072009e-308,
+                         2.2250738585072014e-308,
+                         1e-300,
+                         1.7976931348623157e308,
+                         -1.7976931348623157e308,
+                         1e16,
+                         4503599627370497.0,
+                         9007199254740993.0,
+                         0.1 + 0.2,
+                         12.549188181281455,
+                         0.3736595668933671,
+                         1e-6,
+                         1.5e-6,
+                         123456.123456,
+                         1234567.1234567,
+                         12.5,
+                         -12.25,
+                         1,
+                         0.05};
+  std::mt19937_64 rng(7);
+  BlockEncoder encoder;
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<Reading> in;
+    const bool with_times = round % 3 == 0;
+    int day = 1;
+    for (int i = 0; i < 29 && day <= 29; ++i) {
+      Reading r;
+      r.when = DateTime{DaysFromCivil(2024, 2, day)};
+      if (with_times && rng() % 2) {
+        r.when.ms_of_day = static_cast<int32_t>(rng() % 86'400'000);
+        r.when.offset_min = static_cast<int16_t>(static_cast<int>(rng() % 1681) - 840);
+      }
+      day += with_times ? static_cast<int>(rng() % 2) : 1;
+      auto pick = [&] {
+        switch (rng() % 3) {
+          case 0:
+            return edge[rng() % std::size(edge)];
+          case 1:
+            return static_cast<double>(static_cast<int64_t>(rng() % 100000) - 50000) / 1000;
+          default: {
+            uint64_t bits = rng();
+            if (((bits >> 52) & 0x7FF) == 0x7FF) bits ^= uint64_t{1} << 62;  // no NaN or infinity
+            return std::bit_cast<double>(bits);
+          }
+        }
+      };
+      r.temperature = pick();
+      r.sd = pick();
+      in.push_back(r);
+    }
+    std::sort(in.begin(), in.end(),
+              [](const Reading& a, const Reading& b) { return a.when < b.when; });
+    const std::string bytes = EncodeBlock(in, month);
+    std::string memo = "x";
+    encoder.Append(in, month, memo);
+    ASSERT_EQ("x" + bytes, memo) << round;
+    std::vector<Reading> out;
+    ASSERT_TRUE(DecodeBlock(bytes, month, out)) << round;
+    ExpectSameReadings(out, in);
+    for (size_t cut = 0; cut < bytes.size(); cut += 7)
+      EXPECT_FALSE(DecodeBlock(bytes.substr(0, cut), month, out));
+  }
 }
 
 TEST(Block, BlockEncoderWritesTheSameBytes) {

@@ -2,6 +2,7 @@
 
 #include <fast_float/fast_float.h>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -38,6 +39,61 @@ size_t PrintedPrefix(std::string_view s, size_t int_start, size_t int_len, size_
   return end;
 }
 
+// Whether FormatNumberTo(v) is exactly `s`, where `s` = -?d+.d+ is the
+// decimal N / 10^f (N = `digits`, f fraction digits, up to 19 digits in all)
+// that parses to v. The shortest round-trip form (std::to_chars, Ryu) is the
+// decimal with the fewest fraction digits inside v's rounding interval, the
+// nearest to v among those. So `s` prints as itself when it has canonical
+// syntax, is the nearest f-digit decimal to v, and neither neighbour on the
+// (f-1)-digit grid lies in the interval. All three are decided exactly in
+// 128-bit integers, scaled by 10^f * 2^(1-q) for v = m * 2^q: then v is
+// 2*m*10^f, half an ulp is 10^f and half a step of the f-digit grid 2^-q.
+// Ties, the edge of the interval, a power-of-two m and magnitudes out of
+// range go to FormatNumberTo itself, so the answer is always exact.
+bool LongDecimalPrintsAsItself(std::string_view s, size_t int_start, size_t frac_start,
+                               uint64_t digits, double v) {
+  const size_t int_len = frac_start - 1 - int_start;
+  if (s.back() == '0' || (int_len > 1 && s[int_start] == '0')) return false;
+  if (int_len == 1 && s[int_start] == '0') {
+    size_t zeros = 0;
+    while (s[frac_start + zeros] == '0') ++zeros;
+    if (zeros > 4) return false;  // below 1e-5, or zero: other printed forms
+  }
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const int biased = static_cast<int>((bits >> 52) & 0x7FF);
+  const uint64_t m = (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52);
+  const int q = biased - 1075;
+  const size_t f = s.size() - frac_start;
+  auto slow = [&] {
+    char buf[32];
+    return FormatNumberTo(v, buf) == s.size() && std::memcmp(buf, s.data(), s.size()) == 0;
+  };
+  if (biased == 0 || m == (uint64_t{1} << 52) || q > -1 || q < -62 || f > 22) return slow();
+  __extension__ typedef unsigned __int128 U128;  // GCC and Clang on 64-bit targets
+  static constexpr auto kPow10 = [] {
+    std::array<U128, 23> t{};
+    t[0] = 1;
+    for (size_t k = 1; k < t.size(); ++k) t[k] = t[k - 1] * 10;
+    return t;
+  }();
+  const U128 pow10f = kPow10[f];
+  const int shift = 1 - q;  // 2..63
+  const U128 scaled_v = U128{m} * pow10f * 2;
+  const U128 half_ulp = pow10f;
+  const U128 half_step = U128{1} << (shift - 1);
+  auto dist = [&](U128 n) {
+    const U128 a = n << shift;
+    return a > scaled_v ? a - scaled_v : scaled_v - a;
+  };
+  const U128 d = dist(digits);
+  if (d >= half_step) return slow();  // not the nearest f-digit decimal, or a tie
+  const U128 lower = digits - digits % 10;
+  const U128 dl = dist(lower), du = dist(lower + 10);
+  if (dl == half_ulp || du == half_ulp) return slow();  // on the interval's edge
+  return dl > half_ulp && du > half_ulp;
+}
+
 }  // namespace
 
 std::optional<double> ParseNumber(std::string_view s, bool decimal_comma, size_t* printed_len) {
@@ -65,6 +121,21 @@ std::optional<double> ParseNumber(std::string_view s, bool decimal_comma, size_t
     if (v == 0) v = 0;  // -0 -> 0
     if (printed_len != nullptr) *printed_len = PrintedPrefix(s, int_start, int_len, frac_start);
     return v;
+  }
+  if (i == n && int_len > 0 && frac_len > 0 && int_len + frac_len <= 19) {
+    // Full-precision decimals (16-19 digits, the shape pandas and Excel
+    // export): the grammar is already checked, so fast_float converts the
+    // text in place, and the cheap exact test below usually decides whether
+    // it prints as itself without formatting the value.
+    double v = 0;
+    auto r = fast_float::from_chars(s.data(), s.data() + n, v);
+    if (r.ec == std::errc() && r.ptr == s.data() + n && std::isfinite(v)) {
+      if (v == 0) v = 0;  // -0 -> 0
+      if (printed_len != nullptr) {
+        *printed_len = LongDecimalPrintsAsItself(s, int_start, frac_start, mantissa, v) ? n : 0;
+      }
+      return v;
+    }
   }
   if (printed_len != nullptr) *printed_len = IsCanonicalNumberText(s) ? n : 0;
   return ParseGeneral(s, decimal_comma);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <random>
 
 namespace aquasense::core {
@@ -102,7 +104,7 @@ TEST(Number, PrintedPrefixIsWhatFormatNumberPrints) {
   }
   // Printed otherwise: zero, leading zero, tiny, sign, exponent, comma, too many digits.
   for (const char* s : {"0", "-0", "0.00", "-0.0", "012.5", "00.5", "0.000001", "0.0000010", "+12",
-                        "1e1", ".5", "5.", "1234567890123456", "1234567890123.456"}) {
+                        "1e1", ".5", "5.", "1234567890123456", "1234567890123.4560"}) {
     size_t n = 99;
     ASSERT_TRUE(ParseNumber(s, false, &n).has_value()) << s;
     EXPECT_EQ(n, 0u) << s;
@@ -136,6 +138,57 @@ TEST(Number, PrintedPrefixOfRandomDecimals) {
     if (IsCanonicalNumberText(s)) {
       ASSERT_EQ(n, s.size()) << s;
     }
+  }
+}
+
+// Issue 11: full-precision text (16-19 digits, as pandas writes it) is told
+// to print as itself by an exact 128-bit test instead of formatting the value.
+// The answer must be exactly FormatNumber(value) == text, both ways.
+TEST(Number, I11_LongDecimalsPrintAsThemselvesExactlyWhenFormatNumberAgrees) {
+  std::mt19937_64 rng(1111);
+  int printed_as_itself = 0;
+  auto check = [&](const std::string& s) {
+    size_t n = 99;
+    const auto v = ParseNumber(s, false, &n);
+    ASSERT_TRUE(v.has_value()) << s;
+    const std::string f = FormatNumber(*v);
+    // Exact both ways for plain decimals of up to 19 digits (the fast path);
+    // longer text may be answered 0 (then formatted), never wrongly n.
+    const size_t digits =
+        std::count_if(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits <= 19 && s.find('e') == std::string::npos) {
+      ASSERT_EQ(n, f == s ? s.size() : 0u) << s << " prints as " << f;
+    } else if (n > 0) {
+      ASSERT_EQ(s.substr(0, n), f) << s;
+    }
+    double ref = 0;
+    std::from_chars(s.data(), s.data() + s.size(), ref);
+    ASSERT_EQ(*v, ref == 0 ? 0 : ref) << s;
+    printed_as_itself += n > 0;
+  };
+  for (int i = 0; i < 300000; ++i) {
+    // The shortest form of random doubles over many magnitudes (canonical),
+    // and random 16-19-digit decimals (mostly not).
+    const double scale = std::ldexp(1.0, static_cast<int>(rng() % 80) - 40);
+    double v = static_cast<double>(rng() >> 11) * 0x1p-53 * scale;
+    if (rng() % 2) v = -v;
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+    check(std::string(buf, r.ptr));
+    std::string d = std::to_string(rng() % 90 + 10);  // two integer digits
+    d += '.';
+    const int frac = 14 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < frac; ++k) d += static_cast<char>('0' + rng() % 10);
+    check(d);
+    d.back() = static_cast<char>('1' + rng() % 9);  // no trailing zero
+    check(d);
+  }
+  EXPECT_GT(printed_as_itself, 300000);  // the test saw both answers
+  for (const char* s : {"12.549188181281455", "0.3736595668933671", "-0.3736595668933671",
+                        "0.1000000000000000055511151231257827", "9007199254740993.5",
+                        "0.30000000000000004", "0.00001234567890123456", "123456789012345.67",
+                        "0.00000123456789012345", "5e-324", "0.0000000000000000001"}) {
+    check(s);
   }
 }
 
