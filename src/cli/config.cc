@@ -181,6 +181,9 @@ Result<json> LoadConfigFile(const std::string& path) {
     return InvalidArgument("cannot read the config file " + path + ": " + std::strerror(errno));
   if (S_ISDIR(st.st_mode))
     return InvalidArgument("the config file " + path + " is a directory");
+  constexpr off_t kMaxConfigBytes = 16 << 20;  // a config is a few KiB
+  if (S_ISREG(st.st_mode) && st.st_size > kMaxConfigBytes)
+    return InvalidArgument("the config file " + path + " is larger than 16 MiB");
   std::ifstream in(path, std::ios::binary);
   if (!in) return InvalidArgument("cannot read the config file " + path);
   std::stringstream ss;

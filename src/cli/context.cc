@@ -49,9 +49,14 @@ Status PrepareDataDir(const std::string& dir, bool create) {
 
 Status CheckWritable(const std::string& dir) {
   if (::faccessat(AT_FDCWD, dir.c_str(), W_OK, AT_EACCESS) == 0) return Status::Ok();
-  if (errno == EROFS || errno == EACCES || errno == EPERM) {
-    return Unavailable("the data directory " + dir + " is read-only (" + std::strerror(errno) +
-                       "): ingest and rebuild need to write there");
+  if (errno == EROFS) {
+    return Unavailable("the data directory " + dir +
+                       " is read-only (a read-only file system): ingest and rebuild write there");
+  }
+  if (errno == EACCES || errno == EPERM) {
+    return Unavailable("the data directory " + dir +
+                       " is read-only for this user (permission denied): ingest and rebuild "
+                       "write there");
   }
   return Status::Ok();  // anything else: let the store say what is wrong
 }
@@ -125,7 +130,13 @@ int ExitCodeFor(const Status& status) {
 }
 
 int ReportError(const Status& status, int exit_code) {
-  std::fprintf(stderr, "aquasense: %s\n", status.message().c_str());
+  std::string msg = status.message();
+  if (storage::IsDamaged(status) && msg.find("rebuild") == std::string::npos) {
+    msg += ". The database is damaged; landing/ keeps every file: delete aquasense.db, "
+           "aquasense.db-wal and aquasense.db-shm in the data directory, then run `aquasense "
+           "rebuild`";
+  }
+  std::fprintf(stderr, "aquasense: %s\n", msg.c_str());
   return exit_code;
 }
 

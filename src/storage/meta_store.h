@@ -219,4 +219,8 @@ struct SqliteOptions {
 Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path,
                                                        const SqliteOptions& options = {});
 
+// True when `s` reports a damaged database file ("database disk image is
+// malformed", "file is not a database"), at open or later.
+bool IsDamaged(const Status& s);
+
 }  // namespace aquasense::storage

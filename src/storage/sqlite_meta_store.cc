@@ -685,4 +685,12 @@ Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path,
   return std::unique_ptr<MetaStore>(new SqliteMetaStore(*writer, *reader, target));
 }
 
+bool IsDamaged(const Status& s) {
+  if (s.ok()) return false;
+  const std::string& m = s.message();
+  return (s.code() == Code::kFailedPrecondition && m.find(" is damaged") != std::string::npos) ||
+         m.find("database disk image is malformed") != std::string::npos ||
+         m.find("file is not a database") != std::string::npos;
+}
+
 }  // namespace aquasense::storage

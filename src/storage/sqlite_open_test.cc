@@ -81,6 +81,9 @@ TEST(SqliteOpen, M9DamagedFilesAreFailedPrecondition) {
       << g.status().message();
   EXPECT_EQ(g.status().message().find("not a database: file is not a database"), std::string::npos);
   EXPECT_EQ(g.status().message().find("cannot configure"), std::string::npos);
+  EXPECT_TRUE(IsDamaged(g.status()));
+  EXPECT_TRUE(IsDamaged(Unavailable("database step failed: database disk image is malformed")));
+  EXPECT_FALSE(IsDamaged(Unavailable("database step failed: database is locked")));
 
   const std::string header = dir.path() + "/header.db";
   std::string damaged = bytes;
