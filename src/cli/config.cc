@@ -46,17 +46,17 @@ Status NotAnObject(std::string_view name) {
 
 // The keys each channel type takes (notify/config.cc reads them).
 std::span<const std::string_view> ChannelKeys(const std::string& type) {
-  static constexpr std::string_view kLog[] = {"name", "type", "kinds", "sensors", "timeout_ms",
-                                              "path"};
+  static constexpr std::string_view kLog[] = {"name",    "type",       "kinds",
+                                              "sensors", "timeout_ms", "path"};
   static constexpr std::string_view kWebhook[] = {
-      "name", "type",       "kinds",   "sensors", "timeout_ms",  "url",
+      "name",   "type",       "kinds",   "sensors", "timeout_ms",  "url",
       "secret", "secret_env", "headers", "ca_file", "insecure_tls"};
   static constexpr std::string_view kEmail[] = {
       "name", "type", "kinds",    "sensors",  "timeout_ms",   "url",     "tls",
       "from", "to",   "username", "password", "password_env", "ca_file", "insecure_tls"};
-  static constexpr std::string_view kSns[] = {"name",     "type",    "kinds",   "sensors",
-                                              "timeout_ms", "topic_arn", "region", "endpoint",
-                                              "profile",  "ca_file", "insecure_tls"};
+  static constexpr std::string_view kSns[] = {"name",       "type",      "kinds",       "sensors",
+                                              "timeout_ms", "topic_arn", "region",      "endpoint",
+                                              "profile",    "ca_file",   "insecure_tls"};
   static constexpr std::string_view kUnknown[] = {"name", "type"};  // notify names the bad type
   if (type == "log") return kLog;
   if (type == "webhook") return kWebhook;
@@ -70,15 +70,16 @@ Status CheckAlerts(const json& alerts) {
   AQ_RETURN_IF_ERROR(CheckKnownKeys(alerts, "alerts", {"sd_limit", "log", "retry", "channels"}));
   if (alerts.contains("retry")) {
     if (!alerts["retry"].is_object()) return NotAnObject("alerts.retry");
-    AQ_RETURN_IF_ERROR(
-        CheckKnownKeys(alerts["retry"], "alerts.retry", {"initial_ms", "max_ms", "give_up_after_s"}));
+    AQ_RETURN_IF_ERROR(CheckKnownKeys(alerts["retry"], "alerts.retry",
+                                      {"initial_ms", "max_ms", "give_up_after_s"}));
   }
   if (!alerts.contains("channels") || !alerts["channels"].is_array()) return Status::Ok();
   const json& channels = alerts["channels"];
   for (size_t i = 0; i < channels.size(); ++i) {
     const json& c = channels[i];
     if (!c.is_object()) continue;  // notify says "must be an object"
-    const std::string type = c.contains("type") && c["type"].is_string() ? c["type"].get<std::string>() : "";
+    const std::string type =
+        c.contains("type") && c["type"].is_string() ? c["type"].get<std::string>() : "";
     AQ_RETURN_IF_ERROR(
         CheckKnownKeys(c, "alerts.channels[" + std::to_string(i) + "]", ChannelKeys(type)));
   }
@@ -179,8 +180,7 @@ Result<json> LoadConfigFile(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return InvalidArgument("cannot read the config file " + path + ": " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode))
-    return InvalidArgument("the config file " + path + " is a directory");
+  if (S_ISDIR(st.st_mode)) return InvalidArgument("the config file " + path + " is a directory");
   constexpr off_t kMaxConfigBytes = 16 << 20;  // a config is a few KiB
   if (S_ISREG(st.st_mode) && st.st_size > kMaxConfigBytes)
     return InvalidArgument("the config file " + path + " is larger than 16 MiB");

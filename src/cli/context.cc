@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -29,7 +29,8 @@ Status PrepareDataDir(const std::string& dir, bool create) {
   if (dir.empty()) return InvalidArgument("--data must not be empty (default ./aquasense-data)");
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) return InvalidArgument("the data directory " + dir + " is not a directory");
+    if (!S_ISDIR(st.st_mode))
+      return InvalidArgument("the data directory " + dir + " is not a directory");
     return Status::Ok();
   }
   if (errno != ENOENT)
@@ -78,8 +79,8 @@ Status WithRecovery(const Status& s, const std::string& dir) {
   if (s.code() != Code::kFailedPrecondition) return s;
   const std::string db = dir + "/aquasense.db";
   const std::string rebuild = "`aquasense --data " + dir + " rebuild`";
-  if (!fs::exists(db)) return FailedPrecondition(s.message() + ": run " + rebuild +
-                                                 " to re-create it from landing/");
+  if (!fs::exists(db))
+    return FailedPrecondition(s.message() + ": run " + rebuild + " to re-create it from landing/");
   return FailedPrecondition(s.message() + ". landing/ keeps every file: delete " + db + ", " + db +
                             "-wal and " + db + "-shm, then run " + rebuild);
 }
@@ -109,8 +110,8 @@ Status AppContext::Open(Access access) {
   if (!m.ok()) return WithRecovery(m.status(), data_dir);
   meta = std::move(*m);
   objects = storage::NewLocalObjectStore(data_dir);
-  pipeline = std::make_unique<pipeline::Pipeline>(
-      pipeline::Env{objects.get(), meta.get(), &clock}, std::move(*options));
+  pipeline = std::make_unique<pipeline::Pipeline>(pipeline::Env{objects.get(), meta.get(), &clock},
+                                                  std::move(*options));
   return Status::Ok();
 }
 
@@ -132,9 +133,10 @@ int ExitCodeFor(const Status& status) {
 int ReportError(const Status& status, int exit_code) {
   std::string msg = status.message();
   if (storage::IsDamaged(status) && msg.find("rebuild") == std::string::npos) {
-    msg += ". The database is damaged; landing/ keeps every file: delete aquasense.db, "
-           "aquasense.db-wal and aquasense.db-shm in the data directory, then run `aquasense "
-           "rebuild`";
+    msg +=
+        ". The database is damaged; landing/ keeps every file: delete aquasense.db, "
+        "aquasense.db-wal and aquasense.db-shm in the data directory, then run `aquasense "
+        "rebuild`";
   }
   std::fprintf(stderr, "aquasense: %s\n", msg.c_str());
   return exit_code;

@@ -10,10 +10,9 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -43,8 +42,8 @@ enum class Access {
 
 struct AppContext {
   std::string data_dir = "./aquasense-data";
-  std::string config_path;   // empty: DIR/aquasense.json when it exists
-  nlohmann::json config;     // the parsed config file ({} when none)
+  std::string config_path;  // empty: DIR/aquasense.json when it exists
+  nlohmann::json config;    // the parsed config file ({} when none)
 
   SystemClock clock;
   std::unique_ptr<storage::ObjectStore> objects;

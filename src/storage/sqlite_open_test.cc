@@ -66,7 +66,8 @@ TEST(SqliteOpen, M9DamagedFilesAreFailedPrecondition) {
   {
     auto store = OpenSqliteMetaStore(good);
     ASSERT_TRUE(store.ok());
-    for (int i = 0; i < 50; ++i) ASSERT_TRUE(CommitOne(**store, "sensor-" + std::to_string(i)).ok());
+    for (int i = 0; i < 50; ++i)
+      ASSERT_TRUE(CommitOne(**store, "sensor-" + std::to_string(i)).ok());
   }
   const auto size = std::filesystem::file_size(good);
   std::string bytes(size, '\0');

@@ -156,7 +156,8 @@ Result<sqlite3*> OpenConnection(const std::string& target, Role role) {
   if (!s.ok()) {
     const bool damaged = LastErrorIsDamage(db);
     Close(db);
-    if (damaged) return FailedPrecondition("the database " + target + " is damaged: " + s.message());
+    if (damaged)
+      return FailedPrecondition("the database " + target + " is damaged: " + s.message());
     return Unavailable("cannot open the database " + target + ": " + s.message());
   }
   return db;
