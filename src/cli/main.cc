@@ -194,6 +194,24 @@ std::optional<std::string> UnknownSubcommand(CLI::App& app, int argc, char** arg
   return std::nullopt;
 }
 
+// CLI11 names the flag ("Could not convert: --threads = abc") also when the
+// value came from its AQUASENSE_* variable: say which (review L6).
+std::string NameTheVariable(CLI::App& app, const std::vector<std::string>& args, std::string msg) {
+  for (const CLI::Option* opt : app.get_options()) {
+    const std::string flag = opt->get_name();
+    const std::string& env = opt->get_envname();
+    if (env.empty() || std::getenv(env.c_str()) == nullptr || msg.find(flag) == std::string::npos)
+      continue;
+    if (std::find(args.begin(), args.end(), flag) != args.end()) continue;
+    return msg + " (the value of " + env + ")";
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    std::string named = NameTheVariable(*sub, args, msg);
+    if (named != msg) return named;
+  }
+  return msg;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"AquaSense: water-temperature readings to clean data, monthly metrics, alerts and an HTTP API"};
   app.require_subcommand(1);
@@ -257,7 +275,7 @@ int Main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
-    std::fprintf(stderr, "aquasense: %s\n", e.what());
+    std::fprintf(stderr, "aquasense: %s\n", NameTheVariable(app, ctx.args, e.what()).c_str());
     std::fprintf(stderr, "Run 'aquasense --help' for usage.\n");
     return kExitUsage;
   }
