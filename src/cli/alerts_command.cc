@@ -7,13 +7,22 @@
 #include <string>
 
 #include "cli/context.h"
+#include "core/number.h"
 #include "notify/notifier.h"
 
 namespace aquasense::cli {
 namespace {
 
-int ExitFor(const Status& s) {
-  return ReportError(s, s.code() == Code::kInvalidArgument ? kExitUsage : kExitStore);
+// --max-seconds: a readable message for "abc" too (CLI::Range printed
+// "Value abc not in range 0.000000 to 86400.000000"; review L13).
+CLI::Validator SecondsBudget() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        auto v = core::ParseNumber(value, false);
+        if (v && *v >= 0 && *v <= 86400) return {};
+        return "must be a number of seconds from 0 to 86400, got '" + value.substr(0, 64) + "'";
+      },
+      "SECONDS");
 }
 
 std::string Plural(int64_t n, const char* word) {
@@ -72,12 +81,12 @@ void RegisterAlertsCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
                 "Keep going (waiting out back-offs) until nothing is pending");
   del->add_option("--max-seconds", deliver->max_seconds,
                   "Time budget (default 10, or 60 with --until-empty)")
-      ->check(CLI::Range(0.0, 86400.0));
+      ->check(SecondsBudget());
   del->add_flag("--json", deliver->json, "One JSON object");
 
   cmd->callback([cmd, del, list, deliver, &ctx, &exit_code] {
-    if (Status s = ctx.Open(); !s.ok()) {
-      exit_code = ExitFor(s);
+    if (Status s = ctx.Open(Access::kRead); !s.ok()) {
+      exit_code = ReportError(s);
       return;
     }
     if (del->parsed()) {
@@ -89,7 +98,7 @@ void RegisterAlertsCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
       options.lock_path = notify::OutboxLockPath(ctx.data_dir);
       auto r = notify::RunDelivery(*ctx.meta, ctx.config, ctx.clock, options);
       if (!r.ok()) {
-        exit_code = ExitFor(r.status());
+        exit_code = ReportError(r.status());
         return;
       }
       if (deliver->json) {
@@ -113,7 +122,7 @@ void RegisterAlertsCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
     }
     auto recent = ctx.meta->RecentAlerts(static_cast<size_t>(list->limit));
     if (!recent.ok()) {
-      exit_code = ExitFor(recent.status());
+      exit_code = ReportError(recent.status());
       return;
     }
     nlohmann::json j = notify::AlertListJson(*recent);

@@ -1,20 +1,100 @@
+#include "cli/context.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 
-#include "cli/context.h"
 #include "cli/config.h"
 
 namespace aquasense::cli {
 
-Status AppContext::Open() {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool IsDirectory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Exists, is a directory, and (for `create`) is made when missing.
+Status PrepareDataDir(const std::string& dir, bool create) {
+  if (dir.empty()) return InvalidArgument("--data must not be empty (default ./aquasense-data)");
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode))
+      return InvalidArgument("the data directory " + dir + " is not a directory");
+    return Status::Ok();
+  }
+  if (errno != ENOENT)
+    return Unavailable("cannot open the data directory " + dir + ": " + std::strerror(errno));
+  if (!create) {
+    return InvalidArgument("the data directory " + dir +
+                           " does not exist (check --data or AQUASENSE_DATA)");
+  }
+  // Race-free with other processes creating it too: an existing directory
+  // is not an error (create_directories checks after EEXIST).
   std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) return Unavailable("cannot create the data directory " + data_dir + ": " + ec.message());
+  fs::create_directories(dir, ec);
+  if (ec && !IsDirectory(dir))
+    return Unavailable("cannot create the data directory " + dir + ": " + ec.message());
+  return Status::Ok();
+}
+
+Status CheckWritable(const std::string& dir) {
+  if (::faccessat(AT_FDCWD, dir.c_str(), W_OK, AT_EACCESS) == 0) return Status::Ok();
+  if (errno == EROFS) {
+    return Unavailable("the data directory " + dir +
+                       " is read-only (a read-only file system): ingest and rebuild write there");
+  }
+  if (errno == EACCES || errno == EPERM) {
+    return Unavailable("the data directory " + dir +
+                       " is read-only for this user (permission denied): ingest and rebuild "
+                       "write there");
+  }
+  return Status::Ok();  // anything else: let the store say what is wrong
+}
+
+// True when landing/ holds a file: the store has ingested before.
+bool LandingHasFiles(const std::string& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir + "/landing", ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code sec;
+    if (!it->is_directory(sec)) continue;
+    fs::directory_iterator inner(it->path(), sec);
+    if (!sec && inner != fs::directory_iterator()) return true;
+  }
+  return false;
+}
+
+// The recovery for a damaged, missing or empty database (review M9).
+Status WithRecovery(const Status& s, const std::string& dir) {
+  if (s.code() != Code::kFailedPrecondition) return s;
+  const std::string db = dir + "/aquasense.db";
+  const std::string rebuild = "`aquasense --data " + dir + " rebuild`";
+  if (!fs::exists(db))
+    return FailedPrecondition(s.message() + ": run " + rebuild + " to re-create it from landing/");
+  return FailedPrecondition(s.message() + ". landing/ keeps every file: delete " + db + ", " + db +
+                            "-wal and " + db + "-shm, then run " + rebuild);
+}
+
+}  // namespace
+
+Status AppContext::Open(Access access) {
+  const bool create = access == Access::kCreate || access == Access::kWrite;
+  AQ_RETURN_IF_ERROR(PrepareDataDir(data_dir, create));
+  if (access == Access::kWrite || access == Access::kRebuild) {
+    AQ_RETURN_IF_ERROR(CheckWritable(data_dir));
+  }
   std::string path = config_path;
-  if (path.empty() && std::filesystem::exists(data_dir + "/aquasense.json")) path = data_dir + "/aquasense.json";
+  if (path.empty() && fs::exists(data_dir + "/aquasense.json")) path = data_dir + "/aquasense.json";
   if (!path.empty()) {
     auto cfg = LoadConfigFile(path);
     if (!cfg.ok()) return cfg.status();
@@ -32,17 +112,47 @@ Status AppContext::Open() {
     if (!o.ok()) return o.status();
     objects = std::move(*o);
   }
-  auto m = storage::OpenSqliteMetaStore(data_dir + "/aquasense.db");
-  if (!m.ok()) return m.status();
+  storage::SqliteOptions sqlite_options;
+  // Files in landing/ but no database: it was lost; only rebuild may make a
+  // new one. (Checked for a local store; an S3 landing/ is not listed here.)
+  sqlite_options.must_exist =
+      access != Access::kRebuild && store_url.empty() && LandingHasFiles(data_dir);
+  auto m = storage::OpenSqliteMetaStore(data_dir + "/aquasense.db", sqlite_options);
+  if (!m.ok()) return WithRecovery(m.status(), data_dir);
   meta = std::move(*m);
-  pipeline = std::make_unique<pipeline::Pipeline>(
-      pipeline::Env{objects.get(), meta.get(), &clock}, std::move(*options));
+  objects = storage::NewLocalObjectStore(data_dir);
+  pipeline = std::make_unique<pipeline::Pipeline>(pipeline::Env{objects.get(), meta.get(), &clock},
+                                                  std::move(*options));
   return Status::Ok();
 }
 
+std::string SettingName(const AppContext& ctx, const CLI::App& cmd, const std::string& flag,
+                        const std::string& config_key) {
+  for (const std::string& a : ctx.args)
+    if (a == flag || a.rfind(flag + "=", 0) == 0) return flag;
+  const CLI::Option* opt = cmd.get_option_no_throw(flag);
+  if (opt != nullptr && !opt->get_envname().empty() && std::getenv(opt->get_envname().c_str()))
+    return opt->get_envname();
+  return "config \"" + config_key + "\"";
+}
+
+int ExitCodeFor(const Status& status) {
+  if (status.ok()) return kExitOk;
+  return status.code() == Code::kInvalidArgument ? kExitUsage : kExitStore;
+}
+
 int ReportError(const Status& status, int exit_code) {
-  std::fprintf(stderr, "aquasense: %s\n", status.message().c_str());
+  std::string msg = status.message();
+  if (storage::IsDamaged(status) && msg.find("rebuild") == std::string::npos) {
+    msg +=
+        ". The database is damaged; landing/ keeps every file: delete aquasense.db, "
+        "aquasense.db-wal and aquasense.db-shm in the data directory, then run `aquasense "
+        "rebuild`";
+  }
+  std::fprintf(stderr, "aquasense: %s\n", msg.c_str());
   return exit_code;
 }
+
+int ReportError(const Status& status) { return ReportError(status, ExitCodeFor(status)); }
 
 }  // namespace aquasense::cli

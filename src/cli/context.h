@@ -3,16 +3,16 @@
 // the stores and the pipeline. src/cli is the only place that wires modules.
 //
 //   AppContext ctx;  ctx.data_dir = "...";
-//   if (Status s = ctx.Open(); !s.ok()) return ExitCodeFor(s);
+//   if (Status s = ctx.Open(Access::kWrite); !s.ok()) return ReportError(s);  // exit code too
 //   ctx.pipeline->IngestPaths(...);
 //
 // Not thread-safe to Open(); the objects it owns are (see their headers).
 #pragma once
 
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -32,6 +32,14 @@ inline constexpr int kExitUsage = 1;
 inline constexpr int kExitInput = 2;
 inline constexpr int kExitStore = 3;
 
+// What a command needs of the data directory (review L4, M9).
+enum class Access {
+  kCreate,   // serve: created when missing; may be read-only
+  kWrite,    // ingest: created when missing; must be writable
+  kRead,     // export, months, alerts: must exist (a typo is an error, nothing is created)
+  kRebuild,  // rebuild: must exist and be writable; may re-create a missing database
+};
+
 struct AppContext {
   std::string data_dir = "./aquasense-data";
   std::string store_url;     // --store: a directory or s3://B[/P]; empty: data_dir
@@ -43,13 +51,31 @@ struct AppContext {
   std::unique_ptr<storage::MetaStore> meta;
   std::unique_ptr<pipeline::Pipeline> pipeline;
 
-  // Loads the config file, creates the data directory and opens the stores.
-  // Errors: kInvalidArgument (bad config), kUnavailable (store).
-  Status Open();
+  std::vector<std::string> args;  // the command line as given (for SettingName)
+
+  // Checks the data directory for `access`, loads the config file and opens
+  // the stores. Errors: kInvalidArgument (empty or missing --data for reads,
+  // bad config); kFailedPrecondition (database damaged, or missing/empty
+  // while landing/ holds files: the message names the recovery);
+  // kUnavailable (read-only directory, store).
+  Status Open(Access access = Access::kCreate);
 };
 
-// Prints `status` as one sentence on stderr and returns its exit code.
+// The SPEC §7 exit code of a failed Status: kInvalidArgument (usage, bad
+// settings, --data naming nothing) -> 1, anything else -> 3 (the store).
+// Exit code 2 (an input could not be read) is decided per input by ingest.
+int ExitCodeFor(const Status& status);
+
+// Prints `status` as one sentence on stderr and returns `exit_code`
+// (ExitCodeFor(status) when not given).
 int ReportError(const Status& status, int exit_code);
+int ReportError(const Status& status);
+
+// How to name a setting in an error message, by where its value came from:
+// `flag` when given on the command line, else its AQUASENSE_* variable when
+// that is set, else `config_key` (e.g. "serve.max_upload") for the config.
+std::string SettingName(const AppContext& ctx, const CLI::App& cmd, const std::string& flag,
+                        const std::string& config_key);
 
 // Subcommands defined outside main.cc register themselves through these.
 void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code);

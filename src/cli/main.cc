@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -20,14 +21,24 @@
 #include "core/metrics_format.h"
 #include "core/number.h"
 #include "core/reading.h"
+#include "core/validate.h"
 #include "notify/notifier.h"
 #include "pipeline/local_file.h"
 
 namespace aquasense::cli {
 namespace {
 
-int StoreExit(const Status& s) {
-  return ReportError(s, s.code() == Code::kInvalidArgument ? kExitUsage : kExitStore);
+// --sensor of any command: the one rule, the SPEC message (rc 1).
+Status CheckSensor(const std::optional<std::string>& sensor) {
+  if (sensor && !core::IsValidSensorId(*sensor)) return InvalidArgument(core::SensorIdError(*sensor));
+  return Status::Ok();
+}
+
+// True when no input could be read: there is no summary to print.
+bool NothingReadable(const pipeline::IngestSummary& s) {
+  return !s.per_file.empty() && std::all_of(s.per_file.begin(), s.per_file.end(), [](const auto& f) {
+    return f.status == "unreadable";
+  });
 }
 
 using pipeline::SummaryJson;
@@ -114,7 +125,8 @@ Result<uint64_t> MaxInput(const AppContext& ctx, const IngestFlags& flags) {
 }
 
 int RunIngest(AppContext& ctx, const IngestFlags& flags) {
-  if (Status s = ctx.Open(); !s.ok()) return StoreExit(s);
+  if (Status s = CheckSensor(flags.sensor); !s.ok()) return ReportError(s);
+  if (Status s = ctx.Open(Access::kWrite); !s.ok()) return ReportError(s);
   auto max_input = MaxInput(ctx, flags);
   if (!max_input.ok()) return ReportError(max_input.status(), kExitUsage);
   pipeline::IngestRequest req;
@@ -126,9 +138,13 @@ int RunIngest(AppContext& ctx, const IngestFlags& flags) {
   req.progress = [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); };
   auto summary = ctx.pipeline->IngestPaths(flags.files, req);
   bar.Done();
-  if (!summary.ok()) return StoreExit(summary.status());
+  if (!summary.ok()) return ReportError(summary.status());
   for (const auto& f : summary->per_file)
     if (f.status == "unreadable") std::fprintf(stderr, "aquasense: %s\n", f.error.c_str());
+  if (!flags.json && NothingReadable(*summary)) {
+    std::fprintf(stderr, "aquasense: nothing was ingested: no input could be read\n");
+    return kExitInput;
+  }
   std::printf("%s\n", (flags.json ? SummaryJson(*summary) : SummaryText(*summary)).c_str());
   std::fflush(stdout);
   // The batch is committed: alerts are safe in the outbox. Deliver what is
@@ -143,21 +159,22 @@ int RunIngest(AppContext& ctx, const IngestFlags& flags) {
 }
 
 int RunRebuild(AppContext& ctx, bool json) {
-  if (Status s = ctx.Open(); !s.ok()) return StoreExit(s);
+  if (Status s = ctx.Open(Access::kRebuild); !s.ok()) return ReportError(s);
   auto summary = ctx.pipeline->Rebuild();
-  if (!summary.ok()) return StoreExit(summary.status());
+  if (!summary.ok()) return ReportError(summary.status());
   std::printf("%s\n", json ? SummaryJson(*summary).c_str()
                            : ("rebuilt from landing/: " + SummaryText(*summary)).c_str());
   return kExitOk;
 }
 
 int RunExport(AppContext& ctx, const std::optional<std::string>& sensor, const std::string& format) {
-  if (Status s = ctx.Open(); !s.ok()) return StoreExit(s);
+  if (Status s = CheckSensor(sensor); !s.ok()) return ReportError(s);
+  if (Status s = ctx.Open(Access::kRead); !s.ok()) return ReportError(s);
   storage::MetricsQuery q;
   q.sensor = sensor;
   if (format == "seed" && !q.sensor) q.sensor = "default";
   auto rows = ctx.meta->ListMetrics(q);
-  if (!rows.ok()) return StoreExit(rows.status());
+  if (!rows.ok()) return ReportError(rows.status());
   std::string out = format == "json"   ? core::MetricsJsonArray(*rows)
                     : format == "seed" ? core::MetricsSeedCsv(*rows)
                                        : core::MetricsCsv(*rows);
@@ -167,6 +184,7 @@ int RunExport(AppContext& ctx, const std::optional<std::string>& sensor, const s
 
 int RunMonths(AppContext& ctx, const std::optional<std::string>& sensor, const std::string& from,
               const std::string& to) {
+  if (Status s = CheckSensor(sensor); !s.ok()) return ReportError(s);
   storage::MetricsQuery q;
   q.sensor = sensor;
   if (!from.empty()) {
@@ -179,9 +197,12 @@ int RunMonths(AppContext& ctx, const std::optional<std::string>& sensor, const s
     if (!m) return ReportError(InvalidArgument("--to must be YYYY-MM, got \"" + to + "\""), kExitUsage);
     q.to_month = *m;
   }
-  if (Status s = ctx.Open(); !s.ok()) return StoreExit(s);
+  if (q.from_month > q.to_month) {  // as the API's 400
+    return ReportError(InvalidArgument("--from " + from + " is after --to " + to), kExitUsage);
+  }
+  if (Status s = ctx.Open(Access::kRead); !s.ok()) return ReportError(s);
   auto rows = ctx.meta->ListMetrics(q);
-  if (!rows.ok()) return StoreExit(rows.status());
+  if (!rows.ok()) return ReportError(rows.status());
   // A table for people: three decimals (export and the API keep every digit).
   std::printf("%-16s %7s %10s %10s %8s %13s %8s\n", "sensor", "month", "mean_temp", "max_temp",
               "max_sd", "max_temp_diff", "readings");
@@ -197,11 +218,66 @@ int RunMonths(AppContext& ctx, const std::optional<std::string>& sensor, const s
   return kExitOk;
 }
 
+// The options of the top-level command, valid before or after any
+// subcommand, shown in every subcommand's --help (review L13).
+constexpr const char* kCommonOptionsHelp =
+    "\nOptions of every subcommand (before or after its name):\n"
+    "  --data DIR        Data directory (default ./aquasense-data; env AQUASENSE_DATA)\n"
+    "  --store URL       Object store: a directory or s3://BUCKET[/PREFIX] (default: the data\n"
+    "                    directory; env AQUASENSE_STORE)\n"
+    "  --config FILE     Config file (JSON; default DIR/aquasense.json; env AQUASENSE_CONFIG)\n";
+
+void AddCommonHelp(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    sub->footer(kCommonOptionsHelp);
+    AddCommonHelp(*sub);
+  }
+}
+
+// The first word that is neither an option nor an option's value must name
+// a subcommand; CLI11 alone says "A subcommand is required" for a typo.
+std::optional<std::string> UnknownSubcommand(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") return std::nullopt;
+    if (arg == "--data" || arg == "--config" || arg == "--store") {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    auto named = app.get_subcommands([arg](CLI::App* sub) { return sub->get_name() == arg; });
+    if (!named.empty()) return std::nullopt;
+    return std::string(arg.substr(0, 64)) + (arg.size() > 64 ? "\u2026" : "");
+  }
+  return std::nullopt;
+}
+
+// CLI11 names the flag ("Could not convert: --threads = abc") also when the
+// value came from its AQUASENSE_* variable: say which (review L6).
+std::string NameTheVariable(CLI::App& app, const std::vector<std::string>& args, std::string msg) {
+  for (const CLI::Option* opt : app.get_options()) {
+    const std::string flag = opt->get_name();
+    const std::string& env = opt->get_envname();
+    if (env.empty() || std::getenv(env.c_str()) == nullptr || msg.find(flag) == std::string::npos)
+      continue;
+    if (std::find(args.begin(), args.end(), flag) != args.end()) continue;
+    return msg + " (the value of " + env + ")";
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    std::string named = NameTheVariable(*sub, args, msg);
+    if (named != msg) return named;
+  }
+  return msg;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"AquaSense: water-temperature readings to clean data, monthly metrics, alerts and an HTTP API"};
   app.require_subcommand(1);
   app.fallthrough();
+  app.set_version_flag("--version", std::string("aquasense ") + AQUASENSE_VERSION,
+                       "Print the version and exit");
   AppContext ctx;
+  ctx.args.assign(argv + 1, argv + argc);
   app.add_option("--data", ctx.data_dir, "Data directory (default ./aquasense-data)")
       ->envname("AQUASENSE_DATA");
   app.add_option("--store", ctx.store_url,
@@ -258,12 +334,21 @@ int Main(int argc, char** argv) {
   RegisterServeCommand(app, ctx, exit_code);
   RegisterAlertsCommand(app, ctx, exit_code);
   RegisterReadingsCommand(app, ctx, exit_code);
+  AddCommonHelp(app);
+
+  if (auto unknown = UnknownSubcommand(app, argc, argv)) {
+    std::fprintf(stderr,
+                 "aquasense: unknown subcommand \"%s\": use ingest, serve, rebuild, export, months, "
+                 "readings or alerts\nRun 'aquasense --help' for usage.\n",
+                 unknown->c_str());
+    return kExitUsage;
+  }
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
-    std::fprintf(stderr, "aquasense: %s\n", e.what());
+    std::fprintf(stderr, "aquasense: %s\n", NameTheVariable(app, ctx.args, e.what()).c_str());
     std::fprintf(stderr, "Run 'aquasense --help' for usage.\n");
     return kExitUsage;
   }

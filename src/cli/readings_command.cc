@@ -48,9 +48,7 @@ Result<http::ReadingsQuery> BuildQuery(const ReadingsFlags& f) {
 int RunReadings(AppContext& ctx, const ReadingsFlags& flags) {
   auto q = BuildQuery(flags);
   if (!q.ok()) return ReportError(q.status(), kExitUsage);
-  if (Status s = ctx.Open(); !s.ok()) {
-    return ReportError(s, s.code() == Code::kInvalidArgument ? kExitUsage : kExitStore);
-  }
+  if (Status s = ctx.Open(Access::kRead); !s.ok()) return ReportError(s);
   storage::MetricsQuery mq;
   mq.sensor = flags.sensor;
   auto months = ctx.meta->ListMetrics(mq);  // one row per stored block

@@ -124,6 +124,8 @@ Status ApplyConfig(const nlohmann::json& config, CLI::App& cmd, ServeFlags& f) {
 Result<std::optional<std::string>> LoadToken(const ServeFlags& f) {
   std::string token;
   if (!f.token_file.empty()) {
+    if (std::filesystem::is_directory(f.token_file))
+      return InvalidArgument("the token file " + f.token_file + " is a directory");
     std::ifstream in(f.token_file);
     if (!in) return InvalidArgument("cannot read the token file " + f.token_file);
     std::stringstream ss;
@@ -154,9 +156,7 @@ void RaiseFileLimit() {
 }
 
 int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
-  if (Status s = ctx.Open(); !s.ok()) {
-    return ReportError(s, s.code() == Code::kInvalidArgument ? kExitUsage : kExitStore);
-  }
+  if (Status s = ctx.Open(); !s.ok()) return ReportError(s);
   if (Status s = ApplyConfig(ctx.config, cmd, flags); !s.ok()) return ReportError(s, kExitUsage);
 
   http::ServerOptions opt;
@@ -166,7 +166,8 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   auto max_upload = ParseBytes(flags.max_upload);
   if (!max_upload) {
     return ReportError(
-        InvalidArgument("--max-upload must be a number of bytes (e.g. 268435456 or 256MiB), got '" +
+        InvalidArgument(SettingName(ctx, cmd, "--max-upload", "serve.max_upload") +
+                        " must be a number of bytes (e.g. 268435456 or 256MiB), got '" +
                         flags.max_upload + "'"),
         kExitUsage);
   }

@@ -109,13 +109,22 @@ std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 }  // namespace
 
 bool IsValidSensorId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
+  // A leading '.' would name "." or "..", or a hidden entry (".tmp") in the
+  // data directory's layout (landing/<id>/, analysis/monthly/<id>.csv).
+  if (id.empty() || id.size() > 64 || id[0] == '.') return false;
   for (char c : id) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
+}
+
+std::string SensorIdError(std::string_view id) {
+  constexpr size_t kShown = 64;  // a 10,000-character id is not echoed in full
+  std::string shown(id.substr(0, kShown));
+  if (id.size() > kShown) shown += "\u2026";
+  return "sensor id \"" + shown + "\" is not allowed: " + std::string(kSensorIdRule);
 }
 
 bool IsValidUtf8(std::string_view s) {

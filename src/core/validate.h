@@ -176,8 +176,16 @@ class FileParser {
   std::vector<uint32_t> next_sensor_;
 };
 
-// True for a valid sensor id: [A-Za-z0-9._-]{1,64}.
+// The one sensor-id rule (SPEC §2), for every way an id comes in: --sensor,
+// ?sensor=, a sensor column (else bad_sensor), an inbox folder. Ids match
+// [A-Za-z0-9._-]{1,64} and do not start with '.': ".", ".." and ".tmp"
+// would collide with the data directory's layout.
+inline constexpr std::string_view kSensorIdRule =
+    "use 1-64 of A-Z a-z 0-9 . _ -, not starting with .";
 bool IsValidSensorId(std::string_view id);
+// `sensor id "<id>" is not allowed: <kSensorIdRule>`, the id cut at 64
+// characters (then "…").
+std::string SensorIdError(std::string_view id);
 // True when `s` is valid UTF-8.
 bool IsValidUtf8(std::string_view s);
 

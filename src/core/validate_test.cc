@@ -74,6 +74,29 @@ TEST(FileParser, SensorColumnWithoutHeader) {
   EXPECT_EQ(Reasons(p), std::vector<std::string>{"3:bad_sensor"});
 }
 
+// L3: ids that would collide with the data directory's layout are refused
+// by the one rule, so a sensor column holding them gives bad_sensor.
+TEST(SensorId, L3DotIdsAreRefused) {
+  for (const char* bad : {".", "..", ".tmp", ".hidden", "", "a/b", "a b"})
+    EXPECT_FALSE(IsValidSensorId(bad)) << bad;
+  for (const char* good : {"a.", "a..b", "-x", "landing", "aquasense.db", "A-b_c.9"})
+    EXPECT_TRUE(IsValidSensorId(good)) << good;
+  EXPECT_TRUE(IsValidSensorId(std::string(64, 'x')));
+  EXPECT_FALSE(IsValidSensorId(std::string(65, 'x')));
+  auto p = Parse("s1,2024-01-03,12.5,0.2\n..,2024-01-03,11,0.1\n.tmp,2024-01-03,1,1\n");
+  EXPECT_EQ(p.out.rows.size(), 1u);
+  EXPECT_EQ(Reasons(p), (std::vector<std::string>{"2:bad_sensor", "3:bad_sensor"}));
+}
+
+// L13: the message quotes a long id only in part.
+TEST(SensorId, L13ErrorTruncatesLongIds) {
+  EXPECT_EQ(SensorIdError(".."),
+            "sensor id \"..\" is not allowed: use 1-64 of A-Z a-z 0-9 . _ -, not starting with .");
+  const std::string msg = SensorIdError(std::string(10000, 'y'));
+  EXPECT_LT(msg.size(), 200u);
+  EXPECT_NE(msg.find(std::string(64, 'y') + "\u2026\""), std::string::npos);
+}
+
 TEST(FileParser, SemicolonsWithDecimalCommas) {
   auto p = Parse("fecha;temperatura;desviacion\r\n2024/01/03;12,5;0,25\r\n");
   ASSERT_EQ(p.out.rows.size(), 1u);

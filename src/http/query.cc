@@ -139,14 +139,4 @@ std::optional<int32_t> ParseYearMonth(std::string_view s, std::string_view name,
   return std::nullopt;
 }
 
-bool IsValidSensorId(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 }  // namespace aquasense::http

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/validate.h"
+
 namespace aquasense::http {
 
 struct Target {
@@ -53,7 +55,8 @@ std::optional<int32_t> ParseMonth(std::string_view s, std::string& error);
 // `YYYY-MM` (exactly 4 and 2 digits, month 01..12) as a month index.
 std::optional<int32_t> ParseYearMonth(std::string_view s, std::string_view name,
                                       std::string& error);
-// SPEC §2: [A-Za-z0-9._-]{1,64}.
-bool IsValidSensorId(std::string_view s);
+// The one sensor-id rule (SPEC §2), core's: [A-Za-z0-9._-]{1,64}, not
+// starting with '.'.
+using core::IsValidSensorId;
 
 }  // namespace aquasense::http

@@ -76,6 +76,10 @@ TEST(SensorId, Charset) {
   EXPECT_FALSE(IsValidSensorId(""));
   EXPECT_FALSE(IsValidSensorId("a b"));
   EXPECT_FALSE(IsValidSensorId("a/b"));
+  // L3: the same rule as core's: ids that collide with the layout.
+  EXPECT_FALSE(IsValidSensorId(".."));
+  EXPECT_FALSE(IsValidSensorId("."));
+  EXPECT_FALSE(IsValidSensorId(".tmp"));
 }
 
 }  // namespace

@@ -103,11 +103,11 @@ Result<ChannelConfig> ParseChannel(const json& j, const std::string& where) {
   } else {
     return r.Bad("type", "must be log, webhook, email or sns");
   }
-  // A log channel is "log" unless named; the others need a name (it is what
-  // the outbox records and `aquasense alerts` shows).
-  c.name = type == "log" ? "log" : "";
+  // The name is what the outbox records and `aquasense alerts` shows; it
+  // defaults to the type (docs/alerts.md), so two unnamed channels of one
+  // type are two channels with the same name (refused below).
+  c.name = type;
   AQ_RETURN_IF_ERROR(r.Str("name", &c.name));
-  if (c.name.empty()) return r.Bad("name", "is required");
   if (!ValidName(c.name)) return r.Bad("name", "must match [A-Za-z0-9._-]{1,64}");
   AQ_RETURN_IF_ERROR(r.StrList("kinds", &c.kinds));
   for (const std::string& k : c.kinds) {

@@ -6,7 +6,8 @@
 //   (*batch)->PutMetrics(metrics);
 //   AQ_RETURN_IF_ERROR((*batch)->Commit());  // all or nothing; Generation() moves
 //
-// Backends: SQLite (WAL; the embedded default; ":memory:" for quick tests);
+// Backends: SQLite (WAL; the embedded default; ":memory:" for quick tests,
+// see OpenSqliteMetaStore);
 // DynamoDB slots in later behind the same interface. Readers never see a
 // half-applied batch. Several processes may share one store: batches are
 // serialised (a second BeginBatch waits), reads run beside them.
@@ -95,15 +96,19 @@ class Batch {
  public:
   virtual ~Batch() = default;  // without Commit(): rolled back
 
-  // Reading blocks: opaque bytes (core/block_codec.h) keyed by sensor-month.
+  // Reading blocks: opaque bytes (core/block.h) keyed by sensor-month.
+  // GetBlock: the stored bytes, nothing when the sensor-month has no block.
   virtual Result<std::optional<std::string>> GetBlock(std::string_view sensor,
                                                       int32_t month) = 0;
+  // Inserts or replaces the block of a sensor-month (visible after Commit).
   virtual Status PutBlock(std::string_view sensor, int32_t month, std::string_view bytes) = 0;
   // Month indexes of every stored block of `sensor`, ascending.
   virtual Result<std::vector<int32_t>> BlockMonths(std::string_view sensor) = 0;
 
+  // The metrics of a sensor-month as this batch sees them; nothing if none.
   virtual Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
                                                                   int32_t month) = 0;
+  // Inserts or replaces the metrics of m.sensor's month.
   virtual Status PutMetrics(const core::MonthlyMetrics& m) = 0;
 
   // Metrics as this batch sees them (its own writes included), sorted.
@@ -163,6 +168,8 @@ class MetaStore {
   virtual Result<std::optional<std::string>> ReadBlock(std::string_view sensor,
                                                        int32_t month) = 0;
 
+  // The ledger entry of (hash, default_sensor), nothing if never ingested.
+  // FileRecord.bytes is read back as stored (-1 for ledgers without it).
   virtual Result<std::optional<FileRecord>> FindFile(std::string_view hash,
                                                      std::string_view default_sensor) = 0;
   // The ledger in ingestion order.
@@ -196,7 +203,24 @@ inline Result<MetricsDelta> MetaStore::MetricsSince(int64_t generation) {
   return delta;
 }
 
-// SQLite database at `path` (created if missing), WAL mode.
-Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path);
+struct SqliteOptions {
+  // Refuse to create the database: a missing or empty (0-byte) file is an
+  // error. For callers that know the store existed (files in landing/).
+  bool must_exist = false;
+};
+
+// The SQLite database at `path` (created if missing), in WAL mode. Several
+// processes may open (and create) the same path at once. ":memory:" opens a
+// new, private in-memory store (tests; a read waits for a running batch's
+// table locks less gracefully than on a file: it fails with "locked").
+// Errors: kFailedPrecondition when the file is damaged ("not a database",
+// "malformed") or, with must_exist, missing or empty; kUnavailable when it
+// cannot be opened or set up (locked past the busy timeout, read-only, I/O).
+Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path,
+                                                       const SqliteOptions& options = {});
+
+// True when `s` reports a damaged database file ("database disk image is
+// malformed", "file is not a database"), at open or later.
+bool IsDamaged(const Status& s);
 
 }  // namespace aquasense::storage

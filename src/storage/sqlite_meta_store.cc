@@ -13,15 +13,19 @@
 #include <sqlite3.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <atomic>
 #include <mutex>
 #include <thread>
 #include <set>
 
 #include "storage/meta_store.h"
+#include "storage/sqlite_setup.h"
 #include "storage/sqlite_util.h"
 
 namespace aquasense::storage {
@@ -31,85 +35,15 @@ namespace {
 using sqlite::Close;
 using sqlite::ExecSql;
 using sqlite::Stmt;
+using sqlite::kBusyTimeoutMs;
+using sqlite::OpenConnection;
+using sqlite::Role;
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-INSERT OR IGNORE INTO meta(key, value) VALUES('generation', 0), ('schema', 1);
-CREATE TABLE IF NOT EXISTS blocks(
-  sensor TEXT NOT NULL, month_index INTEGER NOT NULL, data BLOB NOT NULL,
-  PRIMARY KEY(sensor, month_index)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS metrics(
-  sensor TEXT NOT NULL, month_index INTEGER NOT NULL, year INTEGER NOT NULL, month INTEGER NOT NULL,
-  mean_temp REAL NOT NULL, max_temp REAL NOT NULL, max_sd REAL NOT NULL, max_temp_diff REAL,
-  readings INTEGER NOT NULL,
-  PRIMARY KEY(sensor, month_index)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS files(
-  seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, default_sensor TEXT NOT NULL,
-  landing_key TEXT NOT NULL, source_name TEXT NOT NULL, on_conflict INTEGER NOT NULL,
-  ingested_ms INTEGER NOT NULL, rows INTEGER NOT NULL, valid INTEGER NOT NULL,
-  invalid INTEGER NOT NULL, duplicates INTEGER NOT NULL, alerts INTEGER NOT NULL,
-  bytes INTEGER,
-  UNIQUE(hash, default_sensor));
-CREATE TABLE IF NOT EXISTS alerts(
-  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, sensor TEXT NOT NULL, file_hash TEXT NOT NULL,
-  default_sensor TEXT NOT NULL, source_name TEXT NOT NULL, created_ms INTEGER NOT NULL,
-  payload TEXT NOT NULL,
-  UNIQUE(file_hash, default_sensor, kind, sensor));
-CREATE TABLE IF NOT EXISTS deliveries(
-  alert_id INTEGER NOT NULL, channel TEXT NOT NULL, state INTEGER NOT NULL,
-  attempts INTEGER NOT NULL, next_attempt_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
-  last_error TEXT NOT NULL,
-  PRIMARY KEY(alert_id, channel)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_ms);
-CREATE TABLE IF NOT EXISTS changes(
-  generation INTEGER NOT NULL, sensor TEXT NOT NULL,
-  PRIMARY KEY(generation, sensor)) WITHOUT ROWID;
-INSERT OR IGNORE INTO meta(key, value)
-  SELECT 'changes_from', value FROM meta WHERE key = 'generation'
-  UNION ALL SELECT 'changes_gen', value FROM meta WHERE key = 'generation';
-)sql";
 
 // How many generations the change log keeps: a reader further behind reloads
 // everything.
 constexpr int64_t kChangeLogGenerations = 10'000;
 constexpr std::string_view kAllSensors = "*";  // a change log entry: every sensor
-
-constexpr int kBusyTimeoutMs = 600'000;  // a batch of another process may run for minutes
-
-Result<sqlite3*> OpenConnection(const std::string& path, bool writer) {
-  // No allocation statistics: they take a global mutex on every SQLite
-  // malloc and free (~5% of a large batch's insert time). Must precede
-  // SQLite's initialisation, hence here, before the first open.
-  static const bool configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
-  (void)configured;
-  sqlite3* db = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Unavailable("cannot open database " + path + ": " + msg);
-  }
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  // No checkpoint when a connection closes: the WAL stays for the next
-  // process (no new WAL to create and sync the directory for), and the
-  // checkpoint runs when the WAL has grown (wal_autocheckpoint), not after
-  // every small command, where it cost two more fsyncs and page copies.
-  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-  sqlite3_extended_result_codes(db, 0);
-  // 16 KiB pages (for a new database): a quarter of the page writes of the
-  // default for the bulk of block and metric rows. A 2 MiB writer cache: the
-  // ingest pipeline buffers and sorts its writes itself; what the store needs
-  // cached is the inner B-tree pages (a bigger cache only grows the memory of
-  // large batches).
-  Status s = ExecSql(db, writer ? "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                  "PRAGMA cache_size=-2048; PRAGMA journal_size_limit=67108864;"
-                                : "PRAGMA cache_size=-8192;");
-  if (!s.ok()) {
-    Close(db);
-    return Unavailable("cannot configure database " + path + ": " + s.message());
-  }
-  return db;
-}
 
 core::MonthlyMetrics MetricsFromRow(const Stmt& s) {
   core::MonthlyMetrics m;
@@ -141,12 +75,13 @@ FileRecord FileFromRow(const Stmt& s) {
   f.invalid = s.Int(9);
   f.duplicates = s.Int(10);
   f.alerts = s.Int(11);
+  f.bytes = s.IsNull(12) ? -1 : s.Int(12);
   return f;
 }
 
 constexpr const char* kFileColumns =
     "seq, hash, default_sensor, landing_key, source_name, on_conflict, ingested_ms, rows, valid, "
-    "invalid, duplicates, alerts";
+    "invalid, duplicates, alerts, bytes";
 
 Alert AlertFromRow(const Stmt& s) {
   Alert a;
@@ -541,7 +476,7 @@ class SqliteMetaStore final : public MetaStore {
     if (checkpointer_.joinable()) checkpointer_.join();
     checkpointer_ = std::thread([this] {
       if (checkpoint_db_ == nullptr) {
-        auto db = OpenConnection(path_, false);
+        auto db = OpenConnection(path_, Role::kReader);
         if (db.ok()) checkpoint_db_ = *db;
       }
       if (checkpoint_db_ != nullptr)
@@ -705,54 +640,57 @@ class SqliteMetaStore final : public MetaStore {
 
 }  // namespace
 
-// Ledgers written before files.bytes existed get the column (NULL: unknown).
-static Status AddFileSizes(sqlite3* db) {
-  bool missing = false;
-  {
-    Stmt has(db, "SELECT COUNT(*) FROM pragma_table_info('files') WHERE name='bytes'");
-    auto row = has.Step();
-    if (!row.ok()) return row.status();
-    missing = has.Int(0) == 0;
+namespace {
+
+// kFailedPrecondition when `path` is missing or empty and must not be created.
+Status CheckExisting(const std::string& path, const SqliteOptions& options) {
+  if (!options.must_exist || path == ":memory:") return Status::Ok();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return FailedPrecondition("the database " + path + " is missing");
+    return Unavailable("cannot read the database " + path + ": " + std::strerror(errno));
   }
-  if (missing) AQ_RETURN_IF_ERROR(ExecSql(db, "ALTER TABLE files ADD COLUMN bytes INTEGER"));
-  return ExecSql(db, "CREATE INDEX IF NOT EXISTS files_by_size ON files(default_sensor, bytes)");
+  if (st.st_size == 0) return FailedPrecondition("the database " + path + " is empty (0 bytes)");
+  return Status::Ok();
 }
 
-// PRAGMA user_version of a database whose schema is complete. Opening a
-// store at this version skips the schema statements: parsing them was a
-// fifth of the CPU time of a small ingest. Bump it with every schema change.
-constexpr int64_t kSchemaVersion = 3;  // 3: the change log (table changes)
-
-static Result<int64_t> UserVersion(sqlite3* db) {
-  Stmt s(db, "PRAGMA user_version");
-  auto row = s.Step();
-  if (!row.ok()) return row.status();
-  return *row ? s.Int(0) : 0;
+Status SchemaError(const std::string& path, sqlite3* db, const Status& s) {
+  if (sqlite::LastErrorIsDamage(db))
+    return FailedPrecondition("the database " + path + " is damaged: " + s.message());
+  return Unavailable("cannot create the schema in " + path + ": " + s.message());
 }
 
-static Status CreateSchema(sqlite3* db) {
-  auto version = UserVersion(db);
-  if (!version.ok()) return version.status();
-  if (*version == kSchemaVersion) return Status::Ok();
-  AQ_RETURN_IF_ERROR(ExecSql(db, kSchema));
-  AQ_RETURN_IF_ERROR(AddFileSizes(db));
-  return ExecSql(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
-}
+}  // namespace
 
-Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path) {
-  auto writer = OpenConnection(path, true);
+Result<std::unique_ptr<MetaStore>> OpenSqliteMetaStore(const std::string& path,
+                                                       const SqliteOptions& options) {
+  // One process at a time sets a database up (see sqlite_setup.h); the
+  // guard is released once the schema is in place.
+  auto guard = sqlite::SetupGuard::Acquire(path);
+  if (!guard.ok()) return guard.status();
+  AQ_RETURN_IF_ERROR(CheckExisting(path, options));
+  const std::string target = sqlite::ConnectionTarget(path);
+  auto writer = OpenConnection(target, Role::kWriter);
   if (!writer.ok()) return writer.status();
-  Status s = CreateSchema(*writer);
-  if (!s.ok()) {
+  if (Status s = sqlite::CreateSchema(*writer); !s.ok()) {
+    Status error = SchemaError(path, *writer, s);
     Close(*writer);
-    return Unavailable("cannot create the schema in " + path + ": " + s.message());
+    return error;
   }
-  auto reader = OpenConnection(path, false);
+  auto reader = OpenConnection(target, Role::kReader);
   if (!reader.ok()) {
     Close(*writer);
     return reader.status();
   }
-  return std::unique_ptr<MetaStore>(new SqliteMetaStore(*writer, *reader, path));
+  return std::unique_ptr<MetaStore>(new SqliteMetaStore(*writer, *reader, target));
+}
+
+bool IsDamaged(const Status& s) {
+  if (s.ok()) return false;
+  const std::string& m = s.message();
+  return (s.code() == Code::kFailedPrecondition && m.find(" is damaged") != std::string::npos) ||
+         m.find("database disk image is malformed") != std::string::npos ||
+         m.find("file is not a database") != std::string::npos;
 }
 
 }  // namespace aquasense::storage

@@ -7,8 +7,17 @@
 namespace aquasense::storage::sqlite {
 
 namespace {
+// `what`: the failing step; SQLite's message is added unless `what` already
+// is that message (a message never repeats itself: review L13).
 Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
-  const std::string msg = std::string(what) + ": " + sqlite3_errmsg(db);
+  const std::string_view detail = sqlite3_errmsg(db);
+  std::string msg(what);
+  if (msg.empty()) {
+    msg = detail;
+  } else if (what != detail) {
+    msg += ": ";
+    msg += detail;
+  }
   if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_CANTOPEN || rc == SQLITE_IOERR ||
       rc == SQLITE_FULL || rc == SQLITE_READONLY || rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
     return Unavailable(msg);
@@ -134,9 +143,9 @@ Status ExecSql(sqlite3* db, const char* sql) {
   char* err = nullptr;
   const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
   if (rc == SQLITE_OK) return Status::Ok();
-  std::string msg = err ? err : "unknown error";
+  // sqlite3_exec's message is sqlite3_errmsg's: said once.
   sqlite3_free(err);
-  return ErrorStatus(db, rc, msg);
+  return ErrorStatus(db, rc, "");
 }
 
 }  // namespace aquasense::storage::sqlite
