@@ -120,7 +120,6 @@ Status AppContext::Open(Access access) {
   auto m = storage::OpenSqliteMetaStore(data_dir + "/aquasense.db", sqlite_options);
   if (!m.ok()) return WithRecovery(m.status(), data_dir);
   meta = std::move(*m);
-  objects = storage::NewLocalObjectStore(data_dir);
   pipeline = std::make_unique<pipeline::Pipeline>(pipeline::Env{objects.get(), meta.get(), &clock},
                                                   std::move(*options));
   return Status::Ok();
