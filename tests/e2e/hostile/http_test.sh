@@ -16,6 +16,7 @@ check_outside() {
   changed=$(find /tmp /root /etc -xdev -newer "$WORK/.outside-mark" -type f \
     -not -path "$WORK/*" -not -path '/tmp/aq-*' -not -path '/tmp/aquasense-*' -not -path '/tmp/cc*' \
     -not -path '/root/.cache/*' -not -path '/root/.config/*' -not -path '/tmp/bash_jobs*' \
+    -not -path '/tmp/bash_tool_*' \
     2>/dev/null | grep -v '/proc/' | head -5 || true)
   if [[ -z "$changed" ]]; then pass "$1: nothing written outside the data directory"
   else fail "$1: files changed outside the data directory: $changed"; fi
