@@ -10,13 +10,14 @@ source "$here/lib.sh"
 
 # As lib.sh's check_outside, but files of the other end-to-end scripts that
 # CTest may run at the same time (tests/e2e/core: /tmp/aquasense-*) are not
-# counted against this server (nor compiler temporaries, /tmp/cc*).
+# counted against this server (nor compiler temporaries, /tmp/cc*, nor the
+# file notify_test writes in /tmp, aq_alerts_log.jsonl).
 check_outside() {
   local changed
   changed=$(find /tmp /root /etc -xdev -newer "$WORK/.outside-mark" -type f \
     -not -path "$WORK/*" -not -path '/tmp/aq-*' -not -path '/tmp/aquasense-*' -not -path '/tmp/cc*' \
     -not -path '/root/.cache/*' -not -path '/root/.config/*' -not -path '/tmp/bash_jobs*' \
-    -not -path '/tmp/bash_tool_*' \
+    -not -path '/tmp/bash_tool_*' -not -path '/tmp/aq_alerts_log.jsonl' \
     2>/dev/null | grep -v '/proc/' | head -5 || true)
   if [[ -z "$changed" ]]; then pass "$1: nothing written outside the data directory"
   else fail "$1: files changed outside the data directory: $changed"; fi
