@@ -7,6 +7,10 @@
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <iterator>
+#include <set>
+#include <tuple>
 #include <cstdlib>
 #include <filesystem>
 #include <chrono>
@@ -18,7 +22,9 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "cli/config.h"
 #include "cli/context.h"
 #include "notify/notifier.h"
 #include "http/access_log.h"
@@ -32,25 +38,29 @@
 namespace aquasense::cli {
 namespace {
 
+// Numbers are kept as the text the user gave (flag, variable or config) and
+// parsed by ResolveNumbers, so that every bad value is refused with a message
+// naming what was set.
 struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
   bool watch = false;
   std::string token_file;
   std::string max_upload = "268435456";
-  int threads = 2;
+  std::string threads = "2";
   std::string access_log;
-  size_t max_connections = 10000;
-  uint32_t max_header_bytes = 16 * 1024;
-  double header_timeout = 10;
-  double idle_timeout = 30;
-  double body_timeout = 30;
-  double write_timeout = 30;
-  double drain_timeout = 20;
-  double refresh_interval = 0.1;
-  double watch_interval = 0.25;
-  double watch_settle = 2;
+  std::string max_connections = "10000";
+  std::string max_header_bytes = "16384";
+  std::string header_timeout = "10";
+  std::string idle_timeout = "30";
+  std::string body_timeout = "30";
+  std::string write_timeout = "30";
+  std::string drain_timeout = "20";
+  std::string refresh_interval = "0.1";
+  std::string watch_interval = "0.25";
+  std::string watch_settle = "2";
   bool auth_reads = false;
   std::string cors_origin;
+  std::set<std::string> from_config;  // config keys that set a value
 };
 
 // "268435456", "256MiB", "256M", "64k": bytes (binary multiples).
@@ -80,43 +90,165 @@ std::chrono::milliseconds Ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 + 0.5));
 }
 
+// The parsed numeric settings (whole numbers are exact in a double).
+struct ServeNumbers {
+  double threads = 0, max_connections = 0, max_header_bytes = 0;
+  double header_timeout = 0, idle_timeout = 0, body_timeout = 0, write_timeout = 0;
+  double drain_timeout = 0, refresh_interval = 0, watch_interval = 0, watch_settle = 0;
+  uint64_t max_upload = 0;
+};
+
+// One numeric setting of `serve`: where it can come from and what it accepts.
+struct NumberSpec {
+  const char* flag;  // "--threads"
+  const char* env;   // "AQUASENSE_THREADS"
+  const char* key;   // "threads" in the config's "serve" object
+  std::string ServeFlags::*text;
+  double ServeNumbers::*value;
+  bool whole;          // a whole number (else seconds)
+  double min, max;     // inclusive, but see above_min
+  bool above_min;      // the value must be greater than min
+  const char* reason;  // why the bounds, or ""
+};
+
+const NumberSpec kNumbers[] = {
+    {"--threads", "AQUASENSE_THREADS", "threads", &ServeFlags::threads, &ServeNumbers::threads,
+     true, 1, 64, false, ""},
+    {"--max-connections", "AQUASENSE_MAX_CONNECTIONS", "max_connections",
+     &ServeFlags::max_connections, &ServeNumbers::max_connections, true, 1, 1'000'000, false, ""},
+    {"--max-header-bytes", "AQUASENSE_MAX_HEADER_BYTES", "max_header_bytes",
+     &ServeFlags::max_header_bytes, &ServeNumbers::max_header_bytes, true, http::kMinHeaderLimit,
+     http::kMaxHeaderLimit, false, " (the HTTP parser holds no larger header field)"},
+    {"--header-timeout", "AQUASENSE_HEADER_TIMEOUT", "header_timeout", &ServeFlags::header_timeout,
+     &ServeNumbers::header_timeout, false, 0, 86400, true, ""},
+    {"--idle-timeout", "AQUASENSE_IDLE_TIMEOUT", "idle_timeout", &ServeFlags::idle_timeout,
+     &ServeNumbers::idle_timeout, false, 0, 86400, true, ""},
+    {"--body-timeout", "AQUASENSE_BODY_TIMEOUT", "body_timeout", &ServeFlags::body_timeout,
+     &ServeNumbers::body_timeout, false, 0, 86400, true, ""},
+    {"--write-timeout", "AQUASENSE_WRITE_TIMEOUT", "write_timeout", &ServeFlags::write_timeout,
+     &ServeNumbers::write_timeout, false, 0, 86400, true, ""},
+    {"--drain-timeout", "AQUASENSE_DRAIN_TIMEOUT", "drain_timeout", &ServeFlags::drain_timeout,
+     &ServeNumbers::drain_timeout, false, 0, 86400, false, ""},
+    {"--refresh-interval", "AQUASENSE_REFRESH_INTERVAL", "refresh_interval",
+     &ServeFlags::refresh_interval, &ServeNumbers::refresh_interval, false, 0, 86400, true, ""},
+    {"--watch-interval", "AQUASENSE_WATCH_INTERVAL", "watch_interval", &ServeFlags::watch_interval,
+     &ServeNumbers::watch_interval, false, 0, 86400, true, ""},
+    {"--watch-settle", "AQUASENSE_WATCH_SETTLE", "watch_settle", &ServeFlags::watch_settle,
+     &ServeNumbers::watch_settle, false, 0, 86400, false, ""},
+};
+
+// What the user set a value with, for messages: the flag, the variable (when
+// the value is the variable's: CLI11 reads it only when the flag is absent),
+// or the config key.
+std::string SourceOf(const CLI::App& cmd, const ServeFlags& f, const char* flag, const char* env,
+                     const char* key) {
+  if (cmd.count(flag) > 0) {
+    const char* value = std::getenv(env);
+    const CLI::Option* opt = cmd.get_option_no_throw(flag);
+    if (value != nullptr && opt != nullptr && opt->results().size() == 1 &&
+        opt->results()[0] == value) {
+      return env;
+    }
+    return flag;
+  }
+  if (f.from_config.count(key) > 0) return std::string("config: \"") + key + "\" in \"serve\"";
+  return flag;
+}
+
+std::string Shown(std::string_view text) {
+  return "'" + std::string(text.substr(0, 40)) + (text.size() > 40 ? "...'" : "'");
+}
+
+std::string Bound(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+// The value of one numeric setting, or a usage error naming its source.
+Result<double> ParseNumber(const NumberSpec& n, const std::string& text,
+                           const std::string& source) {
+  double v = 0;
+  bool ok = false;
+  const char* end = text.data() + text.size();
+  if (n.whole) {
+    int64_t i = 0;
+    auto r = std::from_chars(text.data(), end, i);
+    ok = r.ec == std::errc() && r.ptr == end && i >= n.min && i <= n.max;
+    v = static_cast<double>(i);
+  } else {
+    auto r = std::from_chars(text.data(), end, v);
+    ok = r.ec == std::errc() && r.ptr == end && std::isfinite(v) && v <= n.max &&
+         (n.above_min ? v > n.min : v >= n.min);
+  }
+  if (ok) return v;
+  if (n.whole) {
+    return InvalidArgument(source + " must be a whole number from " + Bound(n.min) + " to " +
+                           Bound(n.max) + n.reason + ", got " + Shown(text));
+  }
+  return InvalidArgument(source + " must be a number of seconds " +
+                         (n.above_min ? "above " : "from ") + Bound(n.min) + " to " + Bound(n.max) +
+                         ", got " + Shown(text));
+}
+
+Result<ServeNumbers> ResolveNumbers(const CLI::App& cmd, const ServeFlags& f) {
+  ServeNumbers out;
+  for (const NumberSpec& n : kNumbers) {
+    auto r = ParseNumber(n, f.*n.text, SourceOf(cmd, f, n.flag, n.env, n.key));
+    if (!r.ok()) return r.status();
+    out.*n.value = *r;
+  }
+  auto bytes = ParseBytes(f.max_upload);
+  if (!bytes) {
+    return InvalidArgument(SourceOf(cmd, f, "--max-upload", "AQUASENSE_MAX_UPLOAD", "max_upload") +
+                           " must be a number of bytes (e.g. 268435456 or 256MiB), got " +
+                           Shown(f.max_upload));
+  }
+  out.max_upload = *bytes;
+  return out;
+}
+
 // Values from the config file's "serve" object for flags not given otherwise.
+// Numbers are taken as their JSON text and checked with the flags' values.
 Status ApplyConfig(const nlohmann::json& config, CLI::App& cmd, ServeFlags& f) {
   if (!config.contains("serve")) return Status::Ok();
   const auto& s = config["serve"];
   if (!s.is_object()) return InvalidArgument("config: \"serve\" must be an object");
-  auto unset = [&](const char* flag) { return cmd.count(flag) == 0; };
-  try {
-    auto str = [&](const char* key, const char* flag, std::string& out) {
-      if (s.contains(key) && unset(flag)) out = s[key].get<std::string>();
-    };
-    auto num = [&](const char* key, const char* flag, auto& out) {
-      if (s.contains(key) && unset(flag))
-        out = s[key].get<std::remove_reference_t<decltype(out)>>();
-    };
-    str("listen", "--listen", f.listen);
-    str("token_file", "--token-file", f.token_file);
-    str("access_log", "--access-log", f.access_log);
-    str("cors_origin", "--cors-origin", f.cors_origin);
-    if (s.contains("max_upload") && unset("--max-upload")) {
-      f.max_upload = s["max_upload"].is_string() ? s["max_upload"].get<std::string>()
-                                                 : std::to_string(s["max_upload"].get<uint64_t>());
-    }
-    num("watch", "--watch", f.watch);
-    num("auth_reads", "--auth-reads", f.auth_reads);
-    num("threads", "--threads", f.threads);
-    num("max_connections", "--max-connections", f.max_connections);
-    num("max_header_bytes", "--max-header-bytes", f.max_header_bytes);
-    num("header_timeout", "--header-timeout", f.header_timeout);
-    num("idle_timeout", "--idle-timeout", f.idle_timeout);
-    num("body_timeout", "--body-timeout", f.body_timeout);
-    num("write_timeout", "--write-timeout", f.write_timeout);
-    num("drain_timeout", "--drain-timeout", f.drain_timeout);
-    num("refresh_interval", "--refresh-interval", f.refresh_interval);
-    num("watch_interval", "--watch-interval", f.watch_interval);
-    num("watch_settle", "--watch-settle", f.watch_settle);
-  } catch (const nlohmann::json::exception&) {
-    return InvalidArgument("config: a value in \"serve\" has the wrong type");
+  std::vector<std::string_view> known = {"listen",    "token_file", "access_log", "cors_origin",
+                                         "watch",     "auth_reads", "max_upload"};
+  for (const NumberSpec& n : kNumbers) known.push_back(n.key);
+  AQ_RETURN_IF_ERROR(CheckKnownKeys(s, "serve", known));
+  auto given = [&](const char* key, const char* flag) {
+    return s.contains(key) && cmd.count(flag) == 0;
+  };
+  auto wrong = [](const char* key, const char* what) {
+    return InvalidArgument(std::string("config: \"") + key + "\" in \"serve\" must be " + what);
+  };
+  for (auto [key, flag, out] : {std::tuple{"listen", "--listen", &f.listen},
+                                {"token_file", "--token-file", &f.token_file},
+                                {"access_log", "--access-log", &f.access_log},
+                                {"cors_origin", "--cors-origin", &f.cors_origin}}) {
+    if (!given(key, flag)) continue;
+    if (!s[key].is_string()) return wrong(key, "a string");
+    *out = s[key].get<std::string>();
+  }
+  for (auto [key, flag, out] :
+       {std::tuple{"watch", "--watch", &f.watch}, {"auth_reads", "--auth-reads", &f.auth_reads}}) {
+    if (!given(key, flag)) continue;
+    if (!s[key].is_boolean()) return wrong(key, "true or false");
+    *out = s[key].get<bool>();
+  }
+  if (given("max_upload", "--max-upload")) {
+    const auto& v = s["max_upload"];
+    if (!v.is_string() && !v.is_number()) return wrong("max_upload", "a number of bytes");
+    f.max_upload = v.is_string() ? v.get<std::string>() : v.dump();
+    f.from_config.insert("max_upload");
+  }
+  for (const NumberSpec& n : kNumbers) {
+    if (!given(n.key, n.flag)) continue;
+    if (!s[n.key].is_number()) return wrong(n.key, n.whole ? "a whole number" : "a number");
+    f.*n.text = s[n.key].dump();
+    f.from_config.insert(n.key);
   }
   return Status::Ok();
 }
@@ -163,32 +295,9 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   if (Status s = http::ParseListen(flags.listen, opt.host, opt.port); !s.ok()) {
     return ReportError(s, kExitUsage);
   }
-  auto max_upload = ParseBytes(flags.max_upload);
-  if (!max_upload) {
-    return ReportError(
-        InvalidArgument(SettingName(ctx, cmd, "--max-upload", "serve.max_upload") +
-                        " must be a number of bytes (e.g. 268435456 or 256MiB), got '" +
-                        flags.max_upload + "'"),
-        kExitUsage);
-  }
-  for (double t : {flags.header_timeout, flags.idle_timeout, flags.body_timeout,
-                   flags.write_timeout, flags.refresh_interval, flags.watch_interval}) {
-    if (!(t > 0 && t < 86400)) {
-      return ReportError(
-          InvalidArgument("timeouts and intervals must be between 0 and 86400 seconds"),
-          kExitUsage);
-    }
-  }
-  if (!(flags.watch_settle >= 0 && flags.watch_settle < 86400)) {
-    return ReportError(InvalidArgument("--watch-settle must be from 0 to 86400 seconds"),
-                       kExitUsage);
-  }
-  if (flags.threads < 1 || flags.threads > 64) {
-    return ReportError(InvalidArgument("--threads must be from 1 to 64"), kExitUsage);
-  }
-  if (flags.max_header_bytes < 1024) {
-    return ReportError(InvalidArgument("--max-header-bytes must be at least 1024"), kExitUsage);
-  }
+  auto numbers = ResolveNumbers(cmd, flags);
+  if (!numbers.ok()) return ReportError(numbers.status(), kExitUsage);
+  const ServeNumbers& n = *numbers;
   auto token = LoadToken(flags);
   if (!token.ok()) return ReportError(token.status(), kExitUsage);
   if (flags.auth_reads && !*token) {
@@ -196,15 +305,15 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
         InvalidArgument("--auth-reads needs a token (AQUASENSE_TOKEN or --token-file)"),
         kExitUsage);
   }
-  opt.threads = flags.threads;
-  opt.max_connections = flags.max_connections;
-  opt.header_limit = flags.max_header_bytes;
-  opt.header_timeout = Ms(flags.header_timeout);
-  opt.idle_timeout = Ms(flags.idle_timeout);
-  opt.body_timeout = Ms(flags.body_timeout);
-  opt.write_timeout = Ms(flags.write_timeout);
-  opt.drain_timeout = Ms(std::max(0.0, flags.drain_timeout));
-  opt.max_upload = *max_upload;
+  opt.threads = static_cast<int>(n.threads);
+  opt.max_connections = static_cast<size_t>(n.max_connections);
+  opt.header_limit = static_cast<uint32_t>(n.max_header_bytes);
+  opt.header_timeout = Ms(n.header_timeout);
+  opt.idle_timeout = Ms(n.idle_timeout);
+  opt.body_timeout = Ms(n.body_timeout);
+  opt.write_timeout = Ms(n.write_timeout);
+  opt.drain_timeout = Ms(n.drain_timeout);
+  opt.max_upload = n.max_upload;
   opt.token = *token;
   opt.auth_reads = flags.auth_reads;
   opt.cors_origin = flags.cors_origin;
@@ -219,7 +328,7 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   RaiseFileLimit();
   http::SnapshotHolder snapshots(ctx.meta.get(), &ctx.clock);
   if (Status s = snapshots.Refresh(true); !s.ok()) return ReportError(s, kExitStore);
-  snapshots.Start(Ms(flags.refresh_interval));
+  snapshots.Start(Ms(n.refresh_interval));
   http::ServerMetrics metrics(opt.threads);
   http::IngestWorker worker(ctx.pipeline.get(), &snapshots, &metrics);
 
@@ -227,8 +336,8 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   const std::filesystem::path inbox = std::filesystem::path(ctx.data_dir) / "inbox";
   if (flags.watch) {
     http::WatchOptions watch;
-    watch.interval = Ms(flags.watch_interval);
-    watch.settle = Ms(flags.watch_settle);
+    watch.interval = Ms(n.watch_interval);
+    watch.settle = Ms(n.watch_settle);
     watcher = std::make_unique<http::InboxWatcher>(inbox, ctx.pipeline.get(), &worker, watch);
   }
   http::InboxWatcher* w = watcher.get();
@@ -332,7 +441,7 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
                   "Open connections beyond which new ones get 503 (default 10000)")
       ->envname("AQUASENSE_MAX_CONNECTIONS");
   cmd->add_option("--max-header-bytes", flags->max_header_bytes,
-                  "Request line + headers limit (default 16384; 431 beyond)")
+                  "Request line + all headers, bytes: 1024 to 65536 (default 16384; 431 beyond)")
       ->envname("AQUASENSE_MAX_HEADER_BYTES");
   cmd->add_option("--header-timeout", flags->header_timeout,
                   "Seconds to receive a request header once it started (default 10)")

@@ -28,6 +28,8 @@ std::string_view ErrorCodeFor(int status) {
       return "payload_too_large";
     case 431:
       return "header_too_large";
+    case 501:
+      return "not_implemented";
     case 503:
       return "unavailable";
     default:

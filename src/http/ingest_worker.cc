@@ -1,8 +1,33 @@
 #include "http/ingest_worker.h"
 
+#include <exception>
 #include <future>
 
+#include "http/log.h"
+
 namespace aquasense::http {
+
+namespace {
+
+using IngestResult = Result<pipeline::IngestSummary>;
+
+// Runs a batch; an exception becomes kInternal and a log line, so that the
+// caller always hears back and nothing escapes the worker thread.
+template <typename F>
+IngestResult Guarded(std::string_view source, F&& batch) {
+  std::string what;
+  try {
+    return batch();
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  LogLine("ingest worker: " + std::string(source) + " batch failed: " + what);
+  return Internal("the ingest failed unexpectedly: " + what);
+}
+
+}  // namespace
 
 IngestCounts CountsOf(const pipeline::IngestSummary& s) {
   IngestCounts c;
@@ -20,7 +45,7 @@ IngestCounts CountsOf(const pipeline::IngestSummary& s) {
 IngestWorker::IngestWorker(pipeline::Pipeline* pipeline, SnapshotHolder* snapshots,
                            ServerMetrics* metrics)
     : pipeline_(pipeline), snapshots_(snapshots), metrics_(metrics) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::jthread([this] { Loop(); });
 }
 
 IngestWorker::~IngestWorker() { Stop(); }
@@ -52,7 +77,13 @@ void IngestWorker::Loop() {
     std::function<void()> job = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    job();
+    try {  // jobs guard their batches; this is the thread's last boundary
+      job();
+    } catch (const std::exception& e) {
+      LogLine(std::string("ingest worker: a job failed: ") + e.what());
+    } catch (...) {
+      LogLine("ingest worker: a job failed: unknown exception");
+    }
     lock.lock();
   }
 }
@@ -61,10 +92,7 @@ Result<pipeline::IngestSummary> IngestWorker::RunBatch(
     const std::vector<pipeline::StagedFile>& files, const pipeline::IngestRequest& req,
     std::string_view source) {
   Result<pipeline::IngestSummary> r = pipeline_->IngestStaged(files, req);
-  if (!r.ok()) {
-    metrics_->RecordIngest(source, false, {});
-    return r;
-  }
+  if (!r.ok()) return r;  // counted by the caller, with the other failures
   // Publish before answering: whoever hears back can read the batch.
   (void)snapshots_->Refresh();  // a failure shows in /health; the batch itself committed
   metrics_->RecordIngest(source, true, CountsOf(*r));
@@ -74,13 +102,13 @@ Result<pipeline::IngestSummary> IngestWorker::RunBatch(
 void IngestWorker::SubmitUpload(std::shared_ptr<pipeline::LandingWriter> writer,
                                 pipeline::IngestRequest req, Done done) {
   auto job = [this, writer = std::move(writer), req = std::move(req), done]() {
-    Result<pipeline::StagedFile> staged = writer->FinishForBatch();
-    if (!staged.ok()) {
-      metrics_->RecordIngest("upload", false, {});
-      done(staged.status());
-      return;
-    }
-    done(RunBatch({*staged}, req, "upload"));
+    IngestResult r = Guarded("upload", [&]() -> IngestResult {
+      Result<pipeline::StagedFile> staged = writer->FinishForBatch();
+      if (!staged.ok()) return staged.status();
+      return RunBatch({*staged}, req, "upload");
+    });
+    if (!r.ok()) metrics_->RecordIngest("upload", false, {});
+    done(std::move(r));
   };
   if (!Post(std::move(job))) done(Unavailable("the server is shutting down"));
 }
@@ -91,7 +119,11 @@ Result<pipeline::IngestSummary> IngestWorker::IngestStaged(std::vector<pipeline:
   std::promise<Result<pipeline::IngestSummary>> promise;
   auto future = promise.get_future();
   std::string src(source);
-  bool posted = Post([&, src] { promise.set_value(RunBatch(files, req, src)); });
+  bool posted = Post([&, src] {
+    IngestResult r = Guarded(src, [&] { return RunBatch(files, req, src); });
+    if (!r.ok()) metrics_->RecordIngest(src, false, {});
+    promise.set_value(std::move(r));
+  });
   if (!posted) return Unavailable("the server is shutting down");
   return future.get();
 }

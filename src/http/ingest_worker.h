@@ -10,7 +10,9 @@
 // After a batch, the snapshot is refreshed before the caller hears back, so a
 // response sent after that shows the batch. Thread-safety: all methods are
 // thread-safe; callbacks run on the worker thread. Errors: the pipeline's
-// (kUnavailable/kInternal store failures), kUnavailable after Stop().
+// (kUnavailable/kInternal store failures), kUnavailable after Stop(), and
+// kInternal for an exception thrown by a batch: it is logged, the caller
+// hears back (an upload gets a 500) and the worker goes on with the next job.
 #pragma once
 
 #include <condition_variable>
@@ -66,7 +68,7 @@ class IngestWorker {
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::jthread thread_;  // last: joined before the members it uses go
 };
 
 }  // namespace aquasense::http

@@ -26,11 +26,36 @@ int32_t DigitsValue(std::string_view s) {  // s: AllDigits, at most 9 digits
   return v;
 }
 
+// `target` after a leading "http://" or "https://" (any case), else all of it.
+std::string_view WithoutScheme(std::string_view target) {
+  for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
+    if (target.size() < scheme.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < scheme.size() && same; ++i) {
+      char c = target[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      same = c == scheme[i];
+    }
+    if (same) return target.substr(scheme.size());
+  }
+  return target;
+}
+
 }  // namespace
 
 Target SplitTarget(std::string_view target) {
   if (size_t hash = target.find('#'); hash != std::string_view::npos) {
     target = target.substr(0, hash);
+  }
+  if (std::string_view rest = WithoutScheme(target); rest.size() != target.size()) {
+    // Absolute form: drop the authority; an empty path is "/".
+    const size_t end = rest.find_first_of("/?");
+    target = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+    if (target.empty() || target.front() == '?') {
+      Target t = SplitTarget(target);
+      t.path = "/";
+      return t;
+    }
   }
   Target t;
   size_t q = target.find('?');

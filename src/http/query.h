@@ -25,7 +25,10 @@ struct Target {
   std::string_view query;  // after '?', raw; empty when absent
 };
 
-// Splits an origin-form request target. A fragment ('#...') is dropped.
+// Splits a request target into path and query. A fragment ('#...') is
+// dropped. An absolute-form target ("http://host:8080/temp?year=2024", RFC
+// 9112 §3.2.2; http or https, any case) is served as its path and query: the
+// authority is ignored, as the Host header is, and an empty path is "/".
 Target SplitTarget(std::string_view target);
 
 // Decodes %XX escapes (and '+' as space when `plus_is_space`). Returns nothing

@@ -12,6 +12,19 @@ TEST(SplitTarget, PathAndQuery) {
   EXPECT_EQ(SplitTarget("/health").query, "");
 }
 
+TEST(SplitTarget, L2_AbsoluteFormIsServedAsItsPath) {
+  Target t = SplitTarget("http://evil.example/temp?year=2024&month=1");
+  EXPECT_EQ(t.path, "/temp");
+  EXPECT_EQ(t.query, "year=2024&month=1");
+  EXPECT_EQ(SplitTarget("HTTPS://h:8080/health").path, "/health");
+  EXPECT_EQ(SplitTarget("http://h").path, "/");
+  t = SplitTarget("http://h?year=1");
+  EXPECT_EQ(t.path, "/");
+  EXPECT_EQ(t.query, "year=1");
+  EXPECT_EQ(SplitTarget("http:/x").path, "http:/x");  // not absolute form: 404 later
+  EXPECT_EQ(SplitTarget("ftp://h/temp").path, "ftp://h/temp");
+}
+
 TEST(PercentDecode, Escapes) {
   EXPECT_EQ(*PercentDecode("a%20b+c", true), "a b c");
   EXPECT_EQ(*PercentDecode("a+b", false), "a+b");

@@ -15,6 +15,8 @@
 // 413 before the body is read), streamed chunk by chunk into landing/, then
 // ingested on the IngestWorker; the response is sent once the batch is
 // committed and visible to reads.
+// Hostile input (docs/http.md, "Limits"): no request ends the process; an
+// exception in a connection closes that connection only.
 // Shutdown (SIGTERM, SIGINT or Shutdown()): stop accepting, close idle
 // connections, let in-flight requests finish (up to drain_timeout), return.
 // Thread-safety: Listen/Run from one thread; Shutdown() from any thread.
@@ -38,12 +40,23 @@
 
 namespace aquasense::http {
 
+// Bounds of ServerOptions::header_limit. Boost.Beast stores a header field in
+// at most 65,535 bytes (and throws beyond), so a larger limit would promise
+// fields it cannot hold; Listen() refuses a limit outside these bounds.
+inline constexpr uint32_t kMinHeaderLimit = 1024;
+inline constexpr uint32_t kMaxHeaderLimit = 64 * 1024;
+
+// Descriptors kept out of the connection budget (store, logs, uploads'
+// landing files, the accept of a connection that is refused with 503).
+inline constexpr uint64_t kReservedFiles = 32;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;                              // 0: any free port (see Server::port())
   int threads = 2;                                   // I/O threads
-  size_t max_connections = 10000;                    // beyond: 503 and close
-  uint32_t header_limit = 16 * 1024;                 // request line + headers, bytes (431 beyond)
+  size_t max_connections = 10000;                    // beyond: 503 and close (see ConnectionCap)
+  uint32_t header_limit = 16 * 1024;  // request line + all header fields, bytes (431 beyond);
+                                      // each chunked trailer section has the same limit
   std::chrono::milliseconds header_timeout{10'000};  // first byte -> complete header
   std::chrono::milliseconds idle_timeout{30'000};    // keep-alive wait for the next request
   std::chrono::milliseconds body_timeout{30'000};    // longest pause while reading a body
@@ -83,8 +96,10 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Resolves and binds the listening socket. Errors: kInvalidArgument (bad
-  // host), kUnavailable (cannot bind).
+  // Resolves and binds the listening socket, and caps max_connections by the
+  // open-file limit (ConnectionCap, logged when it applies). Errors:
+  // kInvalidArgument (bad host, header_limit out of bounds), kUnavailable
+  // (cannot bind).
   Status Listen();
   uint16_t port() const;
   // Serves until shut down and drained.
@@ -101,7 +116,14 @@ class Server {
 // Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (all interfaces).
 Status ParseListen(const std::string& s, std::string& host, uint16_t& port);
 
-// Constant-time comparison of a presented token with the configured one.
+// Constant-time comparison of a presented token with the configured one: the
+// SHA-256 digests of both are compared with Nettle's nettle_memeql_sec, so the
+// time depends on neither the content nor the length of either.
 bool TokenMatches(std::string_view presented, std::string_view expected);
+
+// The connection limit actually applied: `requested`, but at most the
+// open-file limit less a reserve of max(kReservedFiles, a quarter of it), and
+// at least 1.
+size_t ConnectionCap(size_t requested, uint64_t open_file_limit);
 
 }  // namespace aquasense::http

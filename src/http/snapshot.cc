@@ -134,12 +134,7 @@ std::string SnapshotHolder::last_error() const {
 
 Status SnapshotHolder::Refresh(bool force) {
   std::lock_guard lock(refresh_mu_);
-  auto fail = [&](const Status& s) {
-    healthy_.store(false, std::memory_order_release);
-    std::lock_guard elock(error_mu_);
-    last_error_ = s.message();
-    return s;
-  };
+  auto fail = [&](const Status& s) { return MarkUnhealthy(s); };
   Result<int64_t> gen = meta_->Generation();
   if (!gen.ok()) return fail(gen.status());
   if (force || !loaded_generation_ || *loaded_generation_ != *gen) {
@@ -176,31 +171,51 @@ Status SnapshotHolder::Refresh(bool force) {
   return Status::Ok();
 }
 
+Status SnapshotHolder::MarkUnhealthy(const Status& s) {
+  healthy_.store(false, std::memory_order_release);
+  std::lock_guard elock(error_mu_);
+  last_error_ = s.message();
+  return s;
+}
+
 void SnapshotHolder::Start(std::chrono::milliseconds interval) {
   Stop();
-  {
-    std::lock_guard lock(stop_mu_);
-    stopping_ = false;
-  }
-  poller_ = std::thread([this, interval] { Poll(interval); });
+  poller_ = std::jthread([this, interval](std::stop_token stop) { Poll(stop, interval); });
 }
 
 void SnapshotHolder::Stop() {
-  {
-    std::lock_guard lock(stop_mu_);
-    stopping_ = true;
-  }
-  stop_cv_.notify_all();
-  if (poller_.joinable()) poller_.join();
+  if (!poller_.joinable()) return;
+  poller_.request_stop();  // wakes the wait in Poll()
+  poller_.join();
 }
 
-void SnapshotHolder::Poll(std::chrono::milliseconds interval) {
+void SnapshotHolder::Poll(std::stop_token stop, std::chrono::milliseconds interval) {
+  LogThrottle errors(std::chrono::minutes(1));
   std::unique_lock lock(stop_mu_);
-  while (!stopping_) {
+  while (!stop.stop_requested()) {
     lock.unlock();
-    (void)Refresh();  // failures are recorded in healthy()/last_error()
+    PollOnce(errors);
     lock.lock();
-    stop_cv_.wait_for(lock, interval, [this] { return stopping_; });
+    stop_cv_.wait_for(lock, stop, interval, [] { return false; });
+  }
+}
+
+// One refresh on the poller thread, its boundary: an exception is recorded
+// as a failed refresh and logged (throttled), never let out.
+void SnapshotHolder::PollOnce(LogThrottle& errors) {
+  std::string what;
+  try {
+    (void)Refresh();  // failures are recorded in healthy()/last_error()
+    return;
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  (void)MarkUnhealthy(Internal("the store check failed unexpectedly: " + what));
+  if (auto line = errors.Next("snapshot poller: refresh failed: " + what,
+                              std::chrono::steady_clock::now())) {
+    LogLine(*line);
   }
 }
 

@@ -27,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -35,6 +36,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "core/reading.h"
+#include "http/log.h"
 #include "storage/meta_store.h"
 
 namespace aquasense::http {
@@ -105,6 +107,9 @@ class SnapshotHolder {
   Status Refresh(bool force = false);
 
   // Starts / stops a background thread calling Refresh() every `interval`.
+  // A refresh that throws counts as a failed one (healthy() false, the
+  // message in last_error(), a log line at most once a minute); the thread
+  // keeps polling.
   void Start(std::chrono::milliseconds interval);
   void Stop();
 
@@ -120,7 +125,9 @@ class SnapshotHolder {
   uint64_t refresh_us() const { return refresh_us_.load(std::memory_order_relaxed); }
 
  private:
-  void Poll(std::chrono::milliseconds interval);
+  void Poll(std::stop_token stop, std::chrono::milliseconds interval);
+  void PollOnce(LogThrottle& errors);
+  Status MarkUnhealthy(const Status& s);
 
   storage::MetaStore* meta_;
   const Clock* clock_;
@@ -138,9 +145,8 @@ class SnapshotHolder {
   std::string last_error_;
 
   std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
-  std::thread poller_;
+  std::condition_variable_any stop_cv_;  // woken by the poller's stop_token
+  std::jthread poller_;                  // last: joined before the members it uses go
 };
 
 }  // namespace aquasense::http

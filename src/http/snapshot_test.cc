@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <sstream>
+#include <stdexcept>
+#include <thread>
 
 #include "http/metrics.h"
 #include "http/server.h"
@@ -86,9 +89,13 @@ class FakeMeta final : public storage::MetaStore {
   int64_t generation = 1;
   bool fail = false;
   int lists = 0;
+  std::atomic<bool> throws{false};  // Generation() throws (read by the poller thread)
+  std::atomic<int> generation_calls{0};
 
   Result<std::unique_ptr<storage::Batch>> BeginBatch() override { return Internal("n/a"); }
   Result<int64_t> Generation() override {
+    generation_calls.fetch_add(1);
+    if (throws.load()) throw std::runtime_error("driver bug");
     if (fail) return Unavailable("disk gone");
     return generation;
   }
@@ -162,6 +169,24 @@ TEST(SnapshotHolder, BackgroundPollerPicksUpChanges) {
   h.Start(std::chrono::milliseconds(5));
   for (int i = 0; i < 400 && !h.healthy(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(h.healthy());
+  h.Stop();
+}
+
+TEST(SnapshotHolder, Threads_PollerSurvivesAnExceptionAndKeepsPolling) {
+  FakeMeta meta;
+  SystemClock clock;
+  SnapshotHolder h(&meta, &clock);
+  meta.throws = true;
+  h.Start(std::chrono::milliseconds(2));
+  for (int i = 0; i < 1000 && meta.generation_calls.load() < 5; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_GE(meta.generation_calls.load(), 5);  // polled again after each throw
+  EXPECT_FALSE(h.healthy());
+  EXPECT_NE(h.last_error().find("driver bug"), std::string::npos);
+  meta.throws = false;  // the store recovers: the poller picks it up
+  for (int i = 0; i < 1000 && !h.healthy(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   EXPECT_TRUE(h.healthy());
   h.Stop();
 }

@@ -189,7 +189,7 @@ expect_run "L6: AQUASENSE_SD_LIMIT=-1 rejected like sd_limit -1" 1 "AQUASENSE_SD
   env AQUASENSE_SD_LIMIT=-1 "$AQ" --data "$WORK/ref" export
 expect_run "L6: AQUASENSE_SD_LIMIT=abc" 1 "AQUASENSE_SD_LIMIT must be a number >= 0" \
   env AQUASENSE_SD_LIMIT=abc "$AQ" --data "$WORK/ref" export
-expect_run "L6: AQUASENSE_THREADS=abc names the variable" 1 "(the value of AQUASENSE_THREADS)" \
+expect_run "L6: AQUASENSE_THREADS=abc names the variable" 1 "AQUASENSE_THREADS must be a whole number" \
   env AQUASENSE_THREADS=abc "$AQ" --data "$WORK/ref" serve --listen 127.0.0.1:0
 expect_run "L6: AQUASENSE_ON_CONFLICT=maybe" 1 "(the value of AQUASENSE_ON_CONFLICT)" \
   env AQUASENSE_ON_CONFLICT=maybe "$AQ" --data "$WORK/ref" ingest "$EXAMPLES/readings.csv"
