@@ -8,21 +8,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-# As lib.sh's check_outside, but files of the other end-to-end scripts that
-# CTest may run at the same time (tests/e2e/core: /tmp/aquasense-*) are not
-# counted against this server (nor compiler temporaries, /tmp/cc*, nor the
-# file notify_test writes in /tmp, aq_alerts_log.jsonl).
-check_outside() {
-  local changed
-  changed=$(find /tmp /root /etc -xdev -newer "$WORK/.outside-mark" -type f \
-    -not -path "$WORK/*" -not -path '/tmp/aq-*' -not -path '/tmp/aquasense-*' -not -path '/tmp/cc*' \
-    -not -path '/root/.cache/*' -not -path '/root/.config/*' -not -path '/tmp/bash_jobs*' \
-    -not -path '/tmp/bash_tool_*' -not -path '/tmp/aq_alerts_log.jsonl' \
-    2>/dev/null | grep -v '/proc/' | head -5 || true)
-  if [[ -z "$changed" ]]; then pass "$1: nothing written outside the data directory"
-  else fail "$1: files changed outside the data directory: $changed"; fi
-}
-
 # probe PORT PY_BYTES [SECONDS [PIECE]]: sends the bytes on one connection (in
 # PIECE-byte writes 20 ms apart when given), half-closes
 # it and prints "<status of every response, space-separated, or none> <EOF|OPEN|RESET>".
@@ -192,7 +177,7 @@ expect_probe "chunks: ffffffffffffffff upload" "413 EOF" \
 expect_probe "chunks: size without CRLF, then EOF" "none EOF" \
   'b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5"'
 expect_probe "chunks: a valid chunked upload" "200 EOF" \
-  "b\"POST /v1/ingest?sensor=chunky HTTP/1.1\r\nHost: x\r\n$AUTH\r\nTransfer-Encoding: chunked\r\n\r\n14\r\ndate,temperature,sd\n\r\n14\r\n2024-01-05,10.5,0.2\n\r\n0\r\nX-Trailer: fine\r\n\r\n\""
+  "b\"POST /v1/ingest?sensor=$MARK HTTP/1.1\r\nHost: x\r\n$AUTH\r\nTransfer-Encoding: chunked\r\n\r\n14\r\ndate,temperature,sd\n\r\n14\r\n2024-01-05,10.5,0.2\n\r\n0\r\nX-Trailer: fine\r\n\r\n\""
 alive "chunks"
 
 # --- random bytes and mutated requests ---
