@@ -65,13 +65,24 @@ Status RunTogether(size_t n, const std::function<Status(size_t)>& task) {
   if (n <= 1) return n == 1 ? task(0) : Status::Ok();
   std::atomic<size_t> next{0};
   std::vector<Status> errors(n, Status::Ok());
+  // An exception in a task is that task's error; the threads are joined
+  // whatever happens (jthread), never left to std::terminate.
   auto work = [&] {
-    for (size_t i = next++; i < n; i = next++) errors[i] = task(i);
+    for (size_t i = next++; i < n; i = next++) {
+      try {
+        errors[i] = task(i);
+      } catch (const std::exception& e) {
+        errors[i] = Internal(std::string("unexpected error: ") + e.what());
+      } catch (...) {
+        errors[i] = Internal("unexpected error");
+      }
+    }
   };
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < std::min(n, kSyncThreads); ++t) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
+  {
+    std::vector<std::jthread> threads;
+    for (size_t t = 1; t < std::min(n, kSyncThreads); ++t) threads.emplace_back(work);
+    work();
+  }
   for (Status& e : errors)
     if (!e.ok()) return e;
   return Status::Ok();
