@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -153,5 +155,25 @@ int ReportError(const Status& status, int exit_code) {
 }
 
 int ReportError(const Status& status) { return ReportError(status, ExitCodeFor(status)); }
+
+std::optional<uint64_t> ParseByteSize(std::string_view text) {
+  uint64_t v = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (r.ec != std::errc() || r.ptr == text.data()) return std::nullopt;
+  std::string unit(r.ptr, static_cast<size_t>(text.data() + text.size() - r.ptr));
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  int shift = 0;
+  if (unit == "k" || unit == "kib" || unit == "kb") {
+    shift = 10;
+  } else if (unit == "m" || unit == "mib" || unit == "mb") {
+    shift = 20;
+  } else if (unit == "g" || unit == "gib" || unit == "gb") {
+    shift = 30;
+  } else if (!unit.empty() && unit != "b") {
+    return std::nullopt;
+  }
+  if (shift > 0 && v > (UINT64_MAX >> shift)) return std::nullopt;
+  return v << shift;
+}
 
 }  // namespace aquasense::cli

@@ -9,9 +9,12 @@
 // Not thread-safe to Open(); the objects it owns are (see their headers).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -65,6 +68,11 @@ struct AppContext {
 // settings, --data naming nothing) -> 1, anything else -> 3 (the store).
 // Exit code 2 (an input could not be read) is decided per input by ingest.
 int ExitCodeFor(const Status& status);
+
+// "268435456", "256MiB", "256M", "64k", "16G": bytes (binary multiples; an
+// optional b/k/kb/kib/m/mb/mib/g/gb/gib unit, any case). Nothing when it is
+// not such a size or overflows 64 bits.
+std::optional<uint64_t> ParseByteSize(std::string_view text);
 
 // Prints `status` as one sentence on stderr and returns `exit_code`
 // (ExitCodeFor(status) when not given).

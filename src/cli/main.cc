@@ -78,25 +78,6 @@ struct IngestFlags {
   bool quiet = false;
 };
 
-// "17179869184", "16G", "16GiB", "512m", "64k": bytes (binary multiples).
-std::optional<uint64_t> ParseByteSize(std::string_view s) {
-  uint64_t v = 0;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc() || r.ptr == s.data()) return std::nullopt;
-  std::string unit(r.ptr, static_cast<size_t>(s.data() + s.size() - r.ptr));
-  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  int shift = 0;
-  if (unit == "k" || unit == "kib" || unit == "kb")
-    shift = 10;
-  else if (unit == "m" || unit == "mib" || unit == "mb")
-    shift = 20;
-  else if (unit == "g" || unit == "gib" || unit == "gb")
-    shift = 30;
-  else if (!unit.empty() && unit != "b")
-    return std::nullopt;
-  if (shift > 0 && v > (UINT64_MAX >> shift)) return std::nullopt;
-  return v << shift;
-}
 
 // --max-input, else AQUASENSE_MAX_INPUT (both through the flag), else the
 // config's "ingest": {"max_input": N or "16G"}, else 16 GiB.

@@ -63,28 +63,6 @@ struct ServeFlags {
   std::set<std::string> from_config;  // config keys that set a value
 };
 
-// "268435456", "256MiB", "256M", "64k": bytes (binary multiples).
-std::optional<uint64_t> ParseBytes(std::string s) {
-  uint64_t v = 0;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc() || r.ptr == s.data()) return std::nullopt;
-  std::string unit(r.ptr, static_cast<size_t>(s.data() + s.size() - r.ptr));
-  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  int shift = 0;
-  if (unit.empty() || unit == "b") {
-    shift = 0;
-  } else if (unit == "k" || unit == "kib" || unit == "kb") {
-    shift = 10;
-  } else if (unit == "m" || unit == "mib" || unit == "mb") {
-    shift = 20;
-  } else if (unit == "g" || unit == "gib" || unit == "gb") {
-    shift = 30;
-  } else {
-    return std::nullopt;
-  }
-  if (shift > 0 && v > (UINT64_MAX >> shift)) return std::nullopt;
-  return v << shift;
-}
 
 std::chrono::milliseconds Ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 + 0.5));
@@ -198,7 +176,7 @@ Result<ServeNumbers> ResolveNumbers(const CLI::App& cmd, const ServeFlags& f) {
     if (!r.ok()) return r.status();
     out.*n.value = *r;
   }
-  auto bytes = ParseBytes(f.max_upload);
+  auto bytes = ParseByteSize(f.max_upload);
   if (!bytes) {
     return InvalidArgument(SourceOf(cmd, f, "--max-upload", "AQUASENSE_MAX_UPLOAD", "max_upload") +
                            " must be a number of bytes (e.g. 268435456 or 256MiB), got " +
