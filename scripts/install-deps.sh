@@ -18,7 +18,11 @@ packages=(
   # browser its end-to-end test drives (tests/e2e/dashboard)
   libjs-dygraphs chromium
   linux-perf  # perf: the per-function profiles of BENCHMARKS.md
+  # deploy/ checks (tests/deploy/stacks_test.sh); cfn-lint, moto and the aws
+  # CLI come from pip, kubectl from kubernetes-client unless one is installed
+  yamllint shellcheck
 )
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 # node + npm for the browser test's driver (puppeteer-core, npm ci from its
 # lockfile): Debian's, unless a node with npm is installed already.
 command -v npm >/dev/null || packages+=(nodejs npm)
