@@ -156,6 +156,8 @@ def check_queue_table_topic(app):
     check("I14 app: table on demand", t["BillingMode"] == "PAY_PER_REQUEST")
     check("I14 app: table point-in-time recovery",
           t["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True})
+    check("I14 app: table TTL on expires_at (the change log)",
+          t.get("TimeToLiveSpecification") == {"AttributeName": "expires_at", "Enabled": True})
     check("I14 app: SNS topic SD_LIMIT",
           res["AlertTopic"]["Properties"]["TopicName"] == {"Ref": "TopicName"}
           and params["TopicName"]["Default"] == "SD_LIMIT")
