@@ -63,15 +63,11 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-eas
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_PAGER=""
 unset AWS_PROFILE AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_SQS AWS_ENDPOINT_URL_SNS
 echo "== 1. templates (at ${SECONDS} s)"
-lint=$(cfn-lint "$CFN/network.yaml" "$CFN/app.yaml" "$CFN/cluster.yaml" 2>&1)
-lint_rc=$?
-if [[ $lint_rc -eq 0 && -z "$lint" ]]; then
-  pass "I14 cfn-lint: network, app, cluster without error or warning"
-else
-  fail "I14 cfn-lint: network, app, cluster without error or warning (rc $lint_rc)"; echo "$lint"
-fi
-python3 "$HERE/check_stacks.py" cfn "$CFN" >"$WORK/checks" 2>&1 || FAILS=$((FAILS + 1))
-cat "$WORK/checks"
+# The linter and the two check runs go in parallel (each loads cfn-lint: seconds).
+cfn-lint "$CFN/network.yaml" "$CFN/app.yaml" "$CFN/cluster.yaml" >"$WORK/lint" 2>&1 &
+lint_pid=$!
+python3 "$HERE/check_stacks.py" cfn "$CFN" >"$WORK/checks" 2>&1 &
+checks_pid=$!
 # The checks must catch what moto would let through: a broken copy fails them.
 mkdir -p "$WORK/broken"
 cp "$CFN"/*.yaml "$WORK/broken/"
@@ -82,6 +78,15 @@ sed -i -e 's/maxReceiveCount: 5/maxReceiveCount: 3/' \
 sed -i 's/PredefinedMetricType: ALBRequestCountPerTarget/PredefinedMetricType: ECSServiceAverageCPUUtilization/' \
   "$WORK/broken/cluster.yaml"
 python3 "$HERE/check_stacks.py" cfn "$WORK/broken" >"$WORK/broken.out" 2>&1
+wait "$lint_pid"
+lint_rc=$?
+if [[ $lint_rc -eq 0 && ! -s "$WORK/lint" ]]; then
+  pass "I14 cfn-lint: network, app, cluster without error or warning"
+else
+  fail "I14 cfn-lint: network, app, cluster without error or warning (rc $lint_rc)"; cat "$WORK/lint"
+fi
+wait "$checks_pid" || FAILS=$((FAILS + 1))
+cat "$WORK/checks"
 caught=$(grep -c '^FAIL' "$WORK/broken.out")
 for want in "redrives to the DLQ after 5" "point-in-time recovery" "bucket versioned" \
   "no wildcard action" "ALBRequestCountPerTarget"; do
@@ -120,8 +125,13 @@ create() {
     return 1
   }
 }
-output() {  # output STACK KEY
-  awsm cloudformation describe-stacks --stack-name "$1" --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue" --output text
+# The app stack's outputs, read once (KEY<TAB>VALUE lines).
+app_outputs() {
+  awsm cloudformation describe-stacks --stack-name aquasense-app \
+    --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output text >"$WORK/app.outputs"
+}
+output() {  # output KEY
+  awk -F'\t' -v k="$1" '$1 == k { print $2 }' "$WORK/app.outputs"
 }
 BUCKET=aquasense-stacks-test
 expect "I14 moto: network stack CREATE_COMPLETE" create aquasense-network "$CFN/network.yaml"
@@ -134,11 +144,12 @@ expect "I14 moto: cluster stack with LaunchType EC2 and a certificate CREATE_COM
   create aquasense-cluster-ec2 "$CFN/cluster.yaml" ParameterKey=LaunchType,ParameterValue=EC2 \
   "ParameterKey=CertificateArn,ParameterValue=$CERT"
 
-STORE=$(output aquasense-app StoreUrl)
-META=$(output aquasense-app MetaUrl)
-QUEUE=$(output aquasense-app QueueName)
-TABLE=$(output aquasense-app TableName)
-QUEUE_ARN=$(output aquasense-app QueueArn)
+app_outputs
+STORE=$(output StoreUrl)
+META=$(output MetaUrl)
+QUEUE=$(output QueueName)
+TABLE=$(output TableName)
+QUEUE_ARN=$(output QueueArn)
 expect_eq "I14 moto: app outputs s3://$BUCKET, dynamodb://aquasense, aquasense-inbox" \
   "$STORE|$META|$QUEUE|$TABLE" "s3://$BUCKET|dynamodb://aquasense|aquasense-inbox|aquasense-meta"
 QURL=$(awsm sqs get-queue-url --queue-name "$QUEUE" --query QueueUrl --output text)
@@ -161,7 +172,7 @@ expect_eq "I14 moto: ECS services serve (4 tasks) and worker (1 task)" "$service
 wenv=$(awsm ecs describe-task-definition --task-definition aquasense-cluster-worker \
   --query "taskDefinition.containerDefinitions[?name=='worker'].environment[] | [?starts_with(name, 'AQUASENSE_')].[name,value]" --output text | sort | tr '\n\t' '  ')
 expect_eq "I14 moto: worker task environment names the app stack's bucket, table and queue" \
-  "$wenv" "AQUASENSE_CONFIG /config/aquasense.json AQUASENSE_META dynamodb://aquasense AQUASENSE_QUEUE $(output aquasense-app QueueUrl) AQUASENSE_STORE s3://$BUCKET "
+  "$wenv" "AQUASENSE_CONFIG /config/aquasense.json AQUASENSE_META dynamodb://aquasense AQUASENSE_QUEUE $(output QueueUrl) AQUASENSE_STORE s3://$BUCKET "
 ports() {
   local lb
   lb=$(awsm cloudformation describe-stack-resource --stack-name "$1" --logical-resource-id LoadBalancer \
