@@ -305,6 +305,19 @@ node "$K8S/validate.mjs" <"$WORK/k8s-broken.json" >"$WORK/k8s-broken.out" 2>&1
 expect "I14 k8s: the validator rejects replicas \"four\" and runAsNonRoot \"yes\"" \
   test "$(grep -c '^INVALID' "$WORK/k8s-broken.out")" -eq 2
 python3 "$HERE/check_stacks.py" k8s "$WORK/k8s.json" || FAILS=$((FAILS + 1))
+# The overlay docs/deploy.md shows (its yaml block, as written) renders with
+# the image and the URLs it sets.
+mkdir -p "$WORK/ov/overlays/prod"
+ln -s "$ROOT/deploy" "$WORK/ov/deploy"
+python3 - "$ROOT/docs/deploy.md" "$WORK/ov/overlays/prod/kustomization.yaml" <<'EOF2'
+import re, sys, textwrap
+doc = open(sys.argv[1]).read()
+block = re.search(r"\n( *)```yaml\n(.*?)\n *```", doc[doc.index("## Kubernetes"):], re.S)
+open(sys.argv[2], "w").write(textwrap.dedent(block.group(2)) + "\n")
+EOF2
+rendered=$(kubectl kustomize "$WORK/ov/overlays/prod" 2>&1 | grep -E '^ +(image|AQUASENSE_STORE|namespace):' | sed 's/^ *//' | sort -u | tr -s ' \n' ' ')
+expect_eq "I14 docs: the documented overlay renders with its image, store and namespace" "$rendered" \
+  "AQUASENSE_STORE: s3://my-bucket image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/aquasense:1a2b3c4 namespace: aquasense "
 
 echo "== 5. linters (at ${SECONDS} s)"
 mapfile -t scripts < <(find "$ROOT/deploy" "$ROOT/tests/deploy" -name '*.sh' -not -path '*/node_modules/*' | sort)
