@@ -2,7 +2,9 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -68,11 +70,44 @@ Status ConfigureProtocol(ssl::context& ctx) {
     return Internal("cannot configure the TLS protocol versions and ciphers");
   }
   SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
-  // An encrypted key would make OpenSSL prompt on the terminal: answer with
-  // no passphrase instead, so loading it fails with an error.
-  ctx.set_password_callback(
-      [](std::size_t, ssl::context::password_purpose) { return std::string(); }, ec);
   return Status::Ok();
+}
+
+// No passphrase: an encrypted key fails to load instead of OpenSSL prompting
+// on the terminal.
+int NoPassphrase(char*, int, int, void*) { return 0; }
+
+std::string OpenSslQueue() {
+  const unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown OpenSSL error";
+  const char* reason = ERR_reason_error_string(e);
+  const char* lib = ERR_lib_error_string(e);
+  return std::string(reason != nullptr ? reason : "unknown OpenSSL error") +
+         (lib != nullptr ? std::string(" (") + lib + ")" : "");
+}
+
+// Reads the key and installs it once it is known to match the certificate.
+Status UseKey(ssl::context& ctx, const TlsFiles& files) {
+  BIO* bio = BIO_new_file(files.key.c_str(), "r");
+  EVP_PKEY* key =
+      bio != nullptr ? PEM_read_bio_PrivateKey(bio, nullptr, NoPassphrase, nullptr) : nullptr;
+  BIO_free(bio);
+  if (key == nullptr) {
+    return InvalidArgument("the TLS key file " + files.key +
+                           " holds no usable unencrypted PEM private key: " + OpenSslQueue());
+  }
+  SSL_CTX* native = ctx.native_handle();
+  Status st;
+  if (X509_check_private_key(SSL_CTX_get0_certificate(native), key) != 1) {
+    ERR_clear_error();
+    st = InvalidArgument("the TLS key file " + files.key + " does not match the certificate in " +
+                         files.cert_chain);
+  } else if (SSL_CTX_use_PrivateKey(native, key) != 1) {
+    st = InvalidArgument("cannot use the TLS key in " + files.key + ": " + OpenSslQueue());
+  }
+  EVP_PKEY_free(key);
+  return st;
 }
 
 }  // namespace
@@ -89,20 +124,7 @@ Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const TlsFiles& files
     return InvalidArgument("the TLS certificate file " + files.cert_chain +
                            " holds no usable PEM certificate chain: " + OpenSslReason(ec));
   }
-  ctx->use_private_key_file(files.key, ssl::context::pem, ec);
-  if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
-    return InvalidArgument("the TLS key file " + files.key +
-                           " does not match the certificate in " + files.cert_chain);
-  }
-  if (ec) {
-    return InvalidArgument("the TLS key file " + files.key +
-                           " holds no usable unencrypted PEM private key: " + OpenSslReason(ec));
-  }
-  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
-    ERR_clear_error();
-    return InvalidArgument("the TLS key file " + files.key +
-                           " does not match the certificate in " + files.cert_chain);
-  }
+  AQ_RETURN_IF_ERROR(UseKey(*ctx, files));
   return ctx;
 }
 
