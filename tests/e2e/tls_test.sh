@@ -75,6 +75,10 @@ rc=0; "$AQ" --data "$DATA" serve --listen 127.0.0.1:0 --tls-cert "$CERT" --tls-k
   2>"$WORK/err" || rc=$?
 if [[ $rc == 2 ]] && grep -q "does not match the certificate" "$WORK/err"
 then pass "key of another certificate -> exit 2"; else fail "mismatched key: rc $rc: $(cat "$WORK/err")"; fi
+printf '{"serve": {"tls_cert": "%s", "tls_key": "%s"}}' "$WORK/none.pem" "$KEY" >"$WORK/tls.json"
+rc=0; "$AQ" --data "$DATA" --config "$WORK/tls.json" serve --listen 127.0.0.1:0 2>"$WORK/err" || rc=$?
+if [[ $rc == 2 ]] && grep -q "cannot read the TLS certificate file $WORK/none.pem" "$WORK/err"
+then pass "config \"tls_cert\" read, missing file -> exit 2"; else fail "config tls_cert: rc $rc: $(cat "$WORK/err")"; fi
 rc=0; "$AQ" --data "$DATA" serve --listen 127.0.0.1:0 --tls-cert "$CERT" 2>"$WORK/err" || rc=$?
 if [[ $rc == 1 ]] && grep -q -- "--tls-cert and --tls-key go together" "$WORK/err"
 then pass "--tls-cert without --tls-key -> exit 1"; else fail "cert only: rc $rc: $(cat "$WORK/err")"; fi
