@@ -25,6 +25,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=l
   -days 1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
 "$AQ" --data "$WORK/data" ingest --quiet "$ROOT/examples/readings.csv" >/dev/null 2>&1
 
+PORT_plain="" PORT_tls=""
 # serve NAME [flags...]: starts a server, sets PORT_<NAME>.
 serve() {
   local name=$1 port=""; shift
