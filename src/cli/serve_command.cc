@@ -195,9 +195,9 @@ Status ApplyConfig(const nlohmann::json& config, CLI::App& cmd, ServeFlags& f) {
   if (!config.contains("serve")) return Status::Ok();
   const auto& s = config["serve"];
   if (!s.is_object()) return InvalidArgument("config: \"serve\" must be an object");
-  std::vector<std::string_view> known = {"listen",     "token_file", "access_log", "cors_origin",
-                                         "watch",      "auth_reads", "max_upload", "tls_cert",
-                                         "tls_key"};
+  std::vector<std::string_view> known = {"listen",      "token_file", "access_log",
+                                         "cors_origin", "watch",      "auth_reads",
+                                         "max_upload",  "tls_cert",   "tls_key"};
   for (const NumberSpec& n : kNumbers) known.push_back(n.key);
   AQ_RETURN_IF_ERROR(CheckKnownKeys(s, "serve", known));
   auto given = [&](const char* key, const char* flag) {
@@ -368,12 +368,13 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   }
   std::string host = opt.host.find(':') != std::string::npos ? "[" + opt.host + "]" : opt.host;
   if (deps.tls != nullptr) {
-    http::LogLine("TLS: " + http::DescribeCertificate(*deps.tls->Current()) +
-                  "; SIGHUP reloads " + flags.tls_cert + " and " + flags.tls_key);
+    http::LogLine("TLS: " + http::DescribeCertificate(*deps.tls->Current()) + "; SIGHUP reloads " +
+                  flags.tls_cert + " and " + flags.tls_key);
   }
-  http::LogLine(std::string("listening on ") + (deps.tls ? "https" : "http") + "://" + host + ":" + std::to_string(server.port()) + " (data " +
-                ctx.data_dir + ", " + std::to_string(snapshots.Get()->record_count()) +
-                " monthly records; uploads " + (opt.token ? "on" : "off") + "; watch " +
+  http::LogLine(std::string("listening on ") + (deps.tls ? "https" : "http") + "://" + host + ":" +
+                std::to_string(server.port()) + " (data " + ctx.data_dir + ", " +
+                std::to_string(snapshots.Get()->record_count()) + " monthly records; uploads " +
+                (opt.token ? "on" : "off") + "; watch " +
                 (watcher ? inbox.string() : std::string("off")) + ")");
   // Alerts of uploads, watched files and other processes' ingests are
   // delivered from here too, every 2 s (the outbox lock keeps senders apart).
@@ -441,8 +442,7 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
                   "Serve HTTPS: PEM certificate chain (server certificate first); with "
                   "--tls-key; SIGHUP reloads both")
       ->envname("AQUASENSE_TLS_CERT");
-  cmd->add_option("--tls-key", flags->tls_key,
-                  "PEM private key (unencrypted) of --tls-cert")
+  cmd->add_option("--tls-key", flags->tls_key, "PEM private key (unencrypted) of --tls-cert")
       ->envname("AQUASENSE_TLS_KEY");
   cmd->add_option("--threads", flags->threads, "I/O threads (default 2)")
       ->envname("AQUASENSE_THREADS");

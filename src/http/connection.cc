@@ -24,8 +24,6 @@ namespace {
 constexpr size_t kReadChunk = 8192;
 constexpr size_t kBodyChunk = 64 * 1024;
 constexpr size_t kMaxDiscardedBody = 64 * 1024;  // a body sent to a read endpoint
-constexpr auto kLingerTime = std::chrono::seconds(2);
-constexpr size_t kLingerBytes = 1 << 20;
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
@@ -188,8 +186,7 @@ asio::awaitable<beast::error_code> Conn::ReadHeader() {
     }
     const size_t room = buffer.max_size() - buffer.size();
     if (room == 0) co_return bhttp::error::header_limit;
-    auto [rec, n] =
-        co_await stream.ReadSome(buffer.prepare(std::min(room, kReadChunk)));
+    auto [rec, n] = co_await stream.ReadSome(buffer.prepare(std::min(room, kReadChunk)));
     if (rec == asio::error::eof) {
       co_return parser->got_some() ? bhttp::error::partial_message : bhttp::error::end_of_stream;
     }
@@ -573,35 +570,6 @@ asio::awaitable<bool> Conn::WriteChunks(const Response& r, bool chunked) {
     if (ec) co_return false;
   }
   co_return true;
-}
-
-// Closes after a response. When the client may still be sending (an unread
-// body), half-close and drain for a moment first, so the kernel does not
-// reset the connection and destroy the response before the client reads it.
-// TLS: close_notify first (connection_tls.cc).
-asio::awaitable<void> Conn::Finish(bool unread_input) {
-  if (stream.tls() != nullptr) {
-    co_await FinishTls(unread_input);
-    co_return;
-  }
-  boost::system::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  if (unread_input && !ec) co_await Linger();
-  Close();
-}
-
-// Reads and drops what the client still sends, for at most kLingerTime and
-// kLingerBytes, after this side's half-close.
-asio::awaitable<void> Conn::Linger() {
-  phase = Phase::kLinger;
-  deadline = SteadyClock::now() + kLingerTime;
-  size_t total = 0;
-  char scratch[4096];
-  while (total < kLingerBytes) {
-    auto [rec, n] = co_await stream.socket().async_read_some(asio::buffer(scratch), kTuple);
-    if (rec) break;
-    total += n;
-  }
 }
 
 void Conn::Log(std::string_view method, std::string_view target, Route route, int status,

@@ -1,6 +1,6 @@
-// The TLS-only steps of a connection (server_internal.h): the start (refuse
-// plain HTTP, handshake) and the close (close_notify). Everything between is
-// connection.cc, the same code as for plain HTTP.
+// The ends of a connection (server_internal.h): the TLS start (refuse plain
+// HTTP, handshake) and the close (half-close and linger; TLS: close_notify
+// first). Everything between is connection.cc, the same code for both.
 #include <exception>
 
 #include "http/json_text.h"
@@ -17,6 +17,9 @@ namespace {
 constexpr unsigned char kTlsHandshakeRecord = 0x16;
 // How long close_notify and the peer's answer to it may take.
 constexpr auto kCloseNotifyTime = std::chrono::seconds(2);
+// After a half-close: how long and how much input is drained at most.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kLingerBytes = 1 << 20;
 
 }  // namespace
 
@@ -53,8 +56,8 @@ asio::awaitable<bool> Conn::StartTls() {
 // A plain HTTP request on the TLS port: a plain 400 that says so, then the
 // usual close (half-close, drain what the client still sends, close).
 asio::awaitable<void> Conn::RefusePlainHttp() {
-  if (auto line = t.tls_errors.Next("http: plain HTTP on the TLS port: answered 400",
-                                    SteadyClock::now())) {
+  if (auto line =
+          t.tls_errors.Next("http: plain HTTP on the TLS port: answered 400", SteadyClock::now())) {
     LogLine(*line);
   }
   stream.DropTls();
@@ -76,6 +79,35 @@ asio::awaitable<void> Conn::FinishTls(bool unread_input) {
     if (!sec) co_await Linger();
   }
   Close();
+}
+
+// Closes after a response. When the client may still be sending (an unread
+// body), half-close and drain for a moment first, so the kernel does not
+// reset the connection and destroy the response before the client reads it.
+// TLS: close_notify first (FinishTls).
+asio::awaitable<void> Conn::Finish(bool unread_input) {
+  if (stream.tls() != nullptr) {
+    co_await FinishTls(unread_input);
+    co_return;
+  }
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (unread_input && !ec) co_await Linger();
+  Close();
+}
+
+// Reads and drops what the client still sends, for at most kLingerTime and
+// kLingerBytes, after this side's half-close.
+asio::awaitable<void> Conn::Linger() {
+  phase = Phase::kLinger;
+  deadline = SteadyClock::now() + kLingerTime;
+  size_t total = 0;
+  char scratch[4096];
+  while (total < kLingerBytes) {
+    auto [rec, n] = co_await stream.socket().async_read_some(asio::buffer(scratch), kTuple);
+    if (rec) break;
+    total += n;
+  }
 }
 
 }  // namespace aquasense::http

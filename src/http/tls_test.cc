@@ -129,9 +129,8 @@ TEST_F(TlsContextsTest, I14_AFailedReloadKeepsTheCurrentCertificate) {
 TEST_F(TlsContextsTest, I14_BadFilesAtStartUpAreRefusedWithTheirName) {
   auto missing = TlsContexts::Load(files_);
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().message(),
-            "cannot read the TLS certificate file " + files_.cert_chain +
-                ": No such file or directory");
+  EXPECT_EQ(missing.status().message(), "cannot read the TLS certificate file " +
+                                            files_.cert_chain + ": No such file or directory");
   TestCert c(7);
   c.WriteCert(files_.cert_chain);
   WriteText(files_.key, "");
