@@ -8,6 +8,7 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config git ca-certificates ccache
   libboost1.81-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev nettle-dev
+  libssl-dev  # serve --tls-cert: Boost.Asio SSL over OpenSSL
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libfast-float-dev
   # tests, fuzzing, sanitizers
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev llvm

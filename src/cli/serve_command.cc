@@ -34,6 +34,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "http/snapshot.h"
+#include "http/tls.h"
 
 namespace aquasense::cli {
 namespace {
@@ -60,6 +61,8 @@ struct ServeFlags {
   std::string watch_settle = "2";
   bool auth_reads = false;
   std::string cors_origin;
+  std::string tls_cert;  // with tls_key: serve HTTPS (http/tls.h)
+  std::string tls_key;
   std::set<std::string> from_config;  // config keys that set a value
 };
 
@@ -192,8 +195,9 @@ Status ApplyConfig(const nlohmann::json& config, CLI::App& cmd, ServeFlags& f) {
   if (!config.contains("serve")) return Status::Ok();
   const auto& s = config["serve"];
   if (!s.is_object()) return InvalidArgument("config: \"serve\" must be an object");
-  std::vector<std::string_view> known = {"listen",    "token_file", "access_log", "cors_origin",
-                                         "watch",     "auth_reads", "max_upload"};
+  std::vector<std::string_view> known = {"listen",      "token_file", "access_log",
+                                         "cors_origin", "watch",      "auth_reads",
+                                         "max_upload",  "tls_cert",   "tls_key"};
   for (const NumberSpec& n : kNumbers) known.push_back(n.key);
   AQ_RETURN_IF_ERROR(CheckKnownKeys(s, "serve", known));
   auto given = [&](const char* key, const char* flag) {
@@ -205,7 +209,9 @@ Status ApplyConfig(const nlohmann::json& config, CLI::App& cmd, ServeFlags& f) {
   for (auto [key, flag, out] : {std::tuple{"listen", "--listen", &f.listen},
                                 {"token_file", "--token-file", &f.token_file},
                                 {"access_log", "--access-log", &f.access_log},
-                                {"cors_origin", "--cors-origin", &f.cors_origin}}) {
+                                {"cors_origin", "--cors-origin", &f.cors_origin},
+                                {"tls_cert", "--tls-cert", &f.tls_cert},
+                                {"tls_key", "--tls-key", &f.tls_key}}) {
     if (!given(key, flag)) continue;
     if (!s[key].is_string()) return wrong(key, "a string");
     *out = s[key].get<std::string>();
@@ -257,6 +263,18 @@ Result<std::optional<std::string>> LoadToken(const ServeFlags& f) {
   return std::optional<std::string>(token);
 }
 
+// The TLS contexts when --tls-cert and --tls-key are set (both or neither: a
+// usage error); a file that cannot be used is an input error (exit 2).
+Result<std::unique_ptr<http::TlsContexts>> LoadTls(const ServeFlags& f, int& exit_code) {
+  exit_code = kExitUsage;
+  if (f.tls_cert.empty() != f.tls_key.empty()) {
+    return InvalidArgument("--tls-cert and --tls-key go together: set both or neither");
+  }
+  if (f.tls_cert.empty()) return std::unique_ptr<http::TlsContexts>();
+  exit_code = kExitInput;
+  return http::TlsContexts::Load({f.tls_cert, f.tls_key});
+}
+
 void RaiseFileLimit() {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -296,6 +314,10 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   opt.auth_reads = flags.auth_reads;
   opt.cors_origin = flags.cors_origin;
 
+  int tls_exit = kExitOk;
+  auto tls = LoadTls(flags, tls_exit);
+  if (!tls.ok()) return ReportError(tls.status(), tls_exit);
+
   std::unique_ptr<http::AccessLog> access_log;
   if (!flags.access_log.empty()) {
     auto log = http::AccessLog::Open(flags.access_log);
@@ -332,6 +354,7 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   deps.clock = &ctx.clock;
   deps.meta = ctx.meta.get();
   deps.objects = ctx.objects.get();
+  deps.tls = tls->get();
   deps.alerts = [&ctx](size_t limit) -> Result<std::string> {
     auto recent = ctx.meta->RecentAlerts(limit);
     if (!recent.ok()) return recent.status();
@@ -344,9 +367,14 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
     if (Status s = watcher->Start(); !s.ok()) return ReportError(s, kExitStore);
   }
   std::string host = opt.host.find(':') != std::string::npos ? "[" + opt.host + "]" : opt.host;
-  http::LogLine("listening on http://" + host + ":" + std::to_string(server.port()) + " (data " +
-                ctx.data_dir + ", " + std::to_string(snapshots.Get()->record_count()) +
-                " monthly records; uploads " + (opt.token ? "on" : "off") + "; watch " +
+  if (deps.tls != nullptr) {
+    http::LogLine("TLS: " + http::DescribeCertificate(*deps.tls->Current()) + "; SIGHUP reloads " +
+                  flags.tls_cert + " and " + flags.tls_key);
+  }
+  http::LogLine(std::string("listening on ") + (deps.tls ? "https" : "http") + "://" + host + ":" +
+                std::to_string(server.port()) + " (data " + ctx.data_dir + ", " +
+                std::to_string(snapshots.Get()->record_count()) + " monthly records; uploads " +
+                (opt.token ? "on" : "off") + "; watch " +
                 (watcher ? inbox.string() : std::string("off")) + ")");
   // Alerts of uploads, watched files and other processes' ingests are
   // delivered from here too, every 2 s (the outbox lock keeps senders apart).
@@ -410,6 +438,12 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
          "Send Access-Control-Allow-Origin: ORIGIN (e.g. * or https://grafana.example.org) "
          "and answer CORS preflights; off by default")
       ->envname("AQUASENSE_CORS_ORIGIN");
+  cmd->add_option("--tls-cert", flags->tls_cert,
+                  "Serve HTTPS: PEM certificate chain (server certificate first); with "
+                  "--tls-key; SIGHUP reloads both")
+      ->envname("AQUASENSE_TLS_CERT");
+  cmd->add_option("--tls-key", flags->tls_key, "PEM private key (unencrypted) of --tls-cert")
+      ->envname("AQUASENSE_TLS_KEY");
   cmd->add_option("--threads", flags->threads, "I/O threads (default 2)")
       ->envname("AQUASENSE_THREADS");
   cmd->add_option("--access-log", flags->access_log,

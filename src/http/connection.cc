@@ -24,8 +24,6 @@ namespace {
 constexpr size_t kReadChunk = 8192;
 constexpr size_t kBodyChunk = 64 * 1024;
 constexpr size_t kMaxDiscardedBody = 64 * 1024;  // a body sent to a read endpoint
-constexpr auto kLingerTime = std::chrono::seconds(2);
-constexpr size_t kLingerBytes = 1 << 20;
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
@@ -131,8 +129,8 @@ std::string_view BodyErrorMessage(int status) {
 
 }  // namespace
 
-Conn::Conn(Server::Impl& server, IoThread& thread, tcp::socket sock)
-    : s(server), t(thread), socket(std::move(sock)), buffer(server.opt.header_limit + kBodyChunk) {
+Conn::Conn(Server::Impl& server, IoThread& thread, ConnStream st)
+    : s(server), t(thread), stream(std::move(st)), buffer(server.opt.header_limit + kBodyChunk) {
   pos = t.conns.insert(t.conns.end(), this);
   s.deps.metrics->ConnectionOpened();
 }
@@ -147,7 +145,7 @@ asio::awaitable<void> Conn::Serve() {
   const ServerOptions& opt = s.opt;
   if (s.deps.access_log != nullptr) {
     boost::system::error_code ec;
-    auto ep = socket.remote_endpoint(ec);
+    auto ep = stream.socket().remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   for (;;) {
@@ -155,7 +153,7 @@ asio::awaitable<void> Conn::Serve() {
       if (s.draining.load(std::memory_order_acquire)) co_return;
       phase = Phase::kIdle;
       SetDeadline(opt.idle_timeout);
-      auto [ec, n] = co_await socket.async_read_some(buffer.prepare(kReadChunk), kTuple);
+      auto [ec, n] = co_await stream.ReadSome(buffer.prepare(kReadChunk));
       if (ec) co_return;
       buffer.commit(n);
     }
@@ -188,8 +186,7 @@ asio::awaitable<beast::error_code> Conn::ReadHeader() {
     }
     const size_t room = buffer.max_size() - buffer.size();
     if (room == 0) co_return bhttp::error::header_limit;
-    auto [rec, n] =
-        co_await socket.async_read_some(buffer.prepare(std::min(room, kReadChunk)), kTuple);
+    auto [rec, n] = co_await stream.ReadSome(buffer.prepare(std::min(room, kReadChunk)));
     if (rec == asio::error::eof) {
       co_return parser->got_some() ? bhttp::error::partial_message : bhttp::error::end_of_stream;
     }
@@ -325,7 +322,7 @@ asio::awaitable<int> Conn::DiscardBody() {
     SetDeadline(s.opt.body_timeout);
     parser->get().body().data = scratch;
     parser->get().body().size = sizeof scratch;
-    auto [ec, n] = co_await bhttp::async_read_some(socket, buffer, *parser, kTuple);
+    auto [ec, n] = co_await stream.ReadHttp(buffer, *parser);
     (void)n;
     total += sizeof scratch - parser->get().body().size;
     if (ec == bhttp::error::need_buffer) ec = {};
@@ -431,7 +428,7 @@ asio::awaitable<std::optional<Response>> Conn::HandleUpload(std::string_view que
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     phase = Phase::kWriting;
     SetDeadline(opt.write_timeout);
-    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(kContinue), kTuple);
+    auto [ec, n] = co_await stream.WriteAll(asio::buffer(kContinue));
     (void)n;
     if (ec) co_return std::nullopt;
   }
@@ -467,7 +464,7 @@ asio::awaitable<bool> Conn::ReceiveBody(pipeline::LandingWriter& writer,
     SetDeadline(s.opt.body_timeout);
     parser->get().body().data = chunk.get();
     parser->get().body().size = kBodyChunk;
-    auto [ec, n] = co_await bhttp::async_read_some(socket, buffer, *parser, kTuple);
+    auto [ec, n] = co_await stream.ReadHttp(buffer, *parser);
     (void)n;
     const size_t got = kBodyChunk - parser->get().body().size;
     if (ec == bhttp::error::need_buffer) ec = {};
@@ -531,7 +528,7 @@ asio::awaitable<bool> Conn::Write(const Response& r, bool head_only, bool close)
   SetDeadline(s.opt.write_timeout);
   std::array<asio::const_buffer, 2> bufs = {
       asio::buffer(head), head_only || r.stream ? asio::const_buffer() : asio::buffer(r.body)};
-  auto [ec, n] = co_await asio::async_write(socket, bufs, kTuple);
+  auto [ec, n] = co_await stream.WriteAll(bufs);
   (void)n;
   if (ec) co_return false;
   if (r.stream && !head_only) co_return co_await WriteChunks(r, !http10);
@@ -568,31 +565,11 @@ asio::awaitable<bool> Conn::WriteChunks(const Response& r, bool chunked) {
       bufs[2] = asio::buffer(end.substr(2).data(), end.size() - 2);
     }
     SetDeadline(s.opt.write_timeout);
-    auto [ec, n] = co_await asio::async_write(socket, bufs, kTuple);
+    auto [ec, n] = co_await stream.WriteAll(bufs);
     (void)n;
     if (ec) co_return false;
   }
   co_return true;
-}
-
-// Closes after a response. When the client may still be sending (an unread
-// body), half-close and drain for a moment first, so the kernel does not
-// reset the connection and destroy the response before the client reads it.
-asio::awaitable<void> Conn::Finish(bool unread_input) {
-  boost::system::error_code ec;
-  socket.shutdown(tcp::socket::shutdown_send, ec);
-  if (unread_input && !ec) {
-    phase = Phase::kLinger;
-    deadline = SteadyClock::now() + kLingerTime;
-    size_t total = 0;
-    char scratch[4096];
-    while (total < kLingerBytes) {
-      auto [rec, n] = co_await socket.async_read_some(asio::buffer(scratch), kTuple);
-      if (rec) break;
-      total += n;
-    }
-  }
-  Close();
 }
 
 void Conn::Log(std::string_view method, std::string_view target, Route route, int status,
@@ -609,11 +586,13 @@ void Conn::Log(std::string_view method, std::string_view target, Route route, in
   s.deps.access_log->Write(rec);
 }
 
-asio::awaitable<void> RunConn(Server::Impl& s, IoThread& t, tcp::socket sock) {
+asio::awaitable<void> RunConn(Server::Impl& s, IoThread& t, tcp::socket sock,
+                              std::shared_ptr<asio::ssl::context> tls) {
   try {
-    Conn c(s, t, std::move(sock));
     boost::system::error_code ec;
-    c.socket.set_option(tcp::no_delay(true), ec);
+    sock.set_option(tcp::no_delay(true), ec);
+    Conn c(s, t, tls ? ConnStream(std::move(sock), *tls) : ConnStream(std::move(sock)));
+    if (tls && !co_await c.StartTls()) co_return;
     co_await c.Serve();
   } catch (const std::exception& e) {
     LogLine(std::string("http: connection failed: ") + e.what());

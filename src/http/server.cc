@@ -124,7 +124,8 @@ asio::awaitable<void> Server::Impl::Accept() {
       continue;
     }
     active.fetch_add(1, std::memory_order_acq_rel);
-    asio::co_spawn(t.ioc, RunConn(*this, t, std::move(sock)), asio::detached);
+    auto tls_ctx = deps.tls != nullptr ? deps.tls->Current() : nullptr;
+    asio::co_spawn(t.ioc, RunConn(*this, t, std::move(sock), std::move(tls_ctx)), asio::detached);
   }
 }
 
@@ -135,7 +136,7 @@ asio::awaitable<void> Server::Impl::Sweep(IoThread& t) {
     if (ec) co_return;
     const auto now = SteadyClock::now();
     for (Conn* c : t.conns) {
-      if (now >= c->deadline && c->socket.is_open()) {
+      if (now >= c->deadline && c->stream.socket().is_open()) {
         if (c->phase != Conn::Phase::kIdle && c->phase != Conn::Phase::kLinger) {
           deps.metrics->Timeout();
         }
@@ -153,6 +154,21 @@ void Server::Impl::WaitSignal() {
     if (draining.load()) LogLine("already shutting down");
     BeginDrain();
     WaitSignal();
+  });
+}
+
+// SIGHUP reloads the TLS files; new connections get the new context, and a
+// failed reload keeps the current one (both logged).
+void Server::Impl::WaitReload() {
+  reload_signal->async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (Status st = deps.tls->Reload(); !st.ok()) {
+      LogLine("SIGHUP: TLS reload failed: " + st.message());
+    } else {
+      LogLine("SIGHUP: TLS reloaded for new connections: " +
+              DescribeCertificate(*deps.tls->Current()));
+    }
+    WaitReload();
   });
 }
 
@@ -243,6 +259,8 @@ Status Server::Listen() {
       s.opt.max_connections = cap;
     }
   }
+  // SIGHUP is caught from here on (its default would end the process).
+  if (s.deps.tls != nullptr && s.opt.handle_signals) s.reload_signal.emplace(ioc, SIGHUP);
   return Status::Ok();
 }
 
@@ -265,6 +283,7 @@ void Server::Run() {
     s.signals.emplace(s.threads[0]->ioc, SIGINT, SIGTERM);
     s.WaitSignal();
   }
+  if (s.reload_signal) s.WaitReload();
   for (auto& t : s.threads) asio::co_spawn(t->ioc, s.Sweep(*t), asio::detached);
   asio::co_spawn(s.threads[0]->ioc, s.Accept(), asio::detached);
   for (size_t i = 1; i < s.threads.size(); ++i) {
@@ -280,8 +299,10 @@ void Server::Run() {
     // must not kill the process half way (the signal_set's handler is gone
     // once it is destroyed, and destroying it restores the default action).
     s.signals.reset();
+    s.reload_signal.reset();
     std::signal(SIGTERM, SIG_IGN);
     std::signal(SIGINT, SIG_IGN);
+    if (s.deps.tls != nullptr) std::signal(SIGHUP, SIG_IGN);
   }
 }
 

@@ -19,6 +19,8 @@
 // exception in a connection closes that connection only.
 // Shutdown (SIGTERM, SIGINT or Shutdown()): stop accepting, close idle
 // connections, let in-flight requests finish (up to drain_timeout), return.
+// TLS (ServerDeps::tls): the same server over TLS; a plain HTTP request on the
+// port gets a 400 and is closed; SIGHUP reloads the certificate and key.
 // Thread-safety: Listen/Run from one thread; Shutdown() from any thread.
 #pragma once
 
@@ -39,6 +41,8 @@
 #include "pipeline/pipeline.h"
 
 namespace aquasense::http {
+
+class TlsContexts;
 
 // Bounds of ServerOptions::header_limit. Boost.Beast stores a header field in
 // at most 65,535 bytes (and throws beyond), so a larger limit would promise
@@ -87,6 +91,9 @@ struct ServerDeps {
   // filtered/ for GET /v1/files/{sha}/invalid (null: 404).
   storage::MetaStore* meta = nullptr;
   storage::ObjectStore* objects = nullptr;
+  // TLS (tls.h): every connection speaks TLS with tls->Current() as it is
+  // accepted, and SIGHUP (with handle_signals) reloads the files. Null: plain HTTP.
+  TlsContexts* tls = nullptr;
 };
 
 class Server {
