@@ -2,13 +2,25 @@
 # Installs every Debian package AquaSense needs to build, test and benchmark
 # (Debian 12). Idempotent: packages already present are skipped. Run as root
 # (or with sudo available).
+#   scripts/install-deps.sh            # build + test + benchmark (CI, developers)
+#   scripts/install-deps.sh --build    # only what building the binary needs (the image's builder)
+#   scripts/install-deps.sh --deploy   # everything + podman, buildah, runc, debootstrap,
+#                                      # podman-compose (tests/deploy: the image, the compose cluster)
 set -euo pipefail
 
-packages=(
-  # build
+build=(
   build-essential cmake ninja-build pkg-config git ca-certificates ccache
   libboost1.81-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev nettle-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libfast-float-dev
+  libgtest-dev libgmock-dev libjs-dygraphs  # CMake's configure step needs them
+)
+# Containers (deploy/): podman with runc (deploy/containers.conf), a base image
+# made with debootstrap where no registry is reachable, busybox-static for the
+# image's health probe and `id` (tests/deploy/image_test.sh).
+deploy=(podman buildah runc debootstrap podman-compose uidmap busybox-static)
+mode=${1:-}
+packages=(
+  "${build[@]}"
   # tests, fuzzing, sanitizers
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev llvm
   curl jq python3 python3-aiosmtpd procps openssl strace
@@ -22,6 +34,12 @@ packages=(
 # node + npm for the browser test's driver (puppeteer-core, npm ci from its
 # lockfile): Debian's, unless a node with npm is installed already.
 command -v npm >/dev/null || packages+=(nodejs npm)
+case "$mode" in
+  --build) packages=("${build[@]}") ;;
+  --deploy) packages+=("${deploy[@]}") ;;
+  "") ;;
+  *) echo "usage: $0 [--build|--deploy]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
