@@ -17,7 +17,8 @@ build=(
 # Containers (deploy/): podman with runc (deploy/containers.conf), a base image
 # made with debootstrap where no registry is reachable, busybox-static for the
 # image's health probe and `id` (tests/deploy/image_test.sh).
-deploy=(podman buildah runc debootstrap podman-compose uidmap busybox-static)
+deploy=(podman buildah runc debootstrap podman-compose uidmap busybox-static
+  golang-github-containernetworking-plugin-dnsname)  # service names on compose networks
 mode=${1:-}
 packages=(
   "${build[@]}"
