@@ -47,7 +47,7 @@ entry=$(podman image inspect --format '{{json .Config.Entrypoint}} {{json .Confi
   fail "entrypoint/cmd: $entry"
 hc=$(podman image inspect --format '{{json .Config.Healthcheck}}' "$TAG")
 [[ $hc == *"/health"* ]] && pass "HEALTHCHECK probes /health" || fail "healthcheck: $hc"
-version=$(podman run --rm "$TAG" --version 2>&1)
+version=$(podman run --rm "$TAG" --version 2>/dev/null)
 [[ $version == "aquasense "* ]] && pass "the command is aquasense ($version)" ||
   fail "--version: $version"
 
