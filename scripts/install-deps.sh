@@ -4,24 +4,27 @@
 # (or with sudo available).
 #   scripts/install-deps.sh            # build + test + benchmark (CI, developers)
 #   scripts/install-deps.sh --build    # only what building the binary needs (the image's builder)
-#   scripts/install-deps.sh --deploy   # everything + podman, buildah, runc, debootstrap,
-#                                      # podman-compose (tests/deploy: the image, the compose cluster)
+#   scripts/install-deps.sh --deploy   # all + what tests/deploy runs containers with
 set -euo pipefail
 
+# --build: the image's builder stage (deploy/Dockerfile); CMake's configure
+# step needs the test libraries and dygraphs too.
 build=(
   build-essential cmake ninja-build pkg-config git ca-certificates ccache
   libboost1.81-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev nettle-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libfast-float-dev
-  libgtest-dev libgmock-dev libjs-dygraphs  # CMake's configure step needs them
+  libgtest-dev libgmock-dev libjs-dygraphs
 )
-# Containers (deploy/): podman with runc (deploy/containers.conf), a base image
-# made with debootstrap where no registry is reachable, busybox-static for the
-# image's health probe and `id` (tests/deploy/image_test.sh).
+# --deploy: podman with runc (deploy/containers.conf), the dnsname plugin
+# (service names on compose networks), debootstrap for a base image where no
+# registry is reachable, busybox-static (the image's health probe).
 deploy=(podman buildah runc debootstrap podman-compose uidmap busybox-static
-  golang-github-containernetworking-plugin-dnsname)  # service names on compose networks
-mode=${1:-}
+  golang-github-containernetworking-plugin-dnsname)
 packages=(
-  "${build[@]}"
+  # build
+  build-essential cmake ninja-build pkg-config git ca-certificates ccache
+  libboost1.81-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev nettle-dev
+  nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libfast-float-dev
   # tests, fuzzing, sanitizers
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev llvm
   curl jq python3 python3-aiosmtpd procps openssl strace
@@ -35,7 +38,7 @@ packages=(
 # node + npm for the browser test's driver (puppeteer-core, npm ci from its
 # lockfile): Debian's, unless a node with npm is installed already.
 command -v npm >/dev/null || packages+=(nodejs npm)
-case "$mode" in
+case "${1:-}" in
   --build) packages=("${build[@]}") ;;
   --deploy) packages+=("${deploy[@]}") ;;
   "") ;;
