@@ -43,8 +43,17 @@ up() {
   for image in aquasense aquasense-nginx aquasense-moto; do
     "$engine" image inspect "$image:latest" >/dev/null 2>&1 || { deploy/build-image.sh --cluster; break; }
   done
-  "${compose[@]}" up -d
-  wait_for "$MOTO/moto-api/" 60
+  if "$engine" run --rm aquasense:latest setup-aws --help >/dev/null 2>&1; then
+    "${compose[@]}" up -d
+    wait_for "$MOTO/moto-api/" 60
+  else  # a binary from before issue 13: no setup-aws/worker; the bucket from the aws CLI
+    echo "demo: this aquasense has no setup-aws/worker: serve replicas + nginx only"
+    "${compose[@]}" up -d moto
+    wait_for "$MOTO/moto-api/" 60
+    aws_local s3api create-bucket --bucket "$BUCKET" >/dev/null
+    "${compose[@]}" up -d --no-deps serve1 serve2 serve3 nginx
+    "$engine" rm -f -t 0 aquasense_setup-aws_1 >/dev/null 2>&1 || true
+  fi
   wait_for "$LB/health" 90
   echo "demo: up: nginx $LB -> serve 127.0.0.1:18081-18083; moto $MOTO"
 }
@@ -62,7 +71,7 @@ show() {
     echo "== serve on $port: /v1/sensors, then demo-upload's first months"
     curl -sS "http://127.0.0.1:$port/v1/sensors"
     echo
-    curl -sS "http://127.0.0.1:$port/v1/sensors/demo-upload/months" | head -c 300
+    curl -sS "http://127.0.0.1:$port/v1/sensors/demo-upload/months" | cut -c1-300
     echo
   done
   echo "== through nginx: /health"
