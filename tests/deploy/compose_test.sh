@@ -79,12 +79,32 @@ upload() {  # upload FILE: prints the status code
 }
 seed=$(upload "$WORK/files/seed/cmp-000.csv")
 [[ $seed == 200 ]] && pass "upload through nginx (before the load)" || fail "the first upload answered $seed"
+# SPEC §9: an upload to one replica is visible on every replica within a second.
+t0=$(date +%s%N)
+for port in 18081 18082 18083; do
+  wait_code "http://127.0.0.1:$port/v1/sensors/cmp-000/months" 200 5 || fail "cmp-000 not on serve $port after 5 s"
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+((ms <= 1000)) && pass "the upload is visible on all 3 replicas after ${ms} ms (<= 1 s)" ||
+  fail "the upload took ${ms} ms to reach all 3 replicas (> 1 s)"
 
 # The load: wrk on the read endpoints: the sensors, /health, one sensor's months.
 cat >"$WORK/load.lua" <<'LUA'
 local paths = {"/v1/sensors", "/health", "/v1/sensors/cmp-000/months"}
 local n = 0
 request = function() n = n + 1; return wrk.format("GET", paths[n % #paths + 1]) end
+-- Which statuses failed: counted per thread, summed in done().
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) codes = {} end
+function response(status, headers, body)
+  if status >= 300 then codes[status] = (codes[status] or 0) + 1 end
+end
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    for code, count in pairs(t:get("codes")) do io.write("status ", code, ": ", count, "\n") end
+  end
+end
 LUA
 wrk -t2 -c16 -d"${LOAD_SECONDS}s" --timeout 10s -s "$WORK/load.lua" "$LB" >"$WORK/wrk.txt" 2>&1 &
 wrk_pid=$!
