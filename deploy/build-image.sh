@@ -73,5 +73,8 @@ echo "build-image: $engine build $TAG from $BASE"
 start=$(date +%s)
 "$engine" build "${build_flags[@]}" --build-arg "BASE=$BASE" -f deploy/Dockerfile -t "$TAG" .
 seconds=$(($(date +%s) - start))
+# Each build leaves its builder stage (~850 MB) untagged: drop the ones of
+# earlier builds (this one's stays, the next build's layer cache).
+"$engine" image prune -f --filter "until=$start" >/dev/null 2>&1 || true
 bytes=$("$engine" image inspect --format '{{.Size}}' "$TAG")
 echo "build-image: $TAG built in ${seconds} s; size $((bytes / 1000000)) MB ($bytes bytes)"
