@@ -2,8 +2,24 @@
 # Installs every Debian package AquaSense needs to build, test and benchmark
 # (Debian 12). Idempotent: packages already present are skipped. Run as root
 # (or with sudo available).
+#   scripts/install-deps.sh            # build + test + benchmark (CI, developers)
+#   scripts/install-deps.sh --build    # only what building the binary needs (the image's builder)
+#   scripts/install-deps.sh --deploy   # all + what tests/deploy runs containers with
 set -euo pipefail
 
+# --build: the image's builder stage (deploy/Dockerfile); CMake's configure
+# step needs the test libraries and dygraphs too.
+build=(
+  build-essential cmake ninja-build pkg-config git ca-certificates ccache
+  libboost1.81-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev nettle-dev
+  nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libfast-float-dev
+  libgtest-dev libgmock-dev libjs-dygraphs
+)
+# --deploy: podman with runc (deploy/containers.conf), the dnsname plugin
+# (service names on compose networks), debootstrap for a base image where no
+# registry is reachable, busybox-static (the image's health probe).
+deploy=(podman buildah runc debootstrap podman-compose uidmap busybox-static
+  golang-github-containernetworking-plugin-dnsname)
 packages=(
   # build
   build-essential cmake ninja-build pkg-config git ca-certificates ccache
@@ -27,6 +43,12 @@ command -v kubectl >/dev/null || packages+=(kubernetes-client)
 # node + npm for the browser test's driver (puppeteer-core, npm ci from its
 # lockfile): Debian's, unless a node with npm is installed already.
 command -v npm >/dev/null || packages+=(nodejs npm)
+case "${1:-}" in
+  --build) packages=("${build[@]}") ;;
+  --deploy) packages+=("${deploy[@]}") ;;
+  "") ;;
+  *) echo "usage: $0 [--build|--deploy]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

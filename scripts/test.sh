@@ -6,7 +6,10 @@
 #     hostile end-to-end tests (the threads of the server, worker and watcher);
 #  4. builds every libFuzzer target (clang, ASan+UBSan, fuzz/run.sh) and fuzzes
 #     each (the row parser FUZZ_SECONDS, default 60; the others a third of it).
-# Set SKIP_SANITIZE=1 / SKIP_TSAN=1 / SKIP_FUZZ=1 for a quicker local run.
+# Then the deploy stage: tests/deploy/run.sh (the container image, the compose
+# cluster, ...) within DEPLOY_BUDGET seconds (default 2400); each script skips
+# loudly where podman cannot run.
+# Set SKIP_SANITIZE=1 / SKIP_TSAN=1 / SKIP_FUZZ=1 / SKIP_DEPLOY=1 for a quicker local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -33,5 +36,12 @@ fi
 if [[ "${SKIP_FUZZ:-0}" != 1 ]]; then
   echo "== 4/4 fuzz every parser of outside input (fuzz/run.sh ${FUZZ_SECONDS:-60})"
   fuzz/run.sh "${FUZZ_SECONDS:-60}"
+fi
+if [[ "${SKIP_DEPLOY:-0}" != 1 ]]; then
+  echo "== deploy: tests/deploy/run.sh (budget ${DEPLOY_BUDGET:-2400} s)"
+  scripts/install-deps.sh --deploy
+  deploy_start=$SECONDS
+  timeout --kill-after=60 "${DEPLOY_BUDGET:-2400}" tests/deploy/run.sh
+  echo "== deploy stage took $((SECONDS - deploy_start)) s"
 fi
 echo "== all tests passed"
