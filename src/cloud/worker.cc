@@ -204,11 +204,14 @@ Status QueueWorker::RaiseDeadLetterAlert(const InboxFile& f, const aws::SqsMessa
                       {"dead_letter_queue", aws::DeadLetterQueueName(aws::QueueNameOf(o_.queue_url))},
                       {"error", error.substr(0, 500)}};
   a.payload_json = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  auto batch = d_.meta->BeginBatch();
-  if (!batch.ok()) return batch.status();
-  auto added = (*batch)->AddAlert(a, o_.alert_channels);
-  if (!added.ok()) return added.status();
-  AQ_RETURN_IF_ERROR((*batch)->Commit());
+  {
+    // The batch is gone before after_commit: a store may hold a lock while one lives.
+    auto batch = d_.meta->BeginBatch();
+    if (!batch.ok()) return batch.status();
+    auto added = (*batch)->AddAlert(a, o_.alert_channels);
+    if (!added.ok()) return added.status();
+    AQ_RETURN_IF_ERROR((*batch)->Commit());
+  }
   if (d_.after_commit) d_.after_commit();
   return Status::Ok();
 }
