@@ -14,12 +14,7 @@
 namespace aquasense::aws {
 namespace {
 
-aws::testing::ServerProcess* Moto(std::string* error) {
-  static aws::testing::ServerProcess server(aws::testing::MotoCommand());
-  static const bool started = server.Start(60);
-  if (!started) *error = "moto did not start (python3 -m moto.server): " + server.error();
-  return started ? &server : nullptr;
-}
+aws::testing::ServerProcess* Moto(std::string* error) { return aws::testing::SharedMoto(error); }
 
 SystemClock g_clock;
 
