@@ -59,15 +59,15 @@ struct WorkerDeps {
 };
 
 struct WorkerOptions {
-  std::string queue_url;
-  std::string bucket;  // events of other buckets are ignored
-  std::string prefix;  // the store's prefix ("" for none)
+  std::string queue_url{};
+  std::string bucket{};  // events of other buckets are ignored
+  std::string prefix{};  // the store's prefix ("" for none)
   int wait_s = 10;           // long poll (also how long a stop may wait)
   int visibility_s = 60;     // what the heartbeat extends the message to
   int retry_delay_s = 10;    // a failed file is received again after this
   int max_receive = aws::kMaxReceiveCount;  // the redrive policy's maxReceiveCount
   bool exit_when_idle = false;  // return after a receive that got nothing
-  std::vector<std::string> alert_channels;
+  std::vector<std::string> alert_channels{};
 };
 
 struct WorkerStats {
