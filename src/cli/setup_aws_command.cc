@@ -76,10 +76,10 @@ Result<std::string> SetUpQueue(const aws::SqsClient& sqs, const std::string& nam
       nlohmann::json{{"deadLetterTargetArn", *dlq_arn},
                      {"maxReceiveCount", std::to_string(aws::kMaxReceiveCount)}}
           .dump();
-  AQ_RETURN_IF_ERROR(sqs.SetQueueAttributes(
-      *url, {{"RedrivePolicy", redrive},
-             {"Policy", QueuePolicy(*arn, bucket)},
-             {"VisibilityTimeout", std::to_string(visibility_s)}}));
+  AQ_RETURN_IF_ERROR(
+      sqs.SetQueueAttributes(*url, {{"RedrivePolicy", redrive},
+                                    {"Policy", QueuePolicy(*arn, bucket)},
+                                    {"VisibilityTimeout", std::to_string(visibility_s)}}));
   std::printf("queue %s: ready (dead-letter queue %s after %d receives)\n", url->c_str(),
               dlq->c_str(), aws::kMaxReceiveCount);
   return arn;
@@ -118,7 +118,8 @@ int RunSetupAws(AppContext& ctx, const SetupFlags& flags) {
 void RegisterSetupAwsCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
   auto flags = std::make_shared<SetupFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "setup-aws", "Create the bucket, queue, dead-letter queue and inbox notification (idempotent)");
+      "setup-aws",
+      "Create the bucket, queue, dead-letter queue and inbox notification (idempotent)");
   cmd->add_option("--queue", flags->queue, "SQS queue name or URL for the inbox/ events")
       ->envname("AQUASENSE_QUEUE");
   cmd->add_option("--meta", flags->meta, "Table store: dynamodb://TABLE_PREFIX")

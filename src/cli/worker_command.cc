@@ -73,8 +73,8 @@ int RunWorker(AppContext& ctx, const WorkerFlags& flags) {
   deps.after_commit = [&ctx] {
     Status s = notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock, std::chrono::seconds(10),
                                       notify::OutboxLockPath(ctx.data_dir));
-    if (!s.ok()) std::fprintf(stderr, "aquasense worker: alert delivery postponed: %s\n",
-                              s.message().c_str());
+    if (!s.ok())
+      std::fprintf(stderr, "aquasense worker: alert delivery postponed: %s\n", s.message().c_str());
   };
   if (!flags.quiet)
     deps.log = [](const std::string& line) {
@@ -94,11 +94,12 @@ int RunWorker(AppContext& ctx, const WorkerFlags& flags) {
   if (flags.json) {
     std::printf("%s\n", worker.StatsJson().c_str());
   } else {
-    std::printf("worker: %lld messages, %lld files ingested, %lld already ingested, %lld rows, "
-                "%lld retried, %lld to the dead-letter queue\n",
-                static_cast<long long>(st.messages), static_cast<long long>(st.files_ingested),
-                static_cast<long long>(st.files_already), static_cast<long long>(st.rows),
-                static_cast<long long>(st.failures), static_cast<long long>(st.dead_lettered));
+    std::printf(
+        "worker: %lld messages, %lld files ingested, %lld already ingested, %lld rows, "
+        "%lld retried, %lld to the dead-letter queue\n",
+        static_cast<long long>(st.messages), static_cast<long long>(st.files_ingested),
+        static_cast<long long>(st.files_already), static_cast<long long>(st.rows),
+        static_cast<long long>(st.failures), static_cast<long long>(st.dead_lettered));
   }
   std::fflush(stdout);
   return s.ok() ? kExitOk : ReportError(s);
@@ -109,7 +110,8 @@ int RunWorker(AppContext& ctx, const WorkerFlags& flags) {
 void RegisterWorkerCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
   auto flags = std::make_shared<WorkerFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "worker", "Ingest the files uploaded to the bucket's inbox/, as its SQS queue announces them");
+      "worker",
+      "Ingest the files uploaded to the bucket's inbox/, as its SQS queue announces them");
   cmd->add_option("--queue", flags->queue, "SQS queue name or URL")->envname("AQUASENSE_QUEUE");
   cmd->add_option("--wait", flags->wait_s, "Long-poll seconds per receive (default 10)")
       ->check(CLI::Range(0, 20));

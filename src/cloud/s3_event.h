@@ -25,13 +25,13 @@ namespace aquasense::cloud {
 struct S3EventObject {
   std::string event_name;  // "ObjectCreated:Put", "ObjectCreated:CompleteMultipartUpload", ...
   std::string bucket;
-  std::string key;         // decoded
+  std::string key;  // decoded
   uint64_t size = 0;
-  int64_t event_ms = 0;    // eventTime, 0 when absent or unreadable
+  int64_t event_ms = 0;  // eventTime, 0 when absent or unreadable
 };
 
 struct S3Event {
-  bool test_event = false;  // s3:TestEvent, sent when a notification is configured
+  bool test_event = false;             // s3:TestEvent, sent when a notification is configured
   std::vector<S3EventObject> objects;  // the ObjectCreated records only
 };
 

@@ -44,12 +44,12 @@ TEST(S3Event, InboxKeys) {
   EXPECT_EQ(f->sensor, "s1");
   EXPECT_EQ(f->name, "a.CSV");
   EXPECT_TRUE(ParseInboxKey("inbox/s1/a.csv", ""));
-  EXPECT_FALSE(ParseInboxKey("inbox/s1/a.csv", "p"));        // outside the prefix
-  EXPECT_FALSE(ParseInboxKey("px/inbox/s1/a.csv", "p"));     // a longer prefix is not it
-  EXPECT_FALSE(ParseInboxKey("inbox/a.csv", ""));            // no sensor folder
-  EXPECT_FALSE(ParseInboxKey("inbox/s1/sub/a.csv", ""));     // too deep
-  EXPECT_FALSE(ParseInboxKey("inbox/s1/a.txt", ""));         // not a CSV
-  EXPECT_FALSE(ParseInboxKey("inbox//a.csv", ""));           // empty sensor
+  EXPECT_FALSE(ParseInboxKey("inbox/s1/a.csv", "p"));     // outside the prefix
+  EXPECT_FALSE(ParseInboxKey("px/inbox/s1/a.csv", "p"));  // a longer prefix is not it
+  EXPECT_FALSE(ParseInboxKey("inbox/a.csv", ""));         // no sensor folder
+  EXPECT_FALSE(ParseInboxKey("inbox/s1/sub/a.csv", ""));  // too deep
+  EXPECT_FALSE(ParseInboxKey("inbox/s1/a.txt", ""));      // not a CSV
+  EXPECT_FALSE(ParseInboxKey("inbox//a.csv", ""));        // empty sensor
   EXPECT_FALSE(ParseInboxKey("landing/s1/a.csv", ""));
 }
 

@@ -87,9 +87,10 @@ TEST_F(SqsTest, RedriveToTheDeadLetterQueueAfterMaxReceives) {
   EXPECT_TRUE(dlq_arn.ends_with(":" + name_ + "-dlq")) << dlq_arn;
   auto url = sqs_->CreateQueue(name_, {});
   ASSERT_TRUE(url.ok());
-  const std::string redrive = nlohmann::json{{"deadLetterTargetArn", dlq_arn},
-                                             {"maxReceiveCount", kMaxReceiveCount}}
-                                  .dump();
+  const std::string redrive = nlohmann::json{
+      {"deadLetterTargetArn", dlq_arn},
+      {"maxReceiveCount",
+       kMaxReceiveCount}}.dump();
   ASSERT_TRUE(sqs_->SetQueueAttributes(*url, {{"RedrivePolicy", redrive}}).ok());
   auto back = sqs_->GetQueueAttributes(*url, {"RedrivePolicy"});
   ASSERT_TRUE(back.ok());

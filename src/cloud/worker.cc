@@ -98,8 +98,8 @@ QueueWorker::Outcome QueueWorker::Handle(const aws::SqsMessage& m) {
   }
   if (failed.ok()) {
     if (Status s = d_.sqs->DeleteMessage(o_.queue_url, m.receipt_handle); !s.ok())
-      Log("delete of message " + m.message_id + " failed (it comes again, counted once): " +
-          s.message());
+      Log("delete of message " + m.message_id +
+          " failed (it comes again, counted once): " + s.message());
     return Outcome::kDeleted;
   }
   if (m.receive_count >= o_.max_receive) {
@@ -196,13 +196,14 @@ Status QueueWorker::RaiseDeadLetterAlert(const InboxFile& f, const aws::SqsMessa
   a.default_sensor = f.sensor;
   a.source_name = f.key.empty() ? "sqs message " + m.message_id : f.key;
   a.created_ms = d_.clock->NowMs();
-  nlohmann::json p = {{"kind", "data_quality"},
-                      {"reason", "dead_letter"},
-                      {"sensor", f.sensor},
-                      {"file", a.source_name},
-                      {"receive_count", m.receive_count},
-                      {"dead_letter_queue", aws::DeadLetterQueueName(aws::QueueNameOf(o_.queue_url))},
-                      {"error", error.substr(0, 500)}};
+  nlohmann::json p = {
+      {"kind", "data_quality"},
+      {"reason", "dead_letter"},
+      {"sensor", f.sensor},
+      {"file", a.source_name},
+      {"receive_count", m.receive_count},
+      {"dead_letter_queue", aws::DeadLetterQueueName(aws::QueueNameOf(o_.queue_url))},
+      {"error", error.substr(0, 500)}};
   a.payload_json = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   {
     // The batch is gone before after_commit: a store may hold a lock while one lives.

@@ -60,24 +60,24 @@ struct WorkerDeps {
 
 struct WorkerOptions {
   std::string queue_url{};
-  std::string bucket{};  // events of other buckets are ignored
-  std::string prefix{};  // the store's prefix ("" for none)
-  int wait_s = 10;           // long poll (also how long a stop may wait)
-  int visibility_s = 60;     // what the heartbeat extends the message to
-  int retry_delay_s = 10;    // a failed file is received again after this
+  std::string bucket{};                     // events of other buckets are ignored
+  std::string prefix{};                     // the store's prefix ("" for none)
+  int wait_s = 10;                          // long poll (also how long a stop may wait)
+  int visibility_s = 60;                    // what the heartbeat extends the message to
+  int retry_delay_s = 10;                   // a failed file is received again after this
   int max_receive = aws::kMaxReceiveCount;  // the redrive policy's maxReceiveCount
-  bool exit_when_idle = false;  // return after a receive that got nothing
+  bool exit_when_idle = false;              // return after a receive that got nothing
   std::vector<std::string> alert_channels{};
 };
 
 struct WorkerStats {
-  int64_t messages = 0;          // received
-  int64_t files_ingested = 0;    // new files committed
-  int64_t files_already = 0;     // already in the ledger (duplicates, redeliveries)
-  int64_t files_gone = 0;        // no longer in inbox/: another worker ingested them
-  int64_t events_ignored = 0;    // test events, other buckets, keys outside inbox/<sensor>/
-  int64_t failures = 0;          // messages released for a retry
-  int64_t dead_lettered = 0;     // messages given up (alert raised, left for the DLQ)
+  int64_t messages = 0;        // received
+  int64_t files_ingested = 0;  // new files committed
+  int64_t files_already = 0;   // already in the ledger (duplicates, redeliveries)
+  int64_t files_gone = 0;      // no longer in inbox/: another worker ingested them
+  int64_t events_ignored = 0;  // test events, other buckets, keys outside inbox/<sensor>/
+  int64_t failures = 0;        // messages released for a retry
+  int64_t dead_lettered = 0;   // messages given up (alert raised, left for the DLQ)
   int64_t rows = 0;
 };
 

@@ -18,10 +18,11 @@ SystemClock g_clock;
 
 // An S3 event as S3 sends it: the key URL-encoded.
 std::string EventFor(const std::string& bucket, const std::string& key) {
-  nlohmann::json rec = {{"eventSource", "aws:s3"},
-                        {"eventName", "ObjectCreated:Put"},
-                        {"eventTime", "2026-12-04T10:00:00.000Z"},
-                        {"s3", {{"bucket", {{"name", bucket}}}, {"object", {{"key", aws::UriEncode(key)}}}}}};
+  nlohmann::json rec = {
+      {"eventSource", "aws:s3"},
+      {"eventName", "ObjectCreated:Put"},
+      {"eventTime", "2026-12-04T10:00:00.000Z"},
+      {"s3", {{"bucket", {{"name", bucket}}}, {"object", {{"key", aws::UriEncode(key)}}}}}};
   return nlohmann::json{{"Records", {rec}}}.dump();
 }
 
@@ -56,9 +57,12 @@ class WorkerTest : public ::testing::Test {
     // Reads the store after each commit, as alert delivery does: a batch still
     // alive then would hold the store's lock (the dead-letter deadlock).
     deps.after_commit = [this] { ASSERT_TRUE(meta_->RecentAlerts(10).ok()); };
-    worker_ = std::make_unique<QueueWorker>(
-        deps, WorkerOptions{.queue_url = url_, .bucket = bucket_, .prefix = "p", .wait_s = 1,
-                            .visibility_s = 30, .retry_delay_s = 0});
+    worker_ = std::make_unique<QueueWorker>(deps, WorkerOptions{.queue_url = url_,
+                                                                .bucket = bucket_,
+                                                                .prefix = "p",
+                                                                .wait_s = 1,
+                                                                .visibility_s = 30,
+                                                                .retry_delay_s = 0});
   }
 
   void Put(const std::string& key, const std::string& body) {
@@ -95,7 +99,7 @@ TEST_F(WorkerTest, ArrivalOrderWinsWhateverMessageComesFirst) {
   auto rows = meta_->ListMetrics({});
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ((*rows)[0].readings, 2);        // 06-01 from a.csv (10), 06-02 from b.csv
+  EXPECT_EQ((*rows)[0].readings, 2);  // 06-01 from a.csv (10), 06-02 from b.csv
   EXPECT_DOUBLE_EQ((*rows)[0].mean_temp, 20);
   EXPECT_EQ(worker_->stats().files_ingested, 2);
   EXPECT_EQ(worker_->stats().files_gone, 1);  // a.csv's own message: already done

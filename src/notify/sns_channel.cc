@@ -12,8 +12,8 @@
 namespace aquasense::notify {
 namespace {
 
-constexpr size_t kMaxSubject = 100;           // SNS limit, ASCII only
-constexpr size_t kMaxMessage = 256 * 1024;    // SNS limit, bytes
+constexpr size_t kMaxSubject = 100;         // SNS limit, ASCII only
+constexpr size_t kMaxMessage = 256 * 1024;  // SNS limit, bytes
 
 struct UrlParts {
   std::string host;  // host[:port] as it goes in the Host header
@@ -81,8 +81,7 @@ class SnsChannel final : public Channel {
     std::string code = ResponseExcerpt(Between(resp->body, "<Code>", "</Code>"));
     std::string message = ResponseExcerpt(Between(resp->body, "<Message>", "</Message>"));
     return Unavailable("SNS answered HTTP " + std::to_string(resp->status) +
-                       (code.empty() ? "" : " " + code) +
-                       (message.empty() ? "" : ": " + message));
+                       (code.empty() ? "" : " " + code) + (message.empty() ? "" : ": " + message));
   }
 
  private:
@@ -107,11 +106,8 @@ SnsRequest BuildSnsRequest(const ChannelConfig& config, const storage::Alert& al
   std::string message = AlertText(alert);
   if (message.size() > kMaxMessage) message.resize(kMaxMessage);
   std::vector<std::pair<std::string, std::string>> form = {
-      {"Action", "Publish"},
-      {"Message", message},
-      {"Subject", SnsSubject(alert)},
-      {"TopicArn", config.topic_arn},
-      {"Version", "2010-03-31"},
+      {"Action", "Publish"},          {"Message", message},      {"Subject", SnsSubject(alert)},
+      {"TopicArn", config.topic_arn}, {"Version", "2010-03-31"},
   };
   if (config.topic_arn.size() > 5 &&
       config.topic_arn.compare(config.topic_arn.size() - 5, 5, ".fifo") == 0) {

@@ -27,9 +27,8 @@ TEST(RequestStats, CountsPerService) {
   EXPECT_EQ(c["sqs"].bytes_sent, 101);
   EXPECT_EQ(c["sqs"].bytes_received, 22);
   EXPECT_EQ(c["s3"].requests, 1);
-  EXPECT_EQ(RequestCountsJson(),
-            R"({"s3":{"bytes_received":0,"bytes_sent":5,"requests":1},)"
-            R"("sqs":{"bytes_received":22,"bytes_sent":101,"requests":2}})");
+  EXPECT_EQ(RequestCountsJson(), R"({"s3":{"bytes_received":0,"bytes_sent":5,"requests":1},)"
+                                 R"("sqs":{"bytes_received":22,"bytes_sent":101,"requests":2}})");
   ResetRequestCounts();
   EXPECT_TRUE(RequestCounts().empty());
 }

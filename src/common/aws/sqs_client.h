@@ -54,9 +54,9 @@ struct SqsMessage {
 };
 
 struct ReceiveOptions {
-  int max_messages = 1;          // 1..10
-  int wait_s = 20;               // long poll, 0..20
-  int visibility_timeout_s = -1; // -1: the queue's default
+  int max_messages = 1;           // 1..10
+  int wait_s = 20;                // long poll, 0..20
+  int visibility_timeout_s = -1;  // -1: the queue's default
 };
 
 // The dead-letter queue of queue `name`, and how many receives send a
