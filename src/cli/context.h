@@ -89,5 +89,8 @@ std::string SettingName(const AppContext& ctx, const CLI::App& cmd, const std::s
 void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code);
 void RegisterAlertsCommand(CLI::App& app, AppContext& ctx, int& exit_code);
 void RegisterReadingsCommand(CLI::App& app, AppContext& ctx, int& exit_code);
+// Cloud mode (SPEC §9): setup_aws_command.cc, worker_command.cc.
+void RegisterSetupAwsCommand(CLI::App& app, AppContext& ctx, int& exit_code);
+void RegisterWorkerCommand(CLI::App& app, AppContext& ctx, int& exit_code);
 
 }  // namespace aquasense::cli

@@ -315,12 +315,14 @@ int Main(int argc, char** argv) {
   RegisterServeCommand(app, ctx, exit_code);
   RegisterAlertsCommand(app, ctx, exit_code);
   RegisterReadingsCommand(app, ctx, exit_code);
+  RegisterSetupAwsCommand(app, ctx, exit_code);
+  RegisterWorkerCommand(app, ctx, exit_code);
   AddCommonHelp(app);
 
   if (auto unknown = UnknownSubcommand(app, argc, argv)) {
     std::fprintf(stderr,
                  "aquasense: unknown subcommand \"%s\": use ingest, serve, rebuild, export, months, "
-                 "readings or alerts\nRun 'aquasense --help' for usage.\n",
+                 "readings, alerts, setup-aws or worker\nRun 'aquasense --help' for usage.\n",
                  unknown->c_str());
     return kExitUsage;
   }

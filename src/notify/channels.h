@@ -4,7 +4,7 @@
 //
 //   HttpRequest req = BuildWebhookRequest(config, alert);
 //   std::string msg = BuildEmailMessage(config, alert, now_ms);
-//   HttpRequest sns = BuildSnsRequest(config, alert, creds, now_ms);
+//   SnsRequest sns = BuildSnsRequest(config, alert, creds, now_ms);  // common/aws signer
 //
 // Builders are pure and thread-safe; each Channel is used by one thread at a time.
 #pragma once
@@ -13,10 +13,11 @@
 #include <memory>
 #include <string>
 
+#include "common/aws/credentials.h"
+#include "common/aws/http_client.h"
 #include "common/clock.h"
 #include "notify/curl_client.h"
 #include "notify/notifier.h"
-#include "notify/sigv4.h"
 
 namespace aquasense::notify {
 
@@ -34,11 +35,19 @@ std::string BuildEmailMessage(const ChannelConfig& config, const storage::Alert&
                               int64_t now_ms);
 std::unique_ptr<Channel> NewEmailChannel(const ChannelConfig& config, const Clock& clock);
 
-// SNS: Publish, form-encoded, signed with SigV4 at `now_ms`.
-HttpRequest BuildSnsRequest(const ChannelConfig& config, const storage::Alert& alert,
-                            const AwsCredentials& creds, int64_t now_ms);
+// SNS: Publish, form-encoded, signed at `now_ms` by the one SigV4 signer
+// and sent by the one HTTP client of src/common/aws. `http.body` is left
+// empty: it views `body` once the request is in its final place.
+struct SnsRequest {
+  aws::HttpRequest http;
+  std::string body;
+};
+SnsRequest BuildSnsRequest(const ChannelConfig& config, const storage::Alert& alert,
+                           const aws::Credentials& creds, int64_t now_ms);
+// Credentials come from the SDK chain (common/aws/credentials.h), with the
+// channel's "profile" (when set) in place of AWS_PROFILE.
 std::unique_ptr<Channel> NewSnsChannel(const ChannelConfig& config, const Clock& clock,
-                                       EnvLookup env);
+                                       aws::EnvLookup env);
 
 // JSON text that never throws (invalid UTF-8 is replaced).
 std::string DumpJson(const nlohmann::json& j);

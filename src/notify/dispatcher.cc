@@ -78,7 +78,7 @@ Result<std::unique_ptr<Channel>> MakeChannel(const ChannelConfig& config, const 
     case ChannelType::kLog: return NewLogChannel(config);
     case ChannelType::kWebhook: return NewWebhookChannel(config);
     case ChannelType::kEmail: return NewEmailChannel(config, clock);
-    case ChannelType::kSns: return NewSnsChannel(config, clock, ProcessEnv());
+    case ChannelType::kSns: return NewSnsChannel(config, clock, aws::ProcessEnv());
   }
   return InvalidArgument("unknown channel type");
 }

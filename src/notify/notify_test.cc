@@ -231,15 +231,15 @@ TEST(Sns, PublishRequestShape) {
   c.topic_arn = "arn:aws:sns:eu-west-1:123456789012:SD_LIMIT";
   c.region = "eu-west-1";
   c.endpoint = "http://127.0.0.1:4566";
-  AwsCredentials creds{"AKID", "SECRET", ""};
-  HttpRequest r = BuildSnsRequest(c, DeviationAlert(), creds, 1'714'564'800'000);
-  EXPECT_EQ(r.url, "http://127.0.0.1:4566");
+  aws::Credentials creds{"AKID", "SECRET", "", 0};
+  SnsRequest r = BuildSnsRequest(c, DeviationAlert(), creds, 1'714'564'800'000);
+  EXPECT_EQ(r.http.url, "http://127.0.0.1:4566");
   EXPECT_EQ(r.body.rfind("Action=Publish&Message=AquaSense%20alert%3A%20deviation", 0), 0u) << r.body;
   EXPECT_NE(r.body.find("&TopicArn=arn%3Aaws%3Asns%3Aeu-west-1%3A123456789012%3ASD_LIMIT"),
             std::string::npos);
   EXPECT_NE(r.body.find("&Version=2010-03-31"), std::string::npos);
   EXPECT_NE(r.body.find("&Subject=%5BAquaSense%5D%20deviation"), std::string::npos);
-  std::map<std::string, std::string> h(r.headers.begin(), r.headers.end());
+  std::map<std::string, std::string> h(r.http.headers.begin(), r.http.headers.end());
   EXPECT_EQ(h["Host"], "127.0.0.1:4566");
   EXPECT_EQ(h["X-Amz-Date"], "20240501T120000Z");
   EXPECT_EQ(h["Content-Type"], "application/x-www-form-urlencoded; charset=utf-8");
@@ -250,8 +250,8 @@ TEST(Sns, PublishRequestShape) {
             0u)
       << h["Authorization"];
   c.endpoint = "https://sns.eu-west-1.amazonaws.com:443/";
-  HttpRequest aws = BuildSnsRequest(c, DeviationAlert(), creds, 1'714'564'800'000);
-  std::map<std::string, std::string> h2(aws.headers.begin(), aws.headers.end());
+  SnsRequest aws = BuildSnsRequest(c, DeviationAlert(), creds, 1'714'564'800'000);
+  std::map<std::string, std::string> h2(aws.http.headers.begin(), aws.http.headers.end());
   EXPECT_EQ(h2["Host"], "sns.eu-west-1.amazonaws.com");
 }
 
@@ -260,7 +260,7 @@ TEST(Sns, FifoTopicsGetDeduplicationId) {
   c.topic_arn = "arn:aws:sns:eu-west-1:123456789012:alerts.fifo";
   c.region = "eu-west-1";
   c.endpoint = "https://sns.eu-west-1.amazonaws.com/";
-  HttpRequest r = BuildSnsRequest(c, DeviationAlert(), {"A", "B", ""}, 0);
+  SnsRequest r = BuildSnsRequest(c, DeviationAlert(), {"A", "B", "", 0}, 0);
   EXPECT_NE(r.body.find("MessageDeduplicationId=" + IdempotencyKey(DeviationAlert())),
             std::string::npos);
   EXPECT_NE(r.body.find("MessageGroupId=s1"), std::string::npos);

@@ -1,6 +1,10 @@
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <optional>
 
+#include "common/aws/sigv4.h"
+#include "common/crypto.h"
 #include "notify/channels.h"
 #include "notify/format.h"
 #include "notify/redact.h"
@@ -8,8 +12,8 @@
 namespace aquasense::notify {
 namespace {
 
-constexpr size_t kMaxSubject = 100;           // SNS limit, ASCII only
-constexpr size_t kMaxMessage = 256 * 1024;    // SNS limit, bytes
+constexpr size_t kMaxSubject = 100;         // SNS limit, ASCII only
+constexpr size_t kMaxMessage = 256 * 1024;  // SNS limit, bytes
 
 struct UrlParts {
   std::string host;  // host[:port] as it goes in the Host header
@@ -51,13 +55,23 @@ std::string SnsSubject(const storage::Alert& alert) {
 
 class SnsChannel final : public Channel {
  public:
-  SnsChannel(ChannelConfig config, const Clock& clock, EnvLookup env)
-      : config_(std::move(config)), clock_(clock), env_(std::move(env)) {}
+  SnsChannel(ChannelConfig config, const Clock& clock, aws::EnvLookup env)
+      : config_(std::move(config)), clock_(clock), http_(std::make_shared<aws::HttpClient>()) {
+    // The channel's profile stands in for AWS_PROFILE; the rest is the SDK chain.
+    aws::EnvLookup lookup = [env = std::move(env), profile = config_.profile](
+                                const std::string& name) -> std::optional<std::string> {
+      if (name == "AWS_PROFILE" && !profile.empty()) return profile;
+      return env(name);
+    };
+    credentials_ = aws::NewDefaultCredentialsChain(aws::Env{lookup, http_.get(), &clock_});
+  }
 
   Status Send(const storage::Alert& alert) override {
-    auto creds = LoadAwsCredentials(env_, config_.profile);
+    auto creds = credentials_->Get();
     if (!creds.ok()) return creds.status();
-    auto resp = HttpPost(BuildSnsRequest(config_, alert, *creds, clock_.NowMs()));
+    SnsRequest req = BuildSnsRequest(config_, alert, *creds, clock_.NowMs());
+    req.http.body = req.body;
+    auto resp = http_->Send(req.http);
     if (!resp.ok()) return resp.status();
     if (resp->status >= 200 && resp->status < 300 &&
         resp->body.find("MessageId") != std::string::npos) {
@@ -67,8 +81,7 @@ class SnsChannel final : public Channel {
     std::string code = ResponseExcerpt(Between(resp->body, "<Code>", "</Code>"));
     std::string message = ResponseExcerpt(Between(resp->body, "<Message>", "</Message>"));
     return Unavailable("SNS answered HTTP " + std::to_string(resp->status) +
-                       (code.empty() ? "" : " " + code) +
-                       (message.empty() ? "" : ": " + message));
+                       (code.empty() ? "" : " " + code) + (message.empty() ? "" : ": " + message));
   }
 
  private:
@@ -82,21 +95,19 @@ class SnsChannel final : public Channel {
 
   ChannelConfig config_;
   const Clock& clock_;
-  EnvLookup env_;
+  std::shared_ptr<aws::HttpClient> http_;
+  std::shared_ptr<aws::CredentialsProvider> credentials_;
 };
 
 }  // namespace
 
-HttpRequest BuildSnsRequest(const ChannelConfig& config, const storage::Alert& alert,
-                            const AwsCredentials& creds, int64_t now_ms) {
+SnsRequest BuildSnsRequest(const ChannelConfig& config, const storage::Alert& alert,
+                           const aws::Credentials& creds, int64_t now_ms) {
   std::string message = AlertText(alert);
   if (message.size() > kMaxMessage) message.resize(kMaxMessage);
   std::vector<std::pair<std::string, std::string>> form = {
-      {"Action", "Publish"},
-      {"Message", message},
-      {"Subject", SnsSubject(alert)},
-      {"TopicArn", config.topic_arn},
-      {"Version", "2010-03-31"},
+      {"Action", "Publish"},          {"Message", message},      {"Subject", SnsSubject(alert)},
+      {"TopicArn", config.topic_arn}, {"Version", "2010-03-31"},
   };
   if (config.topic_arn.size() > 5 &&
       config.topic_arn.compare(config.topic_arn.size() - 5, 5, ".fifo") == 0) {
@@ -104,30 +115,31 @@ HttpRequest BuildSnsRequest(const ChannelConfig& config, const storage::Alert& a
     form.emplace_back("MessageDeduplicationId", IdempotencyKey(alert));
     form.emplace_back("MessageGroupId", alert.sensor.empty() ? alert.default_sensor : alert.sensor);
   }
-  std::string body;
+  SnsRequest out;
   for (const auto& [k, v] : form) {
-    body += (body.empty() ? "" : "&") + AwsUriEncode(k) + "=" + AwsUriEncode(v);
+    out.body += (out.body.empty() ? "" : "&") + aws::UriEncode(k) + "=" + aws::UriEncode(v);
   }
 
   UrlParts url = SplitUrl(config.endpoint);
-  SigV4Request r;
+  aws::SignRequest r;
   r.method = "POST";
   r.host = url.host;
   r.path = url.path;
   r.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-  r.body = body;
+  r.payload_sha256 = Sha256Hex(out.body);
 
-  HttpRequest req;
-  req.url = config.endpoint;
-  req.body = std::move(body);
-  req.headers = SignV4(r, creds, config.region, "sns", now_ms);
-  req.timeout_ms = config.timeout_ms;
-  req.tls = {config.ca_file, config.insecure_tls};
-  return req;
+  out.http.method = "POST";
+  out.http.url = config.endpoint;
+  out.http.headers = aws::Sign(r, creds, {config.region, "sns"}, now_ms);
+  out.http.timeout_ms = config.timeout_ms;
+  out.http.max_body = 64 * 1024;
+  out.http.ca_file = config.ca_file;
+  out.http.insecure_tls = config.insecure_tls;
+  return out;
 }
 
 std::unique_ptr<Channel> NewSnsChannel(const ChannelConfig& config, const Clock& clock,
-                                       EnvLookup env) {
+                                       aws::EnvLookup env) {
   return std::make_unique<SnsChannel>(config, clock, std::move(env));
 }
 

@@ -76,6 +76,41 @@ Result<aws::HttpResponse> S3Client::Call(const S3Call& call) const {
   return resp;
 }
 
+Status CreateBucket(const S3Client& s3, const std::string& region) {
+  std::string body;
+  if (region != "us-east-1") {
+    body =
+        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<LocationConstraint>" +
+        region + "</LocationConstraint></CreateBucketConfiguration>";
+  }
+  auto resp = s3.Send({.method = "PUT", .key = "", .body = body, .content_type = "application/xml"});
+  if (!resp.ok()) return resp.status();
+  const std::string code = aws::AwsErrorCode(*resp);
+  if (code == "BucketAlreadyOwnedByYou") return Status::Ok();
+  if (code == "BucketAlreadyExists")
+    return FailedPrecondition("bucket " + s3.bucket() + " exists and belongs to another account");
+  return aws::StatusFromResponse(*resp, "CreateBucket " + s3.bucket());
+}
+
+Status PutInboxNotification(const S3Client& s3, const std::string& prefix,
+                            const std::string& queue_arn) {
+  const std::string body =
+      "<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+      "<QueueConfiguration><Id>aquasense-inbox</Id><Queue>" +
+      queue_arn +
+      "</Queue><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name>"
+      "<Value>" +
+      prefix + "</Value></FilterRule></S3Key></Filter></QueueConfiguration></NotificationConfiguration>";
+  return s3
+      .Call({.method = "PUT",
+             .key = "",
+             .query = {{"notification", ""}},
+             .body = body,
+             .content_type = "application/xml"})
+      .status();
+}
+
 std::string XmlValue(std::string_view xml, std::string_view tag, size_t from, size_t* end) {
   const std::string open = "<" + std::string(tag) + ">";
   const std::string close = "</" + std::string(tag) + ">";

@@ -52,6 +52,17 @@ class S3Client {
   const S3Options& o_;
 };
 
+// Bucket set-up for `aquasense setup-aws` (idempotent):
+// CreateBucket, with a LocationConstraint outside us-east-1; a bucket this
+// account owns already is OK; one owned by another account is
+// kFailedPrecondition (BucketAlreadyExists).
+Status CreateBucket(const S3Client& s3, const std::string& region);
+// PutBucketNotificationConfiguration: the bucket's s3:ObjectCreated:* events
+// for keys under `prefix` go to the SQS queue `queue_arn`. It replaces the
+// bucket's whole notification configuration (S3 has no per-rule call).
+Status PutInboxNotification(const S3Client& s3, const std::string& prefix,
+                            const std::string& queue_arn);
+
 // The text of the first <tag>...</tag> in `xml` at or after `from` (XML
 // entities decoded), "" when absent; `end` receives where it ended.
 std::string XmlValue(std::string_view xml, std::string_view tag, size_t from = 0,

@@ -23,12 +23,7 @@ using conformance::ObjectStoreConformance;
 using conformance::StoreUnderTest;
 
 // The one moto server of this process (started on first use).
-aws::testing::ServerProcess* Moto(std::string* error) {
-  static aws::testing::ServerProcess server(aws::testing::MotoCommand());
-  static const bool started = server.Start(60);
-  if (!started) *error = "moto did not start (python3 -m moto.server): " + server.error();
-  return started ? &server : nullptr;
-}
+aws::testing::ServerProcess* Moto(std::string* error) { return aws::testing::SharedMoto(error); }
 
 SystemClock g_clock;
 

@@ -11,6 +11,8 @@
 #include <random>
 #include <thread>
 
+#include "common/aws/request_stats.h"
+
 namespace aquasense::aws {
 namespace {
 
@@ -79,12 +81,14 @@ struct Exchange {
   const HttpRequest* req;
   HttpResponse* resp;
   uint64_t sent = 0;
+  uint64_t received = 0;  // response body bytes (request_stats.h)
   bool too_big = false;
 };
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
   auto* x = static_cast<Exchange*>(user);
   const size_t bytes = size * n;
+  x->received += bytes;
   if (x->req->on_body) return x->req->on_body(std::string_view(data, bytes)) ? bytes : 0;
   if (x->resp->body.size() + bytes > x->req->max_body) {
     x->too_big = true;
@@ -216,7 +220,17 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req) {
   } else if (req.method != "GET") {
     set(CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
+  if (!req.ca_file.empty()) set(CURLOPT_CAINFO, req.ca_file.c_str());
+  if (req.insecure_tls) {
+    set(CURLOPT_SSL_VERIFYPEER, 0L);
+    set(CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   const CURLcode rc = api->easy_perform(h);
+  for (const auto& [k, v] : req.headers) {
+    if (!IEquals(k, "Authorization")) continue;
+    if (std::string service = ServiceOfAuthorization(v); !service.empty())
+      CountRequest(service, rc == CURLE_OK ? size : x.sent, x.received);
+  }
   api->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
   api->slist_free_all(list);
   {

@@ -14,6 +14,7 @@
 // Errors from Send: kUnavailable for transport failures (refused, reset,
 // timeout, TLS, libcurl missing); an HTTP error status is a response, which
 // StatusFromResponse maps to a code.
+// Every request signed with SigV4 is counted per service (request_stats.h).
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,9 @@ struct HttpRequest {
   int64_t timeout_ms = 60'000;  // the whole exchange
   int64_t connect_timeout_ms = 5'000;
   int64_t low_speed_time_s = 30;  // abort when under 1 byte/s for this long
+  // TLS: an extra CA bundle (empty: the system's), or no verification at all.
+  std::string ca_file{};
+  bool insecure_tls = false;
 };
 
 struct HttpResponse {

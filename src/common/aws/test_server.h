@@ -126,4 +126,13 @@ inline std::vector<std::string> MotoCommand() {
   return {"python3", "-m", "moto.server", "-H", "127.0.0.1", "-p"};
 }
 
+// The one moto server of a test binary, started on first use and stopped
+// (by its PID) at exit; nullptr with `error` set when it cannot start.
+inline ServerProcess* SharedMoto(std::string* error) {
+  static ServerProcess server(MotoCommand());
+  static const bool started = server.Start(60);
+  if (!started) *error = "moto did not start (python3 -m moto.server): " + server.error();
+  return started ? &server : nullptr;
+}
+
 }  // namespace aquasense::aws::testing
