@@ -95,15 +95,6 @@ Column ColumnOf(std::string_view name) {
   return kColUnknown;
 }
 
-// Decimals of a number's printed text (see ParseNumber), -1 when empty.
-inline int8_t ScaleOf(std::string_view text) {
-  if (text.empty()) return -1;
-  // The point is a few digits from the end: no memchr call for that.
-  for (size_t i = text.size(); i-- > 0;)
-    if (text[i] == '.') return static_cast<int8_t>(text.size() - i - 1);
-  return 0;
-}
-
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 }  // namespace
@@ -555,8 +546,6 @@ void FileParser::ProcessData(std::string_view rec, int64_t line, ParseOutput& ou
   row.when = *when;
   row.temperature = *temp;
   row.sd = *sd;
-  row.temp_scale = comma ? -1 : ScaleOf(temp_text.substr(0, temp_printed));
-  row.sd_scale = comma ? -1 : ScaleOf(sd_text.substr(0, sd_printed));
   row.line = line;
   row.offset = record_offset_;
   row.length = static_cast<uint32_t>(rec.size());
