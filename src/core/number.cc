@@ -32,6 +32,22 @@ inline size_t ScanDigits(std::string_view s, size_t i, uint64_t& mantissa) {
     mantissa = mantissa * 100'000'000 + fast_float::parse_eight_digits_unrolled(s.data() + i);
     i += 8;
   }
+  // The last 1-7 bytes, when they end the text: the 8 bytes ending there
+  // are loaded (no read past `s`) and those already scanned are replaced by
+  // '0' digits, which add nothing; if the rest are all digits, one more SWAR
+  // step takes them (the fraction of a full-precision number ends so).
+  const size_t rest = s.size() - i;
+  if (rest > 0 && rest < 8 && s.size() >= 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + s.size() - 8, 8);
+    const uint64_t scanned = ~uint64_t{0} >> (8 * rest);  // low bytes: before position i
+    word = (word & ~scanned) | (0x3030303030303030ULL & scanned);
+    if (fast_float::is_made_of_eight_digits_fast(word)) {
+      static constexpr uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+      mantissa = mantissa * kPow10[rest] + fast_float::parse_eight_digits_unrolled(word);
+      return s.size();
+    }
+  }
   while (i < s.size() && IsDigit(s[i])) mantissa = mantissa * 10 + static_cast<uint64_t>(s[i++] - '0');
   return i;
 }
