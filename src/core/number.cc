@@ -48,7 +48,8 @@ inline size_t ScanDigits(std::string_view s, size_t i, uint64_t& mantissa) {
       return s.size();
     }
   }
-  while (i < s.size() && IsDigit(s[i])) mantissa = mantissa * 10 + static_cast<uint64_t>(s[i++] - '0');
+  while (i < s.size() && IsDigit(s[i]))
+    mantissa = mantissa * 10 + static_cast<uint64_t>(s[i++] - '0');
   return i;
 }
 

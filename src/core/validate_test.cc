@@ -210,8 +210,8 @@ TEST(FileParser, I11_SwarFieldSplitAtEveryOffset) {
     for (int t = 1; t <= 16; ++t) {  // up to 16 digits: canonical text
       std::string sensor(static_cast<size_t>(a), 's');
       std::string temp = "1" + (t > 1 ? "." + std::string(static_cast<size_t>(t - 1), '5') : "");
-      std::string line = sensor + ",2024-01-" + (t < 10 ? "0" : "") + std::to_string(t) + "," + temp +
-                         ",0." + std::string(static_cast<size_t>(1 + a % 8), '3') + "\n";
+      std::string line = sensor + ",2024-01-" + (t < 10 ? "0" : "") + std::to_string(t) + "," +
+                         temp + ",0." + std::string(static_cast<size_t>(1 + a % 8), '3') + "\n";
       text += line;
       want.push_back(line);
     }
