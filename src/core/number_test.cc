@@ -93,6 +93,38 @@ TEST(Number, PlainDecimalsParseLikeTheGeneralGrammar) {
   EXPECT_FALSE(ParseNumber("1.2.", false).has_value());
 }
 
+TEST(Number, I11_SwarScanOfLongDecimalsMatchesStrtod) {
+  // The 8-digit SWAR steps, the overlapping step for the last 1-7 digits and
+  // the direct Eisel-Lemire conversion (issue 11) against strtod, for every
+  // length of 1-19 digits and every position of the point; a non-digit in
+  // any position (the SWAR validity test) must still reject the text.
+  std::mt19937_64 rng(1111);
+  for (int i = 0; i < 200000; ++i) {
+    const int digits = 1 + static_cast<int>(rng() % 19);
+    std::string s;
+    for (int d = 0; d < digits; ++d) s += static_cast<char>('0' + rng() % 10);
+    if (digits > 1 && rng() % 4 != 0) s.insert(1 + rng() % (digits - 1), ".");
+    if (rng() % 3 == 0) s = "-" + s;
+    const auto v = ParseNumber(s, false);
+    ASSERT_TRUE(v.has_value()) << s;
+    double want = std::strtod(s.c_str(), nullptr);
+    if (want == 0) want = 0;  // -0 -> 0
+    ASSERT_EQ(*v, want) << s;
+    ASSERT_FALSE(std::signbit(*v) && *v == 0) << s;
+    std::string bad = s;
+    bad[rng() % bad.size()] = "x:/ e"[rng() % 5];
+    if (bad.find_first_of("x:/ ") != std::string::npos) {
+      ASSERT_FALSE(ParseNumber(bad, false).has_value()) << bad;
+    }
+  }
+  EXPECT_EQ(*ParseNumber("12.549188181281455", false), 12.549188181281455);
+  EXPECT_EQ(*ParseNumber("0.3736595668933671", false), 0.3736595668933671);
+  EXPECT_EQ(*ParseNumber("1234567.123456789", false), 1234567.123456789);
+  EXPECT_FALSE(ParseNumber("12.54918818128145/", false).has_value());
+  EXPECT_FALSE(ParseNumber("12.5491881812814:5", false).has_value());
+  EXPECT_EQ(*ParseNumber("12.5491881812814e1", false), 125.491881812814);
+}
+
 TEST(Number, PrintedPrefixIsWhatFormatNumberPrints) {
   for (const char* s : {"12.5", "12.50", "12.00", "100", "100.0", "-0.25", "-0.250", "0.10", "0.00001",
                         "0.000010", "123456789012345", "1234567890123.40"}) {

@@ -43,8 +43,6 @@ struct ParsedRow {
   uint32_t sensor = 0;    // index into FileParser::sensors()
   int32_t month = 0;      // MonthIndex of the date as written
   DateTime when;
-  int8_t temp_scale = -1; // decimals of the temperature as printed when it was
-  int8_t sd_scale = -1;   //   written in canonical form (trailing zeros aside), else -1
   double temperature = 0;
   double sd = 0;
   int64_t line = 0;       // 1-based line where the record starts

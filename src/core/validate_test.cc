@@ -199,6 +199,34 @@ TEST(FileParser, CanonicalRecordsAreCopiedAsWritten) {
                                                 "default,2024-01-03,13,0.3\n"}));
 }
 
+TEST(FileParser, I11_SwarFieldSplitAtEveryOffset) {
+  // SplitFields finds delimiters 8 bytes at a time (issue 11): fields of
+  // every length put each delimiter at every offset of an 8-byte word, and
+  // the last 0-7 bytes of the record go byte by byte. Each row must keep
+  // its four fields exactly (the normalised line is the record itself).
+  std::string text = "sensor,date,temperature,sd\n";
+  std::vector<std::string> want;
+  for (int a = 1; a <= 9; ++a) {
+    for (int t = 1; t <= 16; ++t) {  // up to 16 digits: canonical text
+      std::string sensor(static_cast<size_t>(a), 's');
+      std::string temp = "1" + (t > 1 ? "." + std::string(static_cast<size_t>(t - 1), '5') : "");
+      std::string line = sensor + ",2024-01-" + (t < 10 ? "0" : "") + std::to_string(t) + "," +
+                         temp + ",0." + std::string(static_cast<size_t>(1 + a % 8), '3') + "\n";
+      text += line;
+      want.push_back(line);
+    }
+  }
+  for (size_t piece : {size_t{0}, size_t{7}}) {
+    auto p = Parse(text, piece);
+    ASSERT_TRUE(p.out.invalid.empty()) << Reasons(p).front();
+    EXPECT_EQ(Lines(p), want);
+  }
+  auto semi = Parse("sensor;date;temperature;sd\nsensor-0001;2024-01-03;12,549188181281455;0,37\n");
+  ASSERT_EQ(semi.out.rows.size(), 1u);
+  EXPECT_EQ(semi.out.rows[0].temperature, 12.549188181281455);
+  EXPECT_EQ(semi.out.rows[0].sd, 0.37);
+}
+
 TEST(FileParser, NonCanonicalFieldsAreNormalised) {
   // Every field form that must not be copied as written, alone in a line
   // otherwise canonical, and the same date repeated (the parser's date memo).
