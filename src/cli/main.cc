@@ -18,6 +18,7 @@
 
 #include "cli/context.h"
 #include "cli/progress.h"
+#include "core/datetime.h"
 #include "core/metrics_format.h"
 #include "core/number.h"
 #include "core/reading.h"
@@ -55,17 +56,6 @@ std::string SummaryText(const pipeline::IngestSummary& s) {
          " duplicates, " + std::to_string(s.alerts) + " sd alerts, " +
          std::to_string(s.months_updated) + " months updated in " + secs + " s";
   return out;
-}
-
-// "YYYY-MM" -> month index.
-std::optional<int32_t> ParseYearMonth(const std::string& s) {
-  if (s.size() != 7 || s[4] != '-') return std::nullopt;
-  for (size_t i : {0, 1, 2, 3, 5, 6})
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
-  const int y = std::stoi(s.substr(0, 4));
-  const int m = std::stoi(s.substr(5, 2));
-  if (m < 1 || m > 12) return std::nullopt;
-  return core::MonthIndex(y, m);
 }
 
 struct IngestFlags {
@@ -169,12 +159,12 @@ int RunMonths(AppContext& ctx, const std::optional<std::string>& sensor, const s
   storage::MetricsQuery q;
   q.sensor = sensor;
   if (!from.empty()) {
-    auto m = ParseYearMonth(from);
+    auto m = core::ParseYearMonth(from);
     if (!m) return ReportError(InvalidArgument("--from must be YYYY-MM, got \"" + from + "\""), kExitUsage);
     q.from_month = *m;
   }
   if (!to.empty()) {
-    auto m = ParseYearMonth(to);
+    auto m = core::ParseYearMonth(to);
     if (!m) return ReportError(InvalidArgument("--to must be YYYY-MM, got \"" + to + "\""), kExitUsage);
     q.to_month = *m;
   }
@@ -188,11 +178,12 @@ int RunMonths(AppContext& ctx, const std::optional<std::string>& sensor, const s
   std::printf("%-16s %7s %10s %10s %8s %13s %8s\n", "sensor", "month", "mean_temp", "max_temp",
               "max_sd", "max_temp_diff", "readings");
   for (const auto& m : *rows) {
-    char ym[16], diff[32];
-    std::snprintf(ym, sizeof ym, "%04d-%02d", m.year, m.month);
+    std::string ym;
+    core::AppendYearMonth(ym, core::MonthIndex(m.year, m.month));
+    char diff[32];
     if (m.max_temp_diff) std::snprintf(diff, sizeof diff, "%+.3f", *m.max_temp_diff);
     else std::snprintf(diff, sizeof diff, "-");
-    std::printf("%-16s %7s %10.3f %10.3f %8.3f %13s %8lld\n", m.sensor.c_str(), ym, m.mean_temp,
+    std::printf("%-16s %7s %10.3f %10.3f %8.3f %13s %8lld\n", m.sensor.c_str(), ym.c_str(), m.mean_temp,
                 m.max_temp, m.max_sd, diff, static_cast<long long>(m.readings));
   }
   if (rows->empty()) std::fprintf(stderr, "aquasense: no monthly metrics match\n");

@@ -1,11 +1,11 @@
-#include "http/json_text.h"
+#include "core/json_text.h"
 
 #include <charconv>
 #include <cmath>
 
 #include "core/number.h"
 
-namespace aquasense::http {
+namespace aquasense::core {
 namespace {
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid.
@@ -69,7 +69,7 @@ void AppendJsonNumber(std::string& out, double v) {
     out.append("null");
     return;
   }
-  core::AppendNumber(out, v);
+  AppendNumber(out, v);
 }
 
 void AppendJsonNumber(std::string& out, const std::optional<double>& v) {
@@ -86,15 +86,4 @@ void AppendJsonInt(std::string& out, long long v) {
   out.append(buf, r.ptr);
 }
 
-std::string ErrorBody(std::string_view code, std::string_view message) {
-  std::string out;
-  out.reserve(32 + code.size() + message.size());
-  out.append("{\"error\":");
-  AppendJsonString(out, code);
-  out.append(",\"message\":");
-  AppendJsonString(out, message);
-  out.push_back('}');
-  return out;
-}
-
-}  // namespace aquasense::http
+}  // namespace aquasense::core

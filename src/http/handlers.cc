@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/datetime.h"
+#include "core/metrics_format.h"
 #include "http/json_text.h"
 #include "http/query.h"
 
@@ -37,36 +39,19 @@ std::string_view ErrorCodeFor(int status) {
   }
 }
 
-void AppendYearMonth(std::string& out, int32_t month_index) {
-  char buf[16];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d", static_cast<int>(core::YearOf(month_index)),
-                        static_cast<int>(core::MonthOf(month_index)));
-  out.append(buf, static_cast<size_t>(n));
-}
+using core::AppendYearMonth;
 
 // The full monthly record, in the shape of `export --format json`.
 void AppendRecord(std::string& out, std::string_view sensor, const MonthRecord& r) {
-  out.append("{\"sensor\":");
-  AppendJsonString(out, sensor);
-  out.append(",\"year\":");
-  AppendJsonInt(out, core::YearOf(r.month));
-  out.append(",\"month\":");
-  AppendJsonInt(out, core::MonthOf(r.month));
-  out.append(",\"mean_temp\":");
-  AppendJsonNumber(out, r.mean_temp);
-  out.append(",\"max_temp\":");
-  AppendJsonNumber(out, r.max_temp);
-  out.append(",\"max_sd\":");
-  AppendJsonNumber(out, r.max_sd);
-  out.append(",\"max_temp_diff\":");
-  if (r.has_diff) {
-    AppendJsonNumber(out, r.max_temp_diff);
-  } else {
-    out.append("null");
-  }
-  out.append(",\"readings\":");
-  AppendJsonInt(out, r.readings);
-  out.push_back('}');
+  core::AppendMetricsJson(
+      out, {.sensor = sensor,
+            .year = core::YearOf(r.month),
+            .month = core::MonthOf(r.month),
+            .mean_temp = r.mean_temp,
+            .max_temp = r.max_temp,
+            .max_sd = r.max_sd,
+            .max_temp_diff = r.has_diff ? std::optional<double>(r.max_temp_diff) : std::nullopt,
+            .readings = r.readings});
 }
 
 Response Json(std::string body) {
