@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, then
+#  0. checks the style: clang-format and clang-tidy (scripts/check-style.sh);
 #  1. builds with warnings as errors and runs every unit and end-to-end test;
 #  2. builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs them again;
 #  3. builds with ThreadSanitizer and runs the unit tests and the HTTP and
 #     hostile end-to-end tests (the threads of the server, worker and watcher);
 #  4. builds every libFuzzer target (clang, ASan+UBSan, fuzz/run.sh) and fuzzes
 #     each (the row parser FUZZ_SECONDS, default 60; the others a third of it).
-# Set SKIP_SANITIZE=1 / SKIP_TSAN=1 / SKIP_FUZZ=1 for a quicker local run.
+# Set SKIP_STYLE=1 / SKIP_SANITIZE=1 / SKIP_TSAN=1 / SKIP_FUZZ=1 for a quicker local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
+
+if [[ "${SKIP_STYLE:-0}" != 1 ]]; then
+  echo "== 0/4 style: clang-format and clang-tidy"
+  BUILD_DIR=build JOBS="$jobs" scripts/check-style.sh
+fi
 
 echo "== 1/4 build (-Werror) and test"
 BUILD_DIR=build scripts/build.sh -DAQUASENSE_WERROR=ON
