@@ -85,24 +85,63 @@ Response HandleHealth(const ReadContext& ctx) {
   return Json(std::move(body));
 }
 
+// The `year` (alias `ano`) or `month` (alias `mes`) parameter; null with
+// `error` set when it is missing or given under both names.
+const std::string* AliasedParam(const QueryParams& q, const char* name, const char* alias,
+                                std::string& error) {
+  const std::string* v = q.Get(name);
+  if (v != nullptr && q.Get(alias) != nullptr) {
+    error = std::string("give ") + name + " or " + alias + ", not both";
+    return nullptr;
+  }
+  if (v == nullptr) v = q.Get(alias);
+  if (v == nullptr) error = std::string("the ") + name + " parameter is required";
+  return v;
+}
+
+// {"sensor":..,"year":..,"month":..,"<the route's field>":..}
+std::string MonthValueBody(Route route, std::string_view sensor, int32_t year, int32_t month,
+                           const MonthRecord& r) {
+  std::string body;
+  body.reserve(96 + sensor.size());
+  body.append("{\"sensor\":");
+  AppendJsonString(body, sensor);
+  body.append(",\"year\":");
+  AppendJsonInt(body, year);
+  body.append(",\"month\":");
+  AppendJsonInt(body, month);
+  switch (route) {
+    case Route::kTemp:
+      body.append(",\"mean_temp\":");
+      AppendJsonNumber(body, r.mean_temp);
+      break;
+    case Route::kSd:
+      body.append(",\"max_sd\":");
+      AppendJsonNumber(body, r.max_sd);
+      break;
+    default:
+      body.append(",\"max_temp_diff\":");
+      if (r.has_diff) {
+        AppendJsonNumber(body, r.max_temp_diff);
+      } else {
+        body.append("null");
+      }
+      break;
+  }
+  body.push_back('}');
+  return body;
+}
+
 // /temp, /sd, /maxdiff: year, month, optional sensor.
 Response HandleMonthValue(Route route, std::string_view query, const ReadContext& ctx) {
   QueryParams q;
   std::string error;
   if (!QueryParams::Parse(query, q, error)) return ErrorResponse(400, error);
   // `ano` and `mes` are the original's column names, accepted as aliases.
-  const std::string* year_s = q.Get("year");
-  const std::string* month_s = q.Get("month");
-  if (year_s != nullptr && q.Get("ano") != nullptr) {
-    return ErrorResponse(400, "give year or ano, not both");
-  }
-  if (month_s != nullptr && q.Get("mes") != nullptr) {
-    return ErrorResponse(400, "give month or mes, not both");
-  }
-  if (year_s == nullptr) year_s = q.Get("ano");
-  if (month_s == nullptr) month_s = q.Get("mes");
-  if (year_s == nullptr) return ErrorResponse(400, "the year parameter is required");
-  if (month_s == nullptr) return ErrorResponse(400, "the month parameter is required");
+  const std::string* year_s = AliasedParam(q, "year", "ano", error);
+  if (year_s == nullptr) return ErrorResponse(400, error);
+  const std::string* month_s = AliasedParam(q, "month", "mes", error);
+  if (month_s == nullptr) return ErrorResponse(400, error);
   auto year = ParseYear(*year_s, error);
   if (!year) return ErrorResponse(400, error);
   auto month = ParseMonth(*month_s, error);
@@ -118,34 +157,7 @@ Response HandleMonthValue(Route route, std::string_view query, const ReadContext
     AppendYearMonth(msg, core::MonthIndex(*year, *month));
     return ErrorResponse(404, msg);
   }
-  std::string body;
-  body.reserve(96 + sensor.size());
-  body.append("{\"sensor\":");
-  AppendJsonString(body, sensor);
-  body.append(",\"year\":");
-  AppendJsonInt(body, *year);
-  body.append(",\"month\":");
-  AppendJsonInt(body, *month);
-  switch (route) {
-    case Route::kTemp:
-      body.append(",\"mean_temp\":");
-      AppendJsonNumber(body, r->mean_temp);
-      break;
-    case Route::kSd:
-      body.append(",\"max_sd\":");
-      AppendJsonNumber(body, r->max_sd);
-      break;
-    default:
-      body.append(",\"max_temp_diff\":");
-      if (r->has_diff) {
-        AppendJsonNumber(body, r->max_temp_diff);
-      } else {
-        body.append("null");
-      }
-      break;
-  }
-  body.push_back('}');
-  return Json(std::move(body));
+  return Json(MonthValueBody(route, sensor, *year, *month, *r));
 }
 
 Response HandleSensors(const ReadContext& ctx) {
