@@ -1,6 +1,7 @@
 #include "http/handlers.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "core/datetime.h"
 #include "core/metrics_format.h"
@@ -271,26 +272,22 @@ std::string_view RouteName(Route r) {
 }
 
 RouteMatch MatchRoute(std::string_view path) {
+  // The fixed paths; then the dashboard and the routes with a path segment.
+  static constexpr std::pair<std::string_view, Route> kExact[] = {
+      {"/temp", Route::kTemp},          {"/sd", Route::kSd},
+      {"/maxdiff", Route::kMaxDiff},    {"/health", Route::kHealth},
+      {"/metrics", Route::kMetrics},    {"/openapi.json", Route::kOpenApi},
+      {"/v1/sensors", Route::kSensors}, {"/v1/ingest", Route::kIngest},
+      {"/v1/alerts", Route::kAlerts},
+  };
   RouteMatch m;
-  if (path == "/temp") {
-    m.route = Route::kTemp;
-  } else if (path == "/sd") {
-    m.route = Route::kSd;
-  } else if (path == "/maxdiff") {
-    m.route = Route::kMaxDiff;
-  } else if (path == "/health") {
-    m.route = Route::kHealth;
-  } else if (path == "/metrics") {
-    m.route = Route::kMetrics;
-  } else if (path == "/openapi.json") {
-    m.route = Route::kOpenApi;
-  } else if (path == "/v1/sensors") {
-    m.route = Route::kSensors;
-  } else if (path == "/v1/ingest") {
-    m.route = Route::kIngest;
-  } else if (path == "/v1/alerts") {
-    m.route = Route::kAlerts;
-  } else if (path == "/" || path.starts_with("/dashboard/")) {
+  for (const auto& [p, route] : kExact) {
+    if (path == p) {
+      m.route = route;
+      return m;
+    }
+  }
+  if (path == "/" || path.starts_with("/dashboard/")) {
     m.route = Route::kDashboard;
   } else if (auto seg = Segment(path, "/v1/sensors/", "/months")) {
     m.route = Route::kSensorMonths;
