@@ -49,32 +49,7 @@ LINES=$(($(wc -l <"$WORK/body.csv") - 1))
 [[ $LINES == "$READINGS" ]] || { echo "got $LINES readings, want $READINGS" >&2; exit 1; }
 BYTES=$(stat -c %s "$WORK/body.csv")
 
-NGX=$WORK/nginx; mkdir -p "$NGX/www" "$NGX/tmp"
-chmod 755 "$WORK" "$NGX" "$NGX/www"
-cp "$WORK/body.csv" "$NGX/www/readings.csv"; chmod 644 "$NGX/www/readings.csv"
-NGX_PORT=$(free_port)
-cat >"$NGX/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $NGX/nginx.pid;
-error_log $NGX/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  sendfile on;
-  client_body_temp_path $NGX/tmp/body;
-  proxy_temp_path $NGX/tmp/proxy;
-  fastcgi_temp_path $NGX/tmp/fastcgi;
-  uwsgi_temp_path $NGX/tmp/uwsgi;
-  scgi_temp_path $NGX/tmp/scgi;
-  server { listen 127.0.0.1:$NGX_PORT; root $NGX/www; }
-}
-NGINX
-nginx -p "$NGX" -c "$NGX/nginx.conf" 2>"$NGX/stderr.log" &
-PIDS+=("$!")
-NGX_URL="http://127.0.0.1:$NGX_PORT/readings.csv"
-wait_http "$NGX_URL"
-cmp -s <(curl -s "$NGX_URL") "$WORK/body.csv" || { echo "nginx body differs" >&2; exit 1; }
+start_nginx_static "$WORK/body.csv"
 
 time_curl() {  # URL -> median seconds over RUNS (after a warm-up)
   curl -s -o /dev/null "$1"

@@ -12,7 +12,7 @@ set -euo pipefail
 build=(
   build-essential cmake ninja-build pkg-config git ca-certificates ccache
   libboost1.81-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev nettle-dev
-  nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libfast-float-dev
+  libssl-dev nlohmann-json3-dev libcli11-dev libfast-float-dev
   libgtest-dev libgmock-dev libjs-dygraphs
 )
 # --deploy: podman with runc (deploy/containers.conf), the dnsname plugin
@@ -25,10 +25,11 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates ccache
   libboost1.81-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev nettle-dev
   libssl-dev  # serve --tls-cert: Boost.Asio SSL over OpenSSL
-  nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libfast-float-dev
+  nlohmann-json3-dev libcli11-dev libfast-float-dev
   # tests, fuzzing, sanitizers
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev llvm
   curl jq python3 python3-aiosmtpd procps openssl strace
+  clang-format clang-tidy  # scripts/check-style.sh
   # benchmarks and peers
   hyperfine wrk nginx-light python3-pandas python3-flask gunicorn time
   # the dashboard: its charting library (embedded at build time), and the

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, then
+#  0. checks the style: clang-format and clang-tidy (scripts/check-style.sh);
 #  1. builds with warnings as errors and runs every unit and end-to-end test;
 #  2. builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs them again;
 #  3. builds with ThreadSanitizer and runs the unit tests and the HTTP and
@@ -9,11 +10,16 @@
 # Then the deploy stage: tests/deploy/run.sh (the container image, the compose
 # cluster, ...) within DEPLOY_BUDGET seconds (default 2400); each script skips
 # loudly where podman cannot run.
-# Set SKIP_SANITIZE=1 / SKIP_TSAN=1 / SKIP_FUZZ=1 / SKIP_DEPLOY=1 for a quicker local run.
+# Set SKIP_STYLE=1 / SKIP_SANITIZE=1 / SKIP_TSAN=1 / SKIP_FUZZ=1 / SKIP_DEPLOY=1 for a quicker local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
+
+if [[ "${SKIP_STYLE:-0}" != 1 ]]; then
+  echo "== 0/4 style: clang-format and clang-tidy"
+  BUILD_DIR=build JOBS="$jobs" scripts/check-style.sh
+fi
 
 echo "== 1/4 build (-Werror) and test"
 BUILD_DIR=build scripts/build.sh -DAQUASENSE_WERROR=ON

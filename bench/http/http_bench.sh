@@ -61,38 +61,8 @@ curl -sf "http://127.0.0.1:$AQ_PORT$PATH_Q" > "$WORK/temp.json"
 RSS_LOADED=$(rss_kb $AQ_PID)
 
 # --- 2. nginx, same body as a static file
-NGX=$WORK/nginx; mkdir -p "$NGX/www" "$NGX/tmp"
-chmod 755 "$WORK" "$NGX" "$NGX/www"  # nginx workers may run as another user
-cp "$WORK/temp.json" "$NGX/www/temp.json"; chmod 644 "$NGX/www/temp.json"
-NGX_PORT=$(free_port)
-cat > "$NGX/nginx.conf" <<NGINX
-worker_processes 2;
-daemon off;
-pid $NGX/nginx.pid;
-error_log $NGX/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  keepalive_timeout 65;
-  open_file_cache max=100 inactive=60s;
-  client_body_temp_path $NGX/tmp/body;
-  proxy_temp_path $NGX/tmp/proxy;
-  fastcgi_temp_path $NGX/tmp/fastcgi;
-  uwsgi_temp_path $NGX/tmp/uwsgi;
-  scgi_temp_path $NGX/tmp/scgi;
-  server {
-    listen 127.0.0.1:$NGX_PORT;
-    root $NGX/www;
-    location = /temp { default_type application/json; try_files /temp.json =404; }
-  }
-}
-NGINX
-nginx -p "$NGX" -c "$NGX/nginx.conf" 2>"$NGX/stderr.log" &
-PIDS+=("$!")
-wait_http "http://127.0.0.1:$NGX_PORT$PATH_Q"
+start_nginx_static "$WORK/temp.json" 2 \
+  'location = /temp { default_type application/json; try_files /temp.json =404; }'
 cmp -s <(curl -s "http://127.0.0.1:$NGX_PORT$PATH_Q") "$WORK/temp.json" || { echo "nginx body differs" >&2; exit 1; }
 
 # --- 3. Flask + gunicorn, 2 sync workers, reading the same SQLite table

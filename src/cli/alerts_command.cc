@@ -63,6 +63,45 @@ struct DeliverFlags {
   bool json = false;
 };
 
+// `alerts deliver`: one delivery run; the exit code.
+int RunDeliver(AppContext& ctx, const DeliverFlags& flags) {
+  const double seconds =
+      flags.max_seconds >= 0 ? flags.max_seconds : (flags.until_empty ? 60.0 : 10.0);
+  notify::RunOptions options;
+  options.budget = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  options.until_empty = flags.until_empty;
+  options.lock_path = notify::OutboxLockPath(ctx.data_dir);
+  auto r = notify::RunDelivery(*ctx.meta, ctx.config, ctx.clock, options);
+  if (!r.ok()) return ReportError(r.status());
+  if (flags.json) {
+    nlohmann::json j = {{"delivered", r->delivered}, {"failed", r->failed},
+                        {"deferred", r->deferred},   {"skipped", r->skipped},
+                        {"gave_up", r->gave_up},     {"pending", r->pending},
+                        {"busy", r->busy}};
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("delivered %lld, failed %lld, skipped %lld, gave up %lld, still pending %lld\n",
+                static_cast<long long>(r->delivered), static_cast<long long>(r->failed),
+                static_cast<long long>(r->skipped), static_cast<long long>(r->gave_up),
+                static_cast<long long>(r->pending));
+    if (r->busy) std::printf("another aquasense process is delivering; left the work to it\n");
+  }
+  return kExitOk;
+}
+
+// `alerts`: the newest alerts; the exit code.
+int RunList(AppContext& ctx, const ListFlags& flags) {
+  auto recent = ctx.meta->RecentAlerts(static_cast<size_t>(flags.limit));
+  if (!recent.ok()) return ReportError(recent.status());
+  nlohmann::json j = notify::AlertListJson(*recent);
+  if (flags.json) {
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    PrintText(j);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterAlertsCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
@@ -84,54 +123,12 @@ void RegisterAlertsCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
       ->check(SecondsBudget());
   del->add_flag("--json", deliver->json, "One JSON object");
 
-  cmd->callback([cmd, del, list, deliver, &ctx, &exit_code] {
+  cmd->callback([del, list, deliver, &ctx, &exit_code] {
     if (Status s = ctx.Open(Access::kRead); !s.ok()) {
       exit_code = ReportError(s);
       return;
     }
-    if (del->parsed()) {
-      double seconds = deliver->max_seconds >= 0 ? deliver->max_seconds
-                                                 : (deliver->until_empty ? 60.0 : 10.0);
-      notify::RunOptions options;
-      options.budget = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
-      options.until_empty = deliver->until_empty;
-      options.lock_path = notify::OutboxLockPath(ctx.data_dir);
-      auto r = notify::RunDelivery(*ctx.meta, ctx.config, ctx.clock, options);
-      if (!r.ok()) {
-        exit_code = ReportError(r.status());
-        return;
-      }
-      if (deliver->json) {
-        nlohmann::json j = {{"delivered", r->delivered},
-                            {"failed", r->failed},
-                            {"deferred", r->deferred},
-                            {"skipped", r->skipped},
-                            {"gave_up", r->gave_up},
-                            {"pending", r->pending},
-                            {"busy", r->busy}};
-        std::printf("%s\n", j.dump().c_str());
-      } else {
-        std::printf("delivered %lld, failed %lld, skipped %lld, gave up %lld, still pending %lld\n",
-                    static_cast<long long>(r->delivered), static_cast<long long>(r->failed),
-                    static_cast<long long>(r->skipped), static_cast<long long>(r->gave_up),
-                    static_cast<long long>(r->pending));
-        if (r->busy) std::printf("another aquasense process is delivering; left the work to it\n");
-      }
-      exit_code = kExitOk;
-      return;
-    }
-    auto recent = ctx.meta->RecentAlerts(static_cast<size_t>(list->limit));
-    if (!recent.ok()) {
-      exit_code = ReportError(recent.status());
-      return;
-    }
-    nlohmann::json j = notify::AlertListJson(*recent);
-    if (list->json) {
-      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    } else {
-      PrintText(j);
-    }
-    exit_code = kExitOk;
+    exit_code = del->parsed() ? RunDeliver(ctx, *deliver) : RunList(ctx, *list);
   });
 }
 

@@ -12,12 +12,14 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 
 #include "cli/context.h"
 #include "cli/progress.h"
+#include "core/datetime.h"
 #include "core/metrics_format.h"
 #include "core/number.h"
 #include "core/reading.h"
@@ -55,17 +57,6 @@ std::string SummaryText(const pipeline::IngestSummary& s) {
          " duplicates, " + std::to_string(s.alerts) + " sd alerts, " +
          std::to_string(s.months_updated) + " months updated in " + secs + " s";
   return out;
-}
-
-// "YYYY-MM" -> month index.
-std::optional<int32_t> ParseYearMonth(const std::string& s) {
-  if (s.size() != 7 || s[4] != '-') return std::nullopt;
-  for (size_t i : {0, 1, 2, 3, 5, 6})
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
-  const int y = std::stoi(s.substr(0, 4));
-  const int m = std::stoi(s.substr(5, 2));
-  if (m < 1 || m > 12) return std::nullopt;
-  return core::MonthIndex(y, m);
 }
 
 struct IngestFlags {
@@ -169,12 +160,12 @@ int RunMonths(AppContext& ctx, const std::optional<std::string>& sensor, const s
   storage::MetricsQuery q;
   q.sensor = sensor;
   if (!from.empty()) {
-    auto m = ParseYearMonth(from);
+    auto m = core::ParseYearMonth(from);
     if (!m) return ReportError(InvalidArgument("--from must be YYYY-MM, got \"" + from + "\""), kExitUsage);
     q.from_month = *m;
   }
   if (!to.empty()) {
-    auto m = ParseYearMonth(to);
+    auto m = core::ParseYearMonth(to);
     if (!m) return ReportError(InvalidArgument("--to must be YYYY-MM, got \"" + to + "\""), kExitUsage);
     q.to_month = *m;
   }
@@ -188,11 +179,12 @@ int RunMonths(AppContext& ctx, const std::optional<std::string>& sensor, const s
   std::printf("%-16s %7s %10s %10s %8s %13s %8s\n", "sensor", "month", "mean_temp", "max_temp",
               "max_sd", "max_temp_diff", "readings");
   for (const auto& m : *rows) {
-    char ym[16], diff[32];
-    std::snprintf(ym, sizeof ym, "%04d-%02d", m.year, m.month);
+    std::string ym;
+    core::AppendYearMonth(ym, core::MonthIndex(m.year, m.month));
+    char diff[32];
     if (m.max_temp_diff) std::snprintf(diff, sizeof diff, "%+.3f", *m.max_temp_diff);
     else std::snprintf(diff, sizeof diff, "-");
-    std::printf("%-16s %7s %10.3f %10.3f %8.3f %13s %8lld\n", m.sensor.c_str(), ym, m.mean_temp,
+    std::printf("%-16s %7s %10.3f %10.3f %8.3f %13s %8lld\n", m.sensor.c_str(), ym.c_str(), m.mean_temp,
                 m.max_temp, m.max_sd, diff, static_cast<long long>(m.readings));
   }
   if (rows->empty()) std::fprintf(stderr, "aquasense: no monthly metrics match\n");
@@ -251,6 +243,64 @@ std::string NameTheVariable(CLI::App& app, const std::vector<std::string>& args,
   return msg;
 }
 
+// `ingest`.
+void RegisterIngestCommand(CLI::App& app, AppContext& ctx, int& exit_code, int argc,
+                           char** argv) {
+  auto ingest = std::make_shared<IngestFlags>();
+  auto* ing = app.add_subcommand("ingest", "Ingest CSV files (or - for stdin) as one batch");
+  ing->add_option("files", ingest->files, "Files to ingest, - for standard input")->required();
+  ing->add_option("--sensor", ingest->sensor, "Sensor of files without a sensor column")
+      ->envname("AQUASENSE_SENSOR");
+  ing->add_option("--on-conflict", ingest->on_conflict, "reject (default) or replace")
+      ->check(CLI::IsMember({"reject", "replace"}))
+      ->envname("AQUASENSE_ON_CONFLICT");
+  ing->add_option("--max-input", ingest->max_input,
+                  "Most bytes read from standard input, a FIFO or a device (default 16G)")
+      ->envname("AQUASENSE_MAX_INPUT");
+  ing->add_flag("--json", ingest->json, "Print the summary as one JSON object");
+  ing->add_flag("--quiet", ingest->quiet, "No progress bar");
+  ing->callback([&ctx, &exit_code, ingest, argc, argv] {
+    // A bad value is named after where it came from: the flag or the variable.
+    bool on_command_line = false;
+    for (int i = 1; i < argc; ++i)
+      on_command_line |= std::string_view(argv[i]).starts_with("--max-input");
+    if (!on_command_line && std::getenv("AQUASENSE_MAX_INPUT") != nullptr)
+      ingest->max_input_from = "AQUASENSE_MAX_INPUT";
+    exit_code = RunIngest(ctx, *ingest);
+  });
+}
+
+// `rebuild`, `export` and `months`.
+void RegisterMetricsCommands(CLI::App& app, AppContext& ctx, int& exit_code) {
+  auto rebuild_json = std::make_shared<bool>(false);
+  auto* reb = app.add_subcommand("rebuild", "Re-derive every table and output from landing/");
+  reb->add_flag("--json", *rebuild_json, "Print the summary as one JSON object");
+  reb->callback([&ctx, &exit_code, rebuild_json] { exit_code = RunRebuild(ctx, *rebuild_json); });
+
+  struct ExportFlags {
+    std::optional<std::string> sensor;
+    std::string format = "csv";
+  };
+  auto ex = std::make_shared<ExportFlags>();
+  auto* exp = app.add_subcommand("export", "Write the monthly metrics to stdout");
+  exp->add_option("--sensor", ex->sensor, "Only this sensor");
+  exp->add_option("--format", ex->format, "csv (default), json or seed")
+      ->check(CLI::IsMember({"csv", "json", "seed"}));
+  exp->callback([&ctx, &exit_code, ex] { exit_code = RunExport(ctx, ex->sensor, ex->format); });
+
+  struct MonthsFlags {
+    std::optional<std::string> sensor;
+    std::string from, to;
+  };
+  auto mf = std::make_shared<MonthsFlags>();
+  auto* mon = app.add_subcommand("months", "Show monthly metrics as a table");
+  mon->add_option("--sensor", mf->sensor, "Only this sensor");
+  mon->add_option("--from", mf->from, "First month, YYYY-MM");
+  mon->add_option("--to", mf->to, "Last month, YYYY-MM");
+  mon->callback(
+      [&ctx, &exit_code, mf] { exit_code = RunMonths(ctx, mf->sensor, mf->from, mf->to); });
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"AquaSense: water-temperature readings to clean data, monthly metrics, alerts and an HTTP API"};
   app.require_subcommand(1);
@@ -268,50 +318,8 @@ int Main(int argc, char** argv) {
       ->envname("AQUASENSE_CONFIG");
   int exit_code = kExitOk;
 
-  IngestFlags ingest;
-  auto* ing = app.add_subcommand("ingest", "Ingest CSV files (or - for stdin) as one batch");
-  ing->add_option("files", ingest.files, "Files to ingest, - for standard input")->required();
-  ing->add_option("--sensor", ingest.sensor, "Sensor of files without a sensor column")
-      ->envname("AQUASENSE_SENSOR");
-  ing->add_option("--on-conflict", ingest.on_conflict, "reject (default) or replace")
-      ->check(CLI::IsMember({"reject", "replace"}))
-      ->envname("AQUASENSE_ON_CONFLICT");
-  ing->add_option("--max-input", ingest.max_input,
-                  "Most bytes read from standard input, a FIFO or a device (default 16G)")
-      ->envname("AQUASENSE_MAX_INPUT");
-  ing->add_flag("--json", ingest.json, "Print the summary as one JSON object");
-  ing->add_flag("--quiet", ingest.quiet, "No progress bar");
-  ing->callback([&] {
-    // A bad value is named after where it came from: the flag or the variable.
-    bool on_command_line = false;
-    for (int i = 1; i < argc; ++i)
-      on_command_line |= std::string_view(argv[i]).starts_with("--max-input");
-    if (!on_command_line && std::getenv("AQUASENSE_MAX_INPUT") != nullptr)
-      ingest.max_input_from = "AQUASENSE_MAX_INPUT";
-    exit_code = RunIngest(ctx, ingest);
-  });
-
-  bool rebuild_json = false;
-  auto* reb = app.add_subcommand("rebuild", "Re-derive every table and output from landing/");
-  reb->add_flag("--json", rebuild_json, "Print the summary as one JSON object");
-  reb->callback([&] { exit_code = RunRebuild(ctx, rebuild_json); });
-
-  std::optional<std::string> export_sensor;
-  std::string format = "csv";
-  auto* exp = app.add_subcommand("export", "Write the monthly metrics to stdout");
-  exp->add_option("--sensor", export_sensor, "Only this sensor");
-  exp->add_option("--format", format, "csv (default), json or seed")
-      ->check(CLI::IsMember({"csv", "json", "seed"}));
-  exp->callback([&] { exit_code = RunExport(ctx, export_sensor, format); });
-
-  std::optional<std::string> months_sensor;
-  std::string from, to;
-  auto* mon = app.add_subcommand("months", "Show monthly metrics as a table");
-  mon->add_option("--sensor", months_sensor, "Only this sensor");
-  mon->add_option("--from", from, "First month, YYYY-MM");
-  mon->add_option("--to", to, "Last month, YYYY-MM");
-  mon->callback([&] { exit_code = RunMonths(ctx, months_sensor, from, to); });
-
+  RegisterIngestCommand(app, ctx, exit_code, argc, argv);
+  RegisterMetricsCommands(app, ctx, exit_code);
   RegisterServeCommand(app, ctx, exit_code);
   RegisterAlertsCommand(app, ctx, exit_code);
   RegisterReadingsCommand(app, ctx, exit_code);

@@ -11,6 +11,7 @@
 #include <iterator>
 #include <set>
 #include <tuple>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <chrono>
@@ -42,23 +43,40 @@ namespace {
 // Numbers are kept as the text the user gave (flag, variable or config) and
 // parsed by ResolveNumbers, so that every bad value is refused with a message
 // naming what was set.
+// The defaults come from the option structs (ServerOptions{}, WatchOptions{},
+// kDefaultRefreshInterval), written there once; the --help texts quote them.
+const http::ServerOptions kServerDefaults{};
+const http::WatchOptions kWatchDefaults{};
+
+// Seconds as a flag's text: "10", "0.25".
+std::string SecondsText(std::chrono::milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", static_cast<double>(d.count()) / 1000);
+  return buf;
+}
+
+// `help` + " (default VALUE)".
+std::string WithDefault(std::string help, const std::string& value) {
+  return help + " (default " + value + ")";
+}
+
 struct ServeFlags {
-  std::string listen = "127.0.0.1:8080";
+  std::string listen = kServerDefaults.host + ":" + std::to_string(kServerDefaults.port);
   bool watch = false;
   std::string token_file;
-  std::string max_upload = "268435456";
-  std::string threads = "2";
+  std::string max_upload = std::to_string(kServerDefaults.max_upload);
+  std::string threads = std::to_string(kServerDefaults.threads);
   std::string access_log;
-  std::string max_connections = "10000";
-  std::string max_header_bytes = "16384";
-  std::string header_timeout = "10";
-  std::string idle_timeout = "30";
-  std::string body_timeout = "30";
-  std::string write_timeout = "30";
-  std::string drain_timeout = "20";
-  std::string refresh_interval = "0.1";
-  std::string watch_interval = "0.25";
-  std::string watch_settle = "2";
+  std::string max_connections = std::to_string(kServerDefaults.max_connections);
+  std::string max_header_bytes = std::to_string(kServerDefaults.header_limit);
+  std::string header_timeout = SecondsText(kServerDefaults.header_timeout);
+  std::string idle_timeout = SecondsText(kServerDefaults.idle_timeout);
+  std::string body_timeout = SecondsText(kServerDefaults.body_timeout);
+  std::string write_timeout = SecondsText(kServerDefaults.write_timeout);
+  std::string drain_timeout = SecondsText(kServerDefaults.drain_timeout);
+  std::string refresh_interval = SecondsText(http::kDefaultRefreshInterval);
+  std::string watch_interval = SecondsText(kWatchDefaults.interval);
+  std::string watch_settle = SecondsText(kWatchDefaults.settle);
   bool auth_reads = false;
   std::string cors_origin;
   std::string tls_cert;  // with tls_key: serve HTTPS (http/tls.h)
@@ -420,7 +438,7 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve the HTTP API (docs/http.md)");
   cmd->add_option("--listen", flags->listen,
-                  "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free port)")
+                  WithDefault("HOST:PORT to listen on (port 0: any free port)", flags->listen))
       ->envname("AQUASENSE_LISTEN");
   cmd->add_flag("--watch", flags->watch,
                 "Ingest every file dropped into DIR/inbox/ (sub-folder = sensor)")
@@ -429,7 +447,7 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
          "--token-file", flags->token_file,
          "File holding the upload token (else AQUASENSE_TOKEN); uploads are off without one")
       ->envname("AQUASENSE_TOKEN_FILE");
-  cmd->add_option("--max-upload", flags->max_upload, "Largest upload body, bytes (default 256MiB)")
+  cmd->add_option("--max-upload", flags->max_upload, WithDefault("Largest upload body, bytes", flags->max_upload))
       ->envname("AQUASENSE_MAX_UPLOAD");
   cmd->add_flag("--auth-reads", flags->auth_reads, "Reads need the token too (except /health)")
       ->envname("AQUASENSE_AUTH_READS");
@@ -444,41 +462,45 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
       ->envname("AQUASENSE_TLS_CERT");
   cmd->add_option("--tls-key", flags->tls_key, "PEM private key (unencrypted) of --tls-cert")
       ->envname("AQUASENSE_TLS_KEY");
-  cmd->add_option("--threads", flags->threads, "I/O threads (default 2)")
+  cmd->add_option("--threads", flags->threads, WithDefault("I/O threads", flags->threads))
       ->envname("AQUASENSE_THREADS");
   cmd->add_option("--access-log", flags->access_log,
                   "Write one JSON line per request to FILE (- = stderr)")
       ->envname("AQUASENSE_ACCESS_LOG");
   cmd->add_option("--max-connections", flags->max_connections,
-                  "Open connections beyond which new ones get 503 (default 10000)")
+                  WithDefault("Open connections beyond which new ones get 503", flags->max_connections))
       ->envname("AQUASENSE_MAX_CONNECTIONS");
   cmd->add_option("--max-header-bytes", flags->max_header_bytes,
-                  "Request line + all headers, bytes: 1024 to 65536 (default 16384; 431 beyond)")
+                  WithDefault("Request line + all headers, bytes: 1024 to 65536 (431 beyond)",
+                              flags->max_header_bytes))
       ->envname("AQUASENSE_MAX_HEADER_BYTES");
   cmd->add_option("--header-timeout", flags->header_timeout,
-                  "Seconds to receive a request header once it started (default 10)")
+                  WithDefault("Seconds to receive a request header once it started",
+                              flags->header_timeout))
       ->envname("AQUASENSE_HEADER_TIMEOUT");
   cmd->add_option("--idle-timeout", flags->idle_timeout,
-                  "Seconds a keep-alive connection may wait for its next request (default 30)")
+                  WithDefault("Seconds a keep-alive connection may wait for its next request",
+                              flags->idle_timeout))
       ->envname("AQUASENSE_IDLE_TIMEOUT");
   cmd->add_option("--body-timeout", flags->body_timeout,
-                  "Longest pause, seconds, while receiving an upload (default 30)")
+                  WithDefault("Longest pause, seconds, while receiving an upload", flags->body_timeout))
       ->envname("AQUASENSE_BODY_TIMEOUT");
   cmd->add_option("--write-timeout", flags->write_timeout,
-                  "Seconds to send one response (default 30)")
+                  WithDefault("Seconds to send one response", flags->write_timeout))
       ->envname("AQUASENSE_WRITE_TIMEOUT");
   cmd->add_option("--drain-timeout", flags->drain_timeout,
-                  "On SIGTERM, seconds to let in-flight requests finish (default 20)")
+                  WithDefault("On SIGTERM, seconds to let in-flight requests finish", flags->drain_timeout))
       ->envname("AQUASENSE_DRAIN_TIMEOUT");
   cmd->add_option("--refresh-interval", flags->refresh_interval,
-                  "Seconds between store change checks (default 0.1)")
+                  WithDefault("Seconds between store change checks", flags->refresh_interval))
       ->envname("AQUASENSE_REFRESH_INTERVAL");
   cmd->add_option("--watch-interval", flags->watch_interval,
-                  "Seconds between inbox scans (default 0.25)")
+                  WithDefault("Seconds between inbox scans", flags->watch_interval))
       ->envname("AQUASENSE_WATCH_INTERVAL");
   cmd->add_option("--watch-settle", flags->watch_settle,
-                  "Seconds an inbox file's size and mtime must stay unchanged before it is "
-                  "taken (default 2)")
+                  WithDefault("Seconds an inbox file's size and mtime must stay unchanged "
+                              "before it is taken",
+                              flags->watch_settle))
       ->envname("AQUASENSE_WATCH_SETTLE");
   cmd->callback([&ctx, &exit_code, cmd, flags] { exit_code = RunServe(ctx, *cmd, *flags); });
 }

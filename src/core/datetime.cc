@@ -1,5 +1,7 @@
 #include "core/datetime.h"
 
+#include <cstdio>
+
 namespace aquasense::core {
 
 // Hinnant's days_from_civil / civil_from_days (public domain algorithms).
@@ -172,6 +174,27 @@ size_t FormatDateTimeTo(const DateTime& t, const CivilDate& c, char* out) {
 std::string FormatDateTime(const DateTime& t) {
   char buf[40];
   return std::string(buf, FormatDateTimeTo(t, buf));
+}
+
+std::optional<int32_t> ParseYearMonth(std::string_view s) {
+  if (s.size() != 7 || s[4] != '-') return std::nullopt;
+  int32_t digits[6];
+  int k = 0;
+  for (size_t i : {0, 1, 2, 3, 5, 6}) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    digits[k++] = s[i] - '0';
+  }
+  const int32_t year = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3];
+  const int32_t month = digits[4] * 10 + digits[5];
+  if (month < 1 || month > 12) return std::nullopt;
+  return MonthIndex(year, month);
+}
+
+void AppendYearMonth(std::string& out, int32_t month_index) {
+  char buf[16];
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d", static_cast<int>(YearOf(month_index)),
+                              static_cast<int>(MonthOf(month_index)));
+  out.append(buf, static_cast<size_t>(n));
 }
 
 }  // namespace aquasense::core

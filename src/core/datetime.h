@@ -31,4 +31,11 @@ size_t FormatDateTimeTo(const DateTime& t, char* out);  // out needs 40 bytes
 size_t FormatDateTimeTo(const DateTime& t, const CivilDate& c, char* out);
 std::string FormatDateTime(const DateTime& t);
 
+// A month written `YYYY-MM` (exactly 4 and 2 digits, month 01..12) as a
+// MonthIndex; nullopt for anything else. The one year-month parser (CLI
+// --from/--to, the API's from=/to=).
+std::optional<int32_t> ParseYearMonth(std::string_view s);
+// Appends a MonthIndex as `YYYY-MM` (the year zero-padded to 4 digits).
+void AppendYearMonth(std::string& out, int32_t month_index);
+
 }  // namespace aquasense::core

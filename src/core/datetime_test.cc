@@ -75,5 +75,24 @@ TEST(DateTime, CivilRoundTrip) {
   }
 }
 
+// One year-month parser (was three: cli/main.cc, http/query.cc and the
+// handlers' formatter).
+TEST(YearMonth, ParsesOnlyFourDigitsDashTwoDigits) {
+  EXPECT_EQ(ParseYearMonth("2024-01"), MonthIndex(2024, 1));
+  EXPECT_EQ(ParseYearMonth("0000-12"), MonthIndex(0, 12));
+  for (std::string_view bad : {"2024-00", "2024-13", "2024-1", "24-01", "2024/01", "2024-01 ",
+                               "+024-01", "2024-0a", ""}) {
+    EXPECT_FALSE(ParseYearMonth(bad).has_value()) << bad;
+  }
+}
+
+TEST(YearMonth, FormatIsTheInverseOfParse) {
+  for (std::string_view s : {"2024-01", "1999-12", "0042-06"}) {
+    std::string out;
+    AppendYearMonth(out, *ParseYearMonth(s));
+    EXPECT_EQ(out, s);
+  }
+}
+
 }  // namespace
 }  // namespace aquasense::core

@@ -1,7 +1,6 @@
 #include "core/metrics_format.h"
 
-#include <cstdio>
-
+#include "core/json_text.h"
 #include "core/number.h"
 
 namespace aquasense::core {
@@ -36,47 +35,33 @@ void AppendMetricsCsvRow(std::string& out, const MonthlyMetrics& m) {
   out += '\n';
 }
 
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+MetricsRow RowOf(const MonthlyMetrics& m) {
+  return {m.sensor, m.year,   m.month,         m.mean_temp,
+          m.max_temp, m.max_sd, m.max_temp_diff, m.readings};
 }
 
-void AppendMetricsJson(std::string& out, const MonthlyMetrics& m) {
+void AppendMetricsJson(std::string& out, const MetricsRow& m) {
   out += "{\"sensor\":";
   AppendJsonString(out, m.sensor);
   out += ",\"year\":";
-  out += std::to_string(m.year);
+  AppendJsonInt(out, m.year);
   out += ",\"month\":";
-  out += std::to_string(m.month);
+  AppendJsonInt(out, m.month);
   out += ",\"mean_temp\":";
-  AppendNumber(out, m.mean_temp);
+  AppendJsonNumber(out, m.mean_temp);
   out += ",\"max_temp\":";
-  AppendNumber(out, m.max_temp);
+  AppendJsonNumber(out, m.max_temp);
   out += ",\"max_sd\":";
-  AppendNumber(out, m.max_sd);
+  AppendJsonNumber(out, m.max_sd);
   out += ",\"max_temp_diff\":";
-  if (m.max_temp_diff) AppendNumber(out, *m.max_temp_diff);
-  else out += "null";
+  AppendJsonNumber(out, m.max_temp_diff);
   out += ",\"readings\":";
-  out += std::to_string(m.readings);
+  AppendJsonInt(out, m.readings);
   out += '}';
+}
+
+void AppendMetricsJson(std::string& out, const MonthlyMetrics& m) {
+  AppendMetricsJson(out, RowOf(m));
 }
 
 void AppendSeedHeader(std::string& out) {

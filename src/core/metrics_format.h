@@ -1,5 +1,6 @@
-// The printed forms of monthly metrics: analysis/monthly.csv and `export`
-// (csv, json, seed), shared by the CLI and the HTTP API (docs/contract.md).
+// The printed forms of monthly metrics: analysis/monthly/<sensor>.csv and
+// `export` (csv, json, seed), shared by the CLI and the HTTP API
+// (docs/contract.md): the one place a metrics row is rendered.
 //
 //   std::string out;
 //   AppendMetricsCsvHeader(out);
@@ -8,6 +9,8 @@
 // Pure functions, thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,13 +19,27 @@
 
 namespace aquasense::core {
 
+// One sensor-month's metrics as a view, for callers that keep them in
+// another shape (the HTTP snapshot) and must not copy the sensor id.
+struct MetricsRow {
+  std::string_view sensor;
+  int32_t year = 0;
+  int32_t month = 0;  // 1..12
+  double mean_temp = 0;
+  double max_temp = 0;
+  double max_sd = 0;
+  std::optional<double> max_temp_diff;  // empty: null / an empty CSV field
+  int64_t readings = 0;
+};
+MetricsRow RowOf(const MonthlyMetrics& m);
+
 void AppendMetricsCsvHeader(std::string& out);
 void AppendMetricsCsvRow(std::string& out, const MonthlyMetrics& m);
 // One JSON object, no trailing newline:
 // {"sensor":..,"year":..,"month":..,"mean_temp":..,"max_temp":..,"max_sd":..,"max_temp_diff":..|null,"readings":..}
+// Non-finite numbers print as null (never happens for stored metrics).
+void AppendMetricsJson(std::string& out, const MetricsRow& m);
 void AppendMetricsJson(std::string& out, const MonthlyMetrics& m);
-// Appends `s` as a JSON string literal (quoted, escaped).
-void AppendJsonString(std::string& out, std::string_view s);
 void AppendSeedHeader(std::string& out);
 void AppendSeedRow(std::string& out, const MonthlyMetrics& m);
 

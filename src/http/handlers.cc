@@ -1,7 +1,10 @@
 #include "http/handlers.h"
 
 #include <cstdio>
+#include <utility>
 
+#include "core/datetime.h"
+#include "core/metrics_format.h"
 #include "http/json_text.h"
 #include "http/query.h"
 
@@ -37,36 +40,19 @@ std::string_view ErrorCodeFor(int status) {
   }
 }
 
-void AppendYearMonth(std::string& out, int32_t month_index) {
-  char buf[16];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d", static_cast<int>(core::YearOf(month_index)),
-                        static_cast<int>(core::MonthOf(month_index)));
-  out.append(buf, static_cast<size_t>(n));
-}
+using core::AppendYearMonth;
 
 // The full monthly record, in the shape of `export --format json`.
 void AppendRecord(std::string& out, std::string_view sensor, const MonthRecord& r) {
-  out.append("{\"sensor\":");
-  AppendJsonString(out, sensor);
-  out.append(",\"year\":");
-  AppendJsonInt(out, core::YearOf(r.month));
-  out.append(",\"month\":");
-  AppendJsonInt(out, core::MonthOf(r.month));
-  out.append(",\"mean_temp\":");
-  AppendJsonNumber(out, r.mean_temp);
-  out.append(",\"max_temp\":");
-  AppendJsonNumber(out, r.max_temp);
-  out.append(",\"max_sd\":");
-  AppendJsonNumber(out, r.max_sd);
-  out.append(",\"max_temp_diff\":");
-  if (r.has_diff) {
-    AppendJsonNumber(out, r.max_temp_diff);
-  } else {
-    out.append("null");
-  }
-  out.append(",\"readings\":");
-  AppendJsonInt(out, r.readings);
-  out.push_back('}');
+  core::AppendMetricsJson(
+      out, {.sensor = sensor,
+            .year = core::YearOf(r.month),
+            .month = core::MonthOf(r.month),
+            .mean_temp = r.mean_temp,
+            .max_temp = r.max_temp,
+            .max_sd = r.max_sd,
+            .max_temp_diff = r.has_diff ? std::optional<double>(r.max_temp_diff) : std::nullopt,
+            .readings = r.readings});
 }
 
 Response Json(std::string body) {
@@ -100,24 +86,63 @@ Response HandleHealth(const ReadContext& ctx) {
   return Json(std::move(body));
 }
 
+// The `year` (alias `ano`) or `month` (alias `mes`) parameter; null with
+// `error` set when it is missing or given under both names.
+const std::string* AliasedParam(const QueryParams& q, const char* name, const char* alias,
+                                std::string& error) {
+  const std::string* v = q.Get(name);
+  if (v != nullptr && q.Get(alias) != nullptr) {
+    error = std::string("give ") + name + " or " + alias + ", not both";
+    return nullptr;
+  }
+  if (v == nullptr) v = q.Get(alias);
+  if (v == nullptr) error = std::string("the ") + name + " parameter is required";
+  return v;
+}
+
+// {"sensor":..,"year":..,"month":..,"<the route's field>":..}
+std::string MonthValueBody(Route route, std::string_view sensor, int32_t year, int32_t month,
+                           const MonthRecord& r) {
+  std::string body;
+  body.reserve(96 + sensor.size());
+  body.append("{\"sensor\":");
+  AppendJsonString(body, sensor);
+  body.append(",\"year\":");
+  AppendJsonInt(body, year);
+  body.append(",\"month\":");
+  AppendJsonInt(body, month);
+  switch (route) {
+    case Route::kTemp:
+      body.append(",\"mean_temp\":");
+      AppendJsonNumber(body, r.mean_temp);
+      break;
+    case Route::kSd:
+      body.append(",\"max_sd\":");
+      AppendJsonNumber(body, r.max_sd);
+      break;
+    default:
+      body.append(",\"max_temp_diff\":");
+      if (r.has_diff) {
+        AppendJsonNumber(body, r.max_temp_diff);
+      } else {
+        body.append("null");
+      }
+      break;
+  }
+  body.push_back('}');
+  return body;
+}
+
 // /temp, /sd, /maxdiff: year, month, optional sensor.
 Response HandleMonthValue(Route route, std::string_view query, const ReadContext& ctx) {
   QueryParams q;
   std::string error;
   if (!QueryParams::Parse(query, q, error)) return ErrorResponse(400, error);
   // `ano` and `mes` are the original's column names, accepted as aliases.
-  const std::string* year_s = q.Get("year");
-  const std::string* month_s = q.Get("month");
-  if (year_s != nullptr && q.Get("ano") != nullptr) {
-    return ErrorResponse(400, "give year or ano, not both");
-  }
-  if (month_s != nullptr && q.Get("mes") != nullptr) {
-    return ErrorResponse(400, "give month or mes, not both");
-  }
-  if (year_s == nullptr) year_s = q.Get("ano");
-  if (month_s == nullptr) month_s = q.Get("mes");
-  if (year_s == nullptr) return ErrorResponse(400, "the year parameter is required");
-  if (month_s == nullptr) return ErrorResponse(400, "the month parameter is required");
+  const std::string* year_s = AliasedParam(q, "year", "ano", error);
+  if (year_s == nullptr) return ErrorResponse(400, error);
+  const std::string* month_s = AliasedParam(q, "month", "mes", error);
+  if (month_s == nullptr) return ErrorResponse(400, error);
   auto year = ParseYear(*year_s, error);
   if (!year) return ErrorResponse(400, error);
   auto month = ParseMonth(*month_s, error);
@@ -133,34 +158,7 @@ Response HandleMonthValue(Route route, std::string_view query, const ReadContext
     AppendYearMonth(msg, core::MonthIndex(*year, *month));
     return ErrorResponse(404, msg);
   }
-  std::string body;
-  body.reserve(96 + sensor.size());
-  body.append("{\"sensor\":");
-  AppendJsonString(body, sensor);
-  body.append(",\"year\":");
-  AppendJsonInt(body, *year);
-  body.append(",\"month\":");
-  AppendJsonInt(body, *month);
-  switch (route) {
-    case Route::kTemp:
-      body.append(",\"mean_temp\":");
-      AppendJsonNumber(body, r->mean_temp);
-      break;
-    case Route::kSd:
-      body.append(",\"max_sd\":");
-      AppendJsonNumber(body, r->max_sd);
-      break;
-    default:
-      body.append(",\"max_temp_diff\":");
-      if (r->has_diff) {
-        AppendJsonNumber(body, r->max_temp_diff);
-      } else {
-        body.append("null");
-      }
-      break;
-  }
-  body.push_back('}');
-  return Json(std::move(body));
+  return Json(MonthValueBody(route, sensor, *year, *month, *r));
 }
 
 Response HandleSensors(const ReadContext& ctx) {
@@ -274,26 +272,22 @@ std::string_view RouteName(Route r) {
 }
 
 RouteMatch MatchRoute(std::string_view path) {
+  // The fixed paths; then the dashboard and the routes with a path segment.
+  static constexpr std::pair<std::string_view, Route> kExact[] = {
+      {"/temp", Route::kTemp},          {"/sd", Route::kSd},
+      {"/maxdiff", Route::kMaxDiff},    {"/health", Route::kHealth},
+      {"/metrics", Route::kMetrics},    {"/openapi.json", Route::kOpenApi},
+      {"/v1/sensors", Route::kSensors}, {"/v1/ingest", Route::kIngest},
+      {"/v1/alerts", Route::kAlerts},
+  };
   RouteMatch m;
-  if (path == "/temp") {
-    m.route = Route::kTemp;
-  } else if (path == "/sd") {
-    m.route = Route::kSd;
-  } else if (path == "/maxdiff") {
-    m.route = Route::kMaxDiff;
-  } else if (path == "/health") {
-    m.route = Route::kHealth;
-  } else if (path == "/metrics") {
-    m.route = Route::kMetrics;
-  } else if (path == "/openapi.json") {
-    m.route = Route::kOpenApi;
-  } else if (path == "/v1/sensors") {
-    m.route = Route::kSensors;
-  } else if (path == "/v1/ingest") {
-    m.route = Route::kIngest;
-  } else if (path == "/v1/alerts") {
-    m.route = Route::kAlerts;
-  } else if (path == "/" || path.starts_with("/dashboard/")) {
+  for (const auto& [p, route] : kExact) {
+    if (path == p) {
+      m.route = route;
+      return m;
+    }
+  }
+  if (path == "/" || path.starts_with("/dashboard/")) {
     m.route = Route::kDashboard;
   } else if (auto seg = Segment(path, "/v1/sensors/", "/months")) {
     m.route = Route::kSensorMonths;

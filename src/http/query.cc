@@ -1,5 +1,6 @@
 #include "http/query.h"
 
+#include "core/datetime.h"
 #include "core/reading.h"
 
 namespace aquasense::http {
@@ -155,13 +156,9 @@ std::optional<int32_t> ParseMonth(std::string_view s, std::string& error) {
 
 std::optional<int32_t> ParseYearMonth(std::string_view s, std::string_view name,
                                       std::string& error) {
-  if (s.size() == 7 && s[4] == '-' && AllDigits(s.substr(0, 4)) && AllDigits(s.substr(5, 2))) {
-    int32_t y = DigitsValue(s.substr(0, 4));
-    int32_t m = DigitsValue(s.substr(5, 2));
-    if (m >= 1 && m <= 12) return core::MonthIndex(y, m);
-  }
-  error = std::string(name) + " must be a month written YYYY-MM (e.g. 2024-01)";
-  return std::nullopt;
+  auto month = core::ParseYearMonth(s);
+  if (!month) error = std::string(name) + " must be a month written YYYY-MM (e.g. 2024-01)";
+  return month;
 }
 
 }  // namespace aquasense::http

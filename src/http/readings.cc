@@ -9,6 +9,7 @@
 #include "core/datetime.h"
 #include "core/number.h"
 #include "http/query.h"
+#include "storage/keys.h"
 
 namespace aquasense::http {
 namespace {
@@ -269,7 +270,7 @@ Response InvalidRowsResponse(std::string_view sha_segment, std::string_view quer
     return ErrorResponse(400, "sensor must be 1 to 64 characters from A-Z a-z 0-9 . _ -");
   }
   if (objects == nullptr) return ErrorResponse(404, "no invalid rows are kept here");
-  const std::string key = "filtered/" + *sensor + "/" + std::string(sha_segment) + ".invalid.csv";
+  const std::string key = storage::keys::FilteredInvalid(*sensor, sha_segment);
   auto reader = objects->Open(key);
   if (!reader.ok()) {
     if (reader.status().code() == Code::kNotFound) {

@@ -87,6 +87,10 @@ class Snapshot {
   int64_t built_ms_;
 };
 
+// How often `serve` checks the store for a new generation unless
+// --refresh-interval says otherwise.
+inline constexpr std::chrono::milliseconds kDefaultRefreshInterval{100};
+
 class SnapshotHolder {
  public:
   SnapshotHolder(storage::MetaStore* meta, const Clock* clock);

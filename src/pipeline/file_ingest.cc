@@ -21,6 +21,7 @@
 #include "core/number.h"
 #include "core/validate.h"
 #include "pipeline/local_file.h"
+#include "storage/keys.h"
 
 namespace aquasense::pipeline::internal {
 
@@ -328,10 +329,12 @@ Result<FileSummary> FileIngest::Run() {
     return Internal("the landing copy of " + f.source_name + " went with an earlier batch");
   hash_ = f.hash;
 
-  const std::string pending = "filtered/" + f.default_sensor + "/" + (unnamed ? "pending" : f.hash);
-  AQ_RETURN_IF_ERROR(valid_.Open(*env_.objects, pending + ".valid.csv", "sensor,date,temperature,sd\n"));
-  AQ_RETURN_IF_ERROR(
-      invalid_.Open(*env_.objects, pending + ".invalid.csv", "source,line,reason,detail,raw\n"));
+  const std::string_view name = unnamed ? storage::keys::kPendingName : f.hash;
+  AQ_RETURN_IF_ERROR(valid_.Open(*env_.objects, storage::keys::FilteredValid(f.default_sensor, name),
+                                 "sensor,date,temperature,sd\n"));
+  AQ_RETURN_IF_ERROR(invalid_.Open(*env_.objects,
+                                   storage::keys::FilteredInvalid(f.default_sensor, name),
+                                   "source,line,reason,detail,raw\n"));
   // A change of a local file while it is read shows in its size or
   // modification time (and, once hashed, in its landing copy's hash).
   const FileStamp stamp_before = Stamp(local() ? f.local_path : std::string());
@@ -372,12 +375,11 @@ Result<FileSummary> FileIngest::Run() {
   if (unnamed) hash_ = f.landing_copy->hash();
   summary_.hash = hash_;
 
-  const std::string base = "filtered/" + f.default_sensor + "/" + hash_;
-  for (auto [o, suffix] :
-       {std::pair{&valid_, ".valid.csv"}, std::pair{&invalid_, ".invalid.csv"}}) {
+  for (auto [o, key] : {std::pair{&valid_, storage::keys::FilteredValid(f.default_sensor, hash_)},
+                        std::pair{&invalid_, storage::keys::FilteredInvalid(f.default_sensor, hash_)}}) {
     auto w = o->Finish();
     if (!w.ok()) return w.status();
-    if (unnamed) AQ_RETURN_IF_ERROR((*w)->SetKey(base + suffix));
+    if (unnamed) AQ_RETURN_IF_ERROR((*w)->SetKey(key));
     job_.pending->push_back(std::move(*w));
   }
   if (*landed_) job_.pending->push_back(std::move(*landed_));

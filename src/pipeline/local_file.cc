@@ -13,6 +13,7 @@
 
 #include "common/crypto.h"
 #include "storage/file_reader.h"
+#include "storage/keys.h"
 
 namespace aquasense::pipeline {
 
@@ -160,7 +161,7 @@ Status LandingCopy::CopyAndCheck(const std::string& sensor) {
     input_error_ = true;
     return reader.status();
   }
-  auto writer = objects_.NewWriter("landing/" + sensor + "/incoming.csv");
+  auto writer = objects_.NewWriter(storage::keys::LandingIncoming(sensor));
   if (!writer.ok()) return writer.status();
   auto hex = HashAndCopy(**reader, writer->get(), path_, &cancel_, &input_error_);
   if (!hex.ok()) return hex.status();
@@ -171,7 +172,7 @@ Status LandingCopy::CopyAndCheck(const std::string& sensor) {
   if (cancel_) return Status::Ok();  // not wanted: the temporary copy is dropped
   if (!expected_set_) {  // the copy names the file
     hash_ = *hex;
-    key_ = "landing/" + sensor + "/" + *hex + ".csv";
+    key_ = storage::keys::Landing(sensor, *hex);
   } else if (*hex != hash_) {
     input_error_ = true;
     return Unavailable(path_ + " changed while it was being ingested; nothing was stored");

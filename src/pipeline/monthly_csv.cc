@@ -12,14 +12,12 @@
 #include "core/metrics_format.h"
 #include "core/reading.h"
 #include "pipeline/monthly_intent.h"
+#include "storage/keys.h"
 
 namespace aquasense::pipeline::internal {
 
 namespace {
 
-constexpr std::string_view kPrefix = "analysis/monthly/";
-constexpr std::string_view kSuffix = ".csv";
-constexpr const char* kIntentKey = "analysis/monthly.intent";
 constexpr const char* kAllSensors = "*";  // an intent line: every file (rebuild)
 constexpr size_t kGroup = 128;            // files committed together (bounds open files)
 
@@ -29,7 +27,7 @@ Result<std::vector<std::string>> LeftBehind(storage::ObjectStore& objects, int64
                                             bool& all, bool& in_place) {
   std::vector<std::string> sensors;
   in_place = false;
-  auto text = objects.ReadAll(kIntentKey);
+  auto text = objects.ReadAll(storage::keys::kMonthlyIntent);
   if (!text.ok()) {
     if (text.status().code() == Code::kNotFound) return sensors;
     return text.status();
@@ -77,7 +75,7 @@ Status CommitPending(storage::ObjectStore& objects,
 }
 
 std::string MonthlyKey(std::string_view sensor) {
-  return std::string(kPrefix) + std::string(sensor) + std::string(kSuffix);
+  return storage::keys::Monthly(sensor);
 }
 
 Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
@@ -101,12 +99,10 @@ Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
       sensors.emplace(m.sensor, INT32_MIN);
       return Status::Ok();
     }));
-    auto files = objects.List(std::string(kPrefix));
+    auto files = objects.List(storage::keys::kMonthlyPrefix);
     if (!files.ok()) return files.status();
     for (const auto& f : *files) {
-      if (!f.key.ends_with(kSuffix)) continue;
-      sensors.emplace(
-          f.key.substr(kPrefix.size(), f.key.size() - kPrefix.size() - kSuffix.size()), INT32_MIN);
+      if (auto sensor = storage::keys::ParseMonthly(f.key)) sensors.emplace(*sensor, INT32_MIN);
     }
   }
   if (sensors.empty()) return CommitPending(objects, pending);
@@ -115,7 +111,7 @@ Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
   std::vector<std::string> names;
   if (full) names.push_back(kAllSensors);
   else for (const auto& [sensor, first_month] : sensors) names.push_back(sensor);
-  auto intent_writer = objects.NewWriter(kIntentKey);
+  auto intent_writer = objects.NewWriter(storage::keys::kMonthlyIntent);
   if (!intent_writer.ok()) return intent_writer.status();
   AQ_RETURN_IF_ERROR((*intent_writer)->Append(IntentText(*generation + 1, names)));
   // Rewritten in place (one sync less) over a record that checks itself: a

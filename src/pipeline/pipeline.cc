@@ -21,6 +21,7 @@
 #include "pipeline/file_ingest.h"
 #include "pipeline/local_file.h"
 #include "pipeline/monthly_csv.h"
+#include "storage/keys.h"
 
 namespace aquasense::pipeline {
 
@@ -86,7 +87,7 @@ class LandingWriterImpl final : public LandingWriter {
     StagedFile f;
     f.hash = sha_.Hex();
     f.default_sensor = sensor_;
-    f.landing_key = "landing/" + sensor_ + "/" + f.hash + ".csv";
+    f.landing_key = storage::keys::Landing(sensor_, f.hash);
     f.source_name = source_;
     f.size = size_;
     return f;
@@ -185,7 +186,7 @@ Result<StagedFile> PrehashPath(const std::string& path, const std::string& senso
   StagedFile f;
   f.hash = *hash;
   f.default_sensor = sensor;
-  f.landing_key = "landing/" + sensor + "/" + f.hash + ".csv";
+  f.landing_key = storage::keys::Landing(sensor, f.hash);
   f.source_name = path;
   f.size = (*reader)->size();
   f.local_path = path;
@@ -243,7 +244,7 @@ bool ReadyForRetry(std::vector<StagedFile>& files) {
     if (!f.landing_copy || !f.landing_copy->finished()) continue;
     if (f.hash.empty()) {
       f.hash = f.landing_copy->hash();
-      f.landing_key = "landing/" + f.default_sensor + "/" + f.hash + ".csv";
+      f.landing_key = storage::keys::Landing(f.default_sensor, f.hash);
     }
     f.landing_copy.reset();
   }
@@ -264,7 +265,7 @@ Result<std::unique_ptr<LandingWriter>> Pipeline::NewLandingWriter(std::string de
   if (!core::IsValidSensorId(default_sensor))
     return InvalidArgument("sensor id \"" + default_sensor +
                            "\" is not allowed: use 1-64 of A-Z a-z 0-9 . _ -");
-  auto w = impl_->env.objects->NewWriter("landing/" + default_sensor + "/incoming.csv");
+  auto w = impl_->env.objects->NewWriter(storage::keys::LandingIncoming(default_sensor));
   if (!w.ok()) return w.status();
   return std::unique_ptr<LandingWriter>(new LandingWriterImpl(
       *impl_->env.objects, std::move(*w), std::move(default_sensor), std::move(source_name)));
@@ -425,7 +426,7 @@ Result<IngestSummary> Pipeline::Impl::RunBatchOnce(const std::vector<StagedFile>
     storage::FileRecord rec;
     rec.hash = s->hash;
     rec.default_sensor = f.default_sensor;
-    rec.landing_key = "landing/" + f.default_sensor + "/" + s->hash + ".csv";
+    rec.landing_key = storage::keys::Landing(f.default_sensor, s->hash);
     rec.bytes = static_cast<int64_t>(f.size);
     rec.source_name = f.source_name;
     rec.on_conflict = modes[i];
@@ -472,7 +473,7 @@ Result<IngestSummary> Pipeline::Rebuild() {
   // (dropped by hand, or a lost database), by key.
   auto ledger = impl_->env.meta->ListFiles();
   if (!ledger.ok()) return ledger.status();
-  auto landed = impl_->env.objects->List("landing/");
+  auto landed = impl_->env.objects->List(storage::keys::kLandingPrefix);
   if (!landed.ok()) return landed.status();
   std::map<std::string, uint64_t> landed_size;
   for (const auto& o : *landed) landed_size[o.key] = o.size;
@@ -487,14 +488,9 @@ Result<IngestSummary> Pipeline::Rebuild() {
   }
   for (const auto& o : *landed) {
     if (keys.count(o.key) > 0) continue;
-    // landing/<sensor>/<sha256>.csv
-    const std::string rest = o.key.substr(8);
-    const size_t slash = rest.find('/');
-    if (slash == std::string::npos || !rest.ends_with(".csv")) continue;
-    const std::string sensor = rest.substr(0, slash);
-    const std::string hash = rest.substr(slash + 1, rest.size() - slash - 5);
-    if (!core::IsValidSensorId(sensor) || hash.size() != 64) continue;
-    files.push_back({hash, sensor, o.key, o.key, o.size, "", nullptr, nullptr});
+    auto name = storage::keys::ParseLanding(o.key);
+    if (!name) continue;
+    files.push_back({name->sha256, name->sensor, o.key, o.key, o.size, "", nullptr, nullptr});
     modes.push_back(storage::OnConflict::kReject);
   }
   return impl_->RunBatch(files, modes, IngestRequest{}, true);

@@ -32,19 +32,6 @@ namespace fs = std::filesystem;
 
 std::string ErrnoText() { return std::strerror(errno); }
 
-bool ValidKey(std::string_view key) {
-  if (key.empty() || key.front() == '/' || key.back() == '/') return false;
-  size_t start = 0;
-  while (start <= key.size()) {
-    size_t end = key.find('/', start);
-    if (end == std::string_view::npos) end = key.size();
-    const std::string_view part = key.substr(start, end - start);
-    if (part.empty() || part == "." || part == ".." || part == ".tmp") return false;
-    start = end + 1;
-  }
-  return key.find('\0') == std::string_view::npos;
-}
-
 Status FsyncDir(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Unavailable("cannot open directory " + dir + ": " + ErrnoText());
@@ -140,7 +127,7 @@ class LocalWriter final : public ObjectWriter {
   }
 
   Status SetKey(std::string_view key) override {
-    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    if (!ValidObjectKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
     key_ = std::string(key);
     return Status::Ok();
   }
@@ -344,7 +331,7 @@ class LocalObjectStore final : public ObjectStore {
   explicit LocalObjectStore(std::string root) : root_(std::move(root)) {}
 
   Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view key) override {
-    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    if (!ValidObjectKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
     const std::string tmp_dir = root_ + "/.tmp";
     AQ_RETURN_IF_ERROR(MakeDirs(tmp_dir));
     static std::atomic<uint64_t> counter{0};
@@ -354,7 +341,7 @@ class LocalObjectStore final : public ObjectStore {
   }
 
   Result<std::unique_ptr<ObjectReader>> Open(std::string_view key) override {
-    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    if (!ValidObjectKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
     const std::string path = root_ + "/" + std::string(key);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -371,7 +358,7 @@ class LocalObjectStore final : public ObjectStore {
   }
 
   Result<bool> Exists(std::string_view key) override {
-    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    if (!ValidObjectKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
     struct stat st;
     return ::stat((root_ + "/" + std::string(key)).c_str(), &st) == 0 && S_ISREG(st.st_mode);
   }
@@ -440,7 +427,7 @@ class LocalObjectStore final : public ObjectStore {
   }
 
   Status Delete(std::string_view key) override {
-    if (!ValidKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
+    if (!ValidObjectKey(key)) return InvalidArgument("invalid object key: " + std::string(key));
     const std::string path = root_ + "/" + std::string(key);
     if (::unlink(path.c_str()) != 0) {
       if (errno == ENOENT) return Status::Ok();

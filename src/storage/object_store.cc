@@ -2,6 +2,19 @@
 
 namespace aquasense::storage {
 
+bool ValidObjectKey(std::string_view key) {
+  if (key.empty() || key.front() == '/' || key.back() == '/') return false;
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    const std::string_view part = key.substr(start, end - start);
+    if (part.empty() || part == "." || part == ".." || part == ".tmp") return false;
+    start = end + 1;
+  }
+  return key.find('\0') == std::string_view::npos;
+}
+
 Result<std::string> ObjectStore::ReadAll(std::string_view key) {
   auto reader = Open(key);
   if (!reader.ok()) return reader.status();

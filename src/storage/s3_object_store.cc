@@ -12,19 +12,6 @@
 namespace aquasense::storage {
 namespace {
 
-bool ValidKey(std::string_view key) {
-  if (key.empty() || key.front() == '/' || key.back() == '/') return false;
-  size_t start = 0;
-  while (start <= key.size()) {
-    size_t end = key.find('/', start);
-    if (end == std::string_view::npos) end = key.size();
-    const std::string_view part = key.substr(start, end - start);
-    if (part.empty() || part == "." || part == ".." || part == ".tmp") return false;
-    start = end + 1;
-  }
-  return key.find('\0') == std::string_view::npos;
-}
-
 Status BadKey(std::string_view key) {
   return InvalidArgument("invalid object key: " + std::string(key));
 }
@@ -151,7 +138,7 @@ class S3Writer final : public ObjectWriter {
   }
 
   Status SetKey(std::string_view key) override {
-    if (!ValidKey(key)) return BadKey(key);
+    if (!ValidObjectKey(key)) return BadKey(key);
     key_ = std::string(key);
     return Status::Ok();
   }
@@ -280,12 +267,12 @@ class S3ObjectStore final : public ObjectStore {
   explicit S3ObjectStore(std::shared_ptr<const Shared> sh) : sh_(std::move(sh)) {}
 
   Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view key) override {
-    if (!ValidKey(key)) return BadKey(key);
+    if (!ValidObjectKey(key)) return BadKey(key);
     return std::unique_ptr<ObjectWriter>(new S3Writer(sh_, std::string(key)));
   }
 
   Result<std::unique_ptr<ObjectReader>> Open(std::string_view key) override {
-    if (!ValidKey(key)) return BadKey(key);
+    if (!ValidObjectKey(key)) return BadKey(key);
     auto r = std::make_unique<S3Reader>(sh_, std::string(key));
     Status s = r->Start();
     if (s.code() == Code::kNotFound) return NotFound("no object " + std::string(key));
@@ -294,7 +281,7 @@ class S3ObjectStore final : public ObjectStore {
   }
 
   Result<bool> Exists(std::string_view key) override {
-    if (!ValidKey(key)) return BadKey(key);
+    if (!ValidObjectKey(key)) return BadKey(key);
     auto r = sh_->s3.Send({.method = "HEAD", .key = sh_->Full(key)});
     if (!r.ok()) return r.status();
     if (r->status == 404) return false;
@@ -305,7 +292,7 @@ class S3ObjectStore final : public ObjectStore {
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
 
   Status Delete(std::string_view key) override {
-    if (!ValidKey(key)) return BadKey(key);
+    if (!ValidObjectKey(key)) return BadKey(key);
     return sh_->s3.Call({.method = "DELETE", .key = sh_->Full(key)}).status();
   }
 
@@ -390,7 +377,7 @@ Result<S3Location> ParseS3Url(std::string_view url) {
                  slash == std::string_view::npos ? "" : std::string(rest.substr(slash + 1))};
   if (!ValidBucket(loc.bucket))
     return InvalidArgument("invalid S3 bucket name \"" + loc.bucket + "\" in " + std::string(url));
-  if (!loc.prefix.empty() && !ValidKey(loc.prefix))
+  if (!loc.prefix.empty() && !ValidObjectKey(loc.prefix))
     return InvalidArgument("invalid S3 prefix \"" + loc.prefix + "\" in " + std::string(url));
   return loc;
 }
