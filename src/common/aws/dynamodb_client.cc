@@ -106,7 +106,10 @@ Status ErrorStatus(const HttpResponse& r, const std::string& what) {
   if (code == "ConditionalCheckFailedException") return Status(Code::kAborted, msg);
   if (code == "TransactionCanceledException")
     return CancelledByCondition(body) ? Status(Code::kAborted, msg) : Unavailable(msg);
-  if (code == "ResourceNotFoundException") return NotFound(msg);
+  if (code == "ResourceNotFoundException") {
+    if (what.ends_with("DescribeTable") || what.ends_with("DeleteTable")) return NotFound(msg);
+    return FailedPrecondition(msg + " (create the table: aquasense setup-aws)");
+  }
   if (code == "ResourceInUseException") return AlreadyExists(msg);
   if (code == "ValidationException" || code == "SerializationException")
     return InvalidArgument(msg);
@@ -250,7 +253,13 @@ Result<Json> DynamoClient::Call(std::string_view op, const Json& request) const 
       o_.retry);
   if (!resp.ok()) return resp.status();
   const std::string what = "DynamoDB " + std::string(op);
-  if (resp->status < 200 || resp->status >= 300) return ErrorStatus(*resp, what);
+  if (resp->status < 200 || resp->status >= 300) {
+    Status s = ErrorStatus(*resp, what);
+    if (request.contains("TableName") && request["TableName"].is_string())
+      s = Status(s.code(),
+                 s.message() + " [table " + request["TableName"].get<std::string>() + "]");
+    return s;
+  }
   if (resp->body.empty()) return Json::object();
   Json j = Json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Internal(what + ": the answer is not JSON");

@@ -21,7 +21,8 @@
 //   ProvisionedThroughputExceededException, RequestLimitExceeded), 5xx and
 //   transport errors, after the retries of options.retry (full-jitter
 //   back-off); also a TransactionCanceled for conflicts only (retryable);
-// - kNotFound: ResourceNotFoundException (no such table);
+// - kNotFound: ResourceNotFoundException of DescribeTable / DeleteTable;
+//   of any other call kFailedPrecondition (the table is not set up);
 // - kInvalidArgument: a limit above exceeded, ValidationException;
 // - kFailedPrecondition: credentials or access refused;
 // - kInternal: anything else, or an answer that is not JSON.

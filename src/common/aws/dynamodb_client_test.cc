@@ -146,7 +146,10 @@ TEST_F(DynamoFakeTest, ConditionFailuresAreAbortedOthersMapped) {
   EXPECT_EQ(db.TransactWriteItems({put}).code(), Code::kAborted);
   put["Put"]["TableName"] = "cancel-conf";  // a conflict, not a condition: retryable
   EXPECT_EQ(db.TransactWriteItems({put}).code(), Code::kUnavailable);
-  EXPECT_EQ(db.GetItem("missing", Key("a", "b")).status().code(), Code::kNotFound);
+  Status missing = db.GetItem("missing", Key("a", "b")).status();
+  EXPECT_EQ(missing.code(), Code::kFailedPrecondition);  // the table is not set up
+  EXPECT_NE(missing.message().find("table missing"), std::string::npos) << missing.ToString();
+  EXPECT_EQ(db.DescribeTable("missing").status().code(), Code::kNotFound);
 }
 
 // --- moto -----------------------------------------------------------------
