@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cmath>
 #include <set>
+#include <thread>
 
 #include "common/aws/test_server.h"
 #include "storage/dynamo_items.h"
@@ -272,6 +273,40 @@ TEST_F(DynamoMetaStoreTest, ResetDerivedEmptiesWithoutTruncate) {
   EXPECT_TRUE(store_->ListFiles()->empty());
   EXPECT_FALSE(*store_->MayHaveFile("a", 0));
   EXPECT_EQ(store_->RecentAlerts(10)->size(), 1u);  // the outbox stays
+}
+
+// Different sensors commit side by side, nothing waits. (Two writers of
+// one sensor at once are not run here: moto restores a deep copy of the
+// whole table when a transaction fails, wiping the transactions that landed
+// meanwhile; fencing is checked sequentially above.)
+TEST_F(DynamoMetaStoreTest, SensorsCommitInParallel) {
+  std::vector<Status> results(4);
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < 4; ++i)
+      threads.emplace_back(
+          [&, i] { results[i] = Commit({M("p" + std::to_string(i), 2024, 1, 10 + i, {})}); });
+  }
+  for (const Status& s : results) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(*store_->ListSensors(), (std::vector<std::string>{"p0", "p1", "p2", "p3"}));
+  EXPECT_EQ(store_->ListMetrics({})->size(), 4u);
+}
+
+// An idle reader (the generation did not move) costs one consistent GetItem
+// of the generation item per poll, and nothing else.
+TEST(DynamoIdleReader, CostsOneGetItemPerPoll) {
+  aws::testing::ServerProcess fake({"python3", AQ_AWS_TESTDATA "/fake_dynamo.py"});
+  if (!fake.Start()) GTEST_SKIP() << "cannot start fake_dynamo.py: " << fake.error();
+  auto store = NewDynamoMetaStore(MotoClient(fake.url()), "idle", nullptr, g_clock);
+  auto delta = store->MetricsSince(0);  // the fake has no generation item: 0
+  ASSERT_TRUE(delta.ok()) << delta.status().ToString();
+  EXPECT_FALSE(delta->full);
+  aws::HttpClient http;
+  auto log = dynamo::Json::parse(http.Send({.method = "GET", .url = fake.url() + "/log"})->body);
+  ASSERT_EQ(log.size(), 1u) << log.dump();
+  EXPECT_EQ(log[0]["target"], "DynamoDB_20120810.GetItem");
+  EXPECT_EQ(log[0]["body"]["Key"]["pk"]["S"], "gen");
+  EXPECT_TRUE(log[0]["body"]["ConsistentRead"].get<bool>());
 }
 
 TEST(DynamoItems, NumbersRoundTripAndUrlsParse) {
