@@ -17,7 +17,6 @@ using aws::S;
 // change item and a ConditionCheck.
 constexpr size_t kChunkActions = 96;
 constexpr size_t kChunkBytes = 3'500'000;  // under AWS's 4 MB with the keys
-constexpr int64_t kChangeTtlS = 7 * 24 * 3600;
 
 struct SensorWrites {
   bool expected = false;
@@ -114,9 +113,9 @@ class DynamoBatch final : public Batch {
     if (month < kMinMonth || month > kMaxMonth)
       return Fail("month index " + std::to_string(month) + " outside years 0000-9999");
     auto it = sensors_.find(std::string(sensor));
-    if (it == sensors_.end() || !it->second.expected)
-      return Fail("a write to " + std::string(sensor) + " before its ExpectVersion");
-    return Status::Ok();
+    if ((it == sensors_.end() || !it->second.expected) && broken_.empty())
+      broken_ = "a write to " + std::string(sensor) + " before its ExpectVersion";
+    return Status::Ok();  // the contract: Commit reports it
   }
 
   Status Reset();
@@ -132,11 +131,13 @@ class DynamoBatch final : public Batch {
   std::vector<FileRecord> files_;
   bool reset_ = false;
   bool done_ = false;
+  std::string broken_;  // a contract violation Commit reports
 };
 
 Status DynamoBatch::Commit() {
   AQ_RETURN_IF_ERROR(Usable());
   done_ = true;
+  if (!broken_.empty()) return InvalidArgument("DynamoDB batch: " + broken_);
   if (reset_) AQ_RETURN_IF_ERROR(Reset());
   for (auto& [sensor, w] : sensors_) AQ_RETURN_IF_ERROR(CommitSensor(sensor, w));
   for (const auto& [a, channels] : alerts_) AQ_RETURN_IF_ERROR(CommitAlert(a, channels));
@@ -172,11 +173,8 @@ Status DynamoBatch::Reset() {
     for (const ObjectInfo& o : *objects) AQ_RETURN_IF_ERROR(c_->blocks->Delete(o.key));
   }
   const int64_t id = NewSortableId(c_->clock->NowMs());
-  Json change = Key(kChangesPk, ChangeSk(id, kAllSensors));
-  change["sensor"] = S(kAllSensors);
-  change["expires_at"] = N(c_->clock->NowMs() / 1000 + kChangeTtlS);
-  AQ_RETURN_IF_ERROR(c_->db->PutItem(c_->table, change));
-  return BumpGeneration(*c_, id);
+  AQ_RETURN_IF_ERROR(c_->db->PutItem(c_->table, ChangeItem(*c_, id, kAllSensors)));
+  return BumpGeneration(*c_, id, kAllSensors);
 }
 
 Status DynamoBatch::CommitSensor(const std::string& sensor, SensorWrites& w) {
@@ -235,11 +233,8 @@ Status DynamoBatch::CommitSensor(const std::string& sensor, SensorWrites& w) {
                   {"ExpressionAttributeNames", {{"#m", "metrics"}}},
                   {"ExpressionAttributeValues",
                    w.metrics.empty() ? Json{{":z", N(0)}} : Json{{":one", N(1)}}}}}};
-  Json change = Key(kChangesPk, ChangeSk(version, sensor));
-  change["sensor"] = S(sensor);
-  change["expires_at"] = N(c_->clock->NowMs() / 1000 + kChangeTtlS);
   std::vector<Json> last = {std::move(head_put), std::move(index),
-                            PutAction(c_->table, std::move(change))};
+                            PutAction(c_->table, ChangeItem(*c_, version, sensor))};
   Status s = WriteChunks(sensor, w.version, std::move(actions), std::move(last), version);
   if (s.code() == Code::kAborted) {
     // A retry of a transaction that had landed (its answer lost) fails its
@@ -249,7 +244,7 @@ Status DynamoBatch::CommitSensor(const std::string& sensor, SensorWrites& w) {
     if (now.ok() && now->has_value() && aws::GetN(**now, "ver") == version) s = Status::Ok();
   }
   AQ_RETURN_IF_ERROR(s);
-  return BumpGeneration(*c_, version);
+  return BumpGeneration(*c_, version, sensor);
 }
 
 // One transaction when everything fits; else chunks of data items, each

@@ -89,9 +89,13 @@ struct Ctx {
 // Every item of partition `pk` (with sk starting with `sk_prefix`), in key order.
 Result<std::vector<Json>> QueryPartition(const Ctx& c, std::string_view pk,
                                          std::string_view sk_prefix = "");
-// Moves the generation on after commit `commit_id` (to it, or by one when a
-// later commit already set it higher).
-Status BumpGeneration(const Ctx& c, int64_t commit_id);
+// The change-log item of a commit (dynamo_meta_store.cc).
+inline constexpr int64_t kChangeTtlS = 7 * 24 * 3600;
+Json ChangeItem(const Ctx& c, int64_t id, std::string_view sensor);
+// Moves the generation on after commit `commit_id` of `sensor`, whose
+// change item landed: to the id, or, when a later commit moved it past the
+// id already, by one, announcing the change again there (atomically).
+Status BumpGeneration(const Ctx& c, int64_t commit_id, std::string_view sensor);
 // A new batch (dynamo_batch.cc).
 std::unique_ptr<Batch> NewBatch(std::shared_ptr<const Ctx> c);
 

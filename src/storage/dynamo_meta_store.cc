@@ -29,27 +29,45 @@ Result<std::vector<Json>> QueryPartition(const Ctx& c, std::string_view pk,
   return c.db->Query(q);
 }
 
-Status BumpGeneration(const Ctx& c, int64_t commit_id) {
+Json ChangeItem(const Ctx& c, int64_t id, std::string_view sensor) {
+  Json change = Key(kChangesPk, ChangeSk(id, sensor));
+  change["sensor"] = S(sensor);
+  change["expires_at"] = N(c.clock->NowMs() / 1000 + kChangeTtlS);
+  return change;
+}
+
+// A commit's change item (at its id) landed before this. Usually the
+// generation is below the id: it moves to it. When a later commit moved it
+// past the id already (this one landed late), readers may have read past
+// it: the generation moves on by one and the change is announced again at
+// that new value, in one transaction, so a reader never holds a generation
+// at or above an unseen change.
+Status BumpGeneration(const Ctx& c, int64_t commit_id, std::string_view sensor) {
   auto set = c.db->UpdateItem(c.table, Key(kGenPk, kGenPk), "SET #g = :id", {{"#g", "g"}},
                               {{":id", N(commit_id)}},
                               {.expression = "attribute_not_exists(#g) OR #g < :id"});
   if (set.ok() || set.status().code() != Code::kAborted) return set.status();
-  // A later commit set it already: move it on by one, so that it changes.
-  return c.db
-      ->UpdateItem(c.table, Key(kGenPk, kGenPk), "ADD #g :one", {{"#g", "g"}}, {{":one", N(1)}})
-      .status();
+  for (;;) {
+    auto gen = c.db->GetItem(c.table, Key(kGenPk, kGenPk));
+    if (!gen.ok()) return gen.status();
+    const int64_t g = gen->has_value() ? aws::GetN(**gen, "g").value_or(0) : 0;
+    Json bump = {{"Update",
+                  {{"TableName", c.table},
+                   {"Key", Key(kGenPk, kGenPk)},
+                   {"UpdateExpression", "SET #g = :next"},
+                   {"ConditionExpression", "#g = :g"},
+                   {"ExpressionAttributeNames", {{"#g", "g"}}},
+                   {"ExpressionAttributeValues", {{":next", N(g + 1)}, {":g", N(g)}}}}}};
+    Json again = {{"Put", {{"TableName", c.table}, {"Item", ChangeItem(c, g + 1, sensor)}}}};
+    Status s = c.db->TransactWriteItems({bump, again});
+    if (s.code() != Code::kAborted) return s;  // else the generation moved: read it again
+  }
 }
 
 }  // namespace dynamo
 
 namespace {
 
-// How far before a reader's generation MetricsSince reads the change log:
-// a commit takes its id (time) before its transaction lands, so a commit
-// may land after a later one moved the generation past its id. Covers
-// commits slower than this only approximately: they are reported at the
-// reader's next change.
-constexpr int64_t kWindowMs = 60'000;
 constexpr int kIdShift = 21;  // NewSortableId: ms << 21
 
 class DynamoMetaStore final : public MetaStore {
@@ -237,9 +255,9 @@ Result<MetricsDelta> DynamoMetaStore::MetricsSince(int64_t generation) {
   bool full = generation < 0 || generation > *now;
   std::set<std::string> sensors;
   if (!full) {
-    const int64_t from = std::max<int64_t>(0, generation - (kWindowMs << kIdShift));
-    aws::QueryRequest q{.table = c_->table, .key_condition = "pk = :p AND sk >= :from"};
-    q.values = {{":p", S(dynamo::kChangesPk)}, {":from", S(dynamo::Pad20(from))}};
+    // Changes after `generation`: "<id:020>#..." sorts above "<generation:020>$".
+    aws::QueryRequest q{.table = c_->table, .key_condition = "pk = :p AND sk > :from"};
+    q.values = {{":p", S(dynamo::kChangesPk)}, {":from", S(dynamo::Pad20(generation) + "$")}};
     auto changes = c_->db->Query(q);
     if (!changes.ok()) return changes.status();
     for (const Json& c : *changes) {

@@ -16,10 +16,11 @@
 //   sensors with more than ~45 months; see docs/aws.md).
 // - blocks over kMaxInlineBlockBytes go to the ObjectStore under
 //   "meta-blocks/<sensor>/<month>-<version>"; the item names the key.
-// - Generation(): one GetItem of the generation item, bumped after every
-//   sensor commit; MetricsSince: a Query of the change log from a window
-//   before the reader's generation (commit ids are sortable ids), so an
-//   idle reader costs one small GetItem per poll and no scan.
+// - Generation(): one GetItem of the generation item, moved after every
+//   sensor commit; MetricsSince: a Query of the change-log items above the
+//   reader's generation (a commit that lands late is announced again above
+//   it: dynamo::BumpGeneration), so an idle reader costs one small GetItem
+//   per poll and no scan.
 // - ids (ledger seq, alert ids) are NewSortableId; alert uniqueness and
 //   delivery claims are conditional writes.
 // - ResetDerived: no truncate: at Commit, every sensor partition the sensor
