@@ -75,6 +75,7 @@ PY
 run_both() { # the same command on the local pair and on S3 + DynamoDB
   "$AQ" --data "$WORK/local" "$@" > "$WORK/out.local" 2> "$WORK/err.local"
   echo $? > "$WORK/rc.local"
+  mkdir -p "$WORK/cloud"
   "$AQ" --data "$WORK/cloud" --store "$STORE" --meta "$META" "$@" > "$WORK/out.cloud" 2> "$WORK/err.cloud"
   echo $? > "$WORK/rc.cloud"
 }
