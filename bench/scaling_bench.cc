@@ -45,9 +45,12 @@ Args Parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--files") a.files = std::atoi(v.c_str());
-    else if (k == "--rows") a.rows = std::atoi(v.c_str());
-    else if (k == "--delay-ms") a.delay_ms = std::atoi(v.c_str());
+    if (k == "--files")
+      a.files = std::atoi(v.c_str());
+    else if (k == "--rows")
+      a.rows = std::atoi(v.c_str());
+    else if (k == "--delay-ms")
+      a.delay_ms = std::atoi(v.c_str());
     else if (k == "--workers") {
       a.workers.clear();
       for (size_t p = 0; p < v.size();) {
@@ -81,6 +84,7 @@ std::vector<std::string> WriteFiles(const std::string& dir, const Args& a) {
 struct RunResult {
   double seconds = 0;
   int64_t calls = 0;
+  int64_t aborted = 0;
   int failed = 0;
   std::string metrics;
 };
@@ -117,6 +121,7 @@ RunResult Run(const std::vector<std::string>& paths, int workers, const Args& a)
   RunResult r;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.calls = latency.calls();
+  r.aborted = latency.aborted();
   r.failed = failed;
   r.metrics = aquasense::core::MetricsCsv(*meta->ListMetrics({}));
   return r;
@@ -137,8 +142,10 @@ int main(int argc, char** argv) {
   for (int w : a.workers) {
     results.push_back(Run(paths, w, a));
     const RunResult& r = results.back();
-    std::printf("workers %d: %.3f s, %lld store calls (%.1f per file), %d failed\n", w, r.seconds,
-                static_cast<long long>(r.calls), static_cast<double>(r.calls) / a.files, r.failed);
+    std::printf("workers %d: %.3f s, %lld store calls (%.1f per file), %lld conflicts, %d failed\n",
+                w, r.seconds, static_cast<long long>(r.calls),
+                static_cast<double>(r.calls) / a.files, static_cast<long long>(r.aborted),
+                r.failed);
   }
   std::filesystem::remove_all(dir);
   int rc = 0;

@@ -6,8 +6,10 @@
 // reading counted twice, no file lost (issue 13 §1, SPEC §5).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "core/metrics_format.h"
 #include "pipeline/pipeline.h"
@@ -109,9 +111,9 @@ TEST_P(PipelineFaultTest, EveryFailedCallThenARetryEqualsOneCleanRun) {
   int failures = 0;
   for (int64_t n = 1; n <= calls; ++n) {
     bool failed = false;
-    const std::string state = Run(
-        [&](storage::FaultInjector& f) { after ? f.FailAfterWrite(n) : f.FailCall(n); }, true,
-        nullptr, &failed);
+    const std::string state =
+        Run([&](storage::FaultInjector& f) { after ? f.FailAfterWrite(n) : f.FailCall(n); }, true,
+            nullptr, &failed);
     failures += failed;
     EXPECT_EQ(state, clean) << (after ? "failure after call " : "failure of call ") << n;
     if (state != clean) break;
@@ -122,6 +124,60 @@ TEST_P(PipelineFaultTest, EveryFailedCallThenARetryEqualsOneCleanRun) {
 
 INSTANTIATE_TEST_SUITE_P(Faults, PipelineFaultTest, ::testing::Bool(),
                          [](const auto& p) { return p.param ? "AfterTheWrite" : "NthCall"; });
+
+// C17: two ingesters (threads standing in for processes) ingest files of
+// the same sensor at once over a store with latency: their commits conflict
+// on the sensor's version, the loser runs its batch again (kAborted, then a
+// retry from fresh reads), and the result equals one ingester doing them in
+// turn: every reading counted once, every file in the ledger.
+TEST(PipelineConcurrency, C17_IngestersOfOneSensorRetryAndCountOnce) {
+  testing::TempDir dir;
+  std::vector<std::string> paths;
+  for (int i = 0; i < 8; ++i) {
+    paths.push_back(dir.path() + "/f" + std::to_string(i) + ".csv");
+    std::ofstream out(paths.back());
+    out << "sensor,date,temperature,sd\n";
+    for (int d = 1; d <= 3; ++d)
+      out << "s,2024-0" << 1 + i % 4 << "-" << (d + 3 * (i / 4) < 10 ? "0" : "") << d + 3 * (i / 4)
+          << "," << 10 + i << "." << d << ",0.1\n";
+  }
+  FakeClock clock{1'700'000'000'000};
+  // *aborted: the commits the store refused (version moved).
+  auto run = [&](int workers, int64_t* injected_delay_calls) {
+    auto meta = storage::NewMemoryMetaStore(&clock);
+    auto objects = storage::NewMemoryObjectStore(&clock);
+    storage::FaultInjector latency;
+    latency.SetDelay(std::chrono::milliseconds(2));
+    auto rmeta = storage::WrapMetaStore(*meta, latency);
+    auto robjects = storage::WrapObjectStore(*objects, latency);
+    std::atomic<size_t> next{0};
+    {
+      std::vector<std::jthread> threads;
+      for (int w = 0; w < workers; ++w)
+        threads.emplace_back([&] {
+          Pipeline p(Env{robjects.get(), rmeta.get(), &clock}, Options{});
+          for (size_t i = next++; i < paths.size(); i = next++) {
+            auto s = p.IngestPaths({paths[i]}, IngestRequest{});
+            EXPECT_TRUE(s.ok()) << s.status().ToString();
+            if (s.ok()) {
+              EXPECT_EQ(s->files, 1);
+            }
+          }
+        });
+    }
+    if (injected_delay_calls != nullptr) *injected_delay_calls = latency.aborted();
+    std::string out = core::MetricsCsv(*meta->ListMetrics({}));
+    int64_t valid = 0;
+    const auto files = meta->ListFiles();
+    for (const auto& f : *files) valid += f.valid;
+    return out + "files=" + std::to_string(files->size()) + " valid=" + std::to_string(valid);
+  };
+  const std::string one = run(1, nullptr);
+  EXPECT_NE(one.find("files=8 valid=24"), std::string::npos) << one;
+  int64_t aborted = 0;
+  EXPECT_EQ(run(3, &aborted), one);
+  EXPECT_GT(aborted, 0);  // the ingesters did meet on the sensor
+}
 
 }  // namespace
 }  // namespace aquasense::pipeline
