@@ -29,6 +29,11 @@ auto Faulty(FaultInjector& f, F&& work) -> decltype(work()) {
   bool after = false;
   if (Status s = f.Before(&after); !s.ok()) return s;
   auto r = work();
+  if constexpr (std::is_same_v<decltype(r), Status>) {
+    if (r.code() == Code::kAborted) f.CountAborted();
+  } else {
+    if (!r.ok() && r.status().code() == Code::kAborted) f.CountAborted();
+  }
   if (!after) return r;
   if constexpr (std::is_same_v<decltype(r), Status>) {
     return f.After(std::move(r), true);
@@ -59,9 +64,13 @@ class FaultyBatch final : public Batch {
   Status AddAlert(const Alert& a, const std::vector<std::string>& c) override {
     return Faulty(f_, [&] { return base_->AddAlert(a, c); });
   }
-  Status ResetDerived() override { return Faulty(f_, [&] { return base_->ResetDerived(); }); }
+  Status ResetDerived() override {
+    return Faulty(f_, [&] { return base_->ResetDerived(); });
+  }
   void WritesDone() override { base_->WritesDone(); }
-  Status Commit() override { return Faulty(f_, [&] { return base_->Commit(); }); }
+  Status Commit() override {
+    return Faulty(f_, [&] { return base_->Commit(); });
+  }
 
  private:
   std::unique_ptr<Batch> base_;
@@ -97,7 +106,9 @@ class FaultyMetaStore final : public MetaStore {
                                                  std::string_view d) override {
     return Faulty(f_, [&] { return base_.FindApplied(s, h, d); });
   }
-  Result<int64_t> Generation() override { return Faulty(f_, [&] { return base_.Generation(); }); }
+  Result<int64_t> Generation() override {
+    return Faulty(f_, [&] { return base_.Generation(); });
+  }
   Result<MetricsDelta> MetricsSince(int64_t g) override {
     return Faulty(f_, [&] { return base_.MetricsSince(g); });
   }
@@ -113,7 +124,9 @@ class FaultyMetaStore final : public MetaStore {
   Result<std::vector<Delivery>> DueDeliveries(int64_t now, size_t limit) override {
     return Faulty(f_, [&] { return base_.DueDeliveries(now, limit); });
   }
-  Result<Alert> GetAlert(int64_t id) override { return Faulty(f_, [&] { return base_.GetAlert(id); }); }
+  Result<Alert> GetAlert(int64_t id) override {
+    return Faulty(f_, [&] { return base_.GetAlert(id); });
+  }
   Status ClaimDelivery(const Delivery& seen, const Delivery& next) override {
     return Faulty(f_, [&] { return base_.ClaimDelivery(seen, next); });
   }
@@ -136,12 +149,18 @@ class FaultyWriter final : public ObjectWriter {
  public:
   FaultyWriter(std::unique_ptr<ObjectWriter> base, FaultInjector& f)
       : base_(std::move(base)), f_(f) {}
-  Status Append(std::string_view b) override { return Faulty(f_, [&] { return base_->Append(b); }); }
-  Status Commit() override { return Faulty(f_, [&] { return base_->Commit(); }); }
+  Status Append(std::string_view b) override {
+    return Faulty(f_, [&] { return base_->Append(b); });
+  }
+  Status Commit() override {
+    return Faulty(f_, [&] { return base_->Commit(); });
+  }
   Status CommitAs(std::string_view k) override {
     return Faulty(f_, [&] { return base_->CommitAs(k); });
   }
-  Status SetKey(std::string_view k) override { return Faulty(f_, [&] { return base_->SetKey(k); }); }
+  Status SetKey(std::string_view k) override {
+    return Faulty(f_, [&] { return base_->SetKey(k); });
+  }
   void AllowInPlace() override { base_->AllowInPlace(); }
   ObjectWriter* base() { return base_.get(); }
 
@@ -190,7 +209,9 @@ class FaultyObjectStore final : public ObjectStore {
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
     return Faulty(f_, [&] { return base_.List(prefix); });
   }
-  Status Delete(std::string_view key) override { return Faulty(f_, [&] { return base_.Delete(key); }); }
+  Status Delete(std::string_view key) override {
+    return Faulty(f_, [&] { return base_.Delete(key); });
+  }
   // One call for the group, as the base store commits it (the writers are
   // this wrapper's: their base writers go down).
   Status CommitAll(std::span<ObjectWriter* const> writers, bool first_is_intent) override {

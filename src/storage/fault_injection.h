@@ -40,6 +40,9 @@ class FaultInjector {
   int64_t calls() const { return calls_.load(); }
   // Failures injected so far.
   int64_t injected() const { return injected_.load(); }
+  // Calls the wrapped store answered kAborted (lost conditional writes).
+  int64_t aborted() const { return aborted_.load(); }
+  void CountAborted() { aborted_.fetch_add(1); }
 
   // For the wrappers: counts a call, sleeps, and says whether it fails now
   // (before) or after its work (*after set).
@@ -51,6 +54,7 @@ class FaultInjector {
   std::atomic<int64_t> fail_before_{-1}, fail_after_{-1};
   std::atomic<int64_t> delay_us_{0};
   std::atomic<int64_t> injected_{0};
+  std::atomic<int64_t> aborted_{0};
 };
 
 // `base` and `faults` must outlive the wrapper.

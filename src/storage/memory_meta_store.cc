@@ -102,9 +102,8 @@ class MemoryMetaStore final : public MetaStore {
     SensorHead head;
     const std::string s(sensor);
     if (auto it = t_.versions.find(s); it != t_.versions.end()) head.version = it->second;
-    for (auto it = t_.blocks.lower_bound({s, INT32_MIN}); it != t_.blocks.end() &&
-                                                          it->first.first == s;
-         ++it)
+    for (auto it = t_.blocks.lower_bound({s, INT32_MIN});
+         it != t_.blocks.end() && it->first.first == s; ++it)
       head.months.push_back(it->first.second);
     return head;
   }
@@ -115,7 +114,7 @@ class MemoryMetaStore final : public MetaStore {
     return std::optional<std::string>(it->second);
   }
   Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
-                                                          int32_t month) override {
+                                                         int32_t month) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = t_.metrics.find({std::string(sensor), month});
     if (it == t_.metrics.end()) return std::optional<core::MonthlyMetrics>();
@@ -142,8 +141,8 @@ class MemoryMetaStore final : public MetaStore {
   Result<std::optional<AppliedFile>> FindApplied(std::string_view sensor, std::string_view hash,
                                                  std::string_view default_sensor) override {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = t_.applied.find(
-        {std::string(sensor), std::string(hash), std::string(default_sensor)});
+    auto it =
+        t_.applied.find({std::string(sensor), std::string(hash), std::string(default_sensor)});
     if (it == t_.applied.end()) return std::optional<AppliedFile>();
     return std::optional<AppliedFile>(it->second);
   }
@@ -163,7 +162,8 @@ class MemoryMetaStore final : public MetaStore {
   Result<bool> MayHaveFile(std::string_view default_sensor, uint64_t bytes) override {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [key, f] : t_.files)
-      if (f.default_sensor == default_sensor && (f.bytes < 0 || f.bytes == static_cast<int64_t>(bytes)))
+      if (f.default_sensor == default_sensor &&
+          (f.bytes < 0 || f.bytes == static_cast<int64_t>(bytes)))
         return true;
     return false;
   }
@@ -202,8 +202,8 @@ class MemoryMetaStore final : public MetaStore {
     const Delivery& d = it->second;
     if (std::tie(d.state, d.attempts, d.next_attempt_ms, d.updated_ms) !=
         std::tie(seen.state, seen.attempts, seen.next_attempt_ms, seen.updated_ms))
-      return Aborted("delivery of alert " + std::to_string(seen.alert_id) + " to " +
-                     seen.channel + " changed since it was read");
+      return Aborted("delivery of alert " + std::to_string(seen.alert_id) + " to " + seen.channel +
+                     " changed since it was read");
     it->second = next;
     return Status::Ok();
   }
@@ -213,8 +213,7 @@ class MemoryMetaStore final : public MetaStore {
     if (it != t_.deliveries.end()) it->second = d;
     return Status::Ok();
   }
-  Result<std::vector<std::pair<Alert, std::vector<Delivery>>>> RecentAlerts(
-      size_t limit) override {
+  Result<std::vector<std::pair<Alert, std::vector<Delivery>>>> RecentAlerts(size_t limit) override {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::pair<Alert, std::vector<Delivery>>> out;
     for (auto it = t_.alerts.rbegin(); it != t_.alerts.rend() && out.size() < limit; ++it) {

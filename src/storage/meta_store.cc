@@ -1,11 +1,11 @@
 // NewSortableId (meta_store.h): ms << 21 | 11 random bits per process | 10
 // bits of a per-process sequence. When the sequence wraps within one ms the
 // id moves on to the next ms, so ids of one process always increase.
+#include "storage/meta_store.h"
+
 #include <atomic>
 #include <mutex>
 #include <random>
-
-#include "storage/meta_store.h"
 
 namespace aquasense::storage {
 

@@ -245,9 +245,9 @@ TEST_P(MetaStoreConformance, C22_OutboxAndClaimDelivery) {
 // C21: the change log names the sensors committed after a generation; a
 // reset (rebuild) answers full.
 TEST_P(MetaStoreConformance, C21_MetricsSinceNamesTheChangedSensors) {
-  testing::CommitMetrics(store(), {M("a", 2024, 1, 10, std::nullopt),
-                                   M("b", 2024, 1, 11, std::nullopt),
-                                   M("c", 2024, 1, 12, std::nullopt)});
+  testing::CommitMetrics(store(),
+                         {M("a", 2024, 1, 10, std::nullopt), M("b", 2024, 1, 11, std::nullopt),
+                          M("c", 2024, 1, 12, std::nullopt)});
   const int64_t g1 = *store().Generation();
   auto same = store().MetricsSince(g1);
   ASSERT_TRUE(same.ok()) << same.status().ToString();

@@ -1,0 +1,183 @@
+// The pipeline over the fault-injecting wrappers (storage/fault_injection.h)
+// on the memory backends: for every call of a clean run, a run where that
+// call fails (before its work, or after it: the write happened, the caller
+// is told it did not), then the same ingest again, must end in the state of
+// the clean run: the same metrics, ledger, alerts and monthly files; no
+// reading counted twice, no file lost (issue 13 §1, SPEC §5).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "core/metrics_format.h"
+#include "pipeline/pipeline.h"
+#include "storage/fault_injection.h"
+#include "storage/memory_meta_store.h"
+#include "storage/memory_object_store.h"
+#include "storage/test_dir.h"
+
+namespace aquasense::pipeline {
+namespace {
+
+// Two files; the second repeats readings of the first (duplicates), has a
+// conflict, an invalid row and a deviation, over three sensors.
+constexpr const char* kFileA =
+    "sensor,date,temperature,sd\n"
+    "a,2024-01-01,10,0.1\n"
+    "a,2024-01-02,11,0.2\n"
+    "a,2024-02-01,12,0.1\n"
+    "b,2024-01-05,20,0.9\n"
+    "c,2024-03-01,5,0.1\n";
+constexpr const char* kFileB =
+    "sensor,date,temperature,sd\n"
+    "a,2024-01-02,11,0.2\n"
+    "a,2024-01-02,99,0.2\n"
+    "b,2024-02-05,21,0.1\n"
+    "c,2024-03-02,not-a-number,0.1\n"
+    "c,2024-04-01,6,0.1\n";
+
+// Everything an ingest leaves behind, as text.
+std::string StateOf(storage::MetaStore& meta, storage::ObjectStore& objects) {
+  std::string out = core::MetricsCsv(*meta.ListMetrics({}));
+  const auto files = meta.ListFiles();
+  for (const auto& f : *files)
+    out += "file " + f.hash + " " + f.default_sensor + " rows=" + std::to_string(f.rows) +
+           " valid=" + std::to_string(f.valid) + " invalid=" + std::to_string(f.invalid) +
+           " dup=" + std::to_string(f.duplicates) + " alerts=" + std::to_string(f.alerts) + "\n";
+  const auto alerts = meta.RecentAlerts(100);
+  for (const auto& [alert, deliveries] : *alerts)
+    out += "alert " + alert.kind + " " + alert.sensor + " " + alert.file_hash.substr(0, 8) +
+           " deliveries=" + std::to_string(deliveries.size()) + "\n";
+  for (const char* prefix : {"analysis/", "landing/"}) {
+    const auto listed = objects.List(prefix);
+    for (const auto& o : *listed)
+      if (!o.key.ends_with(".intent")) out += o.key + ":\n" + *objects.ReadAll(o.key);
+  }
+  return out;
+}
+
+class PipelineFaultTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    for (const auto& [name, text] : {std::pair{"a.csv", kFileA}, std::pair{"b.csv", kFileB}}) {
+      paths_.push_back(dir_.path() + "/" + name);
+      std::ofstream(paths_.back()) << text;
+    }
+  }
+
+  // One ingest of both files over fresh memory stores with `arm` applied to
+  // the injector; then, unless clean, the same ingest again without faults.
+  // Returns the final state and sets *calls to the calls of the first run.
+  std::string Run(const std::function<void(storage::FaultInjector&)>& arm, bool retry,
+                  int64_t* calls = nullptr, bool* failed = nullptr) {
+    auto meta = storage::NewMemoryMetaStore(&clock_);
+    auto objects = storage::NewMemoryObjectStore(&clock_);
+    storage::FaultInjector faults;
+    auto fmeta = storage::WrapMetaStore(*meta, faults);
+    auto fobjects = storage::WrapObjectStore(*objects, faults);
+    Options o;
+    o.alert_channels = {"log"};
+    Pipeline p(Env{fobjects.get(), fmeta.get(), &clock_}, o);
+    arm(faults);
+    auto first = p.IngestPaths(paths_, IngestRequest{});
+    if (calls != nullptr) *calls = faults.calls();
+    if (failed != nullptr) *failed = !first.ok() || first->any_unreadable();
+    if (retry) {
+      auto again = p.IngestPaths(paths_, IngestRequest{});
+      EXPECT_TRUE(again.ok()) << again.status().ToString();
+      if (again.ok()) {
+        EXPECT_FALSE(again->any_unreadable());
+      }
+    }
+    return StateOf(*meta, *objects);
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_{1'700'000'000'000};
+  std::vector<std::string> paths_;
+};
+
+// Issue 13 §1: "fail the Nth call" (param false) and "fail after the write"
+// (param true), for every N of a clean run.
+TEST_P(PipelineFaultTest, EveryFailedCallThenARetryEqualsOneCleanRun) {
+  const bool after = GetParam();
+  int64_t calls = 0;
+  const std::string clean = Run([](storage::FaultInjector&) {}, false, &calls);
+  ASSERT_NE(clean.find("a,2024,1,"), std::string::npos) << clean;
+  ASSERT_NE(clean.find("alert deviation b"), std::string::npos) << clean;
+  ASSERT_GT(calls, 10);
+  int failures = 0;
+  for (int64_t n = 1; n <= calls; ++n) {
+    bool failed = false;
+    const std::string state =
+        Run([&](storage::FaultInjector& f) { after ? f.FailAfterWrite(n) : f.FailCall(n); }, true,
+            nullptr, &failed);
+    failures += failed;
+    EXPECT_EQ(state, clean) << (after ? "failure after call " : "failure of call ") << n;
+    if (state != clean) break;
+  }
+  // The injected failures reached the caller (not all swallowed).
+  EXPECT_GT(failures, calls / 4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, PipelineFaultTest, ::testing::Bool(),
+                         [](const auto& p) { return p.param ? "AfterTheWrite" : "NthCall"; });
+
+// C17: two ingesters (threads standing in for processes) ingest files of
+// the same sensor at once over a store with latency: their commits conflict
+// on the sensor's version, the loser runs its batch again (kAborted, then a
+// retry from fresh reads), and the result equals one ingester doing them in
+// turn: every reading counted once, every file in the ledger.
+TEST(PipelineConcurrency, C17_IngestersOfOneSensorRetryAndCountOnce) {
+  testing::TempDir dir;
+  std::vector<std::string> paths;
+  for (int i = 0; i < 8; ++i) {
+    paths.push_back(dir.path() + "/f" + std::to_string(i) + ".csv");
+    std::ofstream out(paths.back());
+    out << "sensor,date,temperature,sd\n";
+    for (int d = 1; d <= 3; ++d)
+      out << "s,2024-0" << 1 + i % 4 << "-" << (d + 3 * (i / 4) < 10 ? "0" : "") << d + 3 * (i / 4)
+          << "," << 10 + i << "." << d << ",0.1\n";
+  }
+  FakeClock clock{1'700'000'000'000};
+  // *aborted: the commits the store refused (version moved).
+  auto run = [&](int workers, int64_t* injected_delay_calls) {
+    auto meta = storage::NewMemoryMetaStore(&clock);
+    auto objects = storage::NewMemoryObjectStore(&clock);
+    storage::FaultInjector latency;
+    latency.SetDelay(std::chrono::milliseconds(2));
+    auto rmeta = storage::WrapMetaStore(*meta, latency);
+    auto robjects = storage::WrapObjectStore(*objects, latency);
+    std::atomic<size_t> next{0};
+    {
+      std::vector<std::jthread> threads;
+      for (int w = 0; w < workers; ++w)
+        threads.emplace_back([&] {
+          Pipeline p(Env{robjects.get(), rmeta.get(), &clock}, Options{});
+          for (size_t i = next++; i < paths.size(); i = next++) {
+            auto s = p.IngestPaths({paths[i]}, IngestRequest{});
+            EXPECT_TRUE(s.ok()) << s.status().ToString();
+            if (s.ok()) {
+              EXPECT_EQ(s->files, 1);
+            }
+          }
+        });
+    }
+    if (injected_delay_calls != nullptr) *injected_delay_calls = latency.aborted();
+    std::string out = core::MetricsCsv(*meta->ListMetrics({}));
+    int64_t valid = 0;
+    const auto files = meta->ListFiles();
+    for (const auto& f : *files) valid += f.valid;
+    return out + "files=" + std::to_string(files->size()) + " valid=" + std::to_string(valid);
+  };
+  const std::string one = run(1, nullptr);
+  EXPECT_NE(one.find("files=8 valid=24"), std::string::npos) << one;
+  int64_t aborted = 0;
+  EXPECT_EQ(run(3, &aborted), one);
+  EXPECT_GT(aborted, 0);  // the ingesters did meet on the sensor
+}
+
+}  // namespace
+}  // namespace aquasense::pipeline
