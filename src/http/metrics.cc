@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/aws/request_stats.h"
 #include "http/json_text.h"
 
 namespace aquasense::http {
@@ -44,6 +45,24 @@ std::string BucketLabel(double le) {
   char buf[32];
   int n = std::snprintf(buf, sizeof buf, "%g", le);
   return std::string(buf, static_cast<size_t>(n));
+}
+
+// The process's AWS requests per service (common/aws/request_stats.h; none
+// on a local --data): what bench/aws prices.
+void AppendAwsCounters(std::string& out) {
+  const auto counts = aws::RequestCounts();
+  if (counts.empty()) return;
+  Header(out, "aquasense_aws_requests_total", "counter", "AWS requests sent, retries included.");
+  for (const auto& [service, n] : counts)
+    LineInt(out, "aquasense_aws_requests_total", "service=\"" + service + "\"",
+            static_cast<uint64_t>(n.requests));
+  Header(out, "aquasense_aws_bytes_total", "counter", "AWS request and response body bytes.");
+  for (const auto& [service, n] : counts) {
+    LineInt(out, "aquasense_aws_bytes_total", "service=\"" + service + "\",direction=\"sent\"",
+            static_cast<uint64_t>(n.bytes_sent));
+    LineInt(out, "aquasense_aws_bytes_total", "service=\"" + service + "\",direction=\"received\"",
+            static_cast<uint64_t>(n.bytes_received));
+  }
 }
 
 }  // namespace
@@ -202,6 +221,7 @@ std::string ServerMetrics::Render(const SnapshotHolder& holder, int64_t now_ms) 
        static_cast<double>(holder.refresh_us()) / 1e6);
   Header(out, "aquasense_store_up", "gauge", "1 when the store could be read at the last check.");
   LineInt(out, "aquasense_store_up", "", holder.healthy() ? 1 : 0);
+  AppendAwsCounters(out);
   return out;
 }
 

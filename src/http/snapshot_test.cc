@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/aws/request_stats.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "storage/test_batch.h"
@@ -286,6 +287,27 @@ TEST(ServerMetrics, RendersPrometheusText) {
   EXPECT_NE(text.find("aquasense_ingest_rows_total{source=\"watch\"} 10\n"), std::string::npos);
   EXPECT_NE(text.find("aquasense_snapshot_age_seconds 2\n"), std::string::npos);
   EXPECT_NE(text.find("aquasense_store_up 1\n"), std::string::npos);
+}
+
+// awsbench: /metrics carries the per-service AWS counters that bench/aws prices.
+TEST(ServerMetrics, RendersAwsRequestCounters) {
+  FakeMeta meta;
+  FakeClock clock(10'000);
+  SnapshotHolder h(&meta, &clock);
+  ServerMetrics m(1);
+  aws::ResetRequestCounts();
+  EXPECT_EQ(m.Render(h, 12'000).find("aquasense_aws_"), std::string::npos);
+  aws::CountRequest("s3", 100, 7);
+  aws::CountRequest("s3", 20, 3);
+  aws::CountRequest("dynamodb", 5, 9);
+  std::string text = m.Render(h, 12'000);
+  aws::ResetRequestCounts();
+  EXPECT_NE(text.find("aquasense_aws_requests_total{service=\"s3\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("aquasense_aws_requests_total{service=\"dynamodb\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("aquasense_aws_bytes_total{service=\"s3\",direction=\"sent\"} 120\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("aquasense_aws_bytes_total{service=\"s3\",direction=\"received\"} 10\n"),
+            std::string::npos);
 }
 
 TEST(Server, ParseListen) {
