@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "cli/config.h"
+#include "storage/dynamo_meta_store.h"
 
 namespace aquasense::cli {
 
@@ -105,14 +106,22 @@ Status AppContext::Open(Access access) {
   auto options = PipelineOptionsFrom(config);
   if (!options.ok()) return options.status();
 
-  // Objects go where --store says (SPEC §9); the tables stay in SQLite in
-  // the data directory until the DynamoDB MetaStore exists (docs/cloud.md).
+  // Objects go where --store says, the tables where --meta says (SPEC §9);
+  // SQLite in the data directory by default.
   if (store_url.empty()) {
     objects = storage::NewLocalObjectStore(data_dir);
   } else {
     auto o = storage::OpenObjectStore(store_url, clock);
     if (!o.ok()) return o.status();
     objects = std::move(*o);
+  }
+  if (!meta_url.empty()) {  // --meta dynamodb://PREFIX (SPEC §9); large blocks go to `objects`
+    auto m = storage::OpenMetaStoreUrl(meta_url, objects.get(), clock);
+    if (!m.ok()) return m.status();
+    meta = std::move(*m);
+    pipeline = std::make_unique<pipeline::Pipeline>(
+        pipeline::Env{objects.get(), meta.get(), &clock}, std::move(*options));
+    return Status::Ok();
   }
   storage::SqliteOptions sqlite_options;
   // Files in landing/ but no database: it was lost; only rebuild may make a

@@ -206,6 +206,8 @@ constexpr const char* kCommonOptionsHelp =
     "  --data DIR        Data directory (default ./aquasense-data; env AQUASENSE_DATA)\n"
     "  --store URL       Object store: a directory or s3://BUCKET[/PREFIX] (default: the data\n"
     "                    directory; env AQUASENSE_STORE)\n"
+    "  --meta URL        Tables: dynamodb://TABLE_PREFIX (table PREFIX-meta; default: SQLite in\n"
+    "                    the data directory; env AQUASENSE_META)\n"
     "  --config FILE     Config file (JSON; default DIR/aquasense.json; env AQUASENSE_CONFIG)\n";
 
 void AddCommonHelp(CLI::App& app) {
@@ -264,6 +266,9 @@ int Main(int argc, char** argv) {
   app.add_option("--store", ctx.store_url,
                  "Object store: a directory or s3://BUCKET[/PREFIX] (default: the data directory)")
       ->envname("AQUASENSE_STORE");
+  app.add_option("--meta", ctx.meta_url,
+                 "Tables: dynamodb://TABLE_PREFIX (default: SQLite in the data directory)")
+      ->envname("AQUASENSE_META");
   app.add_option("--config", ctx.config_path, "Config file (JSON; default DIR/aquasense.json)")
       ->envname("AQUASENSE_CONFIG");
   int exit_code = kExitOk;

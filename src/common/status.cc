@@ -11,6 +11,7 @@ const char* CodeName(Code code) {
     case Code::kFailedPrecondition: return "failed_precondition";
     case Code::kUnavailable: return "unavailable";
     case Code::kInternal: return "internal";
+    case Code::kAborted: return "aborted";
   }
   return "unknown";
 }

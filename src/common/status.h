@@ -27,6 +27,7 @@ enum class Code {
   kFailedPrecondition,  // operation not allowed in this state (e.g. uploads off)
   kUnavailable,         // a dependency is down or unreadable (store, channel, input file)
   kInternal,            // a bug or an unexpected failure of the store
+  kAborted,             // a conditional write lost (a concurrent change): re-read and retry
 };
 
 const char* CodeName(Code code);
@@ -55,6 +56,7 @@ inline Status FailedPrecondition(std::string m) {
 }
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+inline Status Aborted(std::string m) { return {Code::kAborted, std::move(m)}; }
 
 // Result<T>: a T or a non-OK Status.
 template <typename T>

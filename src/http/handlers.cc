@@ -353,6 +353,7 @@ int HttpStatusFor(Code code) {
     case Code::kFailedPrecondition:
       return 403;
     case Code::kUnavailable:
+    case Code::kAborted:  // a conflict that outlived the retries: try again
       return 503;
     case Code::kInternal:
       break;

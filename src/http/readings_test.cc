@@ -209,6 +209,7 @@ class ReadingsResponseTest : public ::testing::Test {
     const int32_t month = core::MonthIndex(2024, 5);
     auto b = meta_->BeginBatch();
     ASSERT_TRUE(b.ok());
+    ASSERT_TRUE((*b)->ExpectVersion("buoy-1", 0).ok());
     ASSERT_TRUE((*b)->PutBlock("buoy-1", month, core::EncodeBlock(rs, month)).ok());
     core::MonthlyMetrics mm;
     mm.sensor = "buoy-1";

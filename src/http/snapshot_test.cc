@@ -115,6 +115,18 @@ class FakeMeta final : public storage::MetaStore {
     return Internal("n/a");
   }
   Result<storage::Alert> GetAlert(int64_t) override { return Internal("n/a"); }
+  Result<storage::SensorHead> ReadSensor(std::string_view) override { return Internal("n/a"); }
+  Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view, int32_t) override {
+    return Internal("n/a");
+  }
+  Result<std::optional<storage::AppliedFile>> FindApplied(std::string_view, std::string_view,
+                                                          std::string_view) override {
+    return Internal("n/a");
+  }
+  Result<bool> MayHaveFile(std::string_view, uint64_t) override { return Internal("n/a"); }
+  Status ClaimDelivery(const storage::Delivery&, const storage::Delivery&) override {
+    return Internal("n/a");
+  }
   Status UpdateDelivery(const storage::Delivery&) override { return Internal("n/a"); }
   Result<std::vector<std::pair<storage::Alert, std::vector<storage::Delivery>>>> RecentAlerts(
       size_t) override {

@@ -181,6 +181,7 @@ DeliveryStats Dispatcher::SendAll(const Target& target, const std::vector<storag
   };
   for (storage::Delivery d : due) {
     if (clock_.NowMs() > deadline_ms) break;
+    const storage::Delivery seen = d;  // as read: the claim's condition
     auto alert = store_.GetAlert(d.alert_id);
     if (!alert.ok()) {
       SetStoreError(alert.status());
@@ -212,9 +213,16 @@ DeliveryStats Dispatcher::SendAll(const Target& target, const std::vector<storag
       continue;
     }
     if (!local) {
+      // Claimed with a conditional write: of several hosts that read this
+      // delivery as due, one sends it; the others get kAborted and skip it.
       storage::Delivery lease = d;
       lease.next_attempt_ms = now + target.config.timeout_ms + kLeaseMarginMs;
-      if (!record(lease)) break;
+      Status claimed = store_.ClaimDelivery(seen, lease);
+      if (claimed.code() == Code::kAborted) continue;
+      if (!claimed.ok()) {
+        SetStoreError(claimed);
+        break;
+      }
     }
 
     Status sent = SendOne(*target.channel, *alert);

@@ -84,6 +84,27 @@ class FakeOutbox final : public storage::MetaStore {
   }
   Result<std::vector<storage::FileRecord>> ListFiles() override { return Internal("unused"); }
 
+  Result<storage::SensorHead> ReadSensor(std::string_view) override { return Internal("unused"); }
+  Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view, int32_t) override {
+    return Internal("unused");
+  }
+  Result<std::optional<storage::AppliedFile>> FindApplied(std::string_view, std::string_view,
+                                                          std::string_view) override {
+    return Internal("unused");
+  }
+  Result<bool> MayHaveFile(std::string_view, uint64_t) override { return Internal("unused"); }
+  Status ClaimDelivery(const Delivery& seen, const Delivery& next) override {
+    std::lock_guard<std::mutex> l(mu_);
+    ++transactions_;
+    if (fail_updates_) return Unavailable("disk on fire");
+    Delivery& d = deliveries_[{seen.alert_id, seen.channel}];
+    if (d.attempts != seen.attempts || d.next_attempt_ms != seen.next_attempt_ms ||
+        d.state != seen.state || d.updated_ms != seen.updated_ms)
+      return Aborted("claimed by another host");
+    d = next;
+    return Status::Ok();
+  }
+
   bool fail_updates_ = false;
   int transactions_ = 0;  // UpdateDelivery / UpdateDeliveries calls
 

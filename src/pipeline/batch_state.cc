@@ -39,17 +39,25 @@ int32_t SensorState::FirstDifferingMonth() const {
 Result<uint32_t> BatchState::SensorId(const std::string& name) {
   auto it = ids_.find(name);
   if (it != ids_.end()) return it->second;
-  auto months = batch_.BlockMonths(name);
-  if (!months.ok()) return months.status();
-  auto s = std::make_unique<SensorState>(name);
-  if (!months->empty()) {
-    s->MarkBefore(months->front());  // sorted: two calls size the range once
-    s->MarkBefore(months->back());
+  storage::SensorHead head;
+  if (!fresh_) {
+    auto read = meta_.ReadSensor(name);
+    if (!read.ok()) return read.status();
+    head = std::move(*read);
   }
-  for (int32_t m : *months) s->MarkBefore(m);
+  // The commit of this sensor checks that nothing changed it since this read.
+  AQ_RETURN_IF_ERROR(batch_.ExpectVersion(name, head.version));
+  const std::vector<int32_t>& months = head.months;
+  auto s = std::make_unique<SensorState>(name);
+  if (!months.empty()) {
+    s->MarkBefore(months.front());  // sorted: two calls size the range once
+    s->MarkBefore(months.back());
+  }
+  for (int32_t m : months) s->MarkBefore(m);
   const auto id = static_cast<uint32_t>(sensors_.size());
   sensors_.push_back(std::move(s));
   pending_.emplace_back();
+  written_.emplace_back();
   ids_.emplace(name, id);
   return id;
 }
@@ -60,9 +68,12 @@ Result<BlockCache::Entry*> BatchState::Block(uint32_t id, int32_t month) {
   const SensorState& s = sensor(id);
   if (added && s.Has(month)) {
     const Pending* p = FindPending(id, month);
+    const Pending* w = p != nullptr && p->has_block ? nullptr : FindWritten(id, month);
     auto bytes = p != nullptr && p->has_block
                      ? Result<std::optional<std::string>>(std::string(BlockOf(id, *p)))
-                     : batch_.GetBlock(s.name(), month);
+                 : w != nullptr && w->has_block
+                     ? Result<std::optional<std::string>>(std::string(WrittenBlockOf(id, *w)))
+                     : meta_.ReadBlock(s.name(), month);
     if (!bytes.ok()) {
       cache_.Erase(BlockCache::Key(id, month));
       return bytes.status();
@@ -98,6 +109,12 @@ BatchState::Pending& BatchState::PendingFor(uint32_t id, int32_t month) {
   return it->second;
 }
 
+const BatchState::Pending* BatchState::FindWritten(uint32_t id, int32_t month) const {
+  const auto& months = written_[id].months;
+  auto it = months.find(month);
+  return it == months.end() ? nullptr : &it->second;
+}
+
 const BatchState::Pending* BatchState::FindPending(uint32_t id, int32_t month) const {
   const auto& months = pending_[id].months;
   auto it = months.find(month);
@@ -123,6 +140,25 @@ Status BatchState::WriteSensor(uint32_t id) {
     if (p.has_block) AQ_RETURN_IF_ERROR(batch_.PutBlock(name, month, BlockOf(id, p)));
   for (const auto& [month, p] : sp.months)
     if (p.has_row) AQ_RETURN_IF_ERROR(batch_.PutMetrics(RowOf(id, month, p)));
+  // Kept for this batch's reads: the store shows only committed state.
+  SensorPending& kept = written_[id];
+  for (const auto& [month, p] : sp.months) {
+    Pending& k = kept.months[month];
+    if (p.has_block) {
+      k.has_block = true;
+      k.block_offset = kept.arena.size();
+      k.block_size = p.block_size;
+      kept.arena.append(BlockOf(id, p));
+    }
+    if (p.has_row) {
+      const size_t offset = k.block_offset, size = k.block_size;
+      const bool has_block = k.has_block;
+      k = p;
+      k.block_offset = offset;
+      k.block_size = size;
+      k.has_block = has_block;
+    }
+  }
   pending_bytes_ -= sp.bytes;
   sp.bytes = 0;
   sp.months.clear();
@@ -133,7 +169,53 @@ Status BatchState::WriteSensor(uint32_t id) {
 Result<std::optional<core::MonthlyMetrics>> BatchState::CurrentRow(uint32_t id, int32_t month) {
   if (const Pending* p = FindPending(id, month); p != nullptr && p->has_row)
     return std::optional<core::MonthlyMetrics>(RowOf(id, month, *p));
-  return batch_.GetMetrics(sensor(id).name(), month);
+  if (const Pending* w = FindWritten(id, month); w != nullptr && w->has_row)
+    return std::optional<core::MonthlyMetrics>(RowOf(id, month, *w));
+  return CommittedRow(id, month);
+}
+
+Result<std::optional<core::MonthlyMetrics>> BatchState::CommittedRow(uint32_t id, int32_t month) {
+  if (fresh_ || !sensor(id).HadBefore(month)) return std::optional<core::MonthlyMetrics>();
+  return meta_.GetMetrics(sensor(id).name(), month);
+}
+
+Result<std::vector<core::MonthlyMetrics>> BatchState::ListMetrics(const storage::MetricsQuery& q) {
+  if (!q.sensor) return Internal("BatchState::ListMetrics needs a sensor");
+  std::map<int32_t, core::MonthlyMetrics> rows;
+  if (!fresh_) {
+    auto committed = meta_.ListMetrics(q);
+    if (!committed.ok()) return committed.status();
+    for (auto& m : *committed) rows.emplace(core::MonthIndex(m.year, m.month), std::move(m));
+  }
+  if (auto it = ids_.find(*q.sensor); it != ids_.end()) {
+    const uint32_t id = it->second;
+    for (const auto* part : {&written_[id].months, &pending_[id].months})
+      for (const auto& [month, p] : *part)
+        if (p.has_row && month >= q.from_month && month <= q.to_month)
+          rows.insert_or_assign(month, RowOf(id, month, p));
+  }
+  std::vector<core::MonthlyMetrics> out;
+  out.reserve(rows.size());
+  for (auto& [month, m] : rows) out.push_back(std::move(m));
+  return out;
+}
+
+Result<std::vector<std::string>> BatchState::ListSensors() {
+  std::vector<std::string> out;
+  if (!fresh_) {
+    auto committed = meta_.ListSensors();
+    if (!committed.ok()) return committed.status();
+    out = std::move(*committed);
+  }
+  for (uint32_t id = 0; id < sensors_.size(); ++id) {
+    bool rows = false;
+    for (const auto* part : {&written_[id].months, &pending_[id].months})
+      for (const auto& [month, p] : *part) rows = rows || p.has_row;
+    if (rows) out.push_back(sensors_[id]->name());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 core::MonthlyMetrics BatchState::RowOf(uint32_t id, int32_t month, const Pending& p) {
@@ -251,7 +333,7 @@ Status BatchState::PutRow(uint32_t id, int32_t month, const core::MonthlyMetrics
     const uint64_t key = BlockCache::Key(id, month);
     auto it = originals_.find(key);
     if (it == originals_.end()) {  // first write of this month: the stored row is the original
-      auto o = batch_.GetMetrics(s.name(), month);
+      auto o = CommittedRow(id, month);
       if (!o.ok()) return o.status();
       it = originals_.emplace(key, std::move(*o)).first;
     }

@@ -15,7 +15,12 @@
 // A block that comes back later (out-of-order input, another file) is stored
 // and its metrics written again; FinalizeMetrics flushes the rest and counts
 // the rows whose final value differs from the row before the batch.
-// Memory: the cache's and the buffer's bounds plus a byte per month in each
+// Read-your-writes is BatchState's job (a storage::Batch is a write set):
+// what the buffer hands to the batch is kept (`written_`) and read back from
+// there; everything else is read from the store's committed state, which the
+// sensor's version (ExpectVersion, given on first sight) fences.
+// Memory: the cache's and the buffer's bounds, the encoded blocks and rows
+// the batch wrote (about 6 bytes a reading), a byte per month in each
 // sensor's range of months (and the original rows of pre-existing months this
 // batch rewrites).
 // Internal to the pipeline; not thread-safe.
@@ -102,10 +107,20 @@ struct BatchLimits {
 
 class BatchState {
  public:
-  explicit BatchState(storage::Batch& batch, BatchLimits limits = {})
-      : batch_(batch), cache_(limits.cache), write_behind_bytes_(limits.write_behind_bytes) {}
+  // `fresh`: the batch started with ResetDerived() (rebuild): the store's
+  // committed state is not read, every sensor starts empty at version 0.
+  BatchState(storage::MetaStore& meta, storage::Batch& batch, bool fresh, BatchLimits limits = {})
+      : meta_(meta), batch_(batch), fresh_(fresh), cache_(limits.cache),
+        write_behind_bytes_(limits.write_behind_bytes) {}
 
   storage::Batch& batch() { return batch_; }
+  storage::MetaStore& meta() { return meta_; }
+
+  // The metrics of `q.sensor` (required) as this batch sees them: the
+  // committed rows overlaid with the batch's own, sorted by month.
+  Result<std::vector<core::MonthlyMetrics>> ListMetrics(const storage::MetricsQuery& q);
+  // Every sensor with metrics as this batch sees them, sorted.
+  Result<std::vector<std::string>> ListSensors();
   // The id of sensor `name`, loading its stored months on first sight.
   Result<uint32_t> SensorId(const std::string& name);
   SensorState& sensor(uint32_t id) { return *sensors_[id]; }
@@ -160,11 +175,20 @@ class BatchState {
   }
   core::MonthlyMetrics RowOf(uint32_t id, int32_t month, const Pending& p);
   Status WriteSensor(uint32_t id);
+  // What the batch wrote of sensor `id` (given to the store, kept here).
+  const Pending* FindWritten(uint32_t id, int32_t month) const;
+  std::string_view WrittenBlockOf(uint32_t id, const Pending& p) const {
+    return {written_[id].arena.data() + p.block_offset, p.block_size};
+  }
+  Result<std::optional<core::MonthlyMetrics>> CommittedRow(uint32_t id, int32_t month);
 
+  storage::MetaStore& meta_;
   storage::Batch& batch_;
+  const bool fresh_;
   BlockCache cache_;
   core::BlockEncoder encoder_;
   std::vector<SensorPending> pending_;  // by sensor id
+  std::vector<SensorPending> written_;  // by sensor id: handed to batch_, kept for reads
   size_t pending_bytes_ = 0;            // of all sensors
   uint32_t next_rank_ = 0;              // the round robin's cursor (a name rank)
   size_t write_behind_bytes_;

@@ -279,6 +279,18 @@ class FileIngest {
     return s;
   }
   Status RecordAlerts();
+  // Records in each sensor the file touched that it applied the file, with
+  // the sensor's counts (see storage::Batch::ApplyFile).
+  Status ApplyToSensors();
+  // Per parser sensor id: the file's valid and duplicate readings of it.
+  struct SensorCounts {
+    int64_t valid = 0, duplicates = 0;
+  };
+  SensorCounts& CountsOf(uint32_t parser_sensor) {
+    if (counts_.size() <= parser_sensor) counts_.resize(parser_sensor + 1);
+    return counts_[parser_sensor];
+  }
+  std::vector<SensorCounts> counts_;
   DeviationStats& Deviations(uint32_t parser_sensor);  // deviations_ of a row's sensor
 
   const FileJob& job_;
@@ -380,6 +392,7 @@ Result<FileSummary> FileIngest::Run() {
     job_.pending->push_back(std::move(*w));
   }
   if (*landed_) job_.pending->push_back(std::move(*landed_));
+  AQ_RETURN_IF_ERROR(ApplyToSensors());
   AQ_RETURN_IF_ERROR(RecordAlerts());
   return summary_;
 }
@@ -573,6 +586,7 @@ Status FileIngest::EmitChunk() {
     switch (d.decision) {
       case core::Decision::kDuplicate:
         summary_.duplicates++;
+        CountsOf(r.sensor).duplicates++;
         continue;
       case core::Decision::kConflict: {
         auto raw = RawOf(r);
@@ -596,6 +610,7 @@ Status FileIngest::EmitChunk() {
         break;
     }
     summary_.valid++;
+    CountsOf(r.sensor).valid++;
     if (r.norm_offset != run_end) {
       AQ_RETURN_IF_ERROR(write_run());
       run_begin = run_end = r.norm_offset;
@@ -625,6 +640,15 @@ DeviationStats& FileIngest::Deviations(uint32_t parser_sensor) {
   return *d;
 }
 
+Status FileIngest::ApplyToSensors() {
+  for (uint32_t p = 0; p < sensor_map_.size(); ++p) {
+    const SensorCounts c = p < counts_.size() ? counts_[p] : SensorCounts{};
+    storage::AppliedFile a{hash_, job_.file->default_sensor, c.valid, c.duplicates};
+    AQ_RETURN_IF_ERROR(state_.batch().ApplyFile(state_.sensor(sensor_map_[p]).name(), a));
+  }
+  return Status::Ok();
+}
+
 // One alert per file and kind (SPEC §6): a deviation alert for the valid
 // readings above the sd limit of all its sensors, a data-quality alert for
 // its invalid rows. Each names its sensors (count and the first few): the
@@ -647,7 +671,7 @@ Status FileIngest::RecordAlerts() {
     a.created_ms = job_.now_ms;
     if (job_.rederived) p["rederived"] = true;
     a.payload_json = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return state_.batch().AddAlert(a, channels).status();
+    return state_.batch().AddAlert(a, channels);
   };
   if (!deviations_.empty()) {
     int64_t above = 0;

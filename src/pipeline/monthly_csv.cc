@@ -80,10 +80,11 @@ std::string MonthlyKey(std::string_view sensor) {
   return std::string(kPrefix) + std::string(sensor) + std::string(kSuffix);
 }
 
-Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
+Status UpdateMonthlyFiles(storage::ObjectStore& objects, BatchState& state,
                           const std::vector<ChangedSensor>& changed_sensors, bool full,
                           std::vector<std::unique_ptr<storage::ObjectWriter>>& pending) {
-  auto generation = batch.Generation();
+  // SQLite holds its write lock for the batch: no commit lands meanwhile.
+  auto generation = state.meta().Generation();
   if (!generation.ok()) return generation.status();
   bool in_place = false;
   auto left = LeftBehind(objects, *generation, full, in_place);
@@ -97,10 +98,9 @@ Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
   sensors.erase(kAllSensors);
   if (full) {
     // Every sensor with metrics, and every file there is (to remove strays).
-    AQ_RETURN_IF_ERROR(batch.ScanMetrics({}, [&](const core::MonthlyMetrics& m) {
-      sensors.emplace(m.sensor, INT32_MIN);
-      return Status::Ok();
-    }));
+    auto with_rows = state.ListSensors();
+    if (!with_rows.ok()) return with_rows.status();
+    for (const std::string& s : *with_rows) sensors.emplace(s, INT32_MIN);
     auto files = objects.List(std::string(kPrefix));
     if (!files.ok()) return files.status();
     for (const auto& f : *files) {
@@ -163,7 +163,7 @@ Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
         q.from_month = first_month;
       }
     }
-    auto rows = batch.ListMetrics(q);
+    auto rows = state.ListMetrics(q);
     if (!rows.ok()) return rows.status();
     if (text.empty() && rows->empty()) {  // no metrics (left) for this sensor: no file
       removed.push_back(MonthlyKey(sensor));

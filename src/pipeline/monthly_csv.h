@@ -33,12 +33,13 @@ Status CommitPending(storage::ObjectStore& objects,
 std::string MonthlyKey(std::string_view sensor);
 
 // Rewrites the files of `changed_sensors` (and of any sensor a failed batch
-// left behind) from the batch's state: the rows from each one's first
+// left behind) from the batch's state (BatchState: the committed rows with
+// the batch's own over them): the rows from each one's first
 // changed month on, the rest kept from its committed file; `full` (rebuild)
 // renders every file whole and removes those of sensors without metrics.
 // The batch's other written objects (`pending`) are committed in the same
 // step.
-Status UpdateMonthlyFiles(storage::ObjectStore& objects, storage::Batch& batch,
+Status UpdateMonthlyFiles(storage::ObjectStore& objects, BatchState& state,
                           const std::vector<ChangedSensor>& changed_sensors, bool full,
                           std::vector<std::unique_ptr<storage::ObjectWriter>>& pending);
 

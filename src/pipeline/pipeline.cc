@@ -12,7 +12,9 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
+#include <thread>
 
 #include "common/crypto.h"
 #include "core/metrics_format.h"
@@ -233,6 +235,17 @@ struct Pipeline::Impl {
 
 namespace {
 
+constexpr int kConflictRetries = 8;
+
+// Sleeps 10 ms doubling per attempt (at most ~1.3 s), with full jitter, so
+// that writers that lost a sensor to each other do not meet again.
+void ConflictBackoff(int attempt) {
+  thread_local std::minstd_rand rng(std::random_device{}());
+  const int64_t cap_ms = int64_t{10} << std::min(attempt, 7);
+  std::this_thread::sleep_for(std::chrono::milliseconds(
+      std::uniform_int_distribution<int64_t>(cap_ms / 2, cap_ms)(rng)));
+}
+
 // Readies files for a batch run again after one failed: a landing copy the
 // failed run took is gone (the file is copied by the batch again, named by
 // the hash that copy found); false when a file cannot be ingested again
@@ -332,9 +345,18 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
   std::vector<size_t> at(files.size());  // todo[k] is files[at[k]]
   for (size_t k = 0; k < at.size(); ++k) at[k] = k;
   std::vector<std::pair<size_t, FileSummary>> dropped;  // (position in files, summary)
+  int conflicts = 0;
   while (true) {
     size_t failed = SIZE_MAX;
     auto summary = RunBatchOnce(todo, todo_modes, req, rebuild, &failed);
+    if (!summary.ok() && summary.status().code() == Code::kAborted &&
+        conflicts < kConflictRetries && ReadyForRetry(todo)) {
+      // Another writer committed one of our sensors first (MetaStore
+      // fencing): nothing of the conflicting sensor was written; run the
+      // batch again from fresh reads, after a jittered back-off.
+      ConflictBackoff(conflicts++);
+      continue;
+    }
     if (!summary.ok() && failed < todo.size()) {
       // The batch took part of a file that could not be read to its end or
       // changed: it was rolled back; run it again without that file.
@@ -370,7 +392,7 @@ Result<IngestSummary> Pipeline::Impl::RunBatchOnce(const std::vector<StagedFile>
   auto batch = env.meta->BeginBatch();
   if (!batch.ok()) return batch.status();
   if (rebuild) AQ_RETURN_IF_ERROR((*batch)->ResetDerived());
-  internal::BatchState state(**batch);
+  internal::BatchState state(*env.meta, **batch, rebuild);
   std::set<std::pair<std::string, std::string>> seen;  // (hash, sensor) in this batch
   const int64_t now_ms = env.clock->NowMs();
   // The files' objects, committed together with the monthly files (one
@@ -384,7 +406,7 @@ Result<IngestSummary> Pipeline::Impl::RunBatchOnce(const std::vector<StagedFile>
       // Not hashed yet (its landing copy hashes it while it is parsed), and
       // need not be unless a file of its size is in the ledger already or in
       // this batch: only then could it be one seen before.
-      auto may = (*batch)->MayHaveFile(f.default_sensor, f.size);
+      auto may = env.meta->MayHaveFile(f.default_sensor, f.size);
       if (!may.ok()) return may.status();
       if (*may || sizes.count({f.default_sensor, f.size}) > 0) {
         auto hashed = PrehashPath(f.local_path, f.default_sensor);
@@ -457,7 +479,7 @@ Result<IngestSummary> Pipeline::Impl::RunBatchOnce(const std::vector<StagedFile>
   // Inside the transaction, so batches of several processes update the files
   // one after the other, each from the state it commits.
   AQ_RETURN_IF_ERROR(
-      internal::UpdateMonthlyFiles(*env.objects, **batch, changed_sensors, rebuild, pending));
+      internal::UpdateMonthlyFiles(*env.objects, state, changed_sensors, rebuild, pending));
   trace.Phase("monthly files");
   AQ_RETURN_IF_ERROR((*batch)->Commit());
   trace.Phase("commit");

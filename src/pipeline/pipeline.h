@@ -6,10 +6,14 @@
 //   auto summary = p.IngestPaths({"a.csv", "-"}, {.default_sensor = "s1"});
 //   auto staged = p.NewLandingWriter("s1", "upload");   // streaming uploads
 //
-// Every Ingest call is one batch: one MetaStore transaction, all or nothing;
-// after kill -9 at any point, running it again yields the state of one clean
-// run. Thread-safety: a Pipeline may be shared; batches are serialised
-// internally (and across processes by the MetaStore).
+// Every Ingest call is one batch: one MetaStore write set, committed per
+// sensor (all or nothing per sensor; SQLite and memory: all or nothing),
+// each sensor fenced by the version it was read at. A batch that loses a
+// sensor to another writer (kAborted) runs again from fresh reads, with
+// back-off. After kill -9 at any point, running it again yields the state of
+// one clean run. Thread-safety: a Pipeline may be shared; batches are
+// serialised internally (across processes, only batches sharing a sensor
+// wait for each other, by retrying).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
-// Conformance tests for MetaStore backends (SQLite today; DynamoDB later runs
-// the same suite through OpenStore()).
+// MetaStore tests: the conformance suite instantiated for SQLite and memory
+// (meta_store_conformance.h), and SQLite's own (upgrades, change log, WAL).
 #include "storage/meta_store.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "storage/memory_meta_store.h"
+#include "storage/meta_store_conformance.h"
 #include "storage/test_batch.h"
 #include "storage/test_dir.h"
 
@@ -29,162 +31,62 @@ core::MonthlyMetrics M(std::string sensor, int y, int m, double max, std::option
   return {std::move(sensor), y, m, max - 1, max, 0.3, diff, 4};
 }
 
-TEST_F(MetaStoreTest, BatchIsAllOrNothing) {
-  auto store = OpenStore();
-  const int64_t g0 = *store->Generation();
-  {
-    auto b = store->BeginBatch();
-    ASSERT_TRUE(b.ok());
-    ASSERT_TRUE((*b)->PutMetrics(M("s1", 2024, 1, 12, std::nullopt)).ok());
-    ASSERT_TRUE((*b)->PutBlock("s1", 100, "abc").ok());
-    EXPECT_TRUE(store->ListMetrics({})->empty());  // readers do not see it yet
-    // no Commit: rolled back
+// The conformance suite (meta_store_conformance.cc) over SQLite (a file)
+// and memory.
+class SqliteUnderTest final : public conformance::MetaUnderTest {
+ public:
+  Status Open() {
+    auto s = OpenSqliteMetaStore(dir_.path() + "/t.db");
+    if (!s.ok()) return s.status();
+    store_ = std::move(*s);
+    return Status::Ok();
   }
-  EXPECT_TRUE(store->ListMetrics({})->empty());
-  EXPECT_EQ(*store->Generation(), g0);
-  {
-    auto b = store->BeginBatch();
-    ASSERT_TRUE((*b)->PutMetrics(M("s2", 2024, 2, 13, 1.0)).ok());
-    ASSERT_TRUE((*b)->PutMetrics(M("s1", 2024, 1, 12, std::nullopt)).ok());
-    ASSERT_TRUE((*b)->PutBlock("s1", 100, std::string("a\0b", 3)).ok());
-    EXPECT_EQ(**(*b)->GetBlock("s1", 100), std::string("a\0b", 3));  // sees its own writes
-    EXPECT_EQ(*(*b)->BlockMonths("s1"), std::vector<int32_t>{100});
-    ASSERT_TRUE((*b)->Commit().ok());
+  MetaStore& store() override { return *store_; }
+  std::unique_ptr<MetaStore> OpenAgain() override {
+    auto s = OpenSqliteMetaStore(dir_.path() + "/t.db");
+    return s.ok() ? std::move(*s) : nullptr;
   }
-  EXPECT_GT(*store->Generation(), g0);
-  auto all = *store->ListMetrics({});
-  ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(all[0], M("s1", 2024, 1, 12, std::nullopt));
-  EXPECT_EQ(all[1], M("s2", 2024, 2, 13, 1.0));
-  MetricsQuery q;
-  q.sensor = "s2";
-  q.from_month = core::MonthIndex(2024, 2);
-  EXPECT_EQ(store->ListMetrics(q)->size(), 1u);
-  EXPECT_EQ(*store->ListSensors(), (std::vector<std::string>{"s1", "s2"}));
-  EXPECT_EQ(**store->ReadBlock("s1", 100), std::string("a\0b", 3));
+
+ private:
+  testing::TempDir dir_;
+  std::unique_ptr<MetaStore> store_;
+};
+
+class MemoryUnderTest final : public conformance::MetaUnderTest {
+ public:
+  MetaStore& store() override { return *store_; }
+
+ private:
+  std::unique_ptr<MetaStore> store_ = NewMemoryMetaStore();
+};
+
+Result<std::unique_ptr<conformance::MetaUnderTest>> MakeSqlite() {
+  auto sut = std::make_unique<SqliteUnderTest>();
+  AQ_RETURN_IF_ERROR(sut->Open());
+  return std::unique_ptr<conformance::MetaUnderTest>(std::move(sut));
 }
 
-TEST_F(MetaStoreTest, LedgerAndOutbox) {
-  auto store = OpenStore();
-  auto b = store->BeginBatch();
-  FileRecord f;
-  f.hash = "h1";
-  f.default_sensor = "s1";
-  f.landing_key = "landing/s1/h1.csv";
-  f.source_name = "a.csv";
-  f.rows = 10;
-  ASSERT_TRUE((*b)->RecordFile(f).ok());
-  Alert a;
-  a.kind = "deviation";
-  a.sensor = "s1";
-  a.file_hash = "h1";
-  a.default_sensor = "s1";
-  a.created_ms = 1000;
-  a.payload_json = "{}";
-  EXPECT_TRUE(*(*b)->AddAlert(a, {"log", "hook"}));
-  EXPECT_FALSE(*(*b)->AddAlert(a, {"log", "hook"}));  // same file, kind, sensor: once
-  ASSERT_TRUE((*b)->Commit().ok());
-  b->reset();
-
-  EXPECT_EQ((*store->FindFile("h1", "s1"))->rows, 10);
-  EXPECT_FALSE(store->FindFile("h1", "s2")->has_value());
-  auto due = *store->DueDeliveries(1000, 10);
-  ASSERT_EQ(due.size(), 2u);
-  Delivery d = due[0];
-  d.state = DeliveryState::kDelivered;
-  d.attempts = 1;
-  ASSERT_TRUE(store->UpdateDelivery(d).ok());
-  EXPECT_EQ(store->DueDeliveries(1000, 10)->size(), 1u);
-  auto recent = *store->RecentAlerts(10);
-  ASSERT_EQ(recent.size(), 1u);
-  EXPECT_EQ(recent[0].second.size(), 2u);
-  EXPECT_EQ(store->GetAlert(recent[0].first.id)->kind, "deviation");
-
-  // Several outcomes at once.
-  Delivery later = due[1];
-  later.next_attempt_ms = 5000;
-  later.attempts = 2;
-  later.last_error = "refused";
-  d.last_error = "again";
-  ASSERT_TRUE(store->UpdateDeliveries(std::vector<Delivery>{d, later}).ok());
-  EXPECT_TRUE(store->DueDeliveries(1000, 10)->empty());
-  auto after = *store->DueDeliveries(5000, 10);
-  ASSERT_EQ(after.size(), 1u);
-  EXPECT_EQ(after[0].attempts, 2);
-  EXPECT_EQ(after[0].last_error, "refused");
-  EXPECT_EQ((*store->RecentAlerts(10))[0].second.size(), 2u);
+Result<std::unique_ptr<conformance::MetaUnderTest>> MakeMemory() {
+  return std::unique_ptr<conformance::MetaUnderTest>(new MemoryUnderTest());
 }
+
+using conformance::MetaStoreConformance;
+INSTANTIATE_TEST_SUITE_P(Backends, MetaStoreConformance,
+                         ::testing::Values(conformance::MetaBackend{"Sqlite", MakeSqlite, false},
+                                           conformance::MetaBackend{"Memory", MakeMemory, true}),
+                         conformance::MetaBackendName);
 
 TEST_F(MetaStoreTest, SecondOpenSeesCommittedData) {
   auto a = OpenStore();
   auto b = OpenStore();
   {
     auto batch = a->BeginBatch();
+    ASSERT_TRUE((*batch)->ExpectVersion("s1", 0).ok());
     ASSERT_TRUE((*batch)->PutMetrics(M("s1", 2024, 1, 12, std::nullopt)).ok());
     ASSERT_TRUE((*batch)->Commit().ok());
   }
   EXPECT_EQ(b->ListMetrics({})->size(), 1u);
   EXPECT_EQ(*a->Generation(), *b->Generation());
-}
-
-TEST_F(MetaStoreTest, MetricsSinceNamesTheChangedSensors) {
-  auto store = OpenStore();
-  testing::CommitMetrics(*store, {M("a", 2024, 1, 10, std::nullopt), M("b", 2024, 1, 11, std::nullopt),
-                  M("c", 2024, 1, 12, std::nullopt)});
-  const int64_t g1 = *store->Generation();
-
-  auto same = store->MetricsSince(g1);
-  ASSERT_TRUE(same.ok()) << same.status().ToString();
-  EXPECT_FALSE(same->full);
-  EXPECT_EQ(same->generation, g1);
-  EXPECT_TRUE(same->sensors.empty());
-  EXPECT_TRUE(same->rows.empty());
-
-  auto all = store->MetricsSince(-1);  // below 0: everything
-  ASSERT_TRUE(all.ok());
-  EXPECT_TRUE(all->full);
-  EXPECT_EQ(all->rows, *store->ListMetrics({}));
-
-  testing::CommitMetrics(*store, {M("b", 2024, 2, 13, 2.0)});
-  testing::CommitMetrics(*store, {M("d", 2023, 12, 9, std::nullopt), M("b", 2024, 3, 14, 1.0)});
-  testing::CommitMetrics(*store, {});  // a batch that wrote no metrics
-  const int64_t g4 = *store->Generation();
-  auto delta = store->MetricsSince(g1);
-  ASSERT_TRUE(delta.ok());
-  EXPECT_FALSE(delta->full);
-  EXPECT_EQ(delta->generation, g4);
-  EXPECT_EQ(delta->sensors, (std::vector<std::string>{"b", "d"}));
-  MetricsQuery qb, qd;
-  qb.sensor = "b";
-  qd.sensor = "d";
-  auto want = *store->ListMetrics(qb);  // all of b's months, then d's
-  const auto of_d = *store->ListMetrics(qd);
-  want.insert(want.end(), of_d.begin(), of_d.end());
-  EXPECT_EQ(delta->rows, want);
-  EXPECT_EQ(delta->rows.size(), 4u);
-
-  // Only the batches after the given generation count.
-  auto last = store->MetricsSince(g4 - 2);
-  ASSERT_TRUE(last.ok());
-  EXPECT_EQ(last->sensors, (std::vector<std::string>{"b", "d"}));
-  EXPECT_TRUE(store->MetricsSince(g4 - 1)->sensors.empty());
-
-  // A rebuild changes everything: whoever was behind it reloads.
-  testing::CommitMetrics(*store, {M("a", 2024, 1, 10, std::nullopt)}, /*reset=*/true);
-  auto rebuilt = store->MetricsSince(g4);
-  ASSERT_TRUE(rebuilt.ok());
-  EXPECT_TRUE(rebuilt->full);
-  EXPECT_EQ(rebuilt->rows, (std::vector<core::MonthlyMetrics>{M("a", 2024, 1, 10, std::nullopt)}));
-  EXPECT_TRUE(store->MetricsSince(g1)->full);
-  // A generation the store never had (ahead of it): everything.
-  EXPECT_TRUE(store->MetricsSince(*store->Generation() + 5)->full);
-  // After the rebuild, deltas work again.
-  const int64_t g5 = *store->Generation();
-  testing::CommitMetrics(*store, {M("e", 2024, 1, 10, std::nullopt)});
-  auto after = store->MetricsSince(g5);
-  ASSERT_TRUE(after.ok());
-  EXPECT_FALSE(after->full);
-  EXPECT_EQ(after->sensors, std::vector<std::string>{"e"});
 }
 
 // SQLite only: a store written by a version without the change log
@@ -285,11 +187,11 @@ TEST_F(MetaStoreTest, SqliteLedgerWithoutFileSizesIsMigrated) {
     ASSERT_TRUE(files.ok()) << files.status().ToString();
     ASSERT_EQ(files->size(), 1u + open);
     EXPECT_EQ((*files)[0].source_name, "old.csv");
+    // The old file's size is unknown: any size may be it.
+    EXPECT_TRUE(*store->MayHaveFile("s", 12345));
+    EXPECT_FALSE(*store->MayHaveFile("other", 12345));
     auto batch = store->BeginBatch();
     ASSERT_TRUE(batch.ok());
-    // The old file's size is unknown: any size may be it.
-    EXPECT_TRUE(*(*batch)->MayHaveFile("s", 12345));
-    EXPECT_FALSE(*(*batch)->MayHaveFile("other", 12345));
     if (open == 0) {
       FileRecord f;
       f.hash = "h2";
@@ -299,7 +201,7 @@ TEST_F(MetaStoreTest, SqliteLedgerWithoutFileSizesIsMigrated) {
       f.bytes = 777;
       ASSERT_TRUE((*batch)->RecordFile(f).ok());
     } else {
-      EXPECT_TRUE(*(*batch)->MayHaveFile("other", 777));
+      EXPECT_TRUE(*store->MayHaveFile("other", 777));
     }
     ASSERT_TRUE((*batch)->Commit().ok());
   }
@@ -319,9 +221,9 @@ TEST_F(MetaStoreTest, SqliteLargeBatchIsCheckpointedInTheBackground) {
     {
       auto b = store->BeginBatch();
       ASSERT_TRUE(b.ok());
+      ASSERT_TRUE((*b)->ExpectVersion("s1", 0).ok());
       for (int i = 0; i < kBlocks; ++i) ASSERT_TRUE((*b)->PutBlock("s1", i, block(i)).ok());
-      (*b)->WritesDone();  // reads may follow, and the commit
-      EXPECT_EQ(**(*b)->GetBlock("s1", 7), block(7));
+      (*b)->WritesDone();  // the commit follows
       ASSERT_TRUE((*b)->Commit().ok());
     }
     // The checkpoint runs on its own: the database file grows by the batch

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <map>
 #include <set>
 
 #include "storage/meta_store.h"
@@ -236,16 +237,16 @@ void KeepWalShort(sqlite3* db) {
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
 }
 
+// A batch is one SQLite transaction (stronger than the contract requires):
+// BEGIN IMMEDIATE at BeginBatch, so versions never move under it within one
+// database; the version checks at Commit still guard against a database
+// changed by another writer without the lock (and keep the contract honest).
 class SqliteBatch final : public Batch {
  public:
   SqliteBatch(sqlite3* db, std::unique_lock<std::mutex> lock)
       : db_(db),
         lock_(std::move(lock)),
-        get_block_(db, "SELECT data FROM blocks WHERE sensor=?1 AND month_index=?2"),
         put_block_(db, "INSERT OR REPLACE INTO blocks(sensor, month_index, data) VALUES(?1,?2,?3)"),
-        block_months_(db, "SELECT month_index FROM blocks WHERE sensor=?1 ORDER BY month_index"),
-        get_metrics_(db, std::string("SELECT ") + kMetricsColumns +
-                             " FROM metrics WHERE sensor=?1 AND month_index=?2"),
         put_metrics_(db,
                      "INSERT OR REPLACE INTO metrics(sensor, month_index, year, month, mean_temp, "
                      "max_temp, max_sd, max_temp_diff, readings) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)") {}
@@ -274,53 +275,23 @@ class SqliteBatch final : public Batch {
 
   Status Begin() { return ExecSql(db_, "BEGIN IMMEDIATE"); }
 
-  Result<std::optional<std::string>> GetBlock(std::string_view sensor, int32_t month) override {
-    get_block_.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
-    auto row = get_block_.Step();
-    std::optional<std::string> out;
-    if (row.ok() && *row) out = std::string(get_block_.Blob(0));
-    get_block_.Reset();
-    if (!row.ok()) return row.status();
-    return out;
+  Status ExpectVersion(std::string_view sensor, int64_t version) override {
+    expected_.insert_or_assign(std::string(sensor), version);
+    return Status::Ok();
   }
 
   Status PutBlock(std::string_view sensor, int32_t month, std::string_view bytes) override {
+    Wrote(sensor);
     put_block_.Bind(1, sensor).Bind(2, static_cast<int64_t>(month)).BindBlobStatic(3, bytes);
     return put_block_.Exec();
   }
 
-  Result<std::vector<int32_t>> BlockMonths(std::string_view sensor) override {
-    block_months_.Bind(1, sensor);
-    std::vector<int32_t> out;
-    while (true) {
-      auto row = block_months_.Step();
-      if (!row.ok()) {
-        block_months_.Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      out.push_back(static_cast<int32_t>(block_months_.Int(0)));
-    }
-    block_months_.Reset();
-    return out;
-  }
-
-  Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
-                                                          int32_t month) override {
-    get_metrics_.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
-    auto row = get_metrics_.Step();
-    std::optional<core::MonthlyMetrics> out;
-    if (row.ok() && *row) out = MetricsFromRow(get_metrics_);
-    get_metrics_.Reset();
-    if (!row.ok()) return row.status();
-    return out;
-  }
-
   Status PutMetrics(const core::MonthlyMetrics& m) override {
-    if (m.sensor != last_changed_) {  // rows come grouped by sensor: one set lookup per group
+    if (m.sensor != last_changed_) {  // grouped by sensor: one set lookup per group
       changed_.insert(m.sensor);
       last_changed_ = m.sensor;
     }
+    Wrote(m.sensor);
     put_metrics_.Bind(1, m.sensor)
         .Bind(2, static_cast<int64_t>(core::MonthIndex(m.year, m.month)))
         .Bind(3, static_cast<int64_t>(m.year))
@@ -333,59 +304,56 @@ class SqliteBatch final : public Batch {
     return put_metrics_.Exec();
   }
 
-  Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) override {
-    return QueryMetrics(db_, q);
+  Status ApplyFile(std::string_view sensor, const AppliedFile& f) override {
+    Wrote(sensor);
+    Stmt& s = apply_file_;
+    s.Bind(1, sensor).Bind(2, f.hash).Bind(3, f.default_sensor).Bind(4, f.valid);
+    return s.Bind(5, f.duplicates).Exec();
   }
-  Status ScanMetrics(const MetricsQuery& q,
-                     const std::function<Status(const core::MonthlyMetrics&)>& fn) override {
-    return ScanMetricsRows(db_, q, fn);
-  }
-  Result<int64_t> Generation() override { return QueryGeneration(db_); }
 
   Result<int64_t> RecordFile(const FileRecord& f) override {
     Stmt s(db_,
-           "INSERT INTO files(hash, default_sensor, landing_key, source_name, on_conflict, "
-           "ingested_ms, rows, valid, invalid, duplicates, alerts, bytes) "
+           "INSERT OR IGNORE INTO files(hash, default_sensor, landing_key, source_name, "
+           "on_conflict, ingested_ms, rows, valid, invalid, duplicates, alerts, bytes) "
            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
     s.Bind(1, f.hash).Bind(2, f.default_sensor).Bind(3, f.landing_key).Bind(4, f.source_name);
     s.Bind(5, static_cast<int64_t>(f.on_conflict)).Bind(6, f.ingested_ms).Bind(7, f.rows);
     s.Bind(8, f.valid).Bind(9, f.invalid).Bind(10, f.duplicates).Bind(11, f.alerts);
     if (f.bytes >= 0) s.Bind(12, f.bytes);
     AQ_RETURN_IF_ERROR(s.Exec());
-    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
-  }
-
-  Result<bool> MayHaveFile(std::string_view default_sensor, uint64_t bytes) override {
-    Stmt s(db_,
-           "SELECT 1 FROM files WHERE default_sensor=?1 AND (bytes=?2 OR bytes IS NULL) LIMIT 1");
-    s.Bind(1, default_sensor).Bind(2, static_cast<int64_t>(bytes));
-    auto row = s.Step();
+    if (sqlite3_changes(db_) > 0) return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+    Stmt old(db_, "SELECT seq FROM files WHERE hash=?1 AND default_sensor=?2");
+    old.Bind(1, f.hash).Bind(2, f.default_sensor);
+    auto row = old.Step();
     if (!row.ok()) return row.status();
-    return *row;
+    return *row ? old.Int(0) : int64_t{0};
   }
 
-  Result<bool> AddAlert(const Alert& a, const std::vector<std::string>& channels) override {
+  Status AddAlert(const Alert& a, const std::vector<std::string>& channels) override {
     Stmt& s = add_alert_;
     s.Bind(1, a.kind).Bind(2, a.sensor).Bind(3, a.file_hash).Bind(4, a.default_sensor);
     s.Bind(5, a.source_name).Bind(6, a.created_ms).Bind(7, a.payload_json);
     AQ_RETURN_IF_ERROR(s.Exec());
-    if (sqlite3_changes(db_) == 0) return false;
+    if (sqlite3_changes(db_) == 0) return Status::Ok();
     const int64_t id = sqlite3_last_insert_rowid(db_);
     Stmt& d = add_delivery_;
     for (const std::string& channel : channels) {
       d.Bind(1, id).Bind(2, channel).Bind(3, a.created_ms);
       AQ_RETURN_IF_ERROR(d.Exec());
     }
-    return true;
+    return Status::Ok();
   }
 
   Status ResetDerived() override {
     reset_ = true;
-    return ExecSql(db_, "DELETE FROM blocks; DELETE FROM metrics; DELETE FROM files;");
+    return ExecSql(db_,
+                   "DELETE FROM blocks; DELETE FROM metrics; DELETE FROM files; "
+                   "DELETE FROM sensors; DELETE FROM applied;");
   }
 
   Status Commit() override {
     if (presync_.joinable()) presync_.join();
+    AQ_RETURN_IF_ERROR(CheckVersions());
     AQ_RETURN_IF_ERROR(RecordChanges());
     AQ_RETURN_IF_ERROR(
         ExecSql(db_, "UPDATE meta SET value = value + 1 WHERE key = 'generation'; COMMIT"));
@@ -394,10 +362,45 @@ class SqliteBatch final : public Batch {
   }
 
  private:
+  // Rows come grouped by sensor: one set insertion per group.
+  void Wrote(std::string_view sensor) {
+    if (sensor == last_written_) return;
+    last_written_.assign(sensor);
+    written_.insert(last_written_);
+  }
+
+  // Every written sensor was expected, at the version it still has; each
+  // gets the generation this commit creates as its new version.
+  Status CheckVersions() {
+    for (const std::string& s : written_)
+      if (expected_.find(s) == expected_.end())
+        return InvalidArgument("sensor " + s + " written without ExpectVersion");
+    auto gen = QueryGeneration(db_);
+    if (!gen.ok()) return gen.status();
+    Stmt get(db_, "SELECT version FROM sensors WHERE sensor=?1");
+    Stmt set(db_, "INSERT OR REPLACE INTO sensors(sensor, version) VALUES(?1, ?2)");
+    for (const auto& [sensor, version] : expected_) {
+      get.Bind(1, sensor);
+      auto row = get.Step();
+      if (!row.ok()) return row.status();
+      const int64_t now = *row ? get.Int(0) : 0;
+      get.Reset();
+      if (now != version)
+        return Aborted("sensor " + sensor + " moved to version " + std::to_string(now) +
+                       " (expected " + std::to_string(version) + ")");
+      if (written_.count(sensor) == 0) continue;
+      AQ_RETURN_IF_ERROR(set.Bind(1, sensor).Bind(2, *gen + 1).Exec());
+    }
+    return Status::Ok();
+  }
+
   sqlite3* db_;
   std::unique_lock<std::mutex> lock_;
   bool done_ = false;
-  Stmt get_block_, put_block_, block_months_, get_metrics_, put_metrics_;
+  Stmt put_block_, put_metrics_;
+  Stmt apply_file_{db_,
+                   "INSERT OR REPLACE INTO applied(sensor, hash, default_sensor, valid, "
+                   "duplicates) VALUES(?1,?2,?3,?4,?5)"};
   Stmt add_alert_{db_,
                   "INSERT OR IGNORE INTO alerts(kind, sensor, file_hash, default_sensor, "
                   "source_name, created_ms, payload) VALUES(?1,?2,?3,?4,?5,?6,?7)"};
@@ -433,6 +436,9 @@ class SqliteBatch final : public Batch {
     return set.Bind(1, from).Bind(2, gen).Exec();
   }
 
+  std::map<std::string, int64_t, std::less<>> expected_;  // ExpectVersion
+  std::set<std::string> written_;  // sensors with a block, row or applied file
+  std::string last_written_;
   std::set<std::string> changed_;  // sensors whose metrics this batch wrote
   std::string last_changed_;
   bool reset_ = false;  // ResetDerived() called
@@ -525,6 +531,76 @@ class SqliteMetaStore final : public MetaStore {
     std::optional<std::string> out;
     AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out = std::string(s.Blob(0)); }));
     return out;
+  }
+
+  Result<SensorHead> ReadSensor(std::string_view sensor) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    AQ_RETURN_IF_ERROR(ExecSql(reader_, "BEGIN"));  // version and months of one state
+    SensorHead head;
+    Stmt v(reader_, "SELECT version FROM sensors WHERE sensor=?1");
+    v.Bind(1, sensor);
+    Status st = ReadAll(v, [&] { head.version = v.Int(0); });
+    Stmt m(reader_, "SELECT month_index FROM blocks WHERE sensor=?1 ORDER BY month_index");
+    m.Bind(1, sensor);
+    if (st.ok()) st = ReadAll(m, [&] { head.months.push_back(static_cast<int32_t>(m.Int(0))); });
+    (void)ExecSql(reader_, "COMMIT");
+    if (!st.ok()) return st;
+    return head;
+  }
+
+  Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
+                                                          int32_t month) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Stmt s(reader_, std::string("SELECT ") + kMetricsColumns +
+                        " FROM metrics WHERE sensor=?1 AND month_index=?2");
+    s.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
+    std::optional<core::MonthlyMetrics> out;
+    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out = MetricsFromRow(s); }));
+    return out;
+  }
+
+  Result<std::optional<AppliedFile>> FindApplied(std::string_view sensor, std::string_view hash,
+                                                 std::string_view default_sensor) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Stmt s(reader_,
+           "SELECT valid, duplicates FROM applied WHERE sensor=?1 AND hash=?2 AND "
+           "default_sensor=?3");
+    s.Bind(1, sensor).Bind(2, hash).Bind(3, default_sensor);
+    std::optional<AppliedFile> out;
+    AQ_RETURN_IF_ERROR(ReadAll(s, [&] {
+      out = AppliedFile{std::string(hash), std::string(default_sensor), s.Int(0), s.Int(1)};
+    }));
+    return out;
+  }
+
+  Result<bool> MayHaveFile(std::string_view default_sensor, uint64_t bytes) override {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    Stmt s(reader_,
+           "SELECT 1 FROM files WHERE default_sensor=?1 AND (bytes=?2 OR bytes IS NULL) LIMIT 1");
+    s.Bind(1, default_sensor).Bind(2, static_cast<int64_t>(bytes));
+    auto row = s.Step();
+    if (!row.ok()) return row.status();
+    return *row;
+  }
+
+  Status ClaimDelivery(const Delivery& seen, const Delivery& next) override {
+    if (seen.alert_id != next.alert_id || seen.channel != next.channel)
+      return InvalidArgument("ClaimDelivery: seen and next name different deliveries");
+    std::lock_guard<std::mutex> lock(write_mu_);
+    Stmt s(writer_,
+           "UPDATE deliveries SET state=?3, attempts=?4, next_attempt_ms=?5, updated_ms=?6, "
+           "last_error=?7 WHERE alert_id=?1 AND channel=?2 AND state=?8 AND attempts=?9 AND "
+           "next_attempt_ms=?10 AND updated_ms=?11");
+    s.Bind(1, next.alert_id).Bind(2, next.channel).Bind(3, static_cast<int64_t>(next.state));
+    s.Bind(4, static_cast<int64_t>(next.attempts)).Bind(5, next.next_attempt_ms);
+    s.Bind(6, next.updated_ms).Bind(7, next.last_error).Bind(8, static_cast<int64_t>(seen.state));
+    s.Bind(9, static_cast<int64_t>(seen.attempts)).Bind(10, seen.next_attempt_ms);
+    s.Bind(11, seen.updated_ms);
+    AQ_RETURN_IF_ERROR(s.Exec());  // one statement: its own transaction
+    if (sqlite3_changes(writer_) == 0)
+      return Aborted("delivery of alert " + std::to_string(seen.alert_id) + " to " +
+                     seen.channel + " changed since it was read");
+    return Status::Ok();
   }
 
   Result<std::optional<FileRecord>> FindFile(std::string_view hash,

@@ -23,6 +23,7 @@ core::MonthlyMetrics M(std::string sensor, int y, int m, double max) {
 Status CommitOne(MetaStore& store, const std::string& sensor) {
   auto b = store.BeginBatch();
   if (!b.ok()) return b.status();
+  AQ_RETURN_IF_ERROR((*b)->ExpectVersion(sensor, 0));
   AQ_RETURN_IF_ERROR((*b)->PutMetrics(M(sensor, 2024, 1, 12)));
   return (*b)->Commit();
 }

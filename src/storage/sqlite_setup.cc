@@ -49,6 +49,12 @@ CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_ms);
 CREATE TABLE IF NOT EXISTS changes(
   generation INTEGER NOT NULL, sensor TEXT NOT NULL,
   PRIMARY KEY(generation, sensor)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sensors(
+  sensor TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS applied(
+  sensor TEXT NOT NULL, hash TEXT NOT NULL, default_sensor TEXT NOT NULL,
+  valid INTEGER NOT NULL, duplicates INTEGER NOT NULL,
+  PRIMARY KEY(sensor, hash, default_sensor)) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta(key, value)
   SELECT 'changes_from', value FROM meta WHERE key = 'generation'
   UNION ALL SELECT 'changes_gen', value FROM meta WHERE key = 'generation';
@@ -57,7 +63,9 @@ INSERT OR IGNORE INTO meta(key, value)
 // PRAGMA user_version of a database whose schema is complete. Opening a
 // store at this version skips the schema statements: parsing them was a
 // fifth of the CPU time of a small ingest. Bump it with every schema change.
-constexpr int64_t kSchemaVersion = 3;  // 3: the change log (table changes)
+// 3: the change log (table changes); 4: sensor versions and applied files
+// (MetaStore contract v2).
+constexpr int64_t kSchemaVersion = 4;
 
 // 16 KiB pages (for a new database): a quarter of the page writes of the
 // default for the bulk of block and metric rows. A 2 MiB writer cache: the

@@ -1,0 +1,62 @@
+// The MetaStore conformance suite (contract v2, meta_store.h): every backend
+// must pass it. meta_store_conformance.cc holds the tests; a backend's test
+// file instantiates them with a factory (meta_store_test.cc: SQLite and
+// memory; the DynamoDB backend: on moto):
+//
+//   INSTANTIATE_TEST_SUITE_P(Memory, MetaStoreConformance,
+//       ::testing::Values(MetaBackend{"Memory", [] { return MakeMemory(); }}),
+//       MetaBackendName);
+//
+// The tests name the review items they guard (code-review-2026-12.md §4 C15-C24).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "storage/meta_store.h"
+
+namespace aquasense::storage::conformance {
+
+// A store for one test, and whatever it needs cleaned up afterwards.
+class MetaUnderTest {
+ public:
+  virtual ~MetaUnderTest() = default;
+  virtual MetaStore& store() = 0;
+  // A second handle on the same store (another process's view), or nullptr
+  // when the backend has no such thing (memory).
+  virtual std::unique_ptr<MetaStore> OpenAgain() { return nullptr; }
+};
+
+struct MetaBackend {
+  std::string name;
+  // A fresh, empty store; an error skips the test (say why).
+  std::function<Result<std::unique_ptr<MetaUnderTest>>()> make;
+  // Whether two batches may be open at once in one process (SQLite: no, a
+  // batch holds the write lock).
+  bool concurrent_batches = true;
+};
+
+inline std::string MetaBackendName(const ::testing::TestParamInfo<MetaBackend>& info) {
+  return info.param.name;
+}
+
+class MetaStoreConformance : public ::testing::TestWithParam<MetaBackend> {
+ protected:
+  void SetUp() override {
+    auto s = GetParam().make();
+    if (!s.ok())
+      GTEST_SKIP() << GetParam().name << " backend unavailable: " << s.status().message();
+    sut_ = std::move(*s);
+  }
+  MetaStore& store() { return sut_->store(); }
+  MetaUnderTest& sut() { return *sut_; }
+
+ private:
+  std::unique_ptr<MetaUnderTest> sut_;
+};
+
+}  // namespace aquasense::storage::conformance
