@@ -15,6 +15,7 @@
 #include "cli/context.h"
 #include "common/aws/credentials.h"
 #include "common/aws/sqs_client.h"
+#include "storage/dynamo_meta_store.h"
 #include "storage/s3_client.h"
 #include "storage/s3_object_store.h"
 
@@ -27,16 +28,16 @@ struct SetupFlags {
   int visibility_s = 60;
 };
 
-// The DynamoDB table <TABLE_PREFIX>-meta is created by EnsureDynamoTables
-// (src/storage/dynamo_meta_store.h, the "dynamo" helper's work of issue 13);
-// the lead wires that call in HERE at the merge. Until then this build
-// refuses --meta dynamodb:// instead of pretending the table exists.
-Status EnsureMetaTables(const std::string& meta_url) {
+// The DynamoDB table <TABLE_PREFIX>-meta of --meta dynamodb://T (either the
+// global --meta or this command's), created unless it exists by the DynamoDB
+// store's EnsureDynamoTables; nothing to do for SQLite in --data.
+Status EnsureMetaTables(const std::string& meta_url, const Clock& clock) {
   if (meta_url.empty()) return Status::Ok();
   if (!meta_url.starts_with("dynamodb://"))
     return InvalidArgument("--meta must be dynamodb://TABLE_PREFIX, got \"" + meta_url + "\"");
-  return FailedPrecondition("setup-aws: this build cannot create the DynamoDB table of " +
-                            meta_url + " yet (EnsureDynamoTables is not wired in)");
+  if (Status s = storage::EnsureDynamoTables(meta_url, clock); !s.ok()) return s;
+  std::printf("table store %s: ready\n", meta_url.c_str());
+  return Status::Ok();
 }
 
 // Allows the bucket (and only it) to send its events to the queue.
@@ -108,7 +109,8 @@ int RunSetupAws(AppContext& ctx, const SetupFlags& flags) {
     std::printf("notification: s3://%s/%s* ObjectCreated -> %s\n", loc->bucket.c_str(),
                 inbox.c_str(), arn->c_str());
   }
-  if (Status s = EnsureMetaTables(flags.meta); !s.ok()) return ReportError(s);
+  const std::string& meta = flags.meta.empty() ? ctx.meta_url : flags.meta;
+  if (Status s = EnsureMetaTables(meta, ctx.clock); !s.ok()) return ReportError(s);
   std::fflush(stdout);
   return kExitOk;
 }

@@ -209,8 +209,7 @@ Status QueueWorker::RaiseDeadLetterAlert(const InboxFile& f, const aws::SqsMessa
     // The batch is gone before after_commit: a store may hold a lock while one lives.
     auto batch = d_.meta->BeginBatch();
     if (!batch.ok()) return batch.status();
-    auto added = (*batch)->AddAlert(a, o_.alert_channels);
-    if (!added.ok()) return added.status();
+    AQ_RETURN_IF_ERROR((*batch)->AddAlert(a, o_.alert_channels));
     AQ_RETURN_IF_ERROR((*batch)->Commit());
   }
   if (d_.after_commit) d_.after_commit();
