@@ -177,9 +177,9 @@ printf 'date,temperature,sd\n2024/06/01,14.50,0.10\n2024/06/02,15.50,0.70\n' > "
 visible_within() { # visible_within FILE SENSOR -> prints seconds until replica 1 shows it
   curl -sf -o "$WORK/up.json" -H 'Authorization: Bearer cluster-token' -H 'Content-Type: text/csv' \
     --data-binary @"$1" "http://127.0.0.1:$RP0/v1/ingest?sensor=$2&name=$(basename "$1")" || { echo 99; return; }
-  python3 - "$RP1" "$2" <<'PY'
+  python3 - "$RP1" "$2" "$(date +%s.%N)" <<'PY'
 import sys, time, urllib.request, urllib.error
-t0 = time.time()
+t0 = float(sys.argv[3])  # when the upload's response came (python's start-up not counted out)
 while time.time() - t0 < 5:
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/v1/sensors/{sys.argv[2]}/months")
