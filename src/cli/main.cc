@@ -223,7 +223,7 @@ std::optional<std::string> UnknownSubcommand(CLI::App& app, int argc, char** arg
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") return std::nullopt;
-    if (arg == "--data" || arg == "--config" || arg == "--store") {
+    if (arg == "--data" || arg == "--config" || arg == "--store" || arg == "--meta") {
       ++i;
       continue;
     }
