@@ -301,9 +301,18 @@ void RaiseFileLimit() {
   }
 }
 
+constexpr const char* kCloudRefreshInterval = "0.75";
+
 int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   if (Status s = ctx.Open(); !s.ok()) return ReportError(s);
   if (Status s = ApplyConfig(ctx.config, cmd, flags); !s.ok()) return ReportError(s, kExitUsage);
+  // On --meta dynamodb:// each change check is one consistent GetItem billed
+  // to the table: 0.75 s keeps an idle replica near one small read a second
+  // and still shows other replicas' commits within a second (SPEC §9).
+  if (!ctx.meta_url.empty() && cmd.count("--refresh-interval") == 0 &&
+      flags.from_config.count("refresh_interval") == 0) {
+    flags.refresh_interval = kCloudRefreshInterval;
+  }
 
   http::ServerOptions opt;
   if (Status s = http::ParseListen(flags.listen, opt.host, opt.port); !s.ok()) {
@@ -492,7 +501,8 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
                   WithDefault("On SIGTERM, seconds to let in-flight requests finish", flags->drain_timeout))
       ->envname("AQUASENSE_DRAIN_TIMEOUT");
   cmd->add_option("--refresh-interval", flags->refresh_interval,
-                  WithDefault("Seconds between store change checks", flags->refresh_interval))
+                  WithDefault("Seconds between store change checks", flags->refresh_interval) +
+                      "; 0.75 on --meta dynamodb://")
       ->envname("AQUASENSE_REFRESH_INTERVAL");
   cmd->add_option("--watch-interval", flags->watch_interval,
                   WithDefault("Seconds between inbox scans", flags->watch_interval))

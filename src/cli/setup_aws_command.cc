@@ -28,13 +28,16 @@ struct SetupFlags {
   int visibility_s = 60;
 };
 
-// The DynamoDB table <TABLE_PREFIX>-meta of --meta (storage::EnsureDynamoTables:
-// idempotent, waits until ACTIVE).
+// The DynamoDB table <TABLE_PREFIX>-meta of --meta dynamodb://T (either the
+// global --meta or this command's), created unless it exists by the DynamoDB
+// store's EnsureDynamoTables; nothing to do for SQLite in --data.
 Status EnsureMetaTables(const std::string& meta_url, const Clock& clock) {
   if (meta_url.empty()) return Status::Ok();
   if (!meta_url.starts_with("dynamodb://"))
     return InvalidArgument("--meta must be dynamodb://TABLE_PREFIX, got \"" + meta_url + "\"");
-  return storage::EnsureDynamoTables(meta_url, clock);
+  if (Status s = storage::EnsureDynamoTables(meta_url, clock); !s.ok()) return s;
+  std::printf("table store %s: ready\n", meta_url.c_str());
+  return Status::Ok();
 }
 
 // Allows the bucket (and only it) to send its events to the queue.
@@ -106,7 +109,8 @@ int RunSetupAws(AppContext& ctx, const SetupFlags& flags) {
     std::printf("notification: s3://%s/%s* ObjectCreated -> %s\n", loc->bucket.c_str(),
                 inbox.c_str(), arn->c_str());
   }
-  if (Status s = EnsureMetaTables(flags.meta, ctx.clock); !s.ok()) return ReportError(s);
+  const std::string& meta = flags.meta.empty() ? ctx.meta_url : flags.meta;
+  if (Status s = EnsureMetaTables(meta, ctx.clock); !s.ok()) return ReportError(s);
   std::fflush(stdout);
   return kExitOk;
 }
