@@ -197,9 +197,7 @@ class Out {
   }
   // The bytes written since `mark` (for the duplicate ring).
   std::size_t Mark() const { return pos_; }
-  std::string_view Since(std::size_t mark) const {
-    return {buf_.data() + mark, pos_ - mark};
-  }
+  std::string_view Since(std::size_t mark) const { return {buf_.data() + mark, pos_ - mark}; }
   void Flush() {
     std::size_t off = 0;
     while (off < pos_) {
@@ -295,20 +293,30 @@ Args ParseArgs(int argc, char** argv) {
     if (k == "-h" || k == "--help") Usage(nullptr);
     if (i + 1 >= argc) Usage(("missing value for " + std::string(k)).c_str());
     const char* v = argv[++i];
-    if (k == "--rows") a.rows = ParseInt(v, "--rows");
-    else if (k == "--sensors") a.sensors = ParseInt(v, "--sensors");
-    else if (k == "--bad-share") a.bad_share = ParseShare(v, "--bad-share");
-    else if (k == "--dup-share") a.dup_share = ParseShare(v, "--dup-share");
-    else if (k == "--conflict-share") a.conflict_share = ParseShare(v, "--conflict-share");
-    else if (k == "--slash-share") a.slash_share = ParseShare(v, "--slash-share");
-    else if (k == "--seed") a.seed = static_cast<std::uint64_t>(ParseInt(v, "--seed"));
+    if (k == "--rows")
+      a.rows = ParseInt(v, "--rows");
+    else if (k == "--sensors")
+      a.sensors = ParseInt(v, "--sensors");
+    else if (k == "--bad-share")
+      a.bad_share = ParseShare(v, "--bad-share");
+    else if (k == "--dup-share")
+      a.dup_share = ParseShare(v, "--dup-share");
+    else if (k == "--conflict-share")
+      a.conflict_share = ParseShare(v, "--conflict-share");
+    else if (k == "--slash-share")
+      a.slash_share = ParseShare(v, "--slash-share");
+    else if (k == "--seed")
+      a.seed = static_cast<std::uint64_t>(ParseInt(v, "--seed"));
     else if (k == "--start") {
       if (!ParseDate(v, a.start)) Usage("bad --start date (YYYY-MM-DD)");
-    } else if (k == "--week") a.week = v;
-    else if (k == "--meta") a.meta = v;
+    } else if (k == "--week")
+      a.week = v;
+    else if (k == "--meta")
+      a.meta = v;
     else if (k == "--digits")
       a.digits = v;
-    else Usage(("unknown option " + std::string(k)).c_str());
+    else
+      Usage(("unknown option " + std::string(k)).c_str());
   }
   if (a.rows < 0) Usage("--rows must be >= 0");
   if (a.digits != "2" && a.digits != "3" && a.digits != "full" && a.digits != "mix")
@@ -434,9 +442,10 @@ int main(int argc, char** argv) {
     }
     const long long s = sensor;
     const char sep = rng.Chance(slash_t) ? '/' : '-';
-    const int temp = season[doy + phase[s]] + offset[s] +
-                     static_cast<int>(rng.Range(-100, 100)) + static_cast<int>(rng.Range(-100, 100));
-    int sd = rng.Below(50) == 0 ? static_cast<int>(rng.Range(51, 60)) : static_cast<int>(rng.Range(5, 49));
+    const int temp = season[doy + phase[s]] + offset[s] + static_cast<int>(rng.Range(-100, 100)) +
+                     static_cast<int>(rng.Range(-100, 100));
+    int sd = rng.Below(50) == 0 ? static_cast<int>(rng.Range(51, 60))
+                                : static_cast<int>(rng.Range(5, 49));
 
     std::size_t mark = out.Mark();
     PutSensor(out, s, width);
@@ -449,9 +458,12 @@ int main(int argc, char** argv) {
         case 0: {  // impossible calendar date
           Date bad = day;
           int v = static_cast<int>(rng.Below(3));
-          if (v == 0) bad.m = 2, bad.d = 30;
-          else if (v == 1) bad.m = 13;
-          else bad.m = 4, bad.d = 31;
+          if (v == 0)
+            bad.m = 2, bad.d = 30;
+          else if (v == 1)
+            bad.m = 13;
+          else
+            bad.m = 4, bad.d = 31;
           out.PutDate(bad, sep);
           out.Put(',');
           PutNumber(out, temp, shape[s], extra);
@@ -523,7 +535,8 @@ int main(int argc, char** argv) {
     NextDay(next);
     FILE* f = std::fopen(a.meta.c_str(), "w");
     if (!f) {
-      std::fprintf(stderr, "aq_gen_data: cannot write %s: %s\n", a.meta.c_str(), std::strerror(errno));
+      std::fprintf(stderr, "aq_gen_data: cannot write %s: %s\n", a.meta.c_str(),
+                   std::strerror(errno));
       return 2;
     }
     std::fprintf(f,

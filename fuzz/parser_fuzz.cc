@@ -1,8 +1,8 @@
-// SOURCES: src/core/validate.cc src/core/datetime.cc src/core/number.cc src/core/block.cc src/core/grouping.cc
-// libFuzzer target over the row parser and validator (core/validate.h),
-// the block codec and the merge: arbitrary bytes, fed in arbitrary pieces,
-// must never crash, hang or break the parser's invariants: among them, every
-// record is accounted for (rows + invalid == data_rows, SPEC §3).
+// SOURCES: src/core/validate.cc src/core/datetime.cc src/core/number.cc src/core/block.cc
+// src/core/grouping.cc libFuzzer target over the row parser and validator (core/validate.h), the
+// block codec and the merge: arbitrary bytes, fed in arbitrary pieces, must never crash, hang or
+// break the parser's invariants: among them, every record is accounted for (rows + invalid ==
+// data_rows, SPEC §3).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -82,15 +82,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const int32_t month = out.rows[0].month;
     std::vector<Incoming> in;
     for (uint32_t i = 0; i < out.rows.size(); ++i)
-      if (out.rows[i].month == month) in.push_back({{out.rows[i].when, out.rows[i].temperature, out.rows[i].sd}, i});
-    std::stable_sort(in.begin(), in.end(), [](auto& a, auto& b) { return a.reading.when < b.reading.when; });
+      if (out.rows[i].month == month)
+        in.push_back({{out.rows[i].when, out.rows[i].temperature, out.rows[i].sd}, i});
+    std::stable_sort(in.begin(), in.end(),
+                     [](auto& a, auto& b) { return a.reading.when < b.reading.when; });
     std::vector<Reading> block;
     std::vector<MergeDecision> d(in.size());
     MergeInto(block, in, ConflictMode::kReject, d);
     std::vector<Reading> back;
-    if (!DecodeBlock(EncodeBlock(block, month), month, back) || back.size() != block.size()) std::abort();
+    if (!DecodeBlock(EncodeBlock(block, month), month, back) || back.size() != block.size())
+      std::abort();
     for (size_t i = 0; i < back.size(); ++i)
-      if (!(back[i].when == block[i].when) || back[i].temperature != block[i].temperature || back[i].sd != block[i].sd) std::abort();
+      if (!(back[i].when == block[i].when) || back[i].temperature != block[i].temperature ||
+          back[i].sd != block[i].sd)
+        std::abort();
   }
   // Arbitrary bytes as a block must be rejected or decoded, never crash.
   std::vector<Reading> junk;

@@ -2,7 +2,6 @@
 // `aquasense alerts deliver`: runs delivery from the outbox (once, or until
 // nothing is pending).
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <string>
 
@@ -74,9 +73,12 @@ int RunDeliver(AppContext& ctx, const DeliverFlags& flags) {
   auto r = notify::RunDelivery(*ctx.meta, ctx.config, ctx.clock, options);
   if (!r.ok()) return ReportError(r.status());
   if (flags.json) {
-    nlohmann::json j = {{"delivered", r->delivered}, {"failed", r->failed},
-                        {"deferred", r->deferred},   {"skipped", r->skipped},
-                        {"gave_up", r->gave_up},     {"pending", r->pending},
+    nlohmann::json j = {{"delivered", r->delivered},
+                        {"failed", r->failed},
+                        {"deferred", r->deferred},
+                        {"skipped", r->skipped},
+                        {"gave_up", r->gave_up},
+                        {"pending", r->pending},
                         {"busy", r->busy}};
     std::printf("%s\n", j.dump().c_str());
   } else {

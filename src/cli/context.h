@@ -45,10 +45,10 @@ enum class Access {
 
 struct AppContext {
   std::string data_dir = "./aquasense-data";
-  std::string store_url;     // --store: a directory or s3://B[/P]; empty: data_dir
-  std::string meta_url;      // --meta: dynamodb://TABLE_PREFIX; empty: SQLite in data_dir
-  std::string config_path;   // empty: DIR/aquasense.json when it exists
-  nlohmann::json config;     // the parsed config file ({} when none)
+  std::string store_url;    // --store: a directory or s3://B[/P]; empty: data_dir
+  std::string meta_url;     // --meta: dynamodb://TABLE_PREFIX; empty: SQLite in data_dir
+  std::string config_path;  // empty: DIR/aquasense.json when it exists
+  nlohmann::json config;    // the parsed config file ({} when none)
 
   SystemClock clock;
   std::unique_ptr<storage::ObjectStore> objects;

@@ -32,15 +32,15 @@ namespace {
 
 // --sensor of any command: the one rule, the SPEC message (rc 1).
 Status CheckSensor(const std::optional<std::string>& sensor) {
-  if (sensor && !core::IsValidSensorId(*sensor)) return InvalidArgument(core::SensorIdError(*sensor));
+  if (sensor && !core::IsValidSensorId(*sensor))
+    return InvalidArgument(core::SensorIdError(*sensor));
   return Status::Ok();
 }
 
 // True when no input could be read: there is no summary to print.
 bool NothingReadable(const pipeline::IngestSummary& s) {
-  return !s.per_file.empty() && std::all_of(s.per_file.begin(), s.per_file.end(), [](const auto& f) {
-    return f.status == "unreadable";
-  });
+  return !s.per_file.empty() && std::all_of(s.per_file.begin(), s.per_file.end(),
+                                            [](const auto& f) { return f.status == "unreadable"; });
 }
 
 using pipeline::SummaryJson;
@@ -53,9 +53,9 @@ std::string SummaryText(const pipeline::IngestSummary& s) {
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.3f", s.seconds);
   out += ": " + std::to_string(s.rows) + " rows, " + std::to_string(s.valid) + " valid, " +
-         std::to_string(s.invalid) + " invalid, " + std::to_string(s.duplicates) +
-         " duplicates, " + std::to_string(s.alerts) + " sd alerts, " +
-         std::to_string(s.months_updated) + " months updated in " + secs + " s";
+         std::to_string(s.invalid) + " invalid, " + std::to_string(s.duplicates) + " duplicates, " +
+         std::to_string(s.alerts) + " sd alerts, " + std::to_string(s.months_updated) +
+         " months updated in " + secs + " s";
   return out;
 }
 
@@ -68,7 +68,6 @@ struct IngestFlags {
   bool json = false;
   bool quiet = false;
 };
-
 
 // --max-input, else AQUASENSE_MAX_INPUT (both through the flag), else the
 // config's "ingest": {"max_input": N or "16G"}, else 16 GiB.
@@ -104,8 +103,8 @@ int RunIngest(AppContext& ctx, const IngestFlags& flags) {
   pipeline::IngestRequest req;
   req.max_input = *max_input;
   req.default_sensor = flags.sensor;
-  req.on_conflict = flags.on_conflict == "replace" ? storage::OnConflict::kReplace
-                                                   : storage::OnConflict::kReject;
+  req.on_conflict =
+      flags.on_conflict == "replace" ? storage::OnConflict::kReplace : storage::OnConflict::kReject;
   ProgressBar bar(!flags.quiet && ::isatty(STDERR_FILENO) == 1);
   req.progress = [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); };
   auto summary = ctx.pipeline->IngestPaths(flags.files, req);
@@ -122,9 +121,9 @@ int RunIngest(AppContext& ctx, const IngestFlags& flags) {
   // The batch is committed: alerts are safe in the outbox. Deliver what is
   // due now; a channel that is down is retried by the next ingest, `serve`
   // or `aquasense alerts deliver`, and does not fail this command.
-  Status delivered = notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock,
-                                            std::chrono::seconds(10),
-                                            notify::OutboxLockPath(ctx.data_dir));
+  Status delivered =
+      notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock, std::chrono::seconds(10),
+                             notify::OutboxLockPath(ctx.data_dir));
   if (!delivered.ok())
     std::fprintf(stderr, "aquasense: alert delivery postponed: %s\n", delivered.message().c_str());
   return summary->any_unreadable() ? kExitInput : kExitOk;
@@ -139,7 +138,8 @@ int RunRebuild(AppContext& ctx, bool json) {
   return kExitOk;
 }
 
-int RunExport(AppContext& ctx, const std::optional<std::string>& sensor, const std::string& format) {
+int RunExport(AppContext& ctx, const std::optional<std::string>& sensor,
+              const std::string& format) {
   if (Status s = CheckSensor(sensor); !s.ok()) return ReportError(s);
   if (Status s = ctx.Open(Access::kRead); !s.ok()) return ReportError(s);
   storage::MetricsQuery q;
@@ -161,12 +161,15 @@ int RunMonths(AppContext& ctx, const std::optional<std::string>& sensor, const s
   q.sensor = sensor;
   if (!from.empty()) {
     auto m = core::ParseYearMonth(from);
-    if (!m) return ReportError(InvalidArgument("--from must be YYYY-MM, got \"" + from + "\""), kExitUsage);
+    if (!m)
+      return ReportError(InvalidArgument("--from must be YYYY-MM, got \"" + from + "\""),
+                         kExitUsage);
     q.from_month = *m;
   }
   if (!to.empty()) {
     auto m = core::ParseYearMonth(to);
-    if (!m) return ReportError(InvalidArgument("--to must be YYYY-MM, got \"" + to + "\""), kExitUsage);
+    if (!m)
+      return ReportError(InvalidArgument("--to must be YYYY-MM, got \"" + to + "\""), kExitUsage);
     q.to_month = *m;
   }
   if (q.from_month > q.to_month) {  // as the API's 400
@@ -182,10 +185,12 @@ int RunMonths(AppContext& ctx, const std::optional<std::string>& sensor, const s
     std::string ym;
     core::AppendYearMonth(ym, core::MonthIndex(m.year, m.month));
     char diff[32];
-    if (m.max_temp_diff) std::snprintf(diff, sizeof diff, "%+.3f", *m.max_temp_diff);
-    else std::snprintf(diff, sizeof diff, "-");
-    std::printf("%-16s %7s %10.3f %10.3f %8.3f %13s %8lld\n", m.sensor.c_str(), ym.c_str(), m.mean_temp,
-                m.max_temp, m.max_sd, diff, static_cast<long long>(m.readings));
+    if (m.max_temp_diff)
+      std::snprintf(diff, sizeof diff, "%+.3f", *m.max_temp_diff);
+    else
+      std::snprintf(diff, sizeof diff, "-");
+    std::printf("%-16s %7s %10.3f %10.3f %8.3f %13s %8lld\n", m.sensor.c_str(), ym.c_str(),
+                m.mean_temp, m.max_temp, m.max_sd, diff, static_cast<long long>(m.readings));
   }
   if (rows->empty()) std::fprintf(stderr, "aquasense: no monthly metrics match\n");
   return kExitOk;
@@ -246,8 +251,7 @@ std::string NameTheVariable(CLI::App& app, const std::vector<std::string>& args,
 }
 
 // `ingest`.
-void RegisterIngestCommand(CLI::App& app, AppContext& ctx, int& exit_code, int argc,
-                           char** argv) {
+void RegisterIngestCommand(CLI::App& app, AppContext& ctx, int& exit_code, int argc, char** argv) {
   auto ingest = std::make_shared<IngestFlags>();
   auto* ing = app.add_subcommand("ingest", "Ingest CSV files (or - for stdin) as one batch");
   ing->add_option("files", ingest->files, "Files to ingest, - for standard input")->required();
@@ -304,7 +308,9 @@ void RegisterMetricsCommands(CLI::App& app, AppContext& ctx, int& exit_code) {
 }
 
 int Main(int argc, char** argv) {
-  CLI::App app{"AquaSense: water-temperature readings to clean data, monthly metrics, alerts and an HTTP API"};
+  CLI::App app{
+      "AquaSense: water-temperature readings to clean data, monthly metrics, alerts and an HTTP "
+      "API"};
   app.require_subcommand(1);
   app.fallthrough();
   app.set_version_flag("--version", std::string("aquasense ") + AQUASENSE_VERSION,
@@ -333,10 +339,11 @@ int Main(int argc, char** argv) {
   AddCommonHelp(app);
 
   if (auto unknown = UnknownSubcommand(app, argc, argv)) {
-    std::fprintf(stderr,
-                 "aquasense: unknown subcommand \"%s\": use ingest, serve, rebuild, export, months, "
-                 "readings, alerts, setup-aws or worker\nRun 'aquasense --help' for usage.\n",
-                 unknown->c_str());
+    std::fprintf(
+        stderr,
+        "aquasense: unknown subcommand \"%s\": use ingest, serve, rebuild, export, months, "
+        "readings, alerts, setup-aws or worker\nRun 'aquasense --help' for usage.\n",
+        unknown->c_str());
     return kExitUsage;
   }
 

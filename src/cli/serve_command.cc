@@ -7,27 +7,26 @@
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
-#include <iterator>
-#include <set>
-#include <tuple>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <chrono>
-#include <thread>
-#include <mutex>
-#include <condition_variable>
 #include <fstream>
+#include <iterator>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <vector>
 
 #include "cli/config.h"
 #include "cli/context.h"
-#include "notify/notifier.h"
 #include "http/access_log.h"
 #include "http/inbox_watcher.h"
 #include "http/ingest_worker.h"
@@ -36,6 +35,7 @@
 #include "http/server.h"
 #include "http/snapshot.h"
 #include "http/tls.h"
+#include "notify/notifier.h"
 
 namespace aquasense::cli {
 namespace {
@@ -83,7 +83,6 @@ struct ServeFlags {
   std::string tls_key;
   std::set<std::string> from_config;  // config keys that set a value
 };
-
 
 std::chrono::milliseconds Ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 + 0.5));
@@ -456,7 +455,8 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
          "--token-file", flags->token_file,
          "File holding the upload token (else AQUASENSE_TOKEN); uploads are off without one")
       ->envname("AQUASENSE_TOKEN_FILE");
-  cmd->add_option("--max-upload", flags->max_upload, WithDefault("Largest upload body, bytes", flags->max_upload))
+  cmd->add_option("--max-upload", flags->max_upload,
+                  WithDefault("Largest upload body, bytes", flags->max_upload))
       ->envname("AQUASENSE_MAX_UPLOAD");
   cmd->add_flag("--auth-reads", flags->auth_reads, "Reads need the token too (except /health)")
       ->envname("AQUASENSE_AUTH_READS");
@@ -476,29 +476,32 @@ void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
   cmd->add_option("--access-log", flags->access_log,
                   "Write one JSON line per request to FILE (- = stderr)")
       ->envname("AQUASENSE_ACCESS_LOG");
-  cmd->add_option("--max-connections", flags->max_connections,
-                  WithDefault("Open connections beyond which new ones get 503", flags->max_connections))
+  cmd->add_option(
+         "--max-connections", flags->max_connections,
+         WithDefault("Open connections beyond which new ones get 503", flags->max_connections))
       ->envname("AQUASENSE_MAX_CONNECTIONS");
   cmd->add_option("--max-header-bytes", flags->max_header_bytes,
                   WithDefault("Request line + all headers, bytes: 1024 to 65536 (431 beyond)",
                               flags->max_header_bytes))
       ->envname("AQUASENSE_MAX_HEADER_BYTES");
-  cmd->add_option("--header-timeout", flags->header_timeout,
-                  WithDefault("Seconds to receive a request header once it started",
-                              flags->header_timeout))
+  cmd->add_option(
+         "--header-timeout", flags->header_timeout,
+         WithDefault("Seconds to receive a request header once it started", flags->header_timeout))
       ->envname("AQUASENSE_HEADER_TIMEOUT");
   cmd->add_option("--idle-timeout", flags->idle_timeout,
                   WithDefault("Seconds a keep-alive connection may wait for its next request",
                               flags->idle_timeout))
       ->envname("AQUASENSE_IDLE_TIMEOUT");
-  cmd->add_option("--body-timeout", flags->body_timeout,
-                  WithDefault("Longest pause, seconds, while receiving an upload", flags->body_timeout))
+  cmd->add_option(
+         "--body-timeout", flags->body_timeout,
+         WithDefault("Longest pause, seconds, while receiving an upload", flags->body_timeout))
       ->envname("AQUASENSE_BODY_TIMEOUT");
   cmd->add_option("--write-timeout", flags->write_timeout,
                   WithDefault("Seconds to send one response", flags->write_timeout))
       ->envname("AQUASENSE_WRITE_TIMEOUT");
-  cmd->add_option("--drain-timeout", flags->drain_timeout,
-                  WithDefault("On SIGTERM, seconds to let in-flight requests finish", flags->drain_timeout))
+  cmd->add_option(
+         "--drain-timeout", flags->drain_timeout,
+         WithDefault("On SIGTERM, seconds to let in-flight requests finish", flags->drain_timeout))
       ->envname("AQUASENSE_DRAIN_TIMEOUT");
   cmd->add_option("--refresh-interval", flags->refresh_interval,
                   WithDefault("Seconds between store change checks", flags->refresh_interval) +

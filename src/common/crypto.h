@@ -28,7 +28,7 @@ class Sha256Hasher {
   void Update(const char* p, size_t n) {
     sha256_update(&ctx_, n, reinterpret_cast<const uint8_t*>(p));
   }
-  std::string Digest();                     // raw 32 bytes; once, at the end
+  std::string Digest();  // raw 32 bytes; once, at the end
   std::string Hex() { return HexEncode(Digest()); }
 
  private:

@@ -62,7 +62,7 @@ inline Status Aborted(std::string m) { return {Code::kAborted, std::move(m)}; }
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok());
   }
@@ -86,8 +86,8 @@ class [[nodiscard]] Result {
 }  // namespace aquasense
 
 // Returns early from the enclosing function when `expr` (a Status) is not OK.
-#define AQ_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    ::aquasense::Status aq_s_ = (expr);   \
-    if (!aq_s_.ok()) return aq_s_;        \
+#define AQ_RETURN_IF_ERROR(expr)        \
+  do {                                  \
+    ::aquasense::Status aq_s_ = (expr); \
+    if (!aq_s_.ok()) return aq_s_;      \
   } while (0)

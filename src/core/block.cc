@@ -14,7 +14,7 @@ constexpr uint8_t kVersion2 = 2;
 constexpr int kRawDouble = 15;         // v1 scale code: 8 raw bytes follow
 constexpr int kMaxDecimalScaleV2 = 6;  // v2 codes 0..6: decimal scales
 constexpr int kXorCode = 7;            // v2 codes 7..15: 0..8 XOR bytes
-constexpr double kPow10[] = {1,   1e1, 1e2, 1e3,  1e4,  1e5,  1e6, 1e7,
+constexpr double kPow10[] = {1,   1e1, 1e2,  1e3,  1e4,  1e5,  1e6, 1e7,
                              1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
 
 void PutVarint(std::string& out, uint64_t v) {
@@ -50,7 +50,9 @@ bool GetVarint(std::string_view& in, uint64_t& v) {
 inline uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
-inline int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+inline int64_t UnZigZag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
 
 // std::nearbyint for |x| < 2^53 in the default rounding mode (to nearest,
 // ties to even), inline: the baseline x86-64 target has no rounding

@@ -67,11 +67,11 @@ struct Incoming {
 };
 
 enum class Decision : uint8_t {
-  kStored,      // new reading, now in the block
-  kDuplicate,   // same time and values as a reading already there: dropped, counted
-  kConflict,    // same time, other values: rejected; `other` = the stored reading
-  kReplaced,    // same time, other values, --on-conflict=replace: this one is stored,
-                //   `other` = the reading it replaced (recorded as invalid)
+  kStored,     // new reading, now in the block
+  kDuplicate,  // same time and values as a reading already there: dropped, counted
+  kConflict,   // same time, other values: rejected; `other` = the stored reading
+  kReplaced,   // same time, other values, --on-conflict=replace: this one is stored,
+               //   `other` = the reading it replaced (recorded as invalid)
 };
 
 struct MergeDecision {

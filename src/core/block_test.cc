@@ -16,8 +16,9 @@ Reading R(const char* when, double t, double sd) { return {*ParseDateTime(when),
 
 TEST(Block, RoundTripsExactly) {
   const int32_t month = MonthIndex(2024, 2);
-  std::vector<Reading> in = {R("2024-02-01", 12.5, 0.2), R("2024-02-01T10:00:00.250+02:00", -0.3, 0.07),
-                             R("2024-02-29", 0.1 + 0.2, 1e-300), R("2024-02-29T23:59Z", 44.999999999999, 10)};
+  std::vector<Reading> in = {
+      R("2024-02-01", 12.5, 0.2), R("2024-02-01T10:00:00.250+02:00", -0.3, 0.07),
+      R("2024-02-29", 0.1 + 0.2, 1e-300), R("2024-02-29T23:59Z", 44.999999999999, 10)};
   std::vector<Reading> out;
   ASSERT_TRUE(DecodeBlock(EncodeBlock(in, month), month, out));
   ASSERT_EQ(out.size(), in.size());
@@ -26,7 +27,8 @@ TEST(Block, RoundTripsExactly) {
     EXPECT_EQ(out[i].temperature, in[i].temperature);
     EXPECT_EQ(out[i].sd, in[i].sd);
   }
-  EXPECT_LE(EncodeBlock(std::vector<Reading>(30, R("2024-02-03", 12.53, 0.21)), month).size(), 30u * 7 + 2);
+  EXPECT_LE(EncodeBlock(std::vector<Reading>(30, R("2024-02-03", 12.53, 0.21)), month).size(),
+            30u * 7 + 2);
 }
 
 TEST(Block, AppendEncodedBlockAppendsTheSameBytes) {
@@ -221,7 +223,8 @@ TEST(Block, BlockEncoderWritesTheSameBytes) {
     for (int i = 0; i < 29; ++i) {
       const int kind = static_cast<int>(rng() % 4);
       double v = static_cast<double>(static_cast<int64_t>(rng() % 10000) - 5000) / 100;
-      if (kind == 1) v = std::ldexp(static_cast<double>(rng() >> 11), -static_cast<int>(rng() % 60));
+      if (kind == 1)
+        v = std::ldexp(static_cast<double>(rng() >> 11), -static_cast<int>(rng() % 60));
       if (kind == 2) v = static_cast<double>(rng() % 100) + 0.5;
       if (kind == 3) v = -v / 3;
       block.push_back({DateTime{DaysFromCivil(2024, 2, 1 + i)}, v, v == 0 ? 0 : 1 / v});
@@ -244,8 +247,10 @@ TEST(Block, RejectsCorruptBytes) {
 
 TEST(Merge, DuplicatesConflictsAndReplace) {
   std::vector<Reading> block = {R("2024-01-03", 12.5, 0.2)};
-  std::vector<Incoming> in = {{R("2024-01-03", 12.50, 0.2), 0}, {R("2024-01-03", 13, 0.2), 1},
-                              {R("2024-01-04", 1, 0.1), 2}, {R("2024-01-04", 1, 0.1), 3}};
+  std::vector<Incoming> in = {{R("2024-01-03", 12.50, 0.2), 0},
+                              {R("2024-01-03", 13, 0.2), 1},
+                              {R("2024-01-04", 1, 0.1), 2},
+                              {R("2024-01-04", 1, 0.1), 3}};
   std::vector<MergeDecision> d(in.size());
   EXPECT_TRUE(MergeInto(block, in, ConflictMode::kReject, d));
   EXPECT_EQ(d[0].decision, Decision::kDuplicate);
@@ -271,9 +276,12 @@ TEST(Merge, DuplicatesConflictsAndReplace) {
 TEST(Merge, InterleavesAndKeepsTimeOrder) {
   std::mt19937 rng(3);
   std::vector<Reading> block;
-  for (int day = 1; day <= 28; day += 2) block.push_back({DateTime{DaysFromCivil(2024, 3, day)}, 1.0 * day, 0.1});
+  for (int day = 1; day <= 28; day += 2)
+    block.push_back({DateTime{DaysFromCivil(2024, 3, day)}, 1.0 * day, 0.1});
   std::vector<Incoming> in;
-  for (int day = 2; day <= 28; day += 2) in.push_back({{DateTime{DaysFromCivil(2024, 3, day)}, 2.0 * day, 0.1}, static_cast<uint32_t>(day)});
+  for (int day = 2; day <= 28; day += 2)
+    in.push_back(
+        {{DateTime{DaysFromCivil(2024, 3, day)}, 2.0 * day, 0.1}, static_cast<uint32_t>(day)});
   std::vector<MergeDecision> d(in.size());
   EXPECT_TRUE(MergeInto(block, in, ConflictMode::kReject, d));
   ASSERT_EQ(block.size(), 28u);
@@ -281,7 +289,8 @@ TEST(Merge, InterleavesAndKeepsTimeOrder) {
 }
 
 TEST(Aggregate, MeanMaxAndCount) {
-  std::vector<Reading> b = {R("2024-01-01", 12.1, 0.2), R("2024-01-02", 12.2, 0.6), R("2024-01-03", 11, 0.1)};
+  std::vector<Reading> b = {R("2024-01-01", 12.1, 0.2), R("2024-01-02", 12.2, 0.6),
+                            R("2024-01-03", 11, 0.1)};
   MonthAgg a = Aggregate(b);
   EXPECT_EQ(a.readings, 3);
   EXPECT_EQ(a.max_temp, 12.2);

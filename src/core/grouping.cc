@@ -33,7 +33,9 @@ void GroupBySensorMonth(std::span<const ParsedRow> rows, size_t sensor_count, Gr
     const ParsedRow& r = rows[i];
     g.incoming[g.fill[g.row_group[i]]++] = {{r.when, r.temperature, r.sd}, i};
   }
-  const auto by_time = [](const Incoming& a, const Incoming& b) { return a.reading.when < b.reading.when; };
+  const auto by_time = [](const Incoming& a, const Incoming& b) {
+    return a.reading.when < b.reading.when;
+  };
   for (size_t k = 0; k < g.keys.size(); ++k) {
     auto first = g.incoming.begin() + g.start[k];
     auto last = g.incoming.begin() + g.start[k + 1];

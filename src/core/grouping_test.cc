@@ -8,8 +8,10 @@ namespace {
 TEST(Grouping, GroupsBySensorMonthInTimeOrderKeepingInputOrderForTies) {
   FileParser p({}, "default");
   ParseOutput out;
-  p.Feed("a,2024-02-03,1,0.1\nb,2024-02-01,2,0.1\na,2024-01-31,3,0.1\na,2024-02-01,4,0.1\n"
-         "a,2024-02-01,5,0.1\nb,2024-03-01,6,0.1\n", out);
+  p.Feed(
+      "a,2024-02-03,1,0.1\nb,2024-02-01,2,0.1\na,2024-01-31,3,0.1\na,2024-02-01,4,0.1\n"
+      "a,2024-02-01,5,0.1\nb,2024-03-01,6,0.1\n",
+      out);
   p.Finish(out);
   Grouping g;
   GroupBySensorMonth(out.rows, p.sensors().size(), g);

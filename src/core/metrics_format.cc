@@ -36,7 +36,7 @@ void AppendMetricsCsvRow(std::string& out, const MonthlyMetrics& m) {
 }
 
 MetricsRow RowOf(const MonthlyMetrics& m) {
-  return {m.sensor, m.year,   m.month,         m.mean_temp,
+  return {m.sensor,   m.year,   m.month,         m.mean_temp,
           m.max_temp, m.max_sd, m.max_temp_diff, m.readings};
 }
 

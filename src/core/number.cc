@@ -15,7 +15,7 @@ namespace {
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-constexpr double kExact10[] = {1,   1e1, 1e2, 1e3,  1e4,  1e5,  1e6, 1e7,
+constexpr double kExact10[] = {1,   1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 
 std::optional<double> ParseGeneral(std::string_view s, bool decimal_comma);
@@ -266,7 +266,7 @@ void AppendNumber(std::string& out, double v) {
 }
 
 size_t FormatScaledTo(double v, int scale, char* out) {
-  static constexpr double kPow10[] = {1,   1e1, 1e2, 1e3,  1e4,  1e5,  1e6, 1e7,
+  static constexpr double kPow10[] = {1,   1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
   if (scale < 0 || scale > 15) return FormatNumberTo(v, out);
   // |v| * 10^scale < 10^15 < 2^53: the rounding recovers the written mantissa.
@@ -312,7 +312,7 @@ bool IsCanonicalNumberText(std::string_view t) {
     if (i != t.size() || frac_len == 0 || t[i - 1] == '0') return false;
     while (leading_zeros < frac_len && t[frac_start + leading_zeros] == '0') ++leading_zeros;
   }
-  if (int_zero && frac_len == 0) return false;  // "0" and "-0": the formatter's job
+  if (int_zero && frac_len == 0) return false;      // "0" and "-0": the formatter's job
   if (int_zero && leading_zeros > 4) return false;  // below 1e-5
   const size_t sig = int_zero ? frac_len - leading_zeros : int_len + frac_len;
   return sig <= 15;

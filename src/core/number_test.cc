@@ -23,9 +23,9 @@ TEST(Number, AcceptsPlainDecimals) {
 }
 
 TEST(Number, RejectsEverythingElse) {
-  for (const char* s : {"", "NaN", "nan", "inf", "Infinity", "-inf", "0x10", "1_000", "1,000",
-                        "1.000,5", "12,5", "1e", "e5", ".", "-", "+", "1e400", "-1e400", "12 5",
-                        "12.5.1", "--1", "1e+"})
+  for (const char* s : {"",      "NaN",     "nan",  "inf",    "Infinity", "-inf", "0x10", "1_000",
+                        "1,000", "1.000,5", "12,5", "1e",     "e5",       ".",    "-",    "+",
+                        "1e400", "-1e400",  "12 5", "12.5.1", "--1",      "1e+"})
     EXPECT_FALSE(ParseNumber(s, false).has_value()) << s;
   EXPECT_FALSE(ParseNumber("1,000,5", true).has_value());
 }
@@ -126,8 +126,8 @@ TEST(Number, I11_SwarScanOfLongDecimalsMatchesStrtod) {
 }
 
 TEST(Number, PrintedPrefixIsWhatFormatNumberPrints) {
-  for (const char* s : {"12.5", "12.50", "12.00", "100", "100.0", "-0.25", "-0.250", "0.10", "0.00001",
-                        "0.000010", "123456789012345", "1234567890123.40"}) {
+  for (const char* s : {"12.5", "12.50", "12.00", "100", "100.0", "-0.25", "-0.250", "0.10",
+                        "0.00001", "0.000010", "123456789012345", "1234567890123.40"}) {
     size_t n = 99;
     const auto v = ParseNumber(s, false, &n);
     ASSERT_TRUE(v.has_value()) << s;
@@ -163,7 +163,9 @@ TEST(Number, PrintedPrefixOfRandomDecimals) {
     size_t n = 0;
     const auto v = ParseNumber(s, false, &n);
     ASSERT_TRUE(v.has_value()) << s;
-    ASSERT_EQ(*v, *ParseNumber("+" + s.substr(s[0] == '-' ? 1 : 0) + "e0", false) * (s[0] == '-' ? -1 : 1)) << s;
+    ASSERT_EQ(*v, *ParseNumber("+" + s.substr(s[0] == '-' ? 1 : 0) + "e0", false) *
+                      (s[0] == '-' ? -1 : 1))
+        << s;
     if (n > 0) {
       ASSERT_EQ(s.substr(0, n), FormatNumber(*v)) << s;
     }

@@ -24,8 +24,8 @@ struct DateTime {
   static constexpr int32_t kNoTime = -1;
   static constexpr int16_t kNoOffset = INT16_MIN;
 
-  int32_t days = 0;              // days since 1970-01-01 (may be negative)
-  int32_t ms_of_day = kNoTime;   // 0..86'399'999, or kNoTime for a plain date
+  int32_t days = 0;                // days since 1970-01-01 (may be negative)
+  int32_t ms_of_day = kNoTime;     // 0..86'399'999, or kNoTime for a plain date
   int16_t offset_min = kNoOffset;  // UTC offset in minutes, or kNoOffset
 
   bool has_time() const { return ms_of_day != kNoTime; }
@@ -60,9 +60,7 @@ struct Reading {
   double sd = 0;
 
   // Exact duplicate: same time and same values (compared as doubles).
-  bool SameValues(const Reading& o) const {
-    return temperature == o.temperature && sd == o.sd;
-  }
+  bool SameValues(const Reading& o) const { return temperature == o.temperature && sd == o.sd; }
 };
 
 // Monthly metrics of one sensor-month (SPEC §4).

@@ -32,22 +32,33 @@ const char* ScanRecord(const char* p, const char* e, int& qs, char delim, bool& 
     const char c = *p;
     switch (qs) {
       case kQFieldStart:
-        if (c == '"') qs = kQQuoted;
-        else if (c == '\n') return p;
-        else if (c != ' ' && c != '\t' && !IsDelimChar(c, delim)) qs = kQUnquoted;
+        if (c == '"')
+          qs = kQQuoted;
+        else if (c == '\n')
+          return p;
+        else if (c != ' ' && c != '\t' && !IsDelimChar(c, delim))
+          qs = kQUnquoted;
         break;
       case kQUnquoted:
-        if (c == '\n') { qs = kQFieldStart; return p; }
+        if (c == '\n') {
+          qs = kQFieldStart;
+          return p;
+        }
         if (IsDelimChar(c, delim)) qs = kQFieldStart;
         break;
       case kQQuoted:
         if (c == '"') qs = kQQuoteSeen;
         break;
       default:  // kQQuoteSeen
-        if (c == '"') qs = kQQuoted;
-        else if (c == '\n') { qs = kQFieldStart; return p; }
-        else if (IsDelimChar(c, delim)) qs = kQFieldStart;
-        else qs = kQUnquoted;
+        if (c == '"')
+          qs = kQQuoted;
+        else if (c == '\n') {
+          qs = kQFieldStart;
+          return p;
+        } else if (IsDelimChar(c, delim))
+          qs = kQFieldStart;
+        else
+          qs = kQUnquoted;
         break;
     }
   }
@@ -130,10 +141,14 @@ bool IsValidUtf8(std::string_view s) {
     }
     int n;
     uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
-    else return false;
+    if (c >= 0xC2 && c <= 0xDF)
+      n = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+      n = 2, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+      n = 3, cp = c & 0x07;
+    else
+      return false;
     if (e - p <= n) return false;
     for (int i = 1; i <= n; ++i) {
       if ((p[i] & 0xC0) != 0x80) return false;
@@ -357,7 +372,8 @@ void FileParser::Finish(ParseOutput& out) {
   }
 }
 
-void FileParser::ProcessRecord(std::string_view rec, int64_t line, bool maybe_quoted, ParseOutput& out) {
+void FileParser::ProcessRecord(std::string_view rec, int64_t line, bool maybe_quoted,
+                               ParseOutput& out) {
   maybe_quoted_ = maybe_quoted;
   if (!rec.empty() && rec.back() == '\r') rec.remove_suffix(1);
   if (IsBlank(rec)) return;
@@ -390,8 +406,10 @@ void FileParser::ProcessFirst(std::string_view rec, int64_t line, ParseOutput& o
   bool header = n >= 3 && n <= 4;
   for (int i = 0; header && i < n; ++i) {
     const Column c = ColumnOf(fields_[static_cast<size_t>(i)]);
-    if (c == kColUnknown || cols[c] != -1) header = false;
-    else cols[c] = i;
+    if (c == kColUnknown || cols[c] != -1)
+      header = false;
+    else
+      cols[c] = i;
   }
   if (header && cols[kColDate] >= 0 && cols[kColTemp] >= 0 && cols[kColSd] >= 0) {
     col_sensor_ = cols[kColSensor];
@@ -479,7 +497,8 @@ int FileParser::SplitFields(std::string_view rec) {
       }
       // Anything between the closing quote and the delimiter is kept as text.
       const size_t d = rec.find(delim_, i);
-      const std::string_view tail = Trim(rec.substr(i, d == std::string_view::npos ? rec.npos : d - i));
+      const std::string_view tail =
+          Trim(rec.substr(i, d == std::string_view::npos ? rec.npos : d - i));
       value.append(tail);
       unquoted_.push_back(std::move(value));
       fields_.push_back(unquoted_.back());
@@ -499,7 +518,8 @@ int FileParser::SplitFields(std::string_view rec) {
 // parser, whose speed issue 11 measures (bench/ingest_bench.sh); the cached
 // date and number state it shares with the normalised-line rendering would
 // have to travel through a parameter struct. Split it with a benchmark run.
-void FileParser::ProcessData(std::string_view rec, int64_t line,  // NOLINT(readability-function-size)
+void FileParser::ProcessData(std::string_view rec,
+                             int64_t line,  // NOLINT(readability-function-size)
                              ParseOutput& out) {
   out.data_rows++;
   const int n = SplitFields(rec);
@@ -526,7 +546,8 @@ void FileParser::ProcessData(std::string_view rec, int64_t line,  // NOLINT(read
     CivilDate civil;
     const auto when = ParseDateTime(date_text, &civil);
     if (!when) {
-      Invalid(out, line, Reason::kBadDate, "not a valid year-first date: " + Quote(date_text.substr(0, 64)), rec);
+      Invalid(out, line, Reason::kBadDate,
+              "not a valid year-first date: " + Quote(date_text.substr(0, 64)), rec);
       return;
     }
     last_date_text_.assign(date_text);
@@ -541,13 +562,15 @@ void FileParser::ProcessData(std::string_view rec, int64_t line,  // NOLINT(read
   size_t temp_printed = 0, sd_printed = 0;  // see ParseNumber
   const auto temp = ParseNumberMemo(temp_text, comma, temp_printed);
   if (!temp) {
-    Invalid(out, line, Reason::kBadNumber, "temperature is not a number: " + Quote(temp_text.substr(0, 64)), rec);
+    Invalid(out, line, Reason::kBadNumber,
+            "temperature is not a number: " + Quote(temp_text.substr(0, 64)), rec);
     return;
   }
   const std::string_view sd_text = fields_[static_cast<size_t>(col_sd_)];
   const auto sd = ParseNumberMemo(sd_text, comma, sd_printed);
   if (!sd) {
-    Invalid(out, line, Reason::kBadNumber, "sd is not a number: " + Quote(sd_text.substr(0, 64)), rec);
+    Invalid(out, line, Reason::kBadNumber, "sd is not a number: " + Quote(sd_text.substr(0, 64)),
+            rec);
     return;
   }
   if (*temp < limits_.temp_min || *temp > limits_.temp_max) {
@@ -581,8 +604,8 @@ void FileParser::ProcessData(std::string_view rec, int64_t line,  // NOLINT(read
   // see IsCanonicalDateText / IsCanonicalNumberText) prints as its own text,
   // so the text is copied instead of formatting the parsed value; a record
   // made only of such fields, in output order, is copied whole.
-  const bool canonical = last_date_canonical_ && temp_printed == temp_text.size() &&
-                         sd_printed == sd_text.size();
+  const bool canonical =
+      last_date_canonical_ && temp_printed == temp_text.size() && sd_printed == sd_text.size();
   if (canonical && output_order_ && !split_quoted_ && FieldsFill(rec)) {
     if (col_sensor_ < 0) {
       norm += sensors_[sensor];
@@ -616,7 +639,8 @@ void FileParser::ProcessData(std::string_view rec, int64_t line,  // NOLINT(read
   out.rows.push_back(row);
 }
 
-std::optional<double> FileParser::ParseNumberMemo(std::string_view text, bool comma, size_t& printed) {
+std::optional<double> FileParser::ParseNumberMemo(std::string_view text, bool comma,
+                                                  size_t& printed) {
   // Readings repeat a few thousand distinct number texts ("12.34"), so the
   // parsed value of a short text is remembered in a small direct-mapped
   // table keyed by its bytes: a hit is a load and a compare instead of a
@@ -651,16 +675,26 @@ bool FileParser::FieldsFill(std::string_view rec) const {
 
 std::string_view ReasonName(Reason r) {
   switch (r) {
-    case Reason::kBadFieldCount: return "bad_field_count";
-    case Reason::kBadDate: return "bad_date";
-    case Reason::kBadNumber: return "bad_number";
-    case Reason::kTempOutOfRange: return "temp_out_of_range";
-    case Reason::kSdOutOfRange: return "sd_out_of_range";
-    case Reason::kBadSensor: return "bad_sensor";
-    case Reason::kConflictingDuplicate: return "conflicting_duplicate";
-    case Reason::kLineTooLong: return "line_too_long";
-    case Reason::kBadEncoding: return "bad_encoding";
-    case Reason::kBadQuote: return "bad_quote";
+    case Reason::kBadFieldCount:
+      return "bad_field_count";
+    case Reason::kBadDate:
+      return "bad_date";
+    case Reason::kBadNumber:
+      return "bad_number";
+    case Reason::kTempOutOfRange:
+      return "temp_out_of_range";
+    case Reason::kSdOutOfRange:
+      return "sd_out_of_range";
+    case Reason::kBadSensor:
+      return "bad_sensor";
+    case Reason::kConflictingDuplicate:
+      return "conflicting_duplicate";
+    case Reason::kLineTooLong:
+      return "line_too_long";
+    case Reason::kBadEncoding:
+      return "bad_encoding";
+    case Reason::kBadQuote:
+      return "bad_quote";
   }
   return "unknown";
 }

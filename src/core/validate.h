@@ -30,24 +30,24 @@
 namespace aquasense::core {
 
 struct Limits {
-  double temp_min = -5;      // °C, inclusive
+  double temp_min = -5;  // °C, inclusive
   double temp_max = 45;
   double sd_min = 0;
   double sd_max = 10;
-  double sd_alert = 0.5;     // a valid reading with sd above this is a deviation alert
+  double sd_alert = 0.5;  // a valid reading with sd above this is a deviation alert
   size_t max_line = 64 * 1024;
 };
 
 // A row that passed every check of SPEC §3 except the duplicate/conflict ones.
 struct ParsedRow {
-  uint32_t sensor = 0;    // index into FileParser::sensors()
-  int32_t month = 0;      // MonthIndex of the date as written
+  uint32_t sensor = 0;  // index into FileParser::sensors()
+  int32_t month = 0;    // MonthIndex of the date as written
   DateTime when;
   double temperature = 0;
   double sd = 0;
-  int64_t line = 0;       // 1-based line where the record starts
-  uint64_t offset = 0;    // byte offset of the record in the file
-  uint32_t length = 0;    // record length in bytes (without the line end)
+  int64_t line = 0;          // 1-based line where the record starts
+  uint64_t offset = 0;       // byte offset of the record in the file
+  uint32_t length = 0;       // record length in bytes (without the line end)
   uint32_t norm_offset = 0;  // the row's normalised CSV line in ParseOutput::normalized
   uint32_t norm_length = 0;  //   (`sensor,date,temperature,sd\n`, SPEC §4)
 };
@@ -101,8 +101,7 @@ class FileParser {
   void ProcessRecord(std::string_view rec, int64_t line, bool maybe_quoted, ParseOutput& out);
   void ProcessFirst(std::string_view rec, int64_t line, ParseOutput& out);
   void ProcessData(std::string_view rec, int64_t line, ParseOutput& out);
-  void Invalid(ParseOutput& out, int64_t line, Reason r, std::string detail,
-               std::string_view raw);
+  void Invalid(ParseOutput& out, int64_t line, Reason r, std::string detail, std::string_view raw);
   int SplitFields(std::string_view rec);
   void SetOutputOrder();  // after the columns are known
   // ParseNumber(text, comma, &printed), remembered for short texts.
@@ -130,7 +129,7 @@ class FileParser {
   static constexpr size_t kNumberMemoSlots = size_t{1} << kNumberMemoBits;
   static constexpr int64_t kNumberMemoAfter = 4096;  // numbers parsed before the table is set up
   struct NumberSlot {
-    uint64_t key = 0;     // text bytes | length << 56; 0 = empty (no text has length 0)
+    uint64_t key = 0;  // text bytes | length << 56; 0 = empty (no text has length 0)
     double value = 0;
     uint32_t printed = 0;
   };
@@ -145,21 +144,21 @@ class FileParser {
 
   // Incomplete record carried between Feed calls.
   std::string carry_;
-  int carry_qstate_ = 0;            // quote state at the end of carry_
-  int64_t carry_newlines_ = 0;      // newlines inside carry_ (quoted)
-  int64_t carry_line_ = 1;          // line where the carried record starts
-  bool skipping_ = false;           // inside a too-long line: skip to its '\n'
-  int64_t skip_line_ = 0;           // the line being skipped
-  std::string replay_;              // see FeedSome
+  int carry_qstate_ = 0;        // quote state at the end of carry_
+  int64_t carry_newlines_ = 0;  // newlines inside carry_ (quoted)
+  int64_t carry_line_ = 1;      // line where the carried record starts
+  bool skipping_ = false;       // inside a too-long line: skip to its '\n'
+  int64_t skip_line_ = 0;       // the line being skipped
+  std::string replay_;          // see FeedSome
   bool has_replay_ = false;
-  int64_t line_ = 1;                // line number of the next record
-  uint64_t fed_ = 0;                // file offset of the bytes being parsed
-  uint64_t carry_offset_ = 0;       // file offset of carry_
-  uint64_t record_offset_ = 0;      // file offset of the record being processed
+  int64_t line_ = 1;            // line number of the next record
+  uint64_t fed_ = 0;            // file offset of the bytes being parsed
+  uint64_t carry_offset_ = 0;   // file offset of carry_
+  uint64_t record_offset_ = 0;  // file offset of the record being processed
 
   std::vector<std::string_view> fields_;
   std::vector<std::string> unquoted_;  // storage for fields with "" escapes
-  bool maybe_quoted_ = true;   // the record being processed may hold a '"'
+  bool maybe_quoted_ = true;           // the record being processed may hold a '"'
   bool split_quoted_ = false;  // SplitFields met quotes: fields_ may not be views into the record
   struct StringHash {
     using is_transparent = void;

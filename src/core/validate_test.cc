@@ -28,18 +28,20 @@ Parsed Parse(std::string_view text, size_t piece = 0, Limits limits = {}) {
 
 std::vector<std::string> Reasons(const Parsed& p) {
   std::vector<std::string> out;
-  for (const auto& i : p.out.invalid) out.push_back(std::to_string(i.line) + ":" + std::string(ReasonName(i.reason)));
+  for (const auto& i : p.out.invalid)
+    out.push_back(std::to_string(i.line) + ":" + std::string(ReasonName(i.reason)));
   return out;
 }
 
 TEST(FileParser, InterleavedSensorsKeepTheirIdsWhenTheOrderChanges) {
   // a,b,c repeated (the next sensor is predicted), then another order, a
   // repeat of one sensor, and a new sensor in the middle.
-  auto p = Parse("sensor,date,temp,sd\n"
-                 "a,2024-01-01,1,0\nb,2024-01-01,2,0\nc,2024-01-01,3,0\n"
-                 "a,2024-01-02,1,0\nb,2024-01-02,2,0\nc,2024-01-02,3,0\n"
-                 "c,2024-01-03,3,0\na,2024-01-03,1,0\nd,2024-01-03,4,0\nb,2024-01-03,2,0\n"
-                 "b,2024-01-04,2,0\nc,2024-01-04,3,0\n");
+  auto p = Parse(
+      "sensor,date,temp,sd\n"
+      "a,2024-01-01,1,0\nb,2024-01-01,2,0\nc,2024-01-01,3,0\n"
+      "a,2024-01-02,1,0\nb,2024-01-02,2,0\nc,2024-01-02,3,0\n"
+      "c,2024-01-03,3,0\na,2024-01-03,1,0\nd,2024-01-03,4,0\nb,2024-01-03,2,0\n"
+      "b,2024-01-04,2,0\nc,2024-01-04,3,0\n");
   ASSERT_EQ(p.out.rows.size(), 12u);
   EXPECT_EQ(p.sensors, (std::vector<std::string>{"a", "b", "c", "d"}));
   std::string got;
@@ -105,7 +107,9 @@ TEST(FileParser, SemicolonsWithDecimalCommas) {
 }
 
 TEST(FileParser, BomCrlfBlankLinesQuotesAndWhitespace) {
-  auto p = Parse("\xEF\xBB\xBF" "date,temp,sd\r\n\r\n  2024-01-03 , \"12.5\" ,0.2\r\n\n\"2024-01-04\",\"1\"\"2\",0.1\n");
+  auto p = Parse(
+      "\xEF\xBB\xBF"
+      "date,temp,sd\r\n\r\n  2024-01-03 , \"12.5\" ,0.2\r\n\n\"2024-01-04\",\"1\"\"2\",0.1\n");
   ASSERT_EQ(p.out.rows.size(), 1u);
   EXPECT_EQ(p.out.rows[0].line, 3);
   EXPECT_EQ(Reasons(p), std::vector<std::string>{"5:bad_number"});
@@ -113,27 +117,26 @@ TEST(FileParser, BomCrlfBlankLinesQuotesAndWhitespace) {
 
 TEST(FileParser, EveryReason) {
   std::string text =
-      "2024-01-01,12.5,0.2\n"     // 1 ok
-      "2024-01-02,12.5\n"         // 2 bad_field_count
-      "2023-02-29,12.5,0.2\n"     // 3 bad_date
-      "08/11/2024,12.5,0.2\n"     // 4 bad_date (day-first)
-      "2024-01-05,NaN,0.2\n"      // 5 bad_number
-      "2024-01-06,0x10,0.2\n"     // 6 bad_number
-      "2024-01-07,99,0.2\n"       // 7 temp_out_of_range
-      "2024-01-08,12,11\n"        // 8 sd_out_of_range
-      "2024-01-09,12,\xff\n"      // 9 bad_encoding
-      "2024-01-10,,0.2\n";        // 10 bad_number
+      "2024-01-01,12.5,0.2\n"                                // 1 ok
+      "2024-01-02,12.5\n"                                    // 2 bad_field_count
+      "2023-02-29,12.5,0.2\n"                                // 3 bad_date
+      "08/11/2024,12.5,0.2\n"                                // 4 bad_date (day-first)
+      "2024-01-05,NaN,0.2\n"                                 // 5 bad_number
+      "2024-01-06,0x10,0.2\n"                                // 6 bad_number
+      "2024-01-07,99,0.2\n"                                  // 7 temp_out_of_range
+      "2024-01-08,12,11\n"                                   // 8 sd_out_of_range
+      "2024-01-09,12,\xff\n"                                 // 9 bad_encoding
+      "2024-01-10,,0.2\n";                                   // 10 bad_number
   text += "2024-01-11,1," + std::string(70000, '1') + "\n";  // 11 line_too_long
   text += "2024-01-12,12,0.1";                               // 12 ok, no final newline
   for (size_t piece : {size_t{0}, size_t{1}, size_t{7}, size_t{4096}}) {
     auto p = Parse(text, piece);
     EXPECT_EQ(p.out.rows.size(), 2u) << piece;
     EXPECT_EQ(p.out.data_rows, 12) << piece;
-    EXPECT_EQ(Reasons(p), (std::vector<std::string>{"2:bad_field_count", "3:bad_date", "4:bad_date",
-                                                    "5:bad_number", "6:bad_number",
-                                                    "7:temp_out_of_range", "8:sd_out_of_range",
-                                                    "9:bad_encoding", "10:bad_number",
-                                                    "11:line_too_long"}))
+    EXPECT_EQ(Reasons(p), (std::vector<std::string>{
+                              "2:bad_field_count", "3:bad_date", "4:bad_date", "5:bad_number",
+                              "6:bad_number", "7:temp_out_of_range", "8:sd_out_of_range",
+                              "9:bad_encoding", "10:bad_number", "11:line_too_long"}))
         << piece;
     ASSERT_EQ(p.out.rows.size(), 2u);
     EXPECT_EQ(p.out.rows[1].line, 12);
@@ -162,7 +165,9 @@ TEST(FileParser, QuotedNewlinesBelongToTheRecord) {
 }
 
 TEST(FileParser, RowOffsetsPointAtTheRecord) {
-  const std::string text = "\xEF\xBB\xBF" "2024-01-01,1,0.1\r\n2024-01-02,2,0.2\n";
+  const std::string text =
+      "\xEF\xBB\xBF"
+      "2024-01-01,1,0.1\r\n2024-01-02,2,0.2\n";
   auto p = Parse(text, 5);
   ASSERT_EQ(p.out.rows.size(), 2u);
   EXPECT_EQ(text.substr(p.out.rows[0].offset, p.out.rows[0].length), "2024-01-01,1,0.1");
@@ -177,7 +182,8 @@ TEST(FileParser, EmptyAndHeaderOnlyFiles) {
 
 std::vector<std::string> Lines(const Parsed& p) {
   std::vector<std::string> out;
-  for (const auto& r : p.out.rows) out.push_back(p.out.normalized.substr(r.norm_offset, r.norm_length));
+  for (const auto& r : p.out.rows)
+    out.push_back(p.out.normalized.substr(r.norm_offset, r.norm_length));
   return out;
 }
 
@@ -188,10 +194,11 @@ std::string Rendered(const Parsed& p, const ParsedRow& r) {
 }
 
 TEST(FileParser, CanonicalRecordsAreCopiedAsWritten) {
-  auto p = Parse("sensor,date,temperature,sd\n"
-                 "a,2024-01-03,12.5,0.2\n"
-                 "a,2024-01-04,-0.25,7\n"
-                 "a,2024-01-05T10:20:30,0.00001,10\n");
+  auto p = Parse(
+      "sensor,date,temperature,sd\n"
+      "a,2024-01-03,12.5,0.2\n"
+      "a,2024-01-04,-0.25,7\n"
+      "a,2024-01-05T10:20:30,0.00001,10\n");
   EXPECT_EQ(Lines(p), (std::vector<std::string>{"a,2024-01-03,12.5,0.2\n", "a,2024-01-04,-0.25,7\n",
                                                 "a,2024-01-05T10:20:30,0.00001,10\n"}));
   auto q = Parse("2024-01-03,12.5,0.2\n2024-01-03,13,0.3\n");
@@ -230,32 +237,34 @@ TEST(FileParser, I11_SwarFieldSplitAtEveryOffset) {
 TEST(FileParser, NonCanonicalFieldsAreNormalised) {
   // Every field form that must not be copied as written, alone in a line
   // otherwise canonical, and the same date repeated (the parser's date memo).
-  auto p = Parse("sensor,date,temperature,sd\n"
-                 "a,2024-01-03,-0,0.2\n"           // -0
-                 "a,2024-01-03,+12,0.2\n"          // sign
-                 "a,2024-01-03,1e1,0.2\n"          // exponent
-                 "a,2024-01-03,.5,0.2\n"           // no integer digit
-                 "a,2024-01-03,5.,0.2\n"           // no fraction digit
-                 "a,2024-01-03,12.50,0.2\n"        // trailing zero
-                 "a,2024-01-03,012.5,0.2\n"        // leading zero
-                 "a,2024-01-03,0.000001,0.2\n"     // below 1e-5
-                 "a,2024-01-03,12.5,0.20\n"        // sd trailing zero
-                 "a,2024-01-03,12.5,0\n"           // zero
-                 "a,2024-1-03,12.5,0.2\n"          // one-digit month
-                 "a,2024-01-3,12.5,0.2\n"          // one-digit day
-                 "a,2024/01/03,12.5,0.2\n"         // slashes
-                 "a,2024-01-03 10:00:00,12.5,0.2\n"  // space before the time
-                 "a,2024-01-03T10:00,12.5,0.2\n"   // no seconds
-                 "a,2024-01-03T10:00:00Z,12.5,0.2\n"  // offset
-                 "a,2024-01-03T10:00:00.000,12.5,0.2\n"
-                 "a,2024-01-03T10:00:00.5,12.5,0.2\n"
-                 "a, 2024-01-04 ,12.5,0.2\n"        // spaces around fields
-                 "a,2024-01-04,12.5 ,0.2\n"
-                 "\"a\",2024-01-04,12.5,0.2\n"      // quotes
-                 "a,\"2024-01-04\",12.5,0.2\r\n"
-                 "a,2024-01-04,12.345678901234567,0.2\n");  // more than 15 digits
+  auto p = Parse(
+      "sensor,date,temperature,sd\n"
+      "a,2024-01-03,-0,0.2\n"              // -0
+      "a,2024-01-03,+12,0.2\n"             // sign
+      "a,2024-01-03,1e1,0.2\n"             // exponent
+      "a,2024-01-03,.5,0.2\n"              // no integer digit
+      "a,2024-01-03,5.,0.2\n"              // no fraction digit
+      "a,2024-01-03,12.50,0.2\n"           // trailing zero
+      "a,2024-01-03,012.5,0.2\n"           // leading zero
+      "a,2024-01-03,0.000001,0.2\n"        // below 1e-5
+      "a,2024-01-03,12.5,0.20\n"           // sd trailing zero
+      "a,2024-01-03,12.5,0\n"              // zero
+      "a,2024-1-03,12.5,0.2\n"             // one-digit month
+      "a,2024-01-3,12.5,0.2\n"             // one-digit day
+      "a,2024/01/03,12.5,0.2\n"            // slashes
+      "a,2024-01-03 10:00:00,12.5,0.2\n"   // space before the time
+      "a,2024-01-03T10:00,12.5,0.2\n"      // no seconds
+      "a,2024-01-03T10:00:00Z,12.5,0.2\n"  // offset
+      "a,2024-01-03T10:00:00.000,12.5,0.2\n"
+      "a,2024-01-03T10:00:00.5,12.5,0.2\n"
+      "a, 2024-01-04 ,12.5,0.2\n"  // spaces around fields
+      "a,2024-01-04,12.5 ,0.2\n"
+      "\"a\",2024-01-04,12.5,0.2\n"  // quotes
+      "a,\"2024-01-04\",12.5,0.2\r\n"
+      "a,2024-01-04,12.345678901234567,0.2\n");  // more than 15 digits
   ASSERT_EQ(p.out.rows.size(), 23u);
-  for (const auto& r : p.out.rows) EXPECT_EQ(Lines(p)[&r - p.out.rows.data()], Rendered(p, r)) << r.line;
+  for (const auto& r : p.out.rows)
+    EXPECT_EQ(Lines(p)[&r - p.out.rows.data()], Rendered(p, r)) << r.line;
   EXPECT_EQ(Lines(p)[0], "a,2024-01-03,0,0.2\n");
   EXPECT_EQ(Lines(p)[5], "a,2024-01-03,12.5,0.2\n");
   EXPECT_EQ(Lines(p)[15], "a,2024-01-03T10:00:00Z,12.5,0.2\n");
@@ -268,13 +277,15 @@ TEST(FileParser, CanonicalFieldsOutOfOutputOrder) {
   auto p = Parse("sd,temperature,date,sensor\n0.2,12.5,2024-01-03,a\n");
   EXPECT_EQ(Lines(p), std::vector<std::string>{"a,2024-01-03,12.5,0.2\n"});
   auto q = Parse("sensor;date;temperature;sd\na;2024-01-03;12.5;0.2\na;2024-01-03;12,5;0,20\n");
-  EXPECT_EQ(Lines(q), (std::vector<std::string>{"a,2024-01-03,12.5,0.2\n", "a,2024-01-03,12.5,0.2\n"}));
+  EXPECT_EQ(Lines(q),
+            (std::vector<std::string>{"a,2024-01-03,12.5,0.2\n", "a,2024-01-03,12.5,0.2\n"}));
 }
 
 TEST(FileParser, RepeatedDatesStillValidated) {
   // The date memo only holds valid dates: an empty or bad date after a good one is bad.
-  auto p = Parse("date,temp,sd\n2024-01-03,1,0.1\n,1,0.1\n2024-01-03,2,0.1\n2023-02-29,1,0.1\n"
-                 "2024-01-03,3,0.1\n");
+  auto p = Parse(
+      "date,temp,sd\n2024-01-03,1,0.1\n,1,0.1\n2024-01-03,2,0.1\n2023-02-29,1,0.1\n"
+      "2024-01-03,3,0.1\n");
   EXPECT_EQ(Reasons(p), (std::vector<std::string>{"3:bad_date", "5:bad_date"}));
   ASSERT_EQ(p.out.rows.size(), 3u);
   EXPECT_EQ(p.out.rows[2].temperature, 3);
@@ -287,8 +298,9 @@ TEST(FileParser, RememberedNumbersAreExact) {
   std::string text = "date,temp,sd\n";
   std::vector<std::string> temps;
   for (int i = 0; i < 12000; ++i) {
-    static const char* const kForms[] = {"12.5", "12.50", "12,5", "1.25", "12.5x", "-1.5", "-1.50",
-                                         "0.0", "1e1", "12.3456", "12.345G", "+12.5", "12.5 "};
+    static const char* const kForms[] = {"12.5",    "12.50", "12,5", "1.25", "12.5x",
+                                         "-1.5",    "-1.50", "0.0",  "1e1",  "12.3456",
+                                         "12.345G", "+12.5", "12.5 "};
     temps.push_back(kForms[i % 13]);
     text += "2024-01-" + std::to_string(1 + i % 28) + "," + temps.back() + ",0.1\n";
   }

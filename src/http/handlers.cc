@@ -308,8 +308,8 @@ std::optional<size_t> ParseAlertsLimit(std::string_view query, std::string& erro
   const std::string* v = q.Get("limit");
   if (v == nullptr) return size_t{50};
   size_t n = 0;
-  const bool digits = !v->empty() && v->size() <= 4 &&
-                      v->find_first_not_of("0123456789") == std::string::npos;
+  const bool digits =
+      !v->empty() && v->size() <= 4 && v->find_first_not_of("0123456789") == std::string::npos;
   if (digits) n = static_cast<size_t>(std::stoul(*v));
   if (!digits || n < 1 || n > 1000) {
     error = "limit must be a whole number from 1 to 1000";

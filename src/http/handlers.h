@@ -65,9 +65,9 @@ struct Response {
   int status = 200;
   std::string body;
   std::string_view content_type = kJsonType;
-  std::string_view allow;         // Allow header (405)
-  bool www_authenticate = false;  // WWW-Authenticate: Bearer (401)
-  bool close = false;             // close the connection after this response
+  std::string_view allow;             // Allow header (405)
+  bool www_authenticate = false;      // WWW-Authenticate: Bearer (401)
+  bool close = false;                 // close the connection after this response
   std::string_view content_encoding;  // e.g. "gzip" (an embedded asset)
   std::string_view cache_control;
   // When set, the body is produced piece by piece and sent chunked (`body` is

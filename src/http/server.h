@@ -56,9 +56,9 @@ inline constexpr uint64_t kReservedFiles = 32;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;                              // 0: any free port (see Server::port())
-  int threads = 2;                                   // I/O threads
-  size_t max_connections = 10000;                    // beyond: 503 and close (see ConnectionCap)
+  uint16_t port = 8080;               // 0: any free port (see Server::port())
+  int threads = 2;                    // I/O threads
+  size_t max_connections = 10000;     // beyond: 503 and close (see ConnectionCap)
   uint32_t header_limit = 16 * 1024;  // request line + all header fields, bytes (431 beyond);
                                       // each chunked trailer section has the same limit
   std::chrono::milliseconds header_timeout{10'000};  // first byte -> complete header

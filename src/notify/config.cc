@@ -60,8 +60,8 @@ class Reader {
     if (!obj_.contains(key)) return Status::Ok();
     const json& v = obj_[key];
     if (!v.is_number_integer() && !v.is_number_unsigned()) return Bad(key, "must be an integer");
-    int64_t x = v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX ? INT64_MAX
-                                                                          : v.get<int64_t>();
+    int64_t x =
+        v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX ? INT64_MAX : v.get<int64_t>();
     if (x < min || x > max) {
       return Bad(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
     }
@@ -200,10 +200,14 @@ Result<ChannelConfig> ParseChannel(const json& j, const std::string& where) {
 
 const char* ChannelTypeName(ChannelType t) {
   switch (t) {
-    case ChannelType::kLog: return "log";
-    case ChannelType::kWebhook: return "webhook";
-    case ChannelType::kEmail: return "email";
-    case ChannelType::kSns: return "sns";
+    case ChannelType::kLog:
+      return "log";
+    case ChannelType::kWebhook:
+      return "webhook";
+    case ChannelType::kEmail:
+      return "email";
+    case ChannelType::kSns:
+      return "sns";
   }
   return "?";
 }

@@ -40,8 +40,8 @@ const CurlApi* Curl(std::string* error = nullptr) {
     void* lib = ::dlopen(kCurlLibrary, RTLD_NOW | RTLD_LOCAL);
     if (lib == nullptr) {
       const char* e = ::dlerror();
-      failure = std::string("cannot load ") + kCurlLibrary + " (install libcurl4): " +
-                (e != nullptr ? e : "unknown error");
+      failure = std::string("cannot load ") + kCurlLibrary +
+                " (install libcurl4): " + (e != nullptr ? e : "unknown error");
       return;
     }
     auto sym = [&](const char* name) {
@@ -98,7 +98,9 @@ struct Easy {
   }
   void Append(curl_slist** l, const std::string& s) { *l = api.slist_append(*l, s.c_str()); }
   template <typename T>
-  void Set(CURLoption option, T value) { api.easy_setopt(h, option, value); }
+  void Set(CURLoption option, T value) {
+    api.easy_setopt(h, option, value);
+  }
 
   const CurlApi& api;
   CURL* h;
@@ -168,8 +170,7 @@ Status SmtpSend(const SmtpRequest& req) {
   if (e.h == nullptr) return Internal("curl_easy_init failed");
   CommonOptions(e, req.url, req.timeout_ms, req.tls);
   e.Set(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  e.Set(CURLOPT_USE_SSL,
-                   static_cast<long>(req.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+  e.Set(CURLOPT_USE_SSL, static_cast<long>(req.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
   if (!req.username.empty()) {
     e.Set(CURLOPT_USERNAME, req.username.c_str());
     e.Set(CURLOPT_PASSWORD, req.password.c_str());

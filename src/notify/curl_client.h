@@ -22,8 +22,8 @@
 namespace aquasense::notify {
 
 struct TlsOptions {
-  std::string ca_file;   // extra CA bundle; empty = system default
-  bool insecure = false; // no peer/host verification
+  std::string ca_file;    // extra CA bundle; empty = system default
+  bool insecure = false;  // no peer/host verification
 };
 
 struct HttpRequest {
@@ -42,12 +42,12 @@ struct HttpResponse {
 Result<HttpResponse> HttpPost(const HttpRequest& request);
 
 struct SmtpRequest {
-  std::string url;                  // smtp://host:port or smtps://host:port
-  bool require_tls = false;         // STARTTLS (smtp://) or implicit TLS (smtps://)
-  std::string username, password;   // login when username is set
+  std::string url;                 // smtp://host:port or smtps://host:port
+  bool require_tls = false;        // STARTTLS (smtp://) or implicit TLS (smtps://)
+  std::string username, password;  // login when username is set
   std::string from;
   std::vector<std::string> to;
-  std::string message;              // full RFC 5322 message, CRLF line ends
+  std::string message;  // full RFC 5322 message, CRLF line ends
   int64_t timeout_ms = 10'000;
   TlsOptions tls;
 };

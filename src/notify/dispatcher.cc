@@ -75,10 +75,14 @@ class LockFile {
 
 Result<std::unique_ptr<Channel>> MakeChannel(const ChannelConfig& config, const Clock& clock) {
   switch (config.type) {
-    case ChannelType::kLog: return NewLogChannel(config);
-    case ChannelType::kWebhook: return NewWebhookChannel(config);
-    case ChannelType::kEmail: return NewEmailChannel(config, clock);
-    case ChannelType::kSns: return NewSnsChannel(config, clock, aws::ProcessEnv());
+    case ChannelType::kLog:
+      return NewLogChannel(config);
+    case ChannelType::kWebhook:
+      return NewWebhookChannel(config);
+    case ChannelType::kEmail:
+      return NewEmailChannel(config, clock);
+    case ChannelType::kSns:
+      return NewSnsChannel(config, clock, aws::ProcessEnv());
   }
   return InvalidArgument("unknown channel type");
 }

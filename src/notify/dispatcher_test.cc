@@ -192,7 +192,7 @@ TEST(Dispatcher, DownChannelBacksOffWithoutBlockingOthers) {
   EXPECT_EQ(r->delivered, 2);  // b got both
   EXPECT_EQ(r->failed, 1);
   EXPECT_EQ(r->deferred, 1);
-  EXPECT_EQ(f.a->calls, 1);    // the second was deferred, not tried
+  EXPECT_EQ(f.a->calls, 1);  // the second was deferred, not tried
   Delivery d = f.store.Get(id1, "a");
   EXPECT_EQ(d.state, DeliveryState::kPending);
   EXPECT_EQ(d.attempts, 1);
@@ -286,7 +286,8 @@ TEST(Dispatcher, LogChannelOutcomesAreRecordedTogether) {
   Dispatcher dispatcher(store, std::move(targets), clock, {});
   std::vector<int64_t> ids;
   for (int i = 0; i < 1200; ++i)
-    ids.push_back(store.Add(MakeAlert("deviation", "s" + std::to_string(i), clock.NowMs()), {"log"}));
+    ids.push_back(
+        store.Add(MakeAlert("deviation", "s" + std::to_string(i), clock.NowMs()), {"log"}));
   auto r = dispatcher.DeliverDue(INT64_MAX, 5000);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->delivered, 1200);

@@ -286,8 +286,10 @@ json WebhookDocument(const storage::Alert& a) {
 
 const char* DeliveryStateName(const storage::Delivery& d) {
   switch (d.state) {
-    case storage::DeliveryState::kPending: return "pending";
-    case storage::DeliveryState::kGaveUp: return "gave_up";
+    case storage::DeliveryState::kPending:
+      return "pending";
+    case storage::DeliveryState::kGaveUp:
+      return "gave_up";
     case storage::DeliveryState::kDelivered:
       return d.attempts == 0 && d.last_error.rfind("skipped", 0) == 0 ? "skipped" : "delivered";
   }
@@ -306,7 +308,8 @@ std::string ShownError(const storage::Delivery& d) {
 
 }  // namespace
 
-json AlertListJson(const std::vector<std::pair<storage::Alert, std::vector<storage::Delivery>>>& list) {
+json AlertListJson(
+    const std::vector<std::pair<storage::Alert, std::vector<storage::Delivery>>>& list) {
   json alerts = json::array();
   for (const auto& [a, deliveries] : list) {
     json d = json::array();

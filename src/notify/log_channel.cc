@@ -13,8 +13,8 @@ class LogChannel final : public Channel {
 
   Status Send(const storage::Alert& alert) override {
     if (path_.empty()) {
-      std::string line = "aquasense alert: " + AlertSummary(alert) + " [" +
-                         IdempotencyKey(alert) + "]\n";
+      std::string line =
+          "aquasense alert: " + AlertSummary(alert) + " [" + IdempotencyKey(alert) + "]\n";
       std::fputs(line.c_str(), out_);
       std::fflush(out_);
       return Status::Ok();

@@ -23,13 +23,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -44,11 +43,11 @@ const char* ChannelTypeName(ChannelType t);
 
 // One entry of "alerts.channels" (unset fields keep these defaults).
 struct ChannelConfig {
-  std::string name;                 // unique, [A-Za-z0-9._-]{1,64}
+  std::string name;  // unique, [A-Za-z0-9._-]{1,64}
   ChannelType type = ChannelType::kLog;
-  std::vector<std::string> kinds;   // "deviation" / "data_quality"; empty = all
-  std::vector<std::string> sensors; // empty = all
-  int64_t timeout_ms = 10'000;      // whole send, connection included
+  std::vector<std::string> kinds;    // "deviation" / "data_quality"; empty = all
+  std::vector<std::string> sensors;  // empty = all
+  int64_t timeout_ms = 10'000;       // whole send, connection included
 
   // log: one line per alert on stderr, or JSON lines appended to `path`.
   std::string path;
@@ -61,14 +60,14 @@ struct ChannelConfig {
   std::string from;
   std::vector<std::string> to;
   SmtpTls tls = SmtpTls::kNone;
-  std::string username, password;   // optional login ("password_env" allowed)
-  std::string ca_file;              // extra CA bundle for TLS
-  bool insecure_tls = false;        // skip certificate checks (tests only)
+  std::string username, password;  // optional login ("password_env" allowed)
+  std::string ca_file;             // extra CA bundle for TLS
+  bool insecure_tls = false;       // skip certificate checks (tests only)
   // sns
   std::string topic_arn;
-  std::string region;               // default: the ARN's region
-  std::string endpoint;             // default: https://sns.REGION.amazonaws.com/
-  std::string profile;              // shared-credentials profile (default AWS_PROFILE/default)
+  std::string region;    // default: the ARN's region
+  std::string endpoint;  // default: https://sns.REGION.amazonaws.com/
+  std::string profile;   // shared-credentials profile (default AWS_PROFILE/default)
 
   // True when this channel wants an alert of `kind` about `sensor`.
   bool Accepts(std::string_view kind, std::string_view sensor) const;
@@ -119,8 +118,8 @@ struct DeliveryStats {
   int64_t deferred = 0;   // not tried: their channel failed earlier in the round
   int64_t skipped = 0;    // excluded by the channel's filter
   int64_t gave_up = 0;
-  int64_t pending = 0;    // still pending at the end (RunDelivery only)
-  bool busy = false;      // another sender held the lock for the whole budget
+  int64_t pending = 0;  // still pending at the end (RunDelivery only)
+  bool busy = false;    // another sender held the lock for the whole budget
 };
 
 class Dispatcher {
@@ -173,9 +172,8 @@ Result<DeliveryStats> RunDelivery(storage::MetaStore& store, const nlohmann::jso
 // Never throws: an exception inside becomes kInternal.
 // Pass lock_path = DATA_DIR + "/outbox.lock" (OutboxLockPath) so that two
 // processes never send the same alert at once.
-Status DeliverPending(storage::MetaStore& store, const nlohmann::json& config,
-                      const Clock& clock, std::chrono::milliseconds budget,
-                      const std::string& lock_path = "");
+Status DeliverPending(storage::MetaStore& store, const nlohmann::json& config, const Clock& clock,
+                      std::chrono::milliseconds budget, const std::string& lock_path = "");
 
 // Keeps a background sender's log quiet while one error repeats (L7: an
 // unwritable outbox.lock every 2 s forever). Next(s) returns the line to
@@ -190,9 +188,9 @@ class RepeatLimiter {
 
  private:
   int64_t interval_ms_;
-  std::string last_;         // the error logged last ("" = none since OK)
+  std::string last_;  // the error logged last ("" = none since OK)
   int64_t logged_ms_ = 0;
-  int64_t repeats_ = 0;      // times `last_` came back since it was logged
+  int64_t repeats_ = 0;  // times `last_` came back since it was logged
 };
 
 // DATA_DIR + "/outbox.lock".

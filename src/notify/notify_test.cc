@@ -1,8 +1,8 @@
 // Config parsing, rendering and request builders (no network).
 #include <gtest/gtest.h>
 
-#include "notify/channels.h"
 #include "common/crypto.h"
+#include "notify/channels.h"
 #include "notify/format.h"
 #include "notify/notifier.h"
 
@@ -45,7 +45,8 @@ TEST(Config, DefaultsToTheLogChannel) {
 }
 
 TEST(Config, AllChannelTypes) {
-  json c = json::parse(R"({"alerts":{"sd_limit":0.7,"retry":{"initial_ms":10,"max_ms":80,"give_up_after_s":60},
+  json c = json::parse(
+      R"({"alerts":{"sd_limit":0.7,"retry":{"initial_ms":10,"max_ms":80,"give_up_after_s":60},
     "channels":[
      {"name":"ops-hook","type":"webhook","url":"http://127.0.0.1:9000/hook","secret":"k","kinds":["deviation"],"sensors":["s1"],"timeout_ms":2000},
      {"name":"mail","type":"email","url":"smtp://127.0.0.1:2525","from":"AquaSense <a@x>","to":["b@x","c@x"],"tls":"starttls","username":"u","password":"p"},
@@ -92,16 +93,18 @@ TEST(Config, ErrorsNameTheField) {
   EXPECT_NE(bad(R"({"alerts":{"channels":[{"name":"h","type":"webhook"}]}})").find("url"),
             std::string::npos);
   // L6: a channel without "name" is named after its type (docs/alerts.md).
-  auto unnamed = ParseAlertsConfig(json::parse(R"({"alerts":{"channels":[{"type":"webhook","url":"http://x"}]}})"));
+  auto unnamed = ParseAlertsConfig(
+      json::parse(R"({"alerts":{"channels":[{"type":"webhook","url":"http://x"}]}})"));
   ASSERT_TRUE(unnamed.ok()) << unnamed.status().ToString();
   EXPECT_EQ(unnamed->channels.back().name, "webhook");
   bad(R"({"alerts":{"channels":[{"name":"h","type":"webhook","url":"ftp://x"}]}})");
   bad(R"({"alerts":{"channels":[{"name":"m","type":"email","url":"smtp://x","from":"a@x"}]}})");
   bad(R"({"alerts":{"channels":[{"name":"s","type":"sns","topic_arn":"nope"}]}})");
   bad(R"({"alerts":{"channels":[{"name":"h","type":"webhook","url":"http://x","kinds":["other"]}]}})");
-  EXPECT_NE(bad(R"({"alerts":{"channels":[{"name":"h","type":"webhook","url":"http://a"},{"name":"h","type":"webhook","url":"http://b"}]}})")
-                .find("two channels"),
-            std::string::npos);
+  EXPECT_NE(
+      bad(R"({"alerts":{"channels":[{"name":"h","type":"webhook","url":"http://a"},{"name":"h","type":"webhook","url":"http://b"}]}})")
+          .find("two channels"),
+      std::string::npos);
   EXPECT_NE(bad(R"({"alerts":{"channels":[{"type":"log"},{"name":"log","type":"log"}]}})")
                 .find("two channels"),
             std::string::npos);
@@ -141,7 +144,8 @@ TEST(Format, Summaries) {
   EXPECT_EQ(AlertSubject(DeviationAlert()),
             "[AquaSense] deviation: sensor s1, 3 readings with sd > 0.5 in readings.csv");
   EXPECT_EQ(AlertSummary(QualityAlert()),
-            "data quality: 3 of 10 rows invalid in readings.csv (bad_date 2, bad_number 1) for sensor s1");
+            "data quality: 3 of 10 rows invalid in readings.csv (bad_date 2, bad_number 1) for "
+            "sensor s1");
   EXPECT_EQ(Iso8601(1'714'564'800'000), "2024-05-01T12:00:00Z");
   EXPECT_EQ(Iso8601(1'714'564'800'123), "2024-05-01T12:00:00.123Z");
   EXPECT_EQ(Rfc5322Date(1'714'564'800'000), "Wed, 01 May 2024 12:00:00 +0000");
@@ -234,7 +238,8 @@ TEST(Sns, PublishRequestShape) {
   aws::Credentials creds{"AKID", "SECRET", "", 0};
   SnsRequest r = BuildSnsRequest(c, DeviationAlert(), creds, 1'714'564'800'000);
   EXPECT_EQ(r.http.url, "http://127.0.0.1:4566");
-  EXPECT_EQ(r.body.rfind("Action=Publish&Message=AquaSense%20alert%3A%20deviation", 0), 0u) << r.body;
+  EXPECT_EQ(r.body.rfind("Action=Publish&Message=AquaSense%20alert%3A%20deviation", 0), 0u)
+      << r.body;
   EXPECT_NE(r.body.find("&TopicArn=arn%3Aaws%3Asns%3Aeu-west-1%3A123456789012%3ASD_LIMIT"),
             std::string::npos);
   EXPECT_NE(r.body.find("&Version=2010-03-31"), std::string::npos);

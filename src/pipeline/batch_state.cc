@@ -319,7 +319,8 @@ Status BatchState::FixNextDiff(uint32_t id, int32_t month, double max_temp) {
   if (!cur.ok()) return cur.status();
   if (!*cur) return Status::Ok();
   // Not written by this batch yet: the row read is the one before the batch.
-  if (s.HadBefore(next) && !s.RowWritten(next)) originals_.emplace(BlockCache::Key(id, next), **cur);
+  if (s.HadBefore(next) && !s.RowWritten(next))
+    originals_.emplace(BlockCache::Key(id, next), **cur);
   core::MonthlyMetrics nm = **cur;
   nm.max_temp_diff = nm.max_temp - max_temp;
   if (nm == **cur) return Status::Ok();

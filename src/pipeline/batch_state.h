@@ -77,14 +77,16 @@ class SensorState {
  private:
   static constexpr uint8_t kBefore = 1, kStored = 2, kRowWritten = 4, kDiffers = 8;
   uint8_t Flags(int32_t month) const {
-    return month >= base_ && month < base_ + static_cast<int32_t>(flags_.size()) ? flags_[Slot(month)] : 0;
+    return month >= base_ && month < base_ + static_cast<int32_t>(flags_.size())
+               ? flags_[Slot(month)]
+               : 0;
   }
   size_t Slot(int32_t month) const { return static_cast<size_t>(month - base_); }
   void Set(int32_t month, uint8_t flag, bool on);
   void SlotFor(int32_t month);  // grows the range to hold `month`
 
   std::string name_;
-  int32_t base_ = 0;                 // month index of flags_[0]
+  int32_t base_ = 0;  // month index of flags_[0]
   std::vector<uint8_t> flags_;
   int32_t memo_month_ = INT32_MIN;
   double memo_max_temp_ = 0;
@@ -110,7 +112,10 @@ class BatchState {
   // `fresh`: the batch started with ResetDerived() (rebuild): the store's
   // committed state is not read, every sensor starts empty at version 0.
   BatchState(storage::MetaStore& meta, storage::Batch& batch, bool fresh, BatchLimits limits = {})
-      : meta_(meta), batch_(batch), fresh_(fresh), cache_(limits.cache),
+      : meta_(meta),
+        batch_(batch),
+        fresh_(fresh),
+        cache_(limits.cache),
         write_behind_bytes_(limits.write_behind_bytes) {}
 
   storage::Batch& batch() { return batch_; }

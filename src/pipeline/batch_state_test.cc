@@ -72,7 +72,8 @@ class BatchStateTest : public ::testing::TestWithParam<bool> {
   std::unique_ptr<storage::MetaStore> meta_;
 };
 
-constexpr const char* kHeader = "sensor,year,month,mean_temp,max_temp,max_sd,max_temp_diff,readings\n";
+constexpr const char* kHeader =
+    "sensor,year,month,mean_temp,max_temp,max_sd,max_temp_diff,readings\n";
 
 TEST_P(BatchStateTest, OutOfOrderMonthsGiveTheMetricsOfSortedInput) {
   Outcome o = Run([](BatchState& st) {
@@ -85,7 +86,7 @@ TEST_P(BatchStateTest, OutOfOrderMonthsGiveTheMetricsOfSortedInput) {
     Add(st, "s", 2024, 3, 3, 20);  // March again: its max changes after it was written
     EndChunk(st);
     Add(st, "s", 2024, 4, 1, 15);
-    Add(st, "s", 2024, 2, 1, 9);   // fills the gap: March's diff appears
+    Add(st, "s", 2024, 2, 1, 9);  // fills the gap: March's diff appears
     EndChunk(st);
   });
   EXPECT_EQ(o.changed, 5);
@@ -104,7 +105,8 @@ TEST_P(BatchStateTest, OutOfOrderMonthsGiveTheMetricsOfSortedInput) {
     EndChunk(st);
   });
   EXPECT_EQ(o.changed, 2);
-  EXPECT_EQ(o.Changed(), std::vector<std::string>{"s@" + std::to_string(core::MonthIndex(2024, 2))});
+  EXPECT_EQ(o.Changed(),
+            std::vector<std::string>{"s@" + std::to_string(core::MonthIndex(2024, 2))});
   EXPECT_EQ(Csv(), std::string(kHeader) +
                        "s,2024,1,8,8,0.1,,1\n"
                        "s,2024,2,19.5,30,0.1,22,2\n"
@@ -183,13 +185,14 @@ TEST(BatchStateRoundRobin, PartialWritesGiveTheSameMetrics) {
         const std::string sensor = "s" + std::to_string(rng() % 30);
         const int month = 1 + chunk;  // months advance, as in a file by date
         AddReading(st, sensor, 2024, month, 1 + static_cast<int>(rng() % 28),
-                                   static_cast<double>(rng() % 300) / 10);
+                   static_cast<double>(rng() % 300) / 10);
       }
       EXPECT_TRUE(st.EndChunk().ok());
       if (stored_after_chunk != nullptr) {
         int stored = 0;
         for (int s = 0; s < 30; ++s)
-          stored += recording.rows.count({"s" + std::to_string(s), core::MonthIndex(2024, 1 + chunk)});
+          stored +=
+              recording.rows.count({"s" + std::to_string(s), core::MonthIndex(2024, 1 + chunk)});
         stored_after_chunk->push_back(stored);
       }
     }

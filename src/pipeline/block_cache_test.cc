@@ -29,7 +29,7 @@ TEST(BlockCacheTest, IdleEntriesAreVictims) {
   cache.Tick();
   cache.Get(2, 10, added);  // tick 1
   cache.Tick();
-  cache.Tick();             // now 3: entry 1 idle for 3 ticks, entry 2 for 2
+  cache.Tick();  // now 3: entry 1 idle for 3 ticks, entry 2 for 2
   EXPECT_EQ(cache.Victims(), std::vector<uint64_t>{BlockCache::Key(1, 10)});
   cache.Get(1, 10, added);  // used again: no longer idle
   EXPECT_TRUE(cache.Victims().empty());
@@ -48,7 +48,7 @@ TEST(BlockCacheTest, OverTheCapLeastRecentlyUsedGoFirst) {
   EXPECT_GE(per_entry, 100 * sizeof(core::Reading));
   // Over the cap: everything goes, least recently used first (sensor 3 first).
   EXPECT_EQ(cache.Victims(), (std::vector<uint64_t>{BlockCache::Key(3, 5), BlockCache::Key(2, 5),
-                                                     BlockCache::Key(1, 5), BlockCache::Key(0, 5)}));
+                                                    BlockCache::Key(1, 5), BlockCache::Key(0, 5)}));
 
   // A cap of 3 entries' worth: down to 3/4 of it, i.e. 2 entries stay.
   BlockCache capped({.max_bytes = per_entry * 3, .idle_ticks = 1000});
@@ -56,7 +56,8 @@ TEST(BlockCacheTest, OverTheCapLeastRecentlyUsedGoFirst) {
     capped.Get(s, 5, added).readings.assign(100, R(1, 1));
     capped.Tick();
   }
-  EXPECT_EQ(capped.Victims(), (std::vector<uint64_t>{BlockCache::Key(0, 5), BlockCache::Key(1, 5)}));
+  EXPECT_EQ(capped.Victims(),
+            (std::vector<uint64_t>{BlockCache::Key(0, 5), BlockCache::Key(1, 5)}));
   capped.Erase(BlockCache::Key(0, 5));
   capped.Erase(BlockCache::Key(1, 5));
   EXPECT_EQ(capped.size(), 2u);

@@ -27,11 +27,12 @@ namespace aquasense::pipeline::internal {
 
 namespace {
 
-constexpr size_t kReadSize = 1 << 20;     // bytes parsed at a time (~30k rows: a chunk overshoots little)
-constexpr size_t kChunkRows = 1 << 16;    // rows merged at a time: bounds memory
-constexpr size_t kOutFlush = 1 << 20;     // output buffer flushed to the object store
-constexpr size_t kExamples = 5;           // examples carried by an alert
-constexpr size_t kAlertSensors = 10;      // sensors named by an alert (besides their count)
+constexpr size_t kReadSize =
+    1 << 20;  // bytes parsed at a time (~30k rows: a chunk overshoots little)
+constexpr size_t kChunkRows = 1 << 16;  // rows merged at a time: bounds memory
+constexpr size_t kOutFlush = 1 << 20;   // output buffer flushed to the object store
+constexpr size_t kExamples = 5;         // examples carried by an alert
+constexpr size_t kAlertSensors = 10;    // sensors named by an alert (besides their count)
 
 void AppendCsvQuoted(std::string& out, std::string_view s) {
   out += '"';
@@ -41,7 +42,6 @@ void AppendCsvQuoted(std::string& out, std::string_view s) {
   }
   out += '"';
 }
-
 
 std::string ReadingText(const std::string& sensor, const core::Reading& r) {
   std::string s = sensor + "," + core::FormatDateTime(r.when) + ",";
@@ -116,8 +116,8 @@ struct Chunk {
   core::ParseOutput out;
   std::vector<std::string> sensors;  // the parser's sensor names, when they grew
   bool last = false;
-  Status status;                     // a read error ends the stream
-  bool input_error = false;          // status is the input file's
+  Status status;             // a read error ends the stream
+  bool input_error = false;  // status is the input file's
 };
 
 // Bounded hand-off between the two stages (at most `depth` chunks waiting).
@@ -242,7 +242,10 @@ class CloseOnExit {
 class FileIngest {
  public:
   FileIngest(const FileJob& job, const Env& env, const Options& options, BatchState& state)
-      : job_(job), env_(env), options_(options), state_(state),
+      : job_(job),
+        env_(env),
+        options_(options),
+        state_(state),
         parser_(options.limits, job.file->default_sensor) {}
 
   Result<FileSummary> Run();
@@ -308,7 +311,7 @@ class FileIngest {
   bool landed_input_error_ = false;  // landed_'s error is the input file's
 
   std::vector<std::string> sensor_names_;  // the parser's sensors, as of the current chunk
-  std::vector<uint32_t> sensor_map_;  // parser sensor id -> batch sensor id
+  std::vector<uint32_t> sensor_map_;       // parser sensor id -> batch sensor id
   // Per chunk: the merge decision for each row.
   std::vector<core::MergeDecision> decisions_;
   // Scratch reused across chunks and groups (no allocation per group).
@@ -319,11 +322,11 @@ class FileIngest {
   core::Grouping grouping_;
   std::vector<core::MergeDecision> local_;
 
-  std::map<std::string, DeviationStats> deviations_;  // by sensor name
+  std::map<std::string, DeviationStats> deviations_;             // by sensor name
   nlohmann::json deviation_examples_ = nlohmann::json::array();  // the file's first ones
-  std::vector<DeviationStats*> deviations_by_id_;     // by parser sensor id (into deviations_)
-  std::map<std::string, int64_t> reason_counts_;      // also of the replaced readings
-  int64_t replaced_ = 0;  // stored readings replaced by rows of this file
+  std::vector<DeviationStats*> deviations_by_id_;  // by parser sensor id (into deviations_)
+  std::map<std::string, int64_t> reason_counts_;   // also of the replaced readings
+  int64_t replaced_ = 0;                           // stored readings replaced by rows of this file
   nlohmann::json invalid_examples_ = nlohmann::json::array();
 };
 
@@ -342,7 +345,8 @@ Result<FileSummary> FileIngest::Run() {
   hash_ = f.hash;
 
   const std::string_view name = unnamed ? storage::keys::kPendingName : f.hash;
-  AQ_RETURN_IF_ERROR(valid_.Open(*env_.objects, storage::keys::FilteredValid(f.default_sensor, name),
+  AQ_RETURN_IF_ERROR(valid_.Open(*env_.objects,
+                                 storage::keys::FilteredValid(f.default_sensor, name),
                                  "sensor,date,temperature,sd\n"));
   AQ_RETURN_IF_ERROR(invalid_.Open(*env_.objects,
                                    storage::keys::FilteredInvalid(f.default_sensor, name),
@@ -387,8 +391,9 @@ Result<FileSummary> FileIngest::Run() {
   if (unnamed) hash_ = f.landing_copy->hash();
   summary_.hash = hash_;
 
-  for (auto [o, key] : {std::pair{&valid_, storage::keys::FilteredValid(f.default_sensor, hash_)},
-                        std::pair{&invalid_, storage::keys::FilteredInvalid(f.default_sensor, hash_)}}) {
+  for (auto [o, key] :
+       {std::pair{&valid_, storage::keys::FilteredValid(f.default_sensor, hash_)},
+        std::pair{&invalid_, storage::keys::FilteredInvalid(f.default_sensor, hash_)}}) {
     auto w = o->Finish();
     if (!w.ok()) return w.status();
     if (unnamed) AQ_RETURN_IF_ERROR((*w)->SetKey(key));
@@ -520,7 +525,8 @@ Status FileIngest::ProcessChunk() {
   return EmitChunk();
 }
 
-Status FileIngest::MergeGroup(uint32_t sid, int32_t month, std::span<const core::Incoming> incoming) {
+Status FileIngest::MergeGroup(uint32_t sid, int32_t month,
+                              std::span<const core::Incoming> incoming) {
   auto block = state_.Block(sid, month);
   if (!block.ok()) return block.status();
   local_.resize(incoming.size());
@@ -550,7 +556,9 @@ Status FileIngest::WriteInvalid(int64_t line, core::Reason reason, std::string_v
   const std::string_view name = core::ReasonName(reason);
   reason_counts_[std::string(name)]++;
   if (invalid_examples_.size() < kExamples) {
-    invalid_examples_.push_back({{"line", line}, {"reason", name}, {"detail", detail},
+    invalid_examples_.push_back({{"line", line},
+                                 {"reason", name},
+                                 {"detail", detail},
                                  {"raw", std::string(raw.substr(0, 200))}});
   }
   std::string& o = invalid_.buf();
@@ -601,8 +609,9 @@ Status FileIngest::EmitChunk() {
         // The replaced reading is recorded, but it is no row of this file:
         // not counted in `invalid`, so rows = valid + invalid + duplicates.
         std::string detail = "replaced by line " + std::to_string(r.line) + " of this file";
-        AQ_RETURN_IF_ERROR(WriteInvalid(r.line, core::Reason::kConflictingDuplicate, detail,
-                                        ReadingText(state_.sensor(sensor_map_[r.sensor]).name(), d.other)));
+        AQ_RETURN_IF_ERROR(
+            WriteInvalid(r.line, core::Reason::kConflictingDuplicate, detail,
+                         ReadingText(state_.sensor(sensor_map_[r.sensor]).name(), d.other)));
         summary_.invalid--;
         replaced_++;
         break;
@@ -635,7 +644,8 @@ Status FileIngest::EmitChunk() {
 }
 
 DeviationStats& FileIngest::Deviations(uint32_t parser_sensor) {
-  if (deviations_by_id_.size() <= parser_sensor) deviations_by_id_.resize(parser_sensor + 1, nullptr);
+  if (deviations_by_id_.size() <= parser_sensor)
+    deviations_by_id_.resize(parser_sensor + 1, nullptr);
   DeviationStats*& d = deviations_by_id_[parser_sensor];
   if (d == nullptr) d = &deviations_[state_.sensor(sensor_map_[parser_sensor]).name()];
   return *d;

@@ -170,7 +170,7 @@ Status LandingCopy::CopyAndCheck(const std::string& sensor) {
     cv_.wait(lock, [&] { return taken_ || cancel_; });
   }
   if (cancel_) return Status::Ok();  // not wanted: the temporary copy is dropped
-  if (!expected_set_) {  // the copy names the file
+  if (!expected_set_) {              // the copy names the file
     hash_ = *hex;
     key_ = storage::keys::Landing(sensor, *hex);
   } else if (*hex != hash_) {

@@ -74,9 +74,7 @@ Status CommitPending(storage::ObjectStore& objects,
   return Status::Ok();
 }
 
-std::string MonthlyKey(std::string_view sensor) {
-  return storage::keys::Monthly(sensor);
-}
+std::string MonthlyKey(std::string_view sensor) { return storage::keys::Monthly(sensor); }
 
 Status UpdateMonthlyFiles(storage::ObjectStore& objects, BatchState& state,
                           const std::vector<ChangedSensor>& changed_sensors, bool full,
@@ -109,8 +107,10 @@ Status UpdateMonthlyFiles(storage::ObjectStore& objects, BatchState& state,
 
   // The intent record first: the batch's generation and what it rewrites.
   std::vector<std::string> names;
-  if (full) names.push_back(kAllSensors);
-  else for (const auto& [sensor, first_month] : sensors) names.push_back(sensor);
+  if (full)
+    names.push_back(kAllSensors);
+  else
+    for (const auto& [sensor, first_month] : sensors) names.push_back(sensor);
   auto intent_writer = objects.NewWriter(storage::keys::kMonthlyIntent);
   if (!intent_writer.ok()) return intent_writer.status();
   AQ_RETURN_IF_ERROR((*intent_writer)->Append(IntentText(*generation + 1, names)));

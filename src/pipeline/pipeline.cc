@@ -43,7 +43,9 @@ class LandingWriterImpl final : public LandingWriter {
  public:
   LandingWriterImpl(storage::ObjectStore& store, std::unique_ptr<storage::ObjectWriter> writer,
                     std::string sensor, std::string source)
-      : store_(store), writer_(std::move(writer)), sensor_(std::move(sensor)),
+      : store_(store),
+        writer_(std::move(writer)),
+        sensor_(std::move(sensor)),
         source_(std::move(source)) {}
 
   Status Append(std::string_view bytes) override {
@@ -118,8 +120,8 @@ Result<StagedFile> StagePath(Pipeline& p, const std::string& path, const IngestR
   struct stat st {};
   if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
     if (fd != 0) ::close(fd);
-    return Unavailable("cannot read " + path + ": " + (S_ISDIR(st.st_mode) ? "it is a directory"
-                                                                          : std::strerror(errno)));
+    return Unavailable("cannot read " + path + ": " +
+                       (S_ISDIR(st.st_mode) ? "it is a directory" : std::strerror(errno)));
   }
   const uint64_t total = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
   auto writer = p.NewLandingWriter(req.default_sensor, path);
@@ -171,7 +173,8 @@ class PhaseTrace {
 
  private:
   static double Now() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
   }
   bool on_;
   double last_;
@@ -243,8 +246,8 @@ constexpr int kConflictRetries = 8;
 void ConflictBackoff(int attempt) {
   thread_local std::minstd_rand rng(std::random_device{}());
   const int64_t cap_ms = int64_t{10} << std::min(attempt, 7);
-  std::this_thread::sleep_for(std::chrono::milliseconds(
-      std::uniform_int_distribution<int64_t>(cap_ms / 2, cap_ms)(rng)));
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap_ms / 2, cap_ms)(rng)));
 }
 
 // Readies files for a batch run again after one failed: a landing copy the
@@ -291,7 +294,7 @@ Result<IngestSummary> Pipeline::IngestPaths(const std::vector<std::string>& path
                            "\" is not allowed: use 1-64 of A-Z a-z 0-9 . _ -");
   std::vector<StagedFile> staged;
   std::vector<FileSummary> unreadable;
-  std::vector<size_t> unreadable_at;  // position among the inputs
+  std::vector<size_t> unreadable_at;     // position among the inputs
   std::shared_ptr<LandingCopy> copying;  // at most one background copy at a time
   for (size_t i = 0; i < paths.size(); ++i) {
     bool input_error = true;
@@ -485,8 +488,7 @@ Result<IngestSummary> Pipeline::Impl::RunBatchOnce(const std::vector<StagedFile>
   AQ_RETURN_IF_ERROR((*batch)->Commit());
   trace.Phase("commit");
   batch->reset();
-  summary.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return summary;
 }
 
@@ -517,7 +519,5 @@ Result<IngestSummary> Pipeline::Rebuild() {
   }
   return impl_->RunBatch(files, modes, IngestRequest{}, true);
 }
-
-
 
 }  // namespace aquasense::pipeline

@@ -57,7 +57,7 @@ struct StagedBytes {
 };
 
 struct StagedFile {
-  std::string hash;            // SHA-256 hex of the bytes
+  std::string hash;  // SHA-256 hex of the bytes
   std::string default_sensor;
   std::string landing_key;
   std::string source_name;
@@ -79,12 +79,12 @@ struct FileSummary {
   std::string hash;
   // "ingested", "already_ingested" (same bytes and sensor seen before) or "unreadable".
   std::string status;
-  std::string error;           // for "unreadable"
+  std::string error;  // for "unreadable"
   int64_t rows = 0, valid = 0, invalid = 0, duplicates = 0, alerts = 0;
 };
 
 struct IngestSummary {
-  int64_t files = 0;           // files ingested in this batch (new ones)
+  int64_t files = 0;  // files ingested in this batch (new ones)
   int64_t rows = 0, valid = 0, invalid = 0, duplicates = 0, alerts = 0;
   int64_t months_updated = 0;  // sensor-months whose metrics changed
   double seconds = 0;

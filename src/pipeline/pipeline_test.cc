@@ -6,9 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "common/crypto.h"
 #include "core/metrics_format.h"
@@ -70,7 +69,8 @@ class PipelineTest : public ::testing::Test {
 };
 
 TEST_F(PipelineTest, MonthlyMetricsWithGapsAndDiffs) {
-  auto s = Ingest("2024/01/03,12.5,0.2\n2024/01/10,13.5,0.6\n2024/02/01,15,0.1\n2024/04/01,10,0.1\n");
+  auto s =
+      Ingest("2024/01/03,12.5,0.2\n2024/01/10,13.5,0.6\n2024/02/01,15,0.1\n2024/04/01,10,0.1\n");
   EXPECT_EQ(s.files, 1);
   EXPECT_EQ(s.valid, 4);
   EXPECT_EQ(s.alerts, 1);
@@ -223,10 +223,10 @@ TEST_F(PipelineTest, MonthlyFileKeepsItsRowsBeforeTheFirstChangedMonth) {
                                          "default,2024,1,12.5,12.5,0.2,,1\n"
                                          "default,2024,2,15,15,0.1,2.5,1\n"
                                          "default,2024,3,10,10,0.1,-5,1\n");
-  ASSERT_TRUE(objects_->WriteAll(key, std::string(kHeader) +
-                                          "default,2024,1,KEPT,12.5,0.2,,1\n"
-                                          "default,2024,2,15,15,0.1,2.5,1\n"
-                                          "default,2024,3,WRONG,10,0.1,-5,1\n")
+  ASSERT_TRUE(objects_
+                  ->WriteAll(key, std::string(kHeader) + "default,2024,1,KEPT,12.5,0.2,,1\n"
+                                                         "default,2024,2,15,15,0.1,2.5,1\n"
+                                                         "default,2024,3,WRONG,10,0.1,-5,1\n")
                   .ok());
   Ingest("2024-03-02,20,0.1\n2024-05-01,1,0.1\n");
   EXPECT_EQ(*objects_->ReadAll(key), std::string(kHeader) +
@@ -236,8 +236,8 @@ TEST_F(PipelineTest, MonthlyFileKeepsItsRowsBeforeTheFirstChangedMonth) {
                                          "default,2024,5,1,1,0.1,,1\n");
   // A file that is not the header and rows of this sensor is rendered whole.
   const std::vector<std::string> bad = {"garbage\n",
-                                       std::string(kHeader) + "other,2024,1,1,1,0.1,,1\n",
-                                       std::string(kHeader) + "default,2024,1,1,1,0.1,,1"};
+                                        std::string(kHeader) + "other,2024,1,1,1,0.1,,1\n",
+                                        std::string(kHeader) + "default,2024,1,1,1,0.1,,1"};
   for (size_t i = 0; i < bad.size(); ++i) {
     ASSERT_TRUE(objects_->WriteAll(key, bad[i]).ok());
     Ingest("2024-05-0" + std::to_string(2 + i) + "," + std::to_string(2 + i) + ",0.1\n");
@@ -304,8 +304,8 @@ TEST_F(PipelineTest, FilesOfABatchThatNeverCommittedAreRenderedAgain) {
   ASSERT_TRUE(objects_->WriteAll("analysis/monthly/a.csv", "garbage\n").ok());
   ASSERT_TRUE(objects_->WriteAll("analysis/monthly/b.csv", "garbage\n").ok());
   ASSERT_TRUE(objects_->WriteAll("analysis/monthly/zz.csv", "stray\n").ok());
-  ASSERT_TRUE(objects_->WriteAll("analysis/monthly.intent",
-                                 std::to_string(next) + "\na\nb\nzz\n").ok());
+  ASSERT_TRUE(
+      objects_->WriteAll("analysis/monthly.intent", std::to_string(next) + "\na\nb\nzz\n").ok());
   // The next batch (about another sensor) puts them right again.
   Ingest("c,2024-01-01,3,0.1\n");
   EXPECT_EQ(Files(), Csv());
@@ -318,8 +318,10 @@ TEST_F(PipelineTest, FilesOfABatchThatNeverCommittedAreRenderedAgain) {
   EXPECT_EQ(*objects_->ReadAll("analysis/monthly/a.csv"), "kept\n");
   // A rebuild that never committed ("*": every file) is redone whole.
   ASSERT_TRUE(objects_->WriteAll("analysis/monthly/b.csv", "garbage\n").ok());
-  ASSERT_TRUE(objects_->WriteAll("analysis/monthly.intent",
-                                 std::to_string(*meta_->Generation() + 1) + "\n*\n").ok());
+  ASSERT_TRUE(
+      objects_
+          ->WriteAll("analysis/monthly.intent", std::to_string(*meta_->Generation() + 1) + "\n*\n")
+          .ok());
   Ingest("c,2024-02-02,3,0.1\n");
   EXPECT_EQ(Files(), Csv());
   // An unreadable record: every file is rendered again.
@@ -384,7 +386,8 @@ TEST_F(PipelineTest, LargeFilesAreNamedByTheirHashAndRecognisedAgain) {
   EXPECT_EQ(first->per_file[0].hash, Sha256Hex(a_text));
   EXPECT_EQ(first->per_file[1].hash, Sha256Hex(b_text));
   EXPECT_EQ(first->per_file[2].status, "already_ingested");
-  for (const auto& [hash, text] : {std::pair{Sha256Hex(a_text), a_text}, std::pair{Sha256Hex(b_text), b_text}}) {
+  for (const auto& [hash, text] :
+       {std::pair{Sha256Hex(a_text), a_text}, std::pair{Sha256Hex(b_text), b_text}}) {
     EXPECT_EQ(*objects_->ReadAll("landing/default/" + hash + ".csv"), text);
     EXPECT_TRUE(*objects_->Exists("filtered/default/" + hash + ".valid.csv"));
     EXPECT_TRUE(*objects_->Exists("filtered/default/" + hash + ".invalid.csv"));

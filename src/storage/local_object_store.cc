@@ -150,12 +150,15 @@ class LocalWriter final : public ObjectWriter {
     for (size_t done = 0; done < fill_ && st.ok();) {
       const ssize_t n = ::pwrite(fd, buf_.get() + done, fill_ - done, static_cast<off_t>(done));
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) st = Unavailable("cannot write " + path + ": " + ErrnoText());
-      else done += static_cast<size_t>(n);
+      if (n <= 0)
+        st = Unavailable("cannot write " + path + ": " + ErrnoText());
+      else
+        done += static_cast<size_t>(n);
     }
     if (st.ok() && ::ftruncate(fd, static_cast<off_t>(fill_)) != 0)
       st = Unavailable("cannot truncate " + path + ": " + ErrnoText());
-    if (st.ok() && ::fdatasync(fd) != 0) st = Unavailable("cannot sync " + path + ": " + ErrnoText());
+    if (st.ok() && ::fdatasync(fd) != 0)
+      st = Unavailable("cannot sync " + path + ": " + ErrnoText());
     ::close(fd);
     if (!st.ok()) return st;
     if (fd_ >= 0) ::close(fd_);  // no temp file needed
@@ -313,10 +316,10 @@ class LocalWriter final : public ObjectWriter {
   }
 
   std::string root_, key_, tmp_;
-  int fd_ = -1;            // the temp file's
-  bool created_ = false;   // the temp file exists
-  bool closed_ = false;    // committed or failed to: no more writes
-  int direct_fd_ = -1;  // -1 not opened yet, -2 not supported
+  int fd_ = -1;           // the temp file's
+  bool created_ = false;  // the temp file exists
+  bool closed_ = false;   // committed or failed to: no more writes
+  int direct_fd_ = -1;    // -1 not opened yet, -2 not supported
   bool committed_ = false;
   bool in_place_ = false;  // see AllowInPlace
   std::unique_ptr<char, Free> buf_;

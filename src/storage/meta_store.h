@@ -98,14 +98,14 @@ struct FileRecord {
   // is the order files are committed in per sensor, which a sensor's version
   // serialises; seq follows it for the files of one sensor.
   int64_t seq = 0;
-  std::string hash;              // SHA-256 of the bytes, hex
-  std::string default_sensor;    // sensor for rows without a sensor column
-  std::string landing_key;       // where the bytes are kept
-  std::string source_name;       // as given by the user (path, "-", upload)
+  std::string hash;            // SHA-256 of the bytes, hex
+  std::string default_sensor;  // sensor for rows without a sensor column
+  std::string landing_key;     // where the bytes are kept
+  std::string source_name;     // as given by the user (path, "-", upload)
   OnConflict on_conflict = OnConflict::kReject;
   int64_t ingested_ms = 0;
   int64_t rows = 0, valid = 0, invalid = 0, duplicates = 0, alerts = 0;
-  int64_t bytes = -1;            // the file's size; -1 unknown (ledgers before it was kept)
+  int64_t bytes = -1;  // the file's size; -1 unknown (ledgers before it was kept)
 };
 
 // A file's part in one sensor, recorded by that sensor's commit.
@@ -126,21 +126,21 @@ struct SensorHead {
 // An alert in the outbox (SPEC §6). (file_hash, default_sensor, kind, sensor)
 // is unique, so re-deriving a file never creates a second alert.
 struct Alert {
-  int64_t id = 0;                // assigned by the store (sortable, see NewSortableId)
-  std::string kind;              // "deviation" | "data_quality"
-  std::string sensor;            // the sensor concerned ("" for a whole file)
+  int64_t id = 0;      // assigned by the store (sortable, see NewSortableId)
+  std::string kind;    // "deviation" | "data_quality"
+  std::string sensor;  // the sensor concerned ("" for a whole file)
   std::string file_hash;
   std::string default_sensor;
   std::string source_name;
   int64_t created_ms = 0;
-  std::string payload_json;      // counts and first examples, as JSON
+  std::string payload_json;  // counts and first examples, as JSON
 };
 
 enum class DeliveryState : uint8_t { kPending = 0, kDelivered = 1, kGaveUp = 2 };
 
 struct Delivery {
   int64_t alert_id = 0;
-  std::string channel;           // configured channel name
+  std::string channel;  // configured channel name
   DeliveryState state = DeliveryState::kPending;
   int32_t attempts = 0;
   int64_t next_attempt_ms = 0;
@@ -164,9 +164,9 @@ struct MetricsDelta {
 };
 
 struct MetricsQuery {
-  std::optional<std::string> sensor;   // all sensors when empty
-  int32_t from_month = INT32_MIN;      // inclusive month index (core::MonthIndex)
-  int32_t to_month = INT32_MAX;        // inclusive
+  std::optional<std::string> sensor;  // all sensors when empty
+  int32_t from_month = INT32_MIN;     // inclusive month index (core::MonthIndex)
+  int32_t to_month = INT32_MAX;       // inclusive
 };
 
 // A write set. Nothing is visible before Commit; without Commit nothing is
@@ -231,10 +231,9 @@ class MetaStore {
 
   // The sensor's version and block months, read together (one sensor state).
   virtual Result<SensorHead> ReadSensor(std::string_view sensor) = 0;
-  virtual Result<std::optional<std::string>> ReadBlock(std::string_view sensor,
-                                                       int32_t month) = 0;
+  virtual Result<std::optional<std::string>> ReadBlock(std::string_view sensor, int32_t month) = 0;
   virtual Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
-                                                                  int32_t month) = 0;
+                                                                 int32_t month) = 0;
   // Metrics sorted by sensor, then month. A query over all sensors reads one
   // sensor at a time (a reader may see sensors of different commits).
   virtual Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) = 0;

@@ -169,16 +169,18 @@ TEST_F(MetaStoreTest, SqliteLedgerWithoutFileSizesIsMigrated) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TABLE files(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, "
-                           "default_sensor TEXT NOT NULL, landing_key TEXT NOT NULL, "
-                           "source_name TEXT NOT NULL, on_conflict INTEGER NOT NULL, "
-                           "ingested_ms INTEGER NOT NULL, rows INTEGER NOT NULL, valid INTEGER NOT NULL, "
-                           "invalid INTEGER NOT NULL, duplicates INTEGER NOT NULL, alerts INTEGER NOT NULL, "
-                           "UNIQUE(hash, default_sensor));"
-                           "INSERT INTO files VALUES(1,'h1','s','landing/s/h1.csv','old.csv',0,5,3,3,0,0,0);",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(
+            db,
+            "CREATE TABLE files(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, "
+            "default_sensor TEXT NOT NULL, landing_key TEXT NOT NULL, "
+            "source_name TEXT NOT NULL, on_conflict INTEGER NOT NULL, "
+            "ingested_ms INTEGER NOT NULL, rows INTEGER NOT NULL, valid INTEGER NOT NULL, "
+            "invalid INTEGER NOT NULL, duplicates INTEGER NOT NULL, alerts INTEGER NOT NULL, "
+            "UNIQUE(hash, default_sensor));"
+            "INSERT INTO files VALUES(1,'h1','s','landing/s/h1.csv','old.csv',0,5,3,3,0,0,0);",
+            nullptr, nullptr, nullptr),
+        SQLITE_OK);
     sqlite3_close(db);
   }
   for (int open = 0; open < 2; ++open) {
@@ -213,7 +215,9 @@ TEST_F(MetaStoreTest, SqliteLedgerWithoutFileSizesIsMigrated) {
 TEST_F(MetaStoreTest, SqliteLargeBatchIsCheckpointedInTheBackground) {
   namespace fs = std::filesystem;
   const std::string db = dir_.path() + "/t.db";
-  auto block = [](int i) { return std::string(16000, static_cast<char>('a' + i % 26)) + std::to_string(i); };
+  auto block = [](int i) {
+    return std::string(16000, static_cast<char>('a' + i % 26)) + std::to_string(i);
+  };
   constexpr int kBlocks = 1500;  // ~24 MB: 1,500 WAL frames of 16 KiB
   {
     auto store = OpenStore();

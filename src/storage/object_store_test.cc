@@ -30,13 +30,14 @@ class LocalUnderTest final : public conformance::StoreUnderTest {
 };
 
 using conformance::ObjectStoreConformance;
-INSTANTIATE_TEST_SUITE_P(
-    Local, ObjectStoreConformance,
-    ::testing::Values(conformance::Backend{
-        "Local", []() -> Result<std::unique_ptr<conformance::StoreUnderTest>> {
-          return std::unique_ptr<conformance::StoreUnderTest>(new LocalUnderTest());
-        }}),
-    conformance::BackendName);
+INSTANTIATE_TEST_SUITE_P(Local, ObjectStoreConformance,
+                         ::testing::Values(conformance::Backend{
+                             "Local",
+                             []() -> Result<std::unique_ptr<conformance::StoreUnderTest>> {
+                               return std::unique_ptr<conformance::StoreUnderTest>(
+                                   new LocalUnderTest());
+                             }}),
+                         conformance::BackendName);
 
 TEST(StoreUrl, S3UrlsParse) {
   auto loc = ParseS3Url("s3://my-bucket/some/prefix/");
@@ -101,7 +102,7 @@ TEST(LocalObjectStore, LargeObjectsComeBackByteForByte) {
   auto store = NewLocalObjectStore(dir.path());
   std::string text;
   for (size_t i = 0; text.size() < (13u << 20) + 12345; ++i) text += std::to_string(i * 7919) + ",";
-  const std::vector<size_t> pieces = {1,        4095,          4096,    65536,  (100u << 10) + 1,
+  const std::vector<size_t> pieces = {1,        4095,           4096,     65536,   (100u << 10) + 1,
                                       1u << 20, (4u << 20) - 3, 4u << 20, 5u << 20};
   std::vector<std::unique_ptr<ObjectWriter>> writers;
   for (size_t k = 0; k < pieces.size(); ++k) {
@@ -118,7 +119,8 @@ TEST(LocalObjectStore, LargeObjectsComeBackByteForByte) {
   for (size_t k = 0; k < pieces.size(); ++k) {
     auto back = store->ReadAll("big/" + std::to_string(k));
     ASSERT_TRUE(back.ok());
-    EXPECT_TRUE(*back == text) << "pieces of " << pieces[k] << ": " << back->size() << " bytes back";
+    EXPECT_TRUE(*back == text) << "pieces of " << pieces[k] << ": " << back->size()
+                               << " bytes back";
   }
 }
 

@@ -84,7 +84,8 @@ Status CreateBucket(const S3Client& s3, const std::string& region) {
         "<LocationConstraint>" +
         region + "</LocationConstraint></CreateBucketConfiguration>";
   }
-  auto resp = s3.Send({.method = "PUT", .key = "", .body = body, .content_type = "application/xml"});
+  auto resp =
+      s3.Send({.method = "PUT", .key = "", .body = body, .content_type = "application/xml"});
   if (!resp.ok()) return resp.status();
   const std::string code = aws::AwsErrorCode(*resp);
   if (code == "BucketAlreadyOwnedByYou") return Status::Ok();
@@ -101,7 +102,8 @@ Status PutInboxNotification(const S3Client& s3, const std::string& prefix,
       queue_arn +
       "</Queue><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name>"
       "<Value>" +
-      prefix + "</Value></FilterRule></S3Key></Filter></QueueConfiguration></NotificationConfiguration>";
+      prefix +
+      "</Value></FilterRule></S3Key></Filter></QueueConfiguration></NotificationConfiguration>";
   return s3
       .Call({.method = "PUT",
              .key = "",

@@ -10,20 +10,19 @@
 // log; `changes_gen` = the last generation that recorded its changes (a
 // batch of an older AquaSense without a change log leaves it behind, and the
 // next batch then moves `changes_from` past it).
-#include <sqlite3.h>
-
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <atomic>
-#include <mutex>
-#include <thread>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "storage/meta_store.h"
 #include "storage/sqlite_queries.h"
@@ -36,23 +35,23 @@ namespace {
 
 using sqlite::Close;
 using sqlite::ExecSql;
-using sqlite::Stmt;
 using sqlite::kBusyTimeoutMs;
 using sqlite::OpenConnection;
 using sqlite::Role;
-using sqlite::queries::kChangeLogGenerations;
-using sqlite::queries::kAllSensors;
-using sqlite::queries::kMetricsColumns;
-using sqlite::queries::kFileColumns;
-using sqlite::queries::kAlertColumns;
-using sqlite::queries::kDeliveryColumns;
-using sqlite::queries::MetricsFromRow;
-using sqlite::queries::FileFromRow;
+using sqlite::Stmt;
 using sqlite::queries::AlertFromRow;
 using sqlite::queries::DeliveryFromRow;
-using sqlite::queries::QueryMetrics;
+using sqlite::queries::FileFromRow;
+using sqlite::queries::kAlertColumns;
+using sqlite::queries::kAllSensors;
+using sqlite::queries::kChangeLogGenerations;
+using sqlite::queries::kDeliveryColumns;
+using sqlite::queries::kFileColumns;
+using sqlite::queries::kMetricsColumns;
+using sqlite::queries::MetricsFromRow;
 using sqlite::queries::QueryGeneration;
 using sqlite::queries::QueryLogState;
+using sqlite::queries::QueryMetrics;
 using sqlite::queries::ReadMetricsDelta;
 
 // Every process that opens the database first reads the whole WAL (the WAL
@@ -66,8 +65,8 @@ void KeepWalShort(sqlite3* db) {
   sqlite3_file* wal = nullptr;
   sqlite3_int64 size = 0;
   if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK ||
-      wal == nullptr || wal->pMethods == nullptr || wal->pMethods->xFileSize(wal, &size) != SQLITE_OK ||
-      size <= kWalKeepBytes) {
+      wal == nullptr || wal->pMethods == nullptr ||
+      wal->pMethods->xFileSize(wal, &size) != SQLITE_OK || size <= kWalKeepBytes) {
     return;
   }
   sqlite3_busy_timeout(db, 0);
@@ -85,9 +84,10 @@ class SqliteBatch final : public Batch {
       : db_(db),
         lock_(std::move(lock)),
         put_block_(db, "INSERT OR REPLACE INTO blocks(sensor, month_index, data) VALUES(?1,?2,?3)"),
-        put_metrics_(db,
-                     "INSERT OR REPLACE INTO metrics(sensor, month_index, year, month, mean_temp, "
-                     "max_temp, max_sd, max_temp_diff, readings) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)") {}
+        put_metrics_(
+            db,
+            "INSERT OR REPLACE INTO metrics(sensor, month_index, year, month, mean_temp, "
+            "max_temp, max_sd, max_temp_diff, readings) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)") {}
 
   ~SqliteBatch() override {
     if (presync_.joinable()) presync_.join();
@@ -279,7 +279,7 @@ class SqliteBatch final : public Batch {
   std::string last_written_;
   std::set<std::string> changed_;  // sensors whose metrics this batch wrote
   std::string last_changed_;
-  bool reset_ = false;  // ResetDerived() called
+  bool reset_ = false;   // ResetDerived() called
   std::thread presync_;  // see WritesDone
 };
 
@@ -324,7 +324,8 @@ class SqliteMetaStore final : public MetaStore {
         if (db.ok()) checkpoint_db_ = *db;
       }
       if (checkpoint_db_ != nullptr)
-        sqlite3_wal_checkpoint_v2(checkpoint_db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        sqlite3_wal_checkpoint_v2(checkpoint_db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
       checkpoint_running_ = false;
     });
   }
@@ -387,7 +388,7 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
-                                                          int32_t month) override {
+                                                         int32_t month) override {
     std::lock_guard<std::mutex> lock(read_mu_);
     Stmt s(reader_, std::string("SELECT ") + kMetricsColumns +
                         " FROM metrics WHERE sensor=?1 AND month_index=?2");
@@ -442,8 +443,8 @@ class SqliteMetaStore final : public MetaStore {
     AQ_RETURN_IF_ERROR(st);
     AQ_RETURN_IF_ERROR(restore);
     if (sqlite3_changes(writer_) == 0)
-      return Aborted("delivery of alert " + std::to_string(seen.alert_id) + " to " +
-                     seen.channel + " changed since it was read");
+      return Aborted("delivery of alert " + std::to_string(seen.alert_id) + " to " + seen.channel +
+                     " changed since it was read");
     return Status::Ok();
   }
 
@@ -504,7 +505,9 @@ class SqliteMetaStore final : public MetaStore {
              "last_error=?7 WHERE alert_id=?1 AND channel=?2");
       for (const Delivery& d : ds) {
         s.Bind(1, d.alert_id).Bind(2, d.channel).Bind(3, static_cast<int64_t>(d.state));
-        s.Bind(4, static_cast<int64_t>(d.attempts)).Bind(5, d.next_attempt_ms).Bind(6, d.updated_ms);
+        s.Bind(4, static_cast<int64_t>(d.attempts))
+            .Bind(5, d.next_attempt_ms)
+            .Bind(6, d.updated_ms);
         s.Bind(7, d.last_error);
         st = s.Exec();
         if (!st.ok()) break;
@@ -520,7 +523,8 @@ class SqliteMetaStore final : public MetaStore {
     std::lock_guard<std::mutex> lock(read_mu_);
     AQ_RETURN_IF_ERROR(ExecSql(reader_, "BEGIN"));  // one consistent view of both tables
     std::vector<std::pair<Alert, std::vector<Delivery>>> out;
-    Stmt a(reader_, std::string("SELECT ") + kAlertColumns + " FROM alerts ORDER BY id DESC LIMIT ?1");
+    Stmt a(reader_,
+           std::string("SELECT ") + kAlertColumns + " FROM alerts ORDER BY id DESC LIMIT ?1");
     a.Bind(1, static_cast<int64_t>(limit));
     Status st = ReadAll(a, [&] { out.push_back({AlertFromRow(a), {}}); });
     Stmt d(reader_, std::string("SELECT ") + kDeliveryColumns +

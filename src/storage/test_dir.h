@@ -11,7 +11,9 @@ class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = (std::filesystem::temp_directory_path() / ("aq-test-" + std::to_string(rd()) + std::to_string(rd()))).string();
+    path_ = (std::filesystem::temp_directory_path() /
+             ("aq-test-" + std::to_string(rd()) + std::to_string(rd())))
+                .string();
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
