@@ -85,7 +85,7 @@ struct ServeFlags {
 };
 
 std::chrono::milliseconds Ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 + 0.5));
+  return std::chrono::milliseconds(std::llround(seconds * 1000));
 }
 
 // The parsed numeric settings (whole numbers are exact in a double).
@@ -302,6 +302,8 @@ void RaiseFileLimit() {
 
 constexpr const char* kCloudRefreshInterval = "0.75";
 
+// Long on purpose: the start-up sequence (settings, stores, server, signals, drain)
+// NOLINTNEXTLINE(readability-function-size)
 int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   if (Status s = ctx.Open(); !s.ok()) return ReportError(s);
   if (Status s = ApplyConfig(ctx.config, cmd, flags); !s.ok()) return ReportError(s, kExitUsage);
@@ -442,6 +444,8 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
 
 }  // namespace
 
+// Long on purpose: a flat list of one add_option per serve flag
+// NOLINTNEXTLINE(readability-function-size)
 void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve the HTTP API (docs/http.md)");

@@ -382,6 +382,8 @@ bool DecodeBlock(std::string_view in, int32_t month, std::vector<Reading>& out) 
   return false;
 }
 
+// Long on purpose: the hot path of every commit (bench/ingest_bench.sh)
+// NOLINTNEXTLINE(readability-function-size)
 bool MergeInto(std::vector<Reading>& block, std::span<const Incoming> incoming, ConflictMode mode,
                std::span<MergeDecision> decisions) {
   bool changed = false;

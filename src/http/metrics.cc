@@ -104,6 +104,8 @@ void ServerMetrics::RecordIngest(std::string_view source, bool ok, const IngestC
   s.seconds_us.fetch_add(static_cast<uint64_t>(c.seconds * 1e6), std::memory_order_relaxed);
 }
 
+// Long on purpose: one Prometheus exposition: a flat list of metric families
+// NOLINTNEXTLINE(readability-function-size)
 std::string ServerMetrics::Render(const SnapshotHolder& holder, int64_t now_ms) const {
   std::string out;
   out.reserve(16384);

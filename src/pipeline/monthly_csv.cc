@@ -76,6 +76,8 @@ Status CommitPending(storage::ObjectStore& objects,
 
 std::string MonthlyKey(std::string_view sensor) { return storage::keys::Monthly(sensor); }
 
+// Long on purpose: the crash-consistency sequence (intent, write, commit) kept in one place
+// NOLINTNEXTLINE(readability-function-size)
 Status UpdateMonthlyFiles(storage::ObjectStore& objects, BatchState& state,
                           const std::vector<ChangedSensor>& changed_sensors, bool full,
                           std::vector<std::unique_ptr<storage::ObjectWriter>>& pending) {

@@ -386,6 +386,8 @@ Result<IngestSummary> Pipeline::Impl::RunBatch(const std::vector<StagedFile>& fi
   }
 }
 
+// Long on purpose: the batch flow of the README, one block per step
+// NOLINTNEXTLINE(readability-function-size)
 Result<IngestSummary> Pipeline::Impl::RunBatchOnce(const std::vector<StagedFile>& files,
                                                    const std::vector<storage::OnConflict>& modes,
                                                    const IngestRequest& req, bool rebuild,

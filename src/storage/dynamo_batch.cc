@@ -177,6 +177,8 @@ Status DynamoBatch::Reset() {
   return BumpGeneration(*c_, id, kAllSensors);
 }
 
+// Long on purpose: one sensor's transaction with its chunking and fencing, read as one
+// NOLINTNEXTLINE(readability-function-size)
 Status DynamoBatch::CommitSensor(const std::string& sensor, SensorWrites& w) {
   // The head as read, to carry its block months forward; the transaction's
   // condition makes sure it is still the one read.

@@ -532,7 +532,7 @@ class SqliteMetaStore final : public MetaStore {
     for (auto& [alert, deliveries] : out) {
       if (!st.ok()) break;
       d.Bind(1, alert.id);
-      st = ReadAll(d, [&] { deliveries.push_back(DeliveryFromRow(d)); });
+      st = ReadAll(d, [&d, &list = deliveries] { list.push_back(DeliveryFromRow(d)); });
       d.Reset();
     }
     (void)ExecSql(reader_, "COMMIT");

@@ -158,6 +158,8 @@ HttpClient::~HttpClient() {
   for (CURL* h : pool_->idle) pool_->api->easy_cleanup(h);
 }
 
+// Long on purpose: one request and its retry loop, curl options and retry rule read together
+// NOLINTNEXTLINE(readability-function-size)
 Result<HttpResponse> HttpClient::Send(const HttpRequest& req) {
   std::string error;
   const CurlApi* api = Curl(&error);
