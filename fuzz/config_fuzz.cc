@@ -1,8 +1,9 @@
-// SOURCES: src/cli/config.cc src/notify/config.cc src/notify/format.cc src/notify/redact.cc
-// src/common/crypto.cc src/core/number.cc src/common/status.cc FLAGS: -lnettle libFuzzer target
-// over the config-file parser and checker (cli/config.h): arbitrary bytes as aquasense.json must
-// never crash or hang, an error is always kInvalidArgument with a message, and a config that is
-// accepted yields options that keep the checked invariants.
+// SOURCES: src/cli/config.cc src/notify/config.cc src/notify/format.cc src/notify/redact.cc src/common/crypto.cc src/core/number.cc src/common/status.cc
+// FLAGS: -lnettle
+// libFuzzer target over the config-file parser and checker (cli/config.h):
+// arbitrary bytes as aquasense.json must never crash or hang, an error is
+// always kInvalidArgument with a message, and a config that is accepted
+// yields options that keep the checked invariants.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -1,7 +1,6 @@
-// SOURCES: src/http/query.cc src/http/handlers.cc src/http/json_text.cc src/http/snapshot.cc
-// src/http/openapi.cc src/http/request_parser.cc src/core/number.cc src/core/validate.cc
-// src/core/datetime.cc src/common/status.cc FLAGS: -DBOOST_ASIO_NO_DEPRECATED -DNDEBUG libFuzzer
-// target over what the HTTP server reads from a client:
+// SOURCES: src/http/query.cc src/http/handlers.cc src/http/json_text.cc src/http/snapshot.cc src/http/openapi.cc src/http/request_parser.cc src/core/number.cc src/core/validate.cc src/core/datetime.cc src/common/status.cc src/core/json_text.cc src/core/metrics_format.cc
+// FLAGS: -DBOOST_ASIO_NO_DEPRECATED -DNDEBUG
+// libFuzzer target over what the HTTP server reads from a client:
 // - mode 0: a request target through SplitTarget, PercentDecode,
 //   QueryParams::Parse, MatchRoute, ParseAlertsLimit and the read handlers
 //   (year/month/sensor/from/to validation) over a small snapshot;

@@ -1,6 +1,7 @@
-// SOURCES: src/pipeline/monthly_intent.cc src/common/crypto.cc src/core/metrics_format.cc
-// src/core/number.cc src/core/datetime.cc FLAGS: -lnettle libFuzzer target over the parsers of what
-// analysis/ holds (read back from the object store, possibly torn or damaged): the intent record
+// SOURCES: src/pipeline/monthly_intent.cc src/common/crypto.cc src/core/metrics_format.cc src/core/number.cc src/core/datetime.cc src/core/json_text.cc
+// FLAGS: -lnettle
+// libFuzzer target over the parsers of what analysis/ holds (read back from
+// the object store, possibly torn or damaged): the intent record
 // (ParseIntent) and the search for a monthly file's changed rows
 // (RowsFrom). Arbitrary bytes must give "malformed" or a consistent answer,
 // never a crash, an over-read or undefined behaviour.

@@ -1,8 +1,8 @@
-// SOURCES: src/core/validate.cc src/core/datetime.cc src/core/number.cc src/core/block.cc
-// src/core/grouping.cc libFuzzer target over the row parser and validator (core/validate.h), the
-// block codec and the merge: arbitrary bytes, fed in arbitrary pieces, must never crash, hang or
-// break the parser's invariants: among them, every record is accounted for (rows + invalid ==
-// data_rows, SPEC §3).
+// SOURCES: src/core/validate.cc src/core/datetime.cc src/core/number.cc src/core/block.cc src/core/grouping.cc
+// libFuzzer target over the row parser and validator (core/validate.h),
+// the block codec and the merge: arbitrary bytes, fed in arbitrary pieces,
+// must never crash, hang or break the parser's invariants: among them, every
+// record is accounted for (rows + invalid == data_rows, SPEC §3).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
