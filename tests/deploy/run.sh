@@ -8,7 +8,12 @@
 #   tests/deploy/run.sh tests/deploy/image_test.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-if (($# == 0)); then set -- "$here"/*_test.sh; fi
+# The image first: the compose test runs the image image_test.sh just built
+# from this checkout (a stale aquasense:latest would test an older binary).
+if (($# == 0)); then
+  set -- "$here"/image_test.sh
+  for t in "$here"/*_test.sh; do [[ $t == */image_test.sh ]] || set -- "$@" "$t"; done
+fi
 failed=() skipped=()
 total_start=$SECONDS
 for t in "$@"; do
