@@ -92,7 +92,10 @@ Status WithRecovery(const Status& s, const std::string& dir) {
 
 Status AppContext::Open(Access access) {
   const bool create = access == Access::kCreate || access == Access::kWrite;
-  AQ_RETURN_IF_ERROR(PrepareDataDir(data_dir, create));
+  // On the cloud URLs (SPEC §9) the data directory holds no data: a reading
+  // command on a stateless host must not need it to exist.
+  const bool cloud = !store_url.empty() && !meta_url.empty();
+  if (!cloud || create) AQ_RETURN_IF_ERROR(PrepareDataDir(data_dir, create));
   if (access == Access::kWrite || access == Access::kRebuild) {
     AQ_RETURN_IF_ERROR(CheckWritable(data_dir));
   }
