@@ -117,9 +117,11 @@ TEST_F(MetaStoreTest, SqliteChangesOfUnloggedBatchesAreUnknown) {
     testing::CommitMetrics(*store, {M("b", 2024, 1, 10, std::nullopt)});
     EXPECT_EQ(store->MetricsSince(g0)->sensors, std::vector<std::string>{"b"});
   }
-  // An older binary's batch (no change log entry) after the upgrade.
+  // An older binary's batch (no change log entry) after the upgrade (written
+  // in schema 5's tables).
   old_version_batch(
-      "BEGIN; INSERT INTO metrics VALUES('c', 24289, 2024, 2, 1, 2, 0.3, NULL, 4);"
+      "BEGIN; INSERT INTO sensor_ids(id, sensor) VALUES(100, 'c');"
+      "INSERT INTO metrics VALUES(100, 24289, 1, 2, 0.3, NULL, 4);"
       "UPDATE meta SET value = value + 1 WHERE key = 'generation'; COMMIT;");
   auto store = OpenStore();
   const int64_t g2 = *store->Generation();

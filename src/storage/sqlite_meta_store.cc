@@ -48,6 +48,7 @@ using sqlite::queries::kChangeLogGenerations;
 using sqlite::queries::kDeliveryColumns;
 using sqlite::queries::kFileColumns;
 using sqlite::queries::kMetricsColumns;
+using sqlite::queries::kMetricsFrom;
 using sqlite::queries::MetricsFromRow;
 using sqlite::queries::QueryGeneration;
 using sqlite::queries::QueryLogState;
@@ -83,11 +84,10 @@ class SqliteBatch final : public Batch {
   SqliteBatch(sqlite3* db, std::unique_lock<std::mutex> lock)
       : db_(db),
         lock_(std::move(lock)),
-        put_block_(db, "INSERT OR REPLACE INTO blocks(sensor, month_index, data) VALUES(?1,?2,?3)"),
-        put_metrics_(
-            db,
-            "INSERT OR REPLACE INTO metrics(sensor, month_index, year, month, mean_temp, "
-            "max_temp, max_sd, max_temp_diff, readings) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)") {}
+        put_block_(db, "INSERT OR REPLACE INTO blocks(sid, month_index, data) VALUES(?1,?2,?3)"),
+        put_metrics_(db,
+                     "INSERT OR REPLACE INTO metrics(sid, month_index, mean_temp, max_temp, "
+                     "max_sd, max_temp_diff, readings) VALUES(?1,?2,?3,?4,?5,?6,?7)") {}
 
   ~SqliteBatch() override {
     if (presync_.joinable()) presync_.join();
@@ -120,7 +120,9 @@ class SqliteBatch final : public Batch {
 
   Status PutBlock(std::string_view sensor, int32_t month, std::string_view bytes) override {
     Wrote(sensor);
-    put_block_.Bind(1, sensor).Bind(2, static_cast<int64_t>(month)).BindBlobStatic(3, bytes);
+    auto id = SensorId(sensor);
+    if (!id.ok()) return id.status();
+    put_block_.Bind(1, *id).Bind(2, static_cast<int64_t>(month)).BindBlobStatic(3, bytes);
     return put_block_.Exec();
   }
 
@@ -130,15 +132,15 @@ class SqliteBatch final : public Batch {
       last_changed_ = m.sensor;
     }
     Wrote(m.sensor);
-    put_metrics_.Bind(1, m.sensor)
+    auto id = SensorId(m.sensor);
+    if (!id.ok()) return id.status();
+    put_metrics_.Bind(1, *id)
         .Bind(2, static_cast<int64_t>(core::MonthIndex(m.year, m.month)))
-        .Bind(3, static_cast<int64_t>(m.year))
-        .Bind(4, static_cast<int64_t>(m.month))
-        .Bind(5, m.mean_temp)
-        .Bind(6, m.max_temp)
-        .Bind(7, m.max_sd)
-        .Bind(8, m.max_temp_diff)
-        .Bind(9, m.readings);
+        .Bind(3, m.mean_temp)
+        .Bind(4, m.max_temp)
+        .Bind(5, m.max_sd)
+        .Bind(6, m.max_temp_diff)
+        .Bind(7, m.readings);
     return put_metrics_.Exec();
   }
 
@@ -200,6 +202,26 @@ class SqliteBatch final : public Batch {
   }
 
  private:
+  // The integer id of `sensor` in sensor_ids, given one on its first write.
+  // Rows come grouped by sensor: one lookup per group.
+  Result<int64_t> SensorId(std::string_view sensor) {
+    if (sensor == id_sensor_ && id_ > 0) return id_;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      get_id_.Bind(1, sensor);
+      auto row = get_id_.Step();
+      if (!row.ok()) return row.status();
+      const int64_t id = *row ? get_id_.Int(0) : 0;
+      get_id_.Reset();
+      if (id > 0) {
+        id_sensor_.assign(sensor);
+        id_ = id;
+        return id;
+      }
+      AQ_RETURN_IF_ERROR(add_id_.Bind(1, sensor).Exec());
+    }
+    return Internal("sensor " + std::string(sensor) + " got no id");
+  }
+
   // Rows come grouped by sensor: one set insertion per group.
   void Wrote(std::string_view sensor) {
     if (sensor == last_written_) return;
@@ -236,6 +258,10 @@ class SqliteBatch final : public Batch {
   std::unique_lock<std::mutex> lock_;
   bool done_ = false;
   Stmt put_block_, put_metrics_;
+  Stmt get_id_{db_, "SELECT id FROM sensor_ids WHERE sensor=?1"};
+  Stmt add_id_{db_, "INSERT INTO sensor_ids(sensor) VALUES(?1)"};
+  std::string id_sensor_;  // SensorId's last answer
+  int64_t id_ = 0;
   Stmt apply_file_{db_,
                    "INSERT OR REPLACE INTO applied(sensor, hash, default_sensor, valid, "
                    "duplicates) VALUES(?1,?2,?3,?4,?5)"};
@@ -357,7 +383,10 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<std::vector<std::string>> ListSensors() override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    Stmt s(reader_, "SELECT DISTINCT sensor FROM metrics ORDER BY sensor");
+    Stmt s(
+        reader_,
+        "SELECT sensor FROM sensor_ids i WHERE EXISTS(SELECT 1 FROM metrics m WHERE m.sid = i.id)"
+        " ORDER BY sensor");
     std::vector<std::string> out;
     AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out.push_back(s.Text(0)); }));
     return out;
@@ -365,7 +394,9 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<std::optional<std::string>> ReadBlock(std::string_view sensor, int32_t month) override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    Stmt s(reader_, "SELECT data FROM blocks WHERE sensor=?1 AND month_index=?2");
+    Stmt s(reader_,
+           "SELECT b.data FROM sensor_ids i CROSS JOIN blocks b ON b.sid = i.id"
+           " WHERE i.sensor=?1 AND b.month_index=?2");
     s.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
     std::optional<std::string> out;
     AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out = std::string(s.Blob(0)); }));
@@ -379,7 +410,9 @@ class SqliteMetaStore final : public MetaStore {
     Stmt v(reader_, "SELECT version FROM sensors WHERE sensor=?1");
     v.Bind(1, sensor);
     Status st = ReadAll(v, [&] { head.version = v.Int(0); });
-    Stmt m(reader_, "SELECT month_index FROM blocks WHERE sensor=?1 ORDER BY month_index");
+    Stmt m(reader_,
+           "SELECT b.month_index FROM sensor_ids i CROSS JOIN blocks b ON b.sid = i.id"
+           " WHERE i.sensor=?1 ORDER BY b.month_index");
     m.Bind(1, sensor);
     if (st.ok()) st = ReadAll(m, [&] { head.months.push_back(static_cast<int32_t>(m.Int(0))); });
     (void)ExecSql(reader_, "COMMIT");
@@ -390,8 +423,8 @@ class SqliteMetaStore final : public MetaStore {
   Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
                                                          int32_t month) override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    Stmt s(reader_, std::string("SELECT ") + kMetricsColumns +
-                        " FROM metrics WHERE sensor=?1 AND month_index=?2");
+    Stmt s(reader_, std::string("SELECT ") + kMetricsColumns + kMetricsFrom +
+                        " WHERE i.sensor=?1 AND m.month_index=?2");
     s.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
     std::optional<core::MonthlyMetrics> out;
     AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out = MetricsFromRow(s); }));

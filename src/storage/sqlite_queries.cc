@@ -1,70 +1,95 @@
 #include "storage/sqlite_queries.h"
 
+#include "core/reading.h"
+
 namespace aquasense::storage::sqlite::queries {
+
+namespace {
+
+// Reads a row's columns left to right into the fields it is given: one
+// helper for every row type instead of one `x = s.Int(i)` line per column.
+class RowReader {
+ public:
+  explicit RowReader(const Stmt& s) : s_(s) {}
+  RowReader& operator()(int64_t& v) {
+    v = s_.Int(col_++);
+    return *this;
+  }
+  RowReader& operator()(int32_t& v) {
+    v = static_cast<int32_t>(s_.Int(col_++));
+    return *this;
+  }
+  RowReader& operator()(double& v) {
+    v = s_.Real(col_++);
+    return *this;
+  }
+  RowReader& operator()(std::string& v) {
+    v = s_.Text(col_++);
+    return *this;
+  }
+  // NULL reads as `if_null`.
+  RowReader& operator()(int64_t& v, int64_t if_null) {
+    v = s_.IsNull(col_) ? if_null : s_.Int(col_);
+    ++col_;
+    return *this;
+  }
+  RowReader& operator()(std::optional<double>& v) {
+    if (!s_.IsNull(col_)) v = s_.Real(col_);
+    ++col_;
+    return *this;
+  }
+  template <typename Enum>
+  RowReader& Enumerated(Enum& v) {
+    v = static_cast<Enum>(s_.Int(col_++));
+    return *this;
+  }
+
+ private:
+  const Stmt& s_;
+  int col_ = 0;
+};
+
+}  // namespace
 
 core::MonthlyMetrics MetricsFromRow(const Stmt& s) {
   core::MonthlyMetrics m;
-  m.sensor = s.Text(0);
-  m.year = static_cast<int32_t>(s.Int(1));
-  m.month = static_cast<int32_t>(s.Int(2));
-  m.mean_temp = s.Real(3);
-  m.max_temp = s.Real(4);
-  m.max_sd = s.Real(5);
-  if (!s.IsNull(6)) m.max_temp_diff = s.Real(6);
-  m.readings = s.Int(7);
+  int32_t month_index = 0;
+  RowReader{s}(m.sensor)(month_index)(m.mean_temp)(m.max_temp)(m.max_sd)(m.max_temp_diff)(
+      m.readings);
+  m.year = core::YearOf(month_index);
+  m.month = core::MonthOf(month_index);
   return m;
 }
 
 FileRecord FileFromRow(const Stmt& s) {
   FileRecord f;
-  f.seq = s.Int(0);
-  f.hash = s.Text(1);
-  f.default_sensor = s.Text(2);
-  f.landing_key = s.Text(3);
-  f.source_name = s.Text(4);
-  f.on_conflict = s.Int(5) == 1 ? OnConflict::kReplace : OnConflict::kReject;
-  f.ingested_ms = s.Int(6);
-  f.rows = s.Int(7);
-  f.valid = s.Int(8);
-  f.invalid = s.Int(9);
-  f.duplicates = s.Int(10);
-  f.alerts = s.Int(11);
-  f.bytes = s.IsNull(12) ? -1 : s.Int(12);
+  RowReader{s}(f.seq)(f.hash)(f.default_sensor)(f.landing_key)(f.source_name)
+      .Enumerated(f.on_conflict)(f.ingested_ms)(f.rows)(f.valid)(f.invalid)(f.duplicates)(f.alerts)(
+          f.bytes, -1);
   return f;
 }
 
 Alert AlertFromRow(const Stmt& s) {
   Alert a;
-  a.id = s.Int(0);
-  a.kind = s.Text(1);
-  a.sensor = s.Text(2);
-  a.file_hash = s.Text(3);
-  a.default_sensor = s.Text(4);
-  a.source_name = s.Text(5);
-  a.created_ms = s.Int(6);
-  a.payload_json = s.Text(7);
+  RowReader{s}(a.id)(a.kind)(a.sensor)(a.file_hash)(a.default_sensor)(a.source_name)(a.created_ms)(
+      a.payload_json);
   return a;
 }
 
 Delivery DeliveryFromRow(const Stmt& s) {
   Delivery d;
-  d.alert_id = s.Int(0);
-  d.channel = s.Text(1);
-  d.state = static_cast<DeliveryState>(s.Int(2));
-  d.attempts = static_cast<int32_t>(s.Int(3));
-  d.next_attempt_ms = s.Int(4);
-  d.updated_ms = s.Int(5);
-  d.last_error = s.Text(6);
+  RowReader{s}(d.alert_id)(d.channel).Enumerated(d.state)(d.attempts)(d.next_attempt_ms)(
+      d.updated_ms)(d.last_error);
   return d;
 }
 
 // Metrics for a query, sorted by sensor and month, one row at a time.
 Status ScanMetricsRows(sqlite3* db, const MetricsQuery& q,
                        const std::function<Status(const core::MonthlyMetrics&)>& fn) {
-  std::string sql = std::string("SELECT ") + kMetricsColumns +
-                    " FROM metrics WHERE month_index BETWEEN ?1 AND ?2";
-  if (q.sensor) sql += " AND sensor = ?3";
-  sql += " ORDER BY sensor, month_index";
+  std::string sql = std::string("SELECT ") + kMetricsColumns + kMetricsFrom +
+                    " WHERE m.month_index BETWEEN ?1 AND ?2";
+  if (q.sensor) sql += " AND i.sensor = ?3";
+  sql += " ORDER BY i.sensor, m.month_index";
   Stmt s(db, sql);
   s.Bind(1, static_cast<int64_t>(q.from_month)).Bind(2, static_cast<int64_t>(q.to_month));
   if (q.sensor) s.Bind(3, *q.sensor);
@@ -138,8 +163,8 @@ Result<MetricsDelta> ReadMetricsDelta(sqlite3* db, int64_t since) {
     return delta;
   }
   // One statement for all the changed sensors (a batch may touch thousands).
-  Stmt s(db, std::string("SELECT ") + kMetricsColumns +
-                 " FROM metrics WHERE sensor = ?1 ORDER BY month_index");
+  Stmt s(db, std::string("SELECT ") + kMetricsColumns + kMetricsFrom +
+                 " WHERE i.sensor = ?1 ORDER BY m.month_index");
   for (const std::string& sensor : delta.sensors) {
     s.Bind(1, sensor);
     while (true) {

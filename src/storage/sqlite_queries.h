@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,8 +23,12 @@ namespace aquasense::storage::sqlite::queries {
 inline constexpr int64_t kChangeLogGenerations = 10'000;
 inline constexpr std::string_view kAllSensors = "*";  // a change log entry: every sensor
 
+// Metrics rows joined to their sensor's name (schema 5: see sqlite_setup.cc):
+// "SELECT " + kMetricsColumns + kMetricsFrom + a WHERE on i.* and m.*.
 inline constexpr const char* kMetricsColumns =
-    "sensor, year, month, mean_temp, max_temp, max_sd, max_temp_diff, readings";
+    "i.sensor, m.month_index, m.mean_temp, m.max_temp, m.max_sd, m.max_temp_diff, m.readings";
+inline constexpr const char* kMetricsFrom =
+    " FROM sensor_ids i CROSS JOIN metrics m ON m.sid = i.id";
 inline constexpr const char* kFileColumns =
     "seq, hash, default_sensor, landing_key, source_name, on_conflict, ingested_ms, rows, valid, "
     "invalid, duplicates, alerts, bytes";

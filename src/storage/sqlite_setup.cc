@@ -17,17 +17,24 @@ namespace aquasense::storage::sqlite {
 
 namespace {
 
+// Blocks and metrics rows are keyed by an integer sensor id (sensor_ids) and
+// live in rowid tables with a unique index on (sid, month_index): a batch's
+// rows append to the table's last page, so pages fill completely and each is
+// written to the WAL once, whatever order the batch writes sensors in (keyed
+// by (sensor, month_index), every round of the ingest's writes touched every
+// leaf page, and a 2 MiB cache spilled each of them to the WAL again).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta(key, value) VALUES('generation', 0), ('schema', 1);
+CREATE TABLE IF NOT EXISTS sensor_ids(id INTEGER PRIMARY KEY, sensor TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS blocks(
-  sensor TEXT NOT NULL, month_index INTEGER NOT NULL, data BLOB NOT NULL,
-  PRIMARY KEY(sensor, month_index)) WITHOUT ROWID;
+  sid INTEGER NOT NULL, month_index INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS blocks_key ON blocks(sid, month_index);
 CREATE TABLE IF NOT EXISTS metrics(
-  sensor TEXT NOT NULL, month_index INTEGER NOT NULL, year INTEGER NOT NULL, month INTEGER NOT NULL,
+  sid INTEGER NOT NULL, month_index INTEGER NOT NULL,
   mean_temp REAL NOT NULL, max_temp REAL NOT NULL, max_sd REAL NOT NULL, max_temp_diff REAL,
-  readings INTEGER NOT NULL,
-  PRIMARY KEY(sensor, month_index)) WITHOUT ROWID;
+  readings INTEGER NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS metrics_key ON metrics(sid, month_index);
 CREATE TABLE IF NOT EXISTS files(
   seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, default_sensor TEXT NOT NULL,
   landing_key TEXT NOT NULL, source_name TEXT NOT NULL, on_conflict INTEGER NOT NULL,
@@ -64,8 +71,37 @@ INSERT OR IGNORE INTO meta(key, value)
 // store at this version skips the schema statements: parsing them was a
 // fifth of the CPU time of a small ingest. Bump it with every schema change.
 // 3: the change log (table changes); 4: sensor versions and applied files
-// (MetaStore contract v2).
-constexpr int64_t kSchemaVersion = 4;
+// (MetaStore contract v2); 5: integer sensor ids, rowid blocks and metrics
+// tables, no year/month columns (see MigrateToSensorIds).
+constexpr int64_t kSchemaVersion = 5;
+
+// Schema 1-4 stores keyed blocks and metrics by the sensor's name (WITHOUT
+// ROWID tables, metrics with year and month columns): copied into the
+// schema 5 tables in key order, in one transaction.
+constexpr const char* kMigrateToSensorIds = R"sql(
+BEGIN IMMEDIATE;
+CREATE TABLE sensor_ids(id INTEGER PRIMARY KEY, sensor TEXT NOT NULL UNIQUE);
+INSERT INTO sensor_ids(sensor)
+  SELECT sensor FROM blocks UNION SELECT sensor FROM metrics ORDER BY 1;
+CREATE TABLE blocks_v5(sid INTEGER NOT NULL, month_index INTEGER NOT NULL, data BLOB NOT NULL);
+INSERT INTO blocks_v5(sid, month_index, data)
+  SELECT i.id, b.month_index, b.data FROM sensor_ids i JOIN blocks b ON b.sensor = i.sensor
+  ORDER BY i.id, b.month_index;
+CREATE TABLE metrics_v5(
+  sid INTEGER NOT NULL, month_index INTEGER NOT NULL,
+  mean_temp REAL NOT NULL, max_temp REAL NOT NULL, max_sd REAL NOT NULL, max_temp_diff REAL,
+  readings INTEGER NOT NULL);
+INSERT INTO metrics_v5(sid, month_index, mean_temp, max_temp, max_sd, max_temp_diff, readings)
+  SELECT i.id, m.month_index, m.mean_temp, m.max_temp, m.max_sd, m.max_temp_diff, m.readings
+  FROM sensor_ids i JOIN metrics m ON m.sensor = i.sensor ORDER BY i.id, m.month_index;
+DROP TABLE blocks;
+DROP TABLE metrics;
+ALTER TABLE blocks_v5 RENAME TO blocks;
+ALTER TABLE metrics_v5 RENAME TO metrics;
+CREATE UNIQUE INDEX blocks_key ON blocks(sid, month_index);
+CREATE UNIQUE INDEX metrics_key ON metrics(sid, month_index);
+COMMIT;
+)sql";
 
 // 16 KiB pages (for a new database): a quarter of the page writes of the
 // default for the bulk of block and metric rows. A 2 MiB writer cache: the
@@ -109,6 +145,21 @@ Status AddFileSizes(sqlite3* db) {
   }
   if (missing) AQ_RETURN_IF_ERROR(ExecSql(db, "ALTER TABLE files ADD COLUMN bytes INTEGER"));
   return ExecSql(db, "CREATE INDEX IF NOT EXISTS files_by_size ON files(default_sensor, bytes)");
+}
+
+// Runs kMigrateToSensorIds when the store has a blocks table keyed by name.
+Status MigrateToSensorIds(sqlite3* db) {
+  bool by_name = false;
+  {
+    Stmt has(db, "SELECT COUNT(*) FROM pragma_table_info('blocks') WHERE name='sensor'");
+    auto row = has.Step();
+    if (!row.ok()) return row.status();
+    by_name = has.Int(0) > 0;
+  }
+  if (!by_name) return Status::Ok();
+  Status s = ExecSql(db, kMigrateToSensorIds);
+  if (!s.ok()) (void)ExecSql(db, "ROLLBACK");
+  return s;
 }
 
 Result<int64_t> UserVersion(sqlite3* db) {
@@ -175,6 +226,7 @@ Status CreateSchema(sqlite3* db) {
   auto version = UserVersion(db);
   if (!version.ok()) return version.status();
   if (*version == kSchemaVersion) return Status::Ok();
+  AQ_RETURN_IF_ERROR(MigrateToSensorIds(db));
   AQ_RETURN_IF_ERROR(ExecSql(db, kSchema));
   AQ_RETURN_IF_ERROR(AddFileSizes(db));
   return ExecSql(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
