@@ -76,6 +76,7 @@ TEST(SqliteSchema, I11_Schema4StoreIsMigratedOnOpen) {
     EXPECT_EQ(**s.GetMetrics("alpha", 24290), want[1]);
   }
   EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 5);
+  EXPECT_EQ(QueryInt(path, "PRAGMA freelist_count"), 0);  // the old tables' pages are gone
   EXPECT_EQ(QueryInt(path, "SELECT COUNT(*) FROM pragma_table_info('blocks') WHERE name='sensor'"),
             0);
   // New writes go on from the migrated ids.

@@ -158,8 +158,14 @@ Status MigrateToSensorIds(sqlite3* db) {
   }
   if (!by_name) return Status::Ok();
   Status s = ExecSql(db, kMigrateToSensorIds);
-  if (!s.ok()) (void)ExecSql(db, "ROLLBACK");
-  return s;
+  if (!s.ok()) {
+    (void)ExecSql(db, "ROLLBACK");
+    return s;
+  }
+  // The old tables' pages are free now: returned to the file system once
+  // (best effort: a reader of another process in the way leaves them).
+  (void)ExecSql(db, "VACUUM");
+  return Status::Ok();
 }
 
 Result<int64_t> UserVersion(sqlite3* db) {
