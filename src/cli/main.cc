@@ -123,7 +123,7 @@ int RunIngest(AppContext& ctx, const IngestFlags& flags) {
   // or `aquasense alerts deliver`, and does not fail this command.
   Status delivered =
       notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock, std::chrono::seconds(10),
-                             notify::OutboxLockPath(ctx.data_dir));
+                             ctx.OutboxLock());
   if (!delivered.ok())
     std::fprintf(stderr, "aquasense: alert delivery postponed: %s\n", delivered.message().c_str());
   return summary->any_unreadable() ? kExitInput : kExitOk;
