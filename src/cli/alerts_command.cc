@@ -69,7 +69,7 @@ int RunDeliver(AppContext& ctx, const DeliverFlags& flags) {
   notify::RunOptions options;
   options.budget = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
   options.until_empty = flags.until_empty;
-  options.lock_path = notify::OutboxLockPath(ctx.data_dir);
+  options.lock_path = ctx.OutboxLock();
   auto r = notify::RunDelivery(*ctx.meta, ctx.config, ctx.clock, options);
   if (!r.ok()) return ReportError(r.status());
   if (flags.json) {

@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "cli/config.h"
+#include "notify/notifier.h"
 #include "storage/dynamo_meta_store.h"
 
 namespace aquasense::cli {
@@ -92,11 +93,12 @@ Status WithRecovery(const Status& s, const std::string& dir) {
 
 Status AppContext::Open(Access access) {
   const bool create = access == Access::kCreate || access == Access::kWrite;
-  // On the cloud URLs (SPEC §9) the data directory holds no data: a reading
-  // command on a stateless host must not need it to exist.
-  const bool cloud = !store_url.empty() && !meta_url.empty();
-  if (!cloud || create) AQ_RETURN_IF_ERROR(PrepareDataDir(data_dir, create));
-  if (access == Access::kWrite || access == Access::kRebuild) {
+  // On the cloud URLs (SPEC §9) the data directory holds no data: a command
+  // on a stateless host neither needs it nor creates it (serve keeps its
+  // upload spool there).
+  const bool local_dir = !Cloud() || access == Access::kCreate;
+  if (local_dir) AQ_RETURN_IF_ERROR(PrepareDataDir(data_dir, create));
+  if (local_dir && (access == Access::kWrite || access == Access::kRebuild)) {
     AQ_RETURN_IF_ERROR(CheckWritable(data_dir));
   }
   std::string path = config_path;
@@ -137,6 +139,20 @@ Status AppContext::Open(Access access) {
   pipeline = std::make_unique<pipeline::Pipeline>(pipeline::Env{objects.get(), meta.get(), &clock},
                                                   std::move(*options));
   return Status::Ok();
+}
+
+std::string AppContext::OutboxLock() const {
+  return Cloud() ? std::string() : notify::OutboxLockPath(data_dir);
+}
+
+void AddQueueOption(CLI::App& cmd, std::string& queue, const std::string& what) {
+  cmd.add_option("--queue", queue, what)->envname("AQUASENSE_QUEUE");
+}
+
+Result<storage::S3Location> RequireS3Store(const AppContext& ctx, const std::string& command) {
+  if (!ctx.store_url.starts_with("s3://"))
+    return InvalidArgument(command + " needs --store s3://BUCKET[/PREFIX]");
+  return storage::ParseS3Url(ctx.store_url);
 }
 
 std::string SettingName(const AppContext& ctx, const CLI::App& cmd, const std::string& flag,

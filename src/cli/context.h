@@ -22,6 +22,7 @@
 #include "pipeline/pipeline.h"
 #include "storage/meta_store.h"
 #include "storage/object_store.h"
+#include "storage/s3_object_store.h"
 
 namespace CLI {
 class App;
@@ -63,7 +64,23 @@ struct AppContext {
   // while landing/ holds files: the message names the recovery);
   // kUnavailable (read-only directory, store).
   Status Open(Access access = Access::kCreate);
+
+  // Both stores named by URL (SPEC §9): no data lives under --data, and no
+  // command but serve (kCreate: its upload spool) needs the directory.
+  bool Cloud() const { return !store_url.empty() && !meta_url.empty(); }
+  // The file that keeps two local processes from delivering at once
+  // (notify::OutboxLockPath); "" on the cloud URLs, where the hosts share
+  // no directory and ClaimDelivery's conditional write is what keeps an
+  // alert from being sent twice.
+  std::string OutboxLock() const;
 };
+
+// The commands of the queue (setup-aws, worker): `--queue NAME|URL`, also
+// AQUASENSE_QUEUE, described as `what`.
+void AddQueueOption(CLI::App& cmd, std::string& queue, const std::string& what);
+// The bucket of --store for `command` (setup-aws, worker), which needs
+// s3://BUCKET[/PREFIX]: kInvalidArgument otherwise (exit code 1).
+Result<storage::S3Location> RequireS3Store(const AppContext& ctx, const std::string& command);
 
 // The SPEC §7 exit code of a failed Status: kInvalidArgument (usage, bad
 // settings, --data naming nothing) -> 1, anything else -> 3 (the store).

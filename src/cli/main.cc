@@ -121,9 +121,8 @@ int RunIngest(AppContext& ctx, const IngestFlags& flags) {
   // The batch is committed: alerts are safe in the outbox. Deliver what is
   // due now; a channel that is down is retried by the next ingest, `serve`
   // or `aquasense alerts deliver`, and does not fail this command.
-  Status delivered =
-      notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock, std::chrono::seconds(10),
-                             notify::OutboxLockPath(ctx.data_dir));
+  Status delivered = notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock,
+                                            std::chrono::seconds(10), ctx.OutboxLock());
   if (!delivered.ok())
     std::fprintf(stderr, "aquasense: alert delivery postponed: %s\n", delivered.message().c_str());
   return summary->any_unreadable() ? kExitInput : kExitOk;

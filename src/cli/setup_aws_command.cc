@@ -87,9 +87,7 @@ Result<std::string> SetUpQueue(const aws::SqsClient& sqs, const std::string& nam
 }
 
 int RunSetupAws(AppContext& ctx, const SetupFlags& flags) {
-  if (!ctx.store_url.starts_with("s3://"))
-    return ReportError(InvalidArgument("setup-aws needs --store s3://BUCKET[/PREFIX]"), kExitUsage);
-  auto loc = storage::ParseS3Url(ctx.store_url);
+  auto loc = RequireS3Store(ctx, "setup-aws");
   if (!loc.ok()) return ReportError(loc.status(), kExitUsage);
   auto http = std::make_shared<aws::HttpClient>();
   aws::Env env{aws::ProcessEnv(), http.get(), &ctx.clock};
@@ -122,8 +120,7 @@ void RegisterSetupAwsCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "setup-aws",
       "Create the bucket, queue, dead-letter queue and inbox notification (idempotent)");
-  cmd->add_option("--queue", flags->queue, "SQS queue name or URL for the inbox/ events")
-      ->envname("AQUASENSE_QUEUE");
+  AddQueueOption(*cmd, flags->queue, "SQS queue name or URL for the inbox/ events");
   cmd->add_option("--meta", flags->meta, "Table store: dynamodb://TABLE_PREFIX")
       ->envname("AQUASENSE_META");
   cmd->add_option("--visibility-timeout", flags->visibility_s,

@@ -50,9 +50,7 @@ int RunWorker(AppContext& ctx, const WorkerFlags& flags) {
   if (flags.queue.empty())
     return ReportError(InvalidArgument("worker needs --queue NAME|URL (or AQUASENSE_QUEUE)"),
                        kExitUsage);
-  if (!ctx.store_url.starts_with("s3://"))
-    return ReportError(InvalidArgument("worker needs --store s3://BUCKET[/PREFIX]"), kExitUsage);
-  auto loc = storage::ParseS3Url(ctx.store_url);
+  auto loc = RequireS3Store(ctx, "worker");
   if (!loc.ok()) return ReportError(loc.status(), kExitUsage);
   if (Status s = ctx.Open(Access::kWrite); !s.ok()) return ReportError(s);
   auto options = PipelineOptionsFrom(ctx.config);
@@ -72,7 +70,7 @@ int RunWorker(AppContext& ctx, const WorkerFlags& flags) {
                          .clock = &ctx.clock};
   deps.after_commit = [&ctx] {
     Status s = notify::DeliverPending(*ctx.meta, ctx.config, ctx.clock, std::chrono::seconds(10),
-                                      notify::OutboxLockPath(ctx.data_dir));
+                                      ctx.OutboxLock());
     if (!s.ok())
       std::fprintf(stderr, "aquasense worker: alert delivery postponed: %s\n", s.message().c_str());
   };
@@ -112,7 +110,7 @@ void RegisterWorkerCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "worker",
       "Ingest the files uploaded to the bucket's inbox/, as its SQS queue announces them");
-  cmd->add_option("--queue", flags->queue, "SQS queue name or URL")->envname("AQUASENSE_QUEUE");
+  AddQueueOption(*cmd, flags->queue, "SQS queue name or URL");
   cmd->add_option("--wait", flags->wait_s, "Long-poll seconds per receive (default 10)")
       ->check(CLI::Range(0, 20));
   cmd->add_option("--visibility-timeout", flags->visibility_s,

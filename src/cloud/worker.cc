@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <stop_token>
 #include <thread>
 
@@ -36,6 +37,8 @@ class Heartbeat {
   std::condition_variable_any cv_;
   std::jthread thread_;  // last: joined before the members it uses go
 };
+
+constexpr int kConflictTries = 8;  // IngestObjectRetrying
 
 bool Earlier(const storage::ObjectInfo& a, const storage::ObjectInfo& b) {
   return a.mtime_ms != b.mtime_ms ? a.mtime_ms < b.mtime_ms : a.key < b.key;
@@ -141,10 +144,26 @@ Status QueueWorker::IngestInbox(const InboxFile& file) {
   for (const storage::ObjectInfo& i : earlier) {
     auto f = ParseInboxKey(o_.prefix.empty() ? i.key : o_.prefix + "/" + i.key, o_.prefix);
     if (!f) continue;
-    if (Status s = IngestObject(*f); !s.ok())
-      Log("earlier file " + i.key + " not ingested yet: " + s.message());
+    Status s = IngestObjectRetrying(*f);
+    // Still racing another worker on the sensor: going on would commit the
+    // later file first. This message comes back after the retry delay.
+    if (s.code() == Code::kAborted) return s;
+    if (!s.ok()) Log("earlier file " + i.key + " not ingested yet: " + s.message());
   }
-  return IngestObject(file);
+  return IngestObjectRetrying(file);
+}
+
+Status QueueWorker::IngestObjectRetrying(const InboxFile& file) {
+  thread_local std::minstd_rand rng(std::random_device{}());
+  Status s;
+  for (int attempt = 0; attempt < kConflictTries; ++attempt) {
+    s = IngestObject(file);
+    if (s.code() != Code::kAborted) return s;
+    const int64_t cap_ms = int64_t{10} << std::min(attempt, 7);
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap_ms / 2, cap_ms)(rng)));
+  }
+  return s;
 }
 
 Status QueueWorker::IngestObject(const InboxFile& file) {

@@ -16,7 +16,10 @@
 //   first wins a conflict. Before ingesting a file the worker lists
 //   inbox/<sensor>/ and ingests every file that arrived earlier (by S3
 //   LastModified, then key) and is still there; ingested files are deleted
-//   from inbox/, so the inbox is the list of files not ingested yet.
+//   from inbox/, so the inbox is the list of files not ingested yet. An
+//   earlier file lost to another worker's commit of the sensor (kAborted,
+//   retried) holds the later one back (its message retries); an earlier
+//   file failing otherwise does not (its own message retries it).
 // - A long file: a heartbeat thread extends the message's visibility timeout
 //   every visibility_s / 3 while it runs.
 // - A failing file is released for a retry after retry_delay_s; at the
@@ -99,6 +102,11 @@ class QueueWorker {
  private:
   Status IngestInbox(const InboxFile& file);
   Status IngestObject(const InboxFile& file);
+  // IngestObject, run again (after a jittered back-off) while another
+  // worker's commit of the sensor wins the race (kAborted: the staged copy
+  // went with the refused batch, so the pipeline cannot run it again
+  // itself); kAborted still after kConflictTries tries.
+  Status IngestObjectRetrying(const InboxFile& file);
   Status RaiseDeadLetterAlert(const InboxFile& file, const aws::SqsMessage& m,
                               const std::string& error);
   void Log(const std::string& line) const;

@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/aws/test_server.h"
+#include "storage/fault_injection.h"
 #include "storage/memory_meta_store.h"
+#include "storage/memory_object_store.h"
 #include "storage/s3_client.h"
 #include "storage/s3_object_store.h"
 
@@ -112,6 +115,64 @@ TEST_F(WorkerTest, ArrivalOrderWinsWhateverMessageComesFirst) {
   EXPECT_EQ(worker_->Handle(Next()), QueueWorker::Outcome::kDeleted);
   EXPECT_EQ(worker_->stats().files_already, 1);
   EXPECT_EQ((*meta_->ListMetrics({}))[0].readings, 2);
+}
+
+// SPEC §9 arrival order with S3's one-second LastModified: b.csv is PUT
+// before a.csv in the same second, so the listing cannot tell which came
+// first and every worker applies the same tie rule, the key (docs/aws.md):
+// a.csv wins the conflict on 06-01. Whichever message is taken first, and
+// with two workers taking the two messages at the same moment (each with
+// its own pipeline over shared stores that add latency to every call), the
+// store ends the same: 06-01 from a.csv (10), 06-02 from b.csv (30).
+TEST_F(WorkerTest, ArrivalTieInOneSecondGoesToTheKeyWhateverTheWorkersDo) {
+  for (int round = 0; round < 6; ++round) {
+    const bool later_first = round % 2 == 0, concurrent = round >= 2;
+    FakeClock clock{1'765'000'000'000};  // a whole second: both files get it
+    auto objects = storage::NewMemoryObjectStore(&clock);
+    auto meta = storage::NewMemoryMetaStore(&clock);
+    storage::FaultInjector latency;
+    latency.SetDelay(std::chrono::milliseconds(1));
+    auto slow_meta = storage::WrapMetaStore(*meta, latency);
+    auto slow_objects = storage::WrapObjectStore(*objects, latency);
+    for (const auto& [key, body] :
+         {std::pair{"inbox/s1/b.csv",
+                    "date,temperature,sd\n2024/06/01,20,0.1\n2024/06/02,30,0.1\n"},
+          std::pair{"inbox/s1/a.csv", "date,temperature,sd\n2024/06/01,10,0.1\n"}})
+      ASSERT_TRUE(objects->WriteAll(key, body).ok());
+    for (const char* key : later_first ? std::vector{"inbox/s1/b.csv", "inbox/s1/a.csv"}
+                                       : std::vector{"inbox/s1/a.csv", "inbox/s1/b.csv"})
+      ASSERT_TRUE(sqs_->SendMessage(url_, EventFor(bucket_, key)).ok());
+    std::vector<aws::SqsMessage> msgs = {Next(), Next()};
+    auto handle = [&](const aws::SqsMessage& m) {
+      pipeline::Pipeline p(pipeline::Env{slow_objects.get(), slow_meta.get(), &clock},
+                           pipeline::Options{});
+      WorkerDeps deps{sqs_.get(), slow_objects.get(), slow_meta.get(), &p, &clock};
+      deps.log = [](const std::string& line) {
+        std::fprintf(stderr, "worker: %s\n", line.c_str());
+      };
+      QueueWorker w(deps, WorkerOptions{.queue_url = url_,
+                                        .bucket = bucket_,
+                                        .prefix = "",
+                                        .wait_s = 1,
+                                        .visibility_s = 30,
+                                        .retry_delay_s = 0});
+      EXPECT_EQ(w.Handle(m), QueueWorker::Outcome::kDeleted);
+    };
+    if (concurrent) {
+      std::jthread first([&] { handle(msgs[0]); });
+      std::jthread second([&] { handle(msgs[1]); });
+    } else {
+      handle(msgs[0]);
+      handle(msgs[1]);
+    }
+    auto rows = meta->ListMetrics({});
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->size(), 1u) << "round " << round;
+    EXPECT_EQ((*rows)[0].readings, 2) << "round " << round;
+    EXPECT_DOUBLE_EQ((*rows)[0].mean_temp, 20) << "round " << round;  // (10 + 30) / 2
+    EXPECT_EQ(meta->ListFiles()->size(), 2u) << "round " << round;
+    EXPECT_TRUE(objects->List("inbox/")->empty()) << "round " << round;
+  }
 }
 
 TEST_F(WorkerTest, PoisonFileRetriesThenOneAlertAndRelease) {

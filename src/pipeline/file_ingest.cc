@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <exception>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <span>
 #include <thread>
 #include <unordered_map>
@@ -285,6 +288,18 @@ class FileIngest {
   // Records in each sensor the file touched that it applied the file, with
   // the sensor's counts (see storage::Batch::ApplyFile).
   Status ApplyToSensors();
+  // The counts a crashed batch recorded for the sensors that applied the
+  // file already (see FileJob::find_applied) replace the ones of this run,
+  // where that sensor's readings are all duplicates of themselves.
+  void TakeAppliedCounts();
+  // The readings above the sd limit of those sensors: this run sees them as
+  // duplicates of themselves, the crashed batch's valid output (committed
+  // before any sensor) lists them; so the file's deviation alert stays whole.
+  Status CountAppliedDeviations();
+  // Per parser sensor id, with job_.find_applied: the sensor's record of
+  // this file, when it applied it already.
+  std::vector<std::optional<storage::AppliedFile>> applied_;
+  bool any_applied_ = false;
   // Per parser sensor id: the file's valid and duplicate readings of it.
   struct SensorCounts {
     int64_t valid = 0, duplicates = 0;
@@ -392,6 +407,7 @@ Result<FileSummary> FileIngest::Run() {
         Unavailable(f.local_path + " changed while it was being ingested; nothing was stored"));
   if (unnamed) hash_ = f.landing_copy->hash();
   summary_.hash = hash_;
+  if (any_applied_) AQ_RETURN_IF_ERROR(CountAppliedDeviations());
 
   for (auto [o, key] :
        {std::pair{&valid_, storage::keys::FilteredValid(f.default_sensor, hash_)},
@@ -399,9 +415,17 @@ Result<FileSummary> FileIngest::Run() {
     auto w = o->Finish();
     if (!w.ok()) return w.status();
     if (unnamed) AQ_RETURN_IF_ERROR((*w)->SetKey(key));
+    if (any_applied_) {
+      // The crashed batch committed its outputs before any sensor: they
+      // hold the readings this run counted as duplicates of themselves.
+      auto kept = env_.objects->Exists(key);
+      if (!kept.ok()) return kept.status();
+      if (*kept) continue;  // the writer, dropped, leaves nothing
+    }
     job_.pending->push_back(std::move(*w));
   }
   if (*landed_) job_.pending->push_back(std::move(*landed_));
+  TakeAppliedCounts();
   AQ_RETURN_IF_ERROR(ApplyToSensors());
   AQ_RETURN_IF_ERROR(RecordAlerts());
   return summary_;
@@ -505,9 +529,16 @@ void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
 
 Result<uint32_t> FileIngest::BatchSensor(uint32_t parser_sensor) {
   while (sensor_map_.size() <= parser_sensor) {
-    auto id = state_.SensorId(sensor_names_[sensor_map_.size()]);
+    const std::string& name = sensor_names_[sensor_map_.size()];
+    auto id = state_.SensorId(name);
     if (!id.ok()) return id.status();
     sensor_map_.push_back(*id);
+    if (!job_.find_applied || hash_.empty()) continue;
+    auto applied = env_.meta->FindApplied(name, hash_, job_.file->default_sensor);
+    if (!applied.ok()) return applied.status();
+    applied_.resize(sensor_map_.size());
+    any_applied_ |= applied->has_value();
+    applied_.back() = std::move(*applied);
   }
   return sensor_map_[parser_sensor];
 }
@@ -655,8 +686,52 @@ DeviationStats& FileIngest::Deviations(uint32_t parser_sensor) {
   return *d;
 }
 
+void FileIngest::TakeAppliedCounts() {
+  for (uint32_t p = 0; p < applied_.size(); ++p) {
+    if (!applied_[p]) continue;
+    SensorCounts& c = CountsOf(p);
+    summary_.valid += applied_[p]->valid - c.valid;
+    summary_.duplicates += applied_[p]->duplicates - c.duplicates;
+    c = {applied_[p]->valid, applied_[p]->duplicates};
+  }
+}
+
+Status FileIngest::CountAppliedDeviations() {
+  std::set<std::string, std::less<>> names;
+  for (uint32_t p = 0; p < applied_.size(); ++p)
+    if (applied_[p]) names.insert(state_.sensor(sensor_map_[p]).name());
+  auto text = env_.objects->ReadAll(storage::keys::FilteredValid(job_.file->default_sensor, hash_));
+  if (!text.ok()) return text.status().code() == Code::kNotFound ? Status::Ok() : text.status();
+  std::string_view rest(*text);
+  rest.remove_prefix(std::min(rest.find('\n'), rest.size()));  // the header
+  while (!rest.empty()) {
+    rest.remove_prefix(1);  // '\n'
+    const std::string_view line = rest.substr(0, rest.find('\n'));
+    rest.remove_prefix(line.size());
+    // sensor,date,temperature,sd (normalised: no quotes, no comma in a field)
+    const size_t c1 = line.find(','), c2 = line.find(',', c1 + 1), c3 = line.rfind(',');
+    if (c1 == std::string_view::npos || c2 == std::string_view::npos || c3 <= c2) continue;
+    const std::string_view sensor = line.substr(0, c1);
+    if (names.find(sensor) == names.end()) continue;
+    const double sd = std::strtod(std::string(line.substr(c3 + 1)).c_str(), nullptr);
+    if (!(sd > options_.limits.sd_alert)) continue;
+    summary_.alerts++;
+    deviations_[std::string(sensor)].count++;
+    if (deviation_examples_.size() < kExamples) {
+      deviation_examples_.push_back(
+          {{"sensor", sensor},
+           {"date", line.substr(c1 + 1, c2 - c1 - 1)},
+           {"temperature",
+            std::strtod(std::string(line.substr(c2 + 1, c3 - c2 - 1)).c_str(), nullptr)},
+           {"sd", sd}});
+    }
+  }
+  return Status::Ok();
+}
+
 Status FileIngest::ApplyToSensors() {
   for (uint32_t p = 0; p < sensor_map_.size(); ++p) {
+    if (p < applied_.size() && applied_[p]) continue;  // the sensor has it (TakeAppliedCounts)
     const SensorCounts c = p < counts_.size() ? counts_[p] : SensorCounts{};
     storage::AppliedFile a{hash_, job_.file->default_sensor, c.valid, c.duplicates};
     AQ_RETURN_IF_ERROR(state_.batch().ApplyFile(state_.sensor(sensor_map_[p]).name(), a));

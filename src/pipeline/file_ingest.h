@@ -26,6 +26,12 @@ struct FileJob {
   // not be read, or it changed while it was read. The batch has taken some
   // of its rows then: it must not commit (see Pipeline's RunBatch).
   bool* input_error = nullptr;
+  // Set when the store may have applied this file to some of its sensors
+  // in a batch that failed before its ledger record (a retry on a store
+  // with per-sensor commits, MetaStore::MayApplyPartially): each sensor is
+  // asked (FindApplied); one that applied the file gets nothing of it again,
+  // and the file's counts take that sensor's recorded ones. Needs the hash.
+  bool find_applied = false;
 };
 
 // Returns the file's summary (status "ingested"); errors are store failures

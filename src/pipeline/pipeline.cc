@@ -406,13 +406,17 @@ Result<IngestSummary> Pipeline::Impl::RunBatchOnce(const std::vector<StagedFile>
   std::vector<std::unique_ptr<storage::ObjectWriter>> pending;
 
   std::set<std::pair<std::string, uint64_t>> sizes;  // (sensor, bytes) of this batch's files
+  // A store with per-sensor commits may hold sensors of a file whose batch
+  // failed before its ledger record: such a file is named before it is
+  // parsed, and its sensors are asked (FileJob::find_applied).
+  const bool partial = !rebuild && env.meta->MayApplyPartially();
   for (size_t i = 0; i < files.size(); ++i) {
     StagedFile f = files[i];
     if (f.hash.empty()) {
       // Not hashed yet (its landing copy hashes it while it is parsed), and
       // need not be unless a file of its size is in the ledger already or in
       // this batch: only then could it be one seen before.
-      auto may = env.meta->MayHaveFile(f.default_sensor, f.size);
+      auto may = partial ? Result<bool>(true) : env.meta->MayHaveFile(f.default_sensor, f.size);
       if (!may.ok()) return may.status();
       if (*may || sizes.count({f.default_sensor, f.size}) > 0) {
         auto hashed = PrehashPath(f.local_path, f.default_sensor);
@@ -441,7 +445,8 @@ Result<IngestSummary> Pipeline::Impl::RunBatchOnce(const std::vector<StagedFile>
       continue;
     }
     bool input_error = false;
-    internal::FileJob job{&f, modes[i], now_ms, req.progress, &pending, rebuild, &input_error};
+    internal::FileJob job{&f,       modes[i], now_ms,       req.progress,
+                          &pending, rebuild,  &input_error, partial};
     auto s = internal::IngestFile(job, env, options, state);
     if (!s.ok()) {
       if (input_error) *failed = i;

@@ -75,6 +75,7 @@ class DynamoMetaStore final : public MetaStore {
   explicit DynamoMetaStore(std::shared_ptr<const Ctx> c) : c_(std::move(c)) {}
 
   Result<std::unique_ptr<Batch>> BeginBatch() override { return dynamo::NewBatch(c_); }
+  bool MayApplyPartially() const override { return true; }  // one transaction per sensor
 
   Result<SensorHead> ReadSensor(std::string_view sensor) override {
     auto head = Get(dynamo::SensorPk(sensor), dynamo::kHeadSk);

@@ -19,7 +19,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "common/status.h"
 #include "storage/meta_store.h"
@@ -60,5 +62,19 @@ class FaultInjector {
 // `base` and `faults` must outlive the wrapper.
 std::unique_ptr<MetaStore> WrapMetaStore(MetaStore& base, FaultInjector& faults);
 std::unique_ptr<ObjectStore> WrapObjectStore(ObjectStore& base, FaultInjector& faults);
+
+// Called after the `index`-th (0-based) sensor commit of a split batch (see
+// SplitCommitsPerSensor); an error stops the commit there and is returned,
+// as a crash or a lost connection between two sensors would leave it.
+using AfterSensorCommit = std::function<Status(const std::string& sensor, int index)>;
+
+// A MetaStore over `base` that commits a batch the way a per-sensor store
+// (DynamoDB) does, at the weakest the contract allows: each sensor in a base
+// batch of its own (its ExpectVersion and writes), one after the other in
+// name order, then the alerts and ledger records in a last one. So a failed
+// commit can leave some sensors applied and the ledger not written
+// (MayApplyPartially() is true). A batch with ResetDerived commits whole.
+// Reads go to `base`. `base` must outlive the wrapper.
+std::unique_ptr<MetaStore> SplitCommitsPerSensor(MetaStore& base, AfterSensorCommit after = {});
 
 }  // namespace aquasense::storage

@@ -227,6 +227,13 @@ class MetaStore {
   // the database's, released by Commit or the Batch's destruction).
   virtual Result<std::unique_ptr<Batch>> BeginBatch() = 0;
 
+  // True when a failed Commit can leave some of its sensors applied and its
+  // ledger records not written (per-sensor commits: DynamoDB). A writer then
+  // asks FindApplied before it applies a file that is not in the ledger (a
+  // retry, maybe). False (SQLite, memory): a batch commits all or nothing, a
+  // file missing from the ledger applied no sensor, and no such read is due.
+  virtual bool MayApplyPartially() const { return false; }
+
   // ---- Committed reads (never a running batch's writes) ----
 
   // The sensor's version and block months, read together (one sensor state).
