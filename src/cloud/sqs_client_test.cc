@@ -14,26 +14,11 @@
 namespace aquasense::aws {
 namespace {
 
-aws::testing::ServerProcess* Moto(std::string* error) { return aws::testing::SharedMoto(error); }
-
-SystemClock g_clock;
-
-class SqsTest : public ::testing::Test {
+class SqsTest : public aws::testing::MotoTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    auto* moto = Moto(&error);
-    if (moto == nullptr) GTEST_SKIP() << error;
-    SqsOptions o;
-    o.endpoint = moto->url();
-    o.region = "us-east-1";
-    o.credentials = NewStaticCredentials({"testing", "testing", "", 0});
-    o.http = std::make_shared<HttpClient>();
-    o.clock = &g_clock;
-    o.retry.max_attempts = 2;
-    sqs_ = std::make_unique<SqsClient>(o);
-    static int n = 0;
-    name_ = "aq-sqs-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+  void SetUpMoto(const std::string& url) override {
+    sqs_ = std::make_unique<SqsClient>(aws::testing::MotoOptions<SqsOptions>(url, 2));
+    name_ = aws::testing::UniqueName("aq-sqs");
   }
   std::unique_ptr<SqsClient> sqs_;
   std::string name_;

@@ -30,23 +30,15 @@ std::string EventFor(const std::string& bucket, const std::string& key) {
   return nlohmann::json{{"Records", {rec}}}.dump();
 }
 
-class WorkerTest : public ::testing::Test {
+class WorkerTest : public aws::testing::MotoTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    auto* moto = aws::testing::SharedMoto(&error);
-    if (moto == nullptr) GTEST_SKIP() << error;
-    http_ = std::make_shared<aws::HttpClient>();
-    auto creds = aws::NewStaticCredentials({"testing", "testing", "", 0});
-    s3o_.endpoint = moto->url();
+  void SetUpMoto(const std::string& endpoint) override {
+    const int attempts = aws::RetryPolicy{}.max_attempts;
+    s3o_ = aws::testing::MotoOptions<storage::S3Options>(endpoint, attempts);
     s3o_.path_style = true;
-    s3o_.credentials = creds;
-    s3o_.http = http_;
-    s3o_.clock = &g_clock;
-    aws::SqsOptions so{moto->url(), "us-east-1", creds, http_, &g_clock, {}};
-    sqs_ = std::make_unique<aws::SqsClient>(so);
-    static int n = 0;
-    bucket_ = "aq-worker-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+    sqs_ = std::make_unique<aws::SqsClient>(
+        aws::testing::MotoOptions<aws::SqsOptions>(endpoint, attempts));
+    bucket_ = aws::testing::UniqueName("aq-worker");
     ASSERT_TRUE(storage::CreateBucket(storage::S3Client(bucket_, s3o_), "us-east-1").ok());
     auto url = sqs_->CreateQueue(bucket_, {});
     ASSERT_TRUE(url.ok());
@@ -83,7 +75,6 @@ class WorkerTest : public ::testing::Test {
     return m.ok() && !m->empty() ? (*m)[0] : aws::SqsMessage{};
   }
 
-  std::shared_ptr<aws::HttpClient> http_;
   storage::S3Options s3o_;
   std::unique_ptr<aws::SqsClient> sqs_;
   std::string bucket_, url_;

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string_view>
+#include <utility>
+#include <vector>
+
 namespace aquasense::core {
 namespace {
 
@@ -10,17 +14,21 @@ std::string Norm(std::string_view s) {
   return t ? FormatDateTime(*t) : "invalid";
 }
 
+// Each input and its Norm().
+void ExpectNorm(const std::vector<std::pair<std::string_view, std::string_view>>& cases) {
+  for (const auto& [in, want] : cases) EXPECT_EQ(Norm(in), want) << in;
+}
+
 TEST(DateTime, AcceptsBothSeparatorsAndShortFields) {
-  EXPECT_EQ(Norm("2024/01/05"), "2024-01-05");
-  EXPECT_EQ(Norm("2024-1-5"), "2024-01-05");
-  EXPECT_EQ(Norm("2024/1/05"), "2024-01-05");
+  ExpectNorm(
+      {{"2024/01/05", "2024-01-05"}, {"2024-1-5", "2024-01-05"}, {"2024/1/05", "2024-01-05"}});
 }
 
 TEST(DateTime, LeapDays) {
-  EXPECT_EQ(Norm("2024/02/29"), "2024-02-29");
-  EXPECT_EQ(Norm("2023/02/29"), "invalid");
-  EXPECT_EQ(Norm("2000-02-29"), "2000-02-29");
-  EXPECT_EQ(Norm("1900-02-29"), "invalid");
+  ExpectNorm({{"2024/02/29", "2024-02-29"},
+              {"2023/02/29", "invalid"},
+              {"2000-02-29", "2000-02-29"},
+              {"1900-02-29", "invalid"}});
 }
 
 TEST(DateTime, RejectsAmbiguousAndMalformed) {
@@ -33,13 +41,13 @@ TEST(DateTime, RejectsAmbiguousAndMalformed) {
 }
 
 TEST(DateTime, TimesAndOffsets) {
-  EXPECT_EQ(Norm("2024-01-05T10:30"), "2024-01-05T10:30:00");
-  EXPECT_EQ(Norm("2024-01-05 10:30:15"), "2024-01-05T10:30:15");
-  EXPECT_EQ(Norm("2024-01-05T10:30:15.5"), "2024-01-05T10:30:15.500");
-  EXPECT_EQ(Norm("2024-01-05T10:30:15.123456"), "2024-01-05T10:30:15.123");
-  EXPECT_EQ(Norm("2024-01-05T10:30Z"), "2024-01-05T10:30:00Z");
-  EXPECT_EQ(Norm("2024-01-05T10:30+00:00"), "2024-01-05T10:30:00Z");
-  EXPECT_EQ(Norm("2024-01-05T10:30-03:30"), "2024-01-05T10:30:00-03:30");
+  ExpectNorm({{"2024-01-05T10:30", "2024-01-05T10:30:00"},
+              {"2024-01-05 10:30:15", "2024-01-05T10:30:15"},
+              {"2024-01-05T10:30:15.5", "2024-01-05T10:30:15.500"},
+              {"2024-01-05T10:30:15.123456", "2024-01-05T10:30:15.123"},
+              {"2024-01-05T10:30Z", "2024-01-05T10:30:00Z"},
+              {"2024-01-05T10:30+00:00", "2024-01-05T10:30:00Z"},
+              {"2024-01-05T10:30-03:30", "2024-01-05T10:30:00-03:30"}});
 }
 
 TEST(DateTime, SameValueWhateverTheSpelling) {

@@ -229,17 +229,12 @@ TEST(Number, I11_LongDecimalsPrintAsThemselvesExactlyWhenFormatNumberAgrees) {
 }
 
 TEST(Number, CanonicalText) {
-  EXPECT_TRUE(IsCanonicalNumberText("12.5"));
-  EXPECT_TRUE(IsCanonicalNumberText("-0.25"));
-  EXPECT_TRUE(IsCanonicalNumberText("7"));
-  EXPECT_FALSE(IsCanonicalNumberText("12.50"));
-  EXPECT_FALSE(IsCanonicalNumberText("012"));
-  EXPECT_TRUE(IsCanonicalNumberText("0.05"));
-  EXPECT_TRUE(IsCanonicalNumberText("0.00001"));
-  EXPECT_FALSE(IsCanonicalNumberText("0.000001"));
-  EXPECT_FALSE(IsCanonicalNumberText("+1"));
-  EXPECT_FALSE(IsCanonicalNumberText("1e3"));
-  EXPECT_FALSE(IsCanonicalNumberText("0"));
+  const std::vector<std::pair<std::string_view, bool>> cases = {
+      {"12.5", true}, {"-0.25", true}, {"7", true},       {"12.50", false},
+      {"012", false}, {"0.05", true},  {"0.00001", true}, {"0.000001", false},
+      {"+1", false},  {"1e3", false},  {"0", false},
+  };
+  for (const auto& [text, want] : cases) EXPECT_EQ(IsCanonicalNumberText(text), want) << text;
 }
 
 }  // namespace

@@ -26,6 +26,14 @@ Parsed Parse(std::string_view text, size_t piece = 0, Limits limits = {}) {
   return r;
 }
 
+// `text` parses to exactly one reading, of `temperature` and `sd`.
+void ExpectOneReading(std::string_view text, double temperature, double sd) {
+  auto p = Parse(text);
+  ASSERT_EQ(p.out.rows.size(), 1u) << text;
+  EXPECT_EQ(p.out.rows[0].temperature, temperature) << text;
+  EXPECT_EQ(p.out.rows[0].sd, sd) << text;
+}
+
 std::vector<std::string> Reasons(const Parsed& p) {
   std::vector<std::string> out;
   for (const auto& i : p.out.invalid)
@@ -100,10 +108,7 @@ TEST(SensorId, L13ErrorTruncatesLongIds) {
 }
 
 TEST(FileParser, SemicolonsWithDecimalCommas) {
-  auto p = Parse("fecha;temperatura;desviacion\r\n2024/01/03;12,5;0,25\r\n");
-  ASSERT_EQ(p.out.rows.size(), 1u);
-  EXPECT_EQ(p.out.rows[0].temperature, 12.5);
-  EXPECT_EQ(p.out.rows[0].sd, 0.25);
+  ExpectOneReading("fecha;temperatura;desviacion\r\n2024/01/03;12,5;0,25\r\n", 12.5, 0.25);
 }
 
 TEST(FileParser, BomCrlfBlankLinesQuotesAndWhitespace) {
@@ -228,10 +233,8 @@ TEST(FileParser, I11_SwarFieldSplitAtEveryOffset) {
     ASSERT_TRUE(p.out.invalid.empty()) << Reasons(p).front();
     EXPECT_EQ(Lines(p), want);
   }
-  auto semi = Parse("sensor;date;temperature;sd\nsensor-0001;2024-01-03;12,549188181281455;0,37\n");
-  ASSERT_EQ(semi.out.rows.size(), 1u);
-  EXPECT_EQ(semi.out.rows[0].temperature, 12.549188181281455);
-  EXPECT_EQ(semi.out.rows[0].sd, 0.37);
+  ExpectOneReading("sensor;date;temperature;sd\nsensor-0001;2024-01-03;12,549188181281455;0,37\n",
+                   12.549188181281455, 0.37);
 }
 
 TEST(FileParser, NonCanonicalFieldsAreNormalised) {
@@ -336,6 +339,20 @@ void ExpectAccounted(const Parsed& p, std::string_view text, const std::string& 
   for (const auto& i : p.out.invalid) EXPECT_LE(i.line, lines) << what;
 }
 
+// `p` (parsed in pieces of `piece`) has `rows` readings, lines 3 to
+// `last_line`, and one invalid line: line 2, a quote left open, `detail`.
+void ExpectStrayQuoteOnLine2(const Parsed& p, size_t rows, int64_t last_line,
+                             std::string_view detail, size_t piece) {
+  EXPECT_EQ(p.out.rows.size(), rows) << piece;
+  EXPECT_EQ(Reasons(p), std::vector<std::string>{"2:bad_quote"}) << piece;
+  ASSERT_EQ(p.out.invalid.size(), 1u);
+  EXPECT_EQ(p.out.invalid[0].raw, "2020-01-01,\"10,0.1");
+  EXPECT_EQ(p.out.invalid[0].detail, detail);
+  ASSERT_FALSE(p.out.rows.empty());
+  EXPECT_EQ(p.out.rows[0].line, 3) << piece;
+  EXPECT_EQ(p.out.rows.back().line, last_line) << piece;
+}
+
 TEST(FileParser, M2StrayQuoteCostsItsOwnRowOnly) {
   // SPEC §3 bad_quote: a quote not closed before the end of the file makes
   // the line that opens it invalid; parsing resumes on the next line.
@@ -343,14 +360,8 @@ TEST(FileParser, M2StrayQuoteCostsItsOwnRowOnly) {
   for (int i = 0; i < 1000; ++i) text += "2020-02-" + std::to_string(1 + i % 28) + ",10,0.1\n";
   for (size_t piece : {size_t{0}, size_t{1}, size_t{7}, size_t{4096}}) {
     auto p = Parse(text, piece);
-    EXPECT_EQ(p.out.rows.size(), 1000u) << piece;
-    EXPECT_EQ(Reasons(p), std::vector<std::string>{"2:bad_quote"}) << piece;
-    ASSERT_EQ(p.out.invalid.size(), 1u);
-    EXPECT_EQ(p.out.invalid[0].raw, "2020-01-01,\"10,0.1");
-    EXPECT_EQ(p.out.invalid[0].detail, "quote not closed before the end of the file");
-    ASSERT_FALSE(p.out.rows.empty());
-    EXPECT_EQ(p.out.rows[0].line, 3) << piece;
-    EXPECT_EQ(p.out.rows.back().line, 1002) << piece;
+    ASSERT_NO_FATAL_FAILURE(ExpectStrayQuoteOnLine2(
+        p, 1000, 1002, "quote not closed before the end of the file", piece));
     // Offsets still point at the records parsed again.
     EXPECT_EQ(text.substr(p.out.rows[0].offset, p.out.rows[0].length), "2020-02-1,10,0.1") << piece;
     ExpectAccounted(p, text, "piece " + std::to_string(piece));
@@ -363,13 +374,8 @@ TEST(FileParser, M2StrayQuoteBeyondMaxLineResumesOnTheNextLine) {
   for (int i = 0; i < 10000; ++i) text += "2020-02-" + std::to_string(1 + i % 28) + ",10,0.1\r\n";
   for (size_t piece : {size_t{0}, size_t{3}, size_t{1000}, size_t{65536}, size_t{1 << 20}}) {
     auto p = Parse(text, piece);
-    EXPECT_EQ(p.out.rows.size(), 10000u) << piece;
-    EXPECT_EQ(Reasons(p), std::vector<std::string>{"2:bad_quote"}) << piece;
-    ASSERT_EQ(p.out.invalid.size(), 1u);
-    EXPECT_EQ(p.out.invalid[0].raw, "2020-01-01,\"10,0.1");
-    EXPECT_EQ(p.out.invalid[0].detail, "quote not closed within 65536 bytes");
-    EXPECT_EQ(p.out.rows[0].line, 3);
-    EXPECT_EQ(p.out.rows.back().line, 10002);
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectStrayQuoteOnLine2(p, 10000, 10002, "quote not closed within 65536 bytes", piece));
     for (size_t k : {size_t{0}, size_t{5000}, size_t{9999}}) {
       const auto& r = p.out.rows[k];
       EXPECT_EQ(text.substr(r.offset, r.length),

@@ -34,6 +34,10 @@ class HandlersTest : public ::testing::Test {
     return Handle("GET", target, ctx);
   }
   static nlohmann::json Body(const Response& r) { return nlohmann::json::parse(r.body); }
+  // Each target and the body GET answers it with.
+  void ExpectBodies(const std::vector<std::pair<std::string, std::string>>& cases) {
+    for (const auto& [target, body] : cases) EXPECT_EQ(Get(target).body, body) << target;
+  }
   Snapshot snap_;
 };
 
@@ -46,12 +50,12 @@ TEST_F(HandlersTest, Temp) {
 }
 
 TEST_F(HandlersTest, SdAndMaxDiff) {
-  EXPECT_EQ(Get("/sd?year=2024&month=02").body,
-            R"({"sensor":"default","year":2024,"month":2,"max_sd":0.25})");
-  EXPECT_EQ(Get("/maxdiff?year=2024&month=2").body,
-            R"({"sensor":"default","year":2024,"month":2,"max_temp_diff":0.6})");
-  EXPECT_EQ(Get("/maxdiff?year=2024&month=1").body,
-            R"({"sensor":"default","year":2024,"month":1,"max_temp_diff":null})");
+  ExpectBodies(
+      {{"/sd?year=2024&month=02", R"({"sensor":"default","year":2024,"month":2,"max_sd":0.25})"},
+       {"/maxdiff?year=2024&month=2",
+        R"({"sensor":"default","year":2024,"month":2,"max_temp_diff":0.6})"},
+       {"/maxdiff?year=2024&month=1",
+        R"({"sensor":"default","year":2024,"month":1,"max_temp_diff":null})"}});
 }
 
 TEST_F(HandlersTest, BadRequests) {
@@ -156,15 +160,14 @@ TEST(JsonText, EscapesEverything) {
 }
 
 TEST(AccessLog, FormatsOneJsonLine) {
-  AccessRecord r;
-  r.time_ms = 1'700'000'000'123;
-  r.remote = "127.0.0.1:5000";
-  r.method = "GET";
-  r.target = "/temp?year=2024&month=1";
-  r.route = "temp";
-  r.status = 200;
-  r.bytes = 63;
-  r.seconds = 0.000125;
+  AccessRecord r{.time_ms = 1'700'000'000'123,
+                 .remote = "127.0.0.1:5000",
+                 .method = "GET",
+                 .target = "/temp?year=2024&month=1",
+                 .route = "temp",
+                 .status = 200,
+                 .bytes = 63,
+                 .seconds = 0.000125};
   std::string line = FormatAccessRecord(r);
   ASSERT_EQ(line.back(), '\n');
   auto j = nlohmann::json::parse(line);
@@ -182,16 +185,17 @@ namespace {
 
 // Issue 15: the original's Flask clients send `ano` and `mes`.
 TEST_F(HandlersTest, AnoAndMesAreAliasesOfYearAndMonth) {
-  EXPECT_EQ(Get("/temp?ano=2024&mes=1").body,
-            R"({"sensor":"default","year":2024,"month":1,"mean_temp":12.5})");
-  EXPECT_EQ(Get("/sd?ano=2024&month=2").body,
-            R"({"sensor":"default","year":2024,"month":2,"max_sd":0.25})");
-  EXPECT_EQ(Get("/maxdiff?year=2024&mes=2&sensor=default").body,
-            R"({"sensor":"default","year":2024,"month":2,"max_temp_diff":0.6})");
-  EXPECT_EQ(Get("/temp?ano=2024&mes=13").status, 400);
-  EXPECT_EQ(Get("/temp?year=2024&ano=2024&month=1").status, 400);
-  EXPECT_EQ(Get("/temp?ano=2024").status, 400);
-  EXPECT_EQ(Get("/temp?ano=2030&mes=1").status, 404);
+  ExpectBodies(
+      {{"/temp?ano=2024&mes=1", R"({"sensor":"default","year":2024,"month":1,"mean_temp":12.5})"},
+       {"/sd?ano=2024&month=2", R"({"sensor":"default","year":2024,"month":2,"max_sd":0.25})"},
+       {"/maxdiff?year=2024&mes=2&sensor=default",
+        R"({"sensor":"default","year":2024,"month":2,"max_temp_diff":0.6})"}});
+  for (const auto& [target, status] :
+       std::vector<std::pair<std::string, int>>{{"/temp?ano=2024&mes=13", 400},
+                                                {"/temp?year=2024&ano=2024&month=1", 400},
+                                                {"/temp?ano=2024", 400},
+                                                {"/temp?ano=2030&mes=1", 404}})
+    EXPECT_EQ(Get(target).status, status) << target;
 }
 
 TEST(CorsTest, PreflightAndOriginHeaders) {

@@ -82,17 +82,20 @@ TEST(ParseYearMonth, Strict) {
 }
 
 TEST(SensorId, Charset) {
-  EXPECT_TRUE(IsValidSensorId("default"));
-  EXPECT_TRUE(IsValidSensorId("A-b_c.9"));
-  EXPECT_TRUE(IsValidSensorId(std::string(64, 'x')));
-  EXPECT_FALSE(IsValidSensorId(std::string(65, 'x')));
-  EXPECT_FALSE(IsValidSensorId(""));
-  EXPECT_FALSE(IsValidSensorId("a b"));
-  EXPECT_FALSE(IsValidSensorId("a/b"));
-  // L3: the same rule as core's: ids that collide with the layout.
-  EXPECT_FALSE(IsValidSensorId(".."));
-  EXPECT_FALSE(IsValidSensorId("."));
-  EXPECT_FALSE(IsValidSensorId(".tmp"));
+  const std::vector<std::pair<std::string, bool>> cases = {
+      {"default", true},
+      {"A-b_c.9", true},
+      {std::string(64, 'x'), true},
+      {std::string(65, 'x'), false},
+      {"", false},
+      {"a b", false},
+      {"a/b", false},
+      // L3: the same rule as core's: ids that collide with the layout.
+      {"..", false},
+      {".", false},
+      {".tmp", false},
+  };
+  for (const auto& [id, want] : cases) EXPECT_EQ(IsValidSensorId(id), want) << id;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "storage/test_batch.h"
 #include "storage/test_dir.h"
+#include "storage/test_meta_store.h"
 
 namespace aquasense::http {
 namespace {
@@ -84,7 +85,7 @@ TEST(Snapshot, DeltaReplacesAddsAndDropsSensors) {
 }
 
 // A MetaStore whose metrics and generation the test sets.
-class FakeMeta final : public storage::MetaStore {
+class FakeMeta final : public storage::UnusedMetaStore {
  public:
   std::vector<core::MonthlyMetrics> rows;
   int64_t generation = 1;
@@ -93,7 +94,6 @@ class FakeMeta final : public storage::MetaStore {
   std::atomic<bool> throws{false};  // Generation() throws (read by the poller thread)
   std::atomic<int> generation_calls{0};
 
-  Result<std::unique_ptr<storage::Batch>> BeginBatch() override { return Internal("n/a"); }
   Result<int64_t> Generation() override {
     generation_calls.fetch_add(1);
     if (throws.load()) throw std::runtime_error("driver bug");
@@ -103,35 +103,6 @@ class FakeMeta final : public storage::MetaStore {
   Result<std::vector<core::MonthlyMetrics>> ListMetrics(const storage::MetricsQuery&) override {
     ++lists;
     return rows;
-  }
-  Result<std::vector<std::string>> ListSensors() override { return Internal("n/a"); }
-  Result<std::optional<std::string>> ReadBlock(std::string_view, int32_t) override {
-    return Internal("n/a");
-  }
-  Result<std::optional<storage::FileRecord>> FindFile(std::string_view, std::string_view) override {
-    return Internal("n/a");
-  }
-  Result<std::vector<storage::FileRecord>> ListFiles() override { return Internal("n/a"); }
-  Result<std::vector<storage::Delivery>> DueDeliveries(int64_t, size_t) override {
-    return Internal("n/a");
-  }
-  Result<storage::Alert> GetAlert(int64_t) override { return Internal("n/a"); }
-  Result<storage::SensorHead> ReadSensor(std::string_view) override { return Internal("n/a"); }
-  Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view, int32_t) override {
-    return Internal("n/a");
-  }
-  Result<std::optional<storage::AppliedFile>> FindApplied(std::string_view, std::string_view,
-                                                          std::string_view) override {
-    return Internal("n/a");
-  }
-  Result<bool> MayHaveFile(std::string_view, uint64_t) override { return Internal("n/a"); }
-  Status ClaimDelivery(const storage::Delivery&, const storage::Delivery&) override {
-    return Internal("n/a");
-  }
-  Status UpdateDelivery(const storage::Delivery&) override { return Internal("n/a"); }
-  Result<std::vector<std::pair<storage::Alert, std::vector<storage::Delivery>>>> RecentAlerts(
-      size_t) override {
-    return Internal("n/a");
   }
 };
 

@@ -9,6 +9,8 @@
 #include <stdexcept>
 
 #include "notify/notifier.h"
+#include "storage/test_meta_store.h"
+#include "storage/test_records.h"
 
 namespace aquasense::notify {
 namespace {
@@ -18,7 +20,7 @@ using storage::Delivery;
 using storage::DeliveryState;
 
 // Only the outbox part of MetaStore.
-class FakeOutbox final : public storage::MetaStore {
+class FakeOutbox final : public storage::UnusedMetaStore {
  public:
   int64_t Add(Alert a, const std::vector<std::string>& channels) {
     std::lock_guard<std::mutex> l(mu_);
@@ -67,32 +69,7 @@ class FakeOutbox final : public storage::MetaStore {
     for (const Delivery& d : ds) deliveries_[{d.alert_id, d.channel}] = d;
     return Status::Ok();
   }
-  Result<std::vector<std::pair<Alert, std::vector<Delivery>>>> RecentAlerts(size_t) override {
-    return Internal("unused");
-  }
-  Result<std::unique_ptr<storage::Batch>> BeginBatch() override { return Internal("unused"); }
-  Result<int64_t> Generation() override { return Internal("unused"); }
-  Result<std::vector<core::MonthlyMetrics>> ListMetrics(const storage::MetricsQuery&) override {
-    return Internal("unused");
-  }
-  Result<std::vector<std::string>> ListSensors() override { return Internal("unused"); }
-  Result<std::optional<std::string>> ReadBlock(std::string_view, int32_t) override {
-    return Internal("unused");
-  }
-  Result<std::optional<storage::FileRecord>> FindFile(std::string_view, std::string_view) override {
-    return Internal("unused");
-  }
-  Result<std::vector<storage::FileRecord>> ListFiles() override { return Internal("unused"); }
 
-  Result<storage::SensorHead> ReadSensor(std::string_view) override { return Internal("unused"); }
-  Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view, int32_t) override {
-    return Internal("unused");
-  }
-  Result<std::optional<storage::AppliedFile>> FindApplied(std::string_view, std::string_view,
-                                                          std::string_view) override {
-    return Internal("unused");
-  }
-  Result<bool> MayHaveFile(std::string_view, uint64_t) override { return Internal("unused"); }
   Status ClaimDelivery(const Delivery& seen, const Delivery& next) override {
     std::lock_guard<std::mutex> l(mu_);
     ++transactions_;
@@ -129,14 +106,8 @@ class ScriptedChannel final : public Channel {
 };
 
 Alert MakeAlert(const std::string& kind, const std::string& sensor, int64_t created_ms) {
-  Alert a;
-  a.kind = kind;
-  a.sensor = sensor;
-  a.default_sensor = sensor;
-  a.file_hash = "f";
+  Alert a = testing::TestAlert(kind, sensor, "f", created_ms);
   a.source_name = "x.csv";
-  a.created_ms = created_ms;
-  a.payload_json = "{}";
   return a;
 }
 

@@ -5,6 +5,7 @@
 #include "notify/channels.h"
 #include "notify/format.h"
 #include "notify/notifier.h"
+#include "storage/test_records.h"
 
 namespace aquasense::notify {
 namespace {
@@ -12,14 +13,10 @@ namespace {
 using nlohmann::json;
 
 storage::Alert DeviationAlert() {
-  storage::Alert a;
+  storage::Alert a = testing::TestAlert("deviation", "s1", std::string(64, 'a'),
+                                        1'714'564'800'000);  // 2024-05-01T12:00:00Z
   a.id = 7;
-  a.kind = "deviation";
-  a.sensor = "s1";
-  a.file_hash = std::string(64, 'a');
-  a.default_sensor = "s1";
   a.source_name = "data/readings.csv";
-  a.created_ms = 1'714'564'800'000;  // 2024-05-01T12:00:00Z
   a.payload_json =
       R"({"kind":"deviation","sensor":"s1","file":"data/readings.csv","sha256":"aa","sd_limit":0.5,"counts":{"readings_above_limit":3},"examples":[{"line":4,"date":"2024-01-03","temperature":12.5,"sd":0.7}]})";
   return a;

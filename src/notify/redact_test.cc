@@ -6,6 +6,7 @@
 
 #include "notify/format.h"
 #include "notify/notifier.h"
+#include "storage/test_records.h"
 
 namespace aquasense::notify {
 namespace {
@@ -51,11 +52,8 @@ TEST(Redact, M4_SafeErrorDropsControlsAndCaps) {
 }
 
 storage::Alert ManySensorAlert() {
-  storage::Alert a;
+  storage::Alert a = testing::TestAlert("deviation", "", std::string(64, 'b'));
   a.id = 1;
-  a.kind = "deviation";
-  a.sensor = "";
-  a.file_hash = std::string(64, 'b');
   a.default_sensor = "default";
   a.source_name = "multi.csv";
   nlohmann::json first = nlohmann::json::array();

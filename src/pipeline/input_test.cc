@@ -14,24 +14,18 @@
 #include "common/crypto.h"
 #include "core/metrics_format.h"
 #include "pipeline/pipeline.h"
-#include "storage/test_dir.h"
+#include "pipeline/test_pipeline.h"
 
 namespace aquasense::pipeline {
 namespace {
 
-class InputTest : public ::testing::Test {
+class InputTest : public LocalPipelineTest {
  protected:
   void SetUp() override { Open("data"); }
   // A fresh data directory `name` under the test's directory.
   void Open(const std::string& name) {
     data_ = dir_.path() + "/" + name;
-    pipeline_.reset();
-    std::filesystem::create_directories(data_);
-    objects_ = storage::NewLocalObjectStore(data_);
-    meta_ = std::move(*storage::OpenSqliteMetaStore(data_ + "/aquasense.db"));
-    Options o;
-    o.alert_channels = {"log"};
-    pipeline_ = std::make_unique<Pipeline>(Env{objects_.get(), meta_.get(), &clock_}, o);
+    OpenPipeline(data_);
   }
   std::string Write(const std::string& name, const std::string& text) {
     const std::string path = dir_.path() + "/" + name;
@@ -61,12 +55,7 @@ class InputTest : public ::testing::Test {
     }
   }
 
-  testing::TempDir dir_;
   std::string data_;
-  FakeClock clock_{1'700'000'000'000};
-  std::unique_ptr<storage::ObjectStore> objects_;
-  std::unique_ptr<storage::MetaStore> meta_;
-  std::unique_ptr<Pipeline> pipeline_;
 };
 
 TEST_F(InputTest, M2StrayQuoteCostsOneRowAndEveryRowIsAccounted) {

@@ -23,6 +23,16 @@ class LandingCopyTest : public ::testing::Test {
     hash_ = *Sha256Of(**r, path_);
   }
   bool Landed(const std::string& key) { return *objects_->Exists(key); }
+  static std::string Key(const std::string& hash) { return "landing/s1/" + hash + ".csv"; }
+  // A copy of `path` for sensor s1 that expects `hash` at Key(hash), taken
+  // (the batch's go-ahead) when `take`.
+  std::shared_ptr<LandingCopy> Copy(const std::string& path, const std::string& hash,
+                                    bool take = true) {
+    auto copy = LandingCopy::Start(path, "s1", *objects_);
+    copy->Expect(hash, Key(hash));
+    if (take) copy->Take();
+    return copy;
+  }
 
   testing::TempDir dir_;
   std::unique_ptr<storage::ObjectStore> objects_;
@@ -30,58 +40,43 @@ class LandingCopyTest : public ::testing::Test {
 };
 
 TEST_F(LandingCopyTest, HandsOverTheBytesUnderTheExpectedKey) {
-  auto copy = LandingCopy::Start(path_, "s1", *objects_);
-  copy->Expect(hash_, "landing/s1/" + hash_ + ".csv");
-  copy->Take();
+  auto copy = Copy(path_, hash_);
   auto writer = copy->Finish();
   ASSERT_TRUE(writer.ok());
   ASSERT_NE(*writer, nullptr);
-  EXPECT_FALSE(Landed("landing/s1/" + hash_ + ".csv"));  // the batch commits it
+  EXPECT_FALSE(Landed(Key(hash_)));  // the batch commits it
   ASSERT_TRUE((*writer)->Commit().ok());
-  EXPECT_EQ(*objects_->ReadAll("landing/s1/" + hash_ + ".csv"), text_);
+  EXPECT_EQ(*objects_->ReadAll(Key(hash_)), text_);
   // Once landed, a second copy has nothing to commit.
-  auto again = LandingCopy::Start(path_, "s1", *objects_);
-  again->Expect(hash_, "landing/s1/" + hash_ + ".csv");
-  again->Take();
+  auto again = Copy(path_, hash_);
   auto none = again->Finish();
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(*none, nullptr);
 }
 
 TEST_F(LandingCopyTest, WithoutTakeNothingIsStored) {
-  {
-    auto copy = LandingCopy::Start(path_, "s1", *objects_);
-    copy->Expect(hash_, "landing/s1/" + hash_ + ".csv");
-  }  // a file already ingested: dropped
-  EXPECT_FALSE(Landed("landing/s1/" + hash_ + ".csv"));
+  Copy(path_, hash_, /*take=*/false);  // a file already ingested: dropped
+  EXPECT_FALSE(Landed(Key(hash_)));
   EXPECT_TRUE(objects_->List("landing/")->empty());
 }
 
 TEST_F(LandingCopyTest, OtherBytesThanHashedAreNotStored) {
-  auto copy = LandingCopy::Start(path_, "s1", *objects_);
   const std::string other(64, 'a');
-  copy->Expect(other, "landing/s1/" + other + ".csv");
-  copy->Take();
-  Status s = copy->Finish().status();
+  Status s = Copy(path_, other)->Finish().status();
   EXPECT_EQ(s.code(), Code::kUnavailable);
   EXPECT_NE(s.message().find("changed while it was being ingested"), std::string::npos);
-  EXPECT_FALSE(Landed("landing/s1/" + other + ".csv"));
+  EXPECT_FALSE(Landed(Key(other)));
 }
 
 TEST_F(LandingCopyTest, AnUnreadableFileIsAnError) {
-  auto copy = LandingCopy::Start(dir_.path() + "/missing.csv", "s1", *objects_);
-  copy->Expect(hash_, "landing/s1/" + hash_ + ".csv");
-  copy->Take();
+  auto copy = Copy(dir_.path() + "/missing.csv", hash_);
   EXPECT_EQ(copy->Finish().status().code(), Code::kUnavailable);
   EXPECT_TRUE(copy->input_error());  // M8: the input's error, not the store's
   EXPECT_TRUE(copy->finished());
 }
 
 TEST_F(LandingCopyTest, M8ChangedBytesAreTheInputsError) {
-  auto copy = LandingCopy::Start(path_, "s1", *objects_);
-  const std::string other(64, 'b');
-  copy->Expect(other, "landing/s1/" + other + ".csv");
-  copy->Take();
+  auto copy = Copy(path_, std::string(64, 'b'));
   EXPECT_FALSE(copy->Finish().ok());
   EXPECT_TRUE(copy->input_error());
 }

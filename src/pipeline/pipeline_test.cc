@@ -11,21 +11,14 @@
 
 #include "common/crypto.h"
 #include "core/metrics_format.h"
+#include "pipeline/test_pipeline.h"
 #include "storage/test_dir.h"
 
 namespace aquasense::pipeline {
 namespace {
 
-class PipelineTest : public ::testing::Test {
+class PipelineTest : public LocalPipelineTest {
  protected:
-  void SetUp() override {
-    objects_ = storage::NewLocalObjectStore(dir_.path());
-    meta_ = std::move(*storage::OpenSqliteMetaStore(dir_.path() + "/aquasense.db"));
-    Options o;
-    o.alert_channels = {"log"};
-    pipeline_ = std::make_unique<Pipeline>(Env{objects_.get(), meta_.get(), &clock_}, o);
-  }
-
   IngestSummary Ingest(const std::string& text, const std::string& sensor = "default",
                        storage::OnConflict mode = storage::OnConflict::kReject) {
     auto w = pipeline_->NewLandingWriter(sensor, "test.csv");
@@ -60,12 +53,6 @@ class PipelineTest : public ::testing::Test {
   }
   static constexpr std::string_view kHeader =
       "sensor,year,month,mean_temp,max_temp,max_sd,max_temp_diff,readings\n";
-
-  testing::TempDir dir_;
-  FakeClock clock_{1'700'000'000'000};
-  std::unique_ptr<storage::ObjectStore> objects_;
-  std::unique_ptr<storage::MetaStore> meta_;
-  std::unique_ptr<Pipeline> pipeline_;
 };
 
 TEST_F(PipelineTest, MonthlyMetricsWithGapsAndDiffs) {

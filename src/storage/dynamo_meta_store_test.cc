@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cmath>
 #include <set>
 #include <thread>
@@ -18,26 +17,15 @@
 #include "storage/dynamo_items.h"
 #include "storage/meta_store_conformance.h"
 #include "storage/test_dir.h"
+#include "storage/test_records.h"
 
 namespace aquasense::storage {
 namespace {
 
 SystemClock g_clock;
 
-aws::testing::ServerProcess* Moto(std::string* error) {
-  static aws::testing::ServerProcess server(aws::testing::MotoCommand());
-  static const bool started = server.Start(60);
-  if (!started) *error = "moto did not start (python3 -m moto.server): " + server.error();
-  return started ? &server : nullptr;
-}
-
 std::shared_ptr<aws::DynamoClient> MotoClient(const std::string& endpoint) {
-  aws::DynamoOptions o;
-  o.endpoint = endpoint;
-  o.credentials = aws::NewStaticCredentials({"testing", "testing", "", 0});
-  o.http = std::make_shared<aws::HttpClient>();
-  o.clock = &g_clock;
-  o.retry.max_attempts = 3;
+  auto o = aws::testing::MotoOptions<aws::DynamoOptions>(endpoint, 3);
   o.table_poll_ms = 50;
   return std::make_shared<aws::DynamoClient>(std::move(o));
 }
@@ -46,15 +34,11 @@ core::MonthlyMetrics M(std::string sensor, int y, int m, double max, std::option
   return {std::move(sensor), y, m, max - 1, max, 0.3, diff, 4};
 }
 
-class DynamoMetaStoreTest : public ::testing::Test {
+class DynamoMetaStoreTest : public aws::testing::MotoTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    auto* moto = Moto(&error);
-    if (moto == nullptr) GTEST_SKIP() << error;
-    db_ = MotoClient(moto->url());
-    static std::atomic<int> n{0};
-    prefix_ = "aq-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+  void SetUpMoto(const std::string& url) override {
+    db_ = MotoClient(url);
+    prefix_ = aws::testing::UniqueName("aq-test");
     ASSERT_TRUE(EnsureDynamoTables(*db_, prefix_).ok());
     objects_ = NewLocalObjectStore(dir_.path());
     store_ = NewDynamoMetaStore(db_, prefix_, objects_.get(), g_clock);
@@ -187,21 +171,10 @@ TEST_F(DynamoMetaStoreTest, MetricsSinceReadsTheChangeLog) {
 
 TEST_F(DynamoMetaStoreTest, LedgerAndOutboxUseConditionalWrites) {
   auto b = *store_->BeginBatch();
-  FileRecord f;
-  f.hash = "h1";
-  f.default_sensor = "s1";
-  f.landing_key = "landing/s1/h1.csv";
-  f.source_name = "a.csv";
-  f.rows = 10;
-  f.bytes = 123;
+  FileRecord f = testing::TestFile("h1", "s1", 10, 123);
   auto seq = b->RecordFile(f);
   ASSERT_TRUE(seq.ok());
-  Alert a;
-  a.kind = "deviation";
-  a.sensor = "s1";
-  a.file_hash = "h1";
-  a.default_sensor = "s1";
-  a.created_ms = 1000;
+  Alert a = testing::TestAlert("deviation", "s1", "h1", 1000);
   a.payload_json = "{\"n\":1}";
   ASSERT_TRUE(b->AddAlert(a, {"log", "hook"}).ok());
   ASSERT_TRUE(b->Commit().ok());
@@ -332,11 +305,10 @@ class DynamoUnderTest final : public conformance::MetaUnderTest {
  public:
   Status Open() {
     std::string error;
-    auto* moto = Moto(&error);
+    auto* moto = aws::testing::SharedMoto(&error);
     if (moto == nullptr) return Unavailable(error);
     db_ = MotoClient(moto->url());
-    static std::atomic<int> n{0};
-    prefix_ = "aq-conf-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+    prefix_ = aws::testing::UniqueName("aq-conf");
     AQ_RETURN_IF_ERROR(EnsureDynamoTables(*db_, prefix_));
     store_ = NewDynamoMetaStore(db_, prefix_, objects_.get(), g_clock);
     return Status::Ok();
@@ -365,7 +337,7 @@ using conformance::MetaStoreConformance;
 INSTANTIATE_TEST_SUITE_P(DynamoDB, MetaStoreConformance,
                          ::testing::Values(conformance::MetaBackend{"DynamoOnMoto", MakeDynamo,
                                                                     true}),
-                         conformance::MetaBackendName);
+                         conformance::ParamName<conformance::MetaBackend>);
 
 TEST(DynamoItems, NumbersRoundTripAndUrlsParse) {
   for (double v : {0.1 + 0.2, 1e-7, -3.25, 123456.789012345678, 0.0}) {

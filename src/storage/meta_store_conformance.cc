@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "storage/test_batch.h"
+#include "storage/test_records.h"
 
 namespace aquasense::storage::conformance {
 namespace {
@@ -19,15 +20,8 @@ int64_t VersionOf(MetaStore& store, const std::string& sensor) {
   return head.ok() ? head->version : -1;
 }
 
-FileRecord File(std::string hash, std::string sensor, int64_t rows) {
-  FileRecord f;
-  f.hash = std::move(hash);
-  f.default_sensor = std::move(sensor);
-  f.landing_key = "landing/" + f.default_sensor + "/" + f.hash + ".csv";
-  f.source_name = f.hash + ".csv";
-  f.rows = rows;
-  f.bytes = 100 + rows;
-  return f;
+FileRecord File(const std::string& hash, const std::string& sensor, int64_t rows) {
+  return testing::TestFile(hash, sensor, rows, /*bytes=*/100 + rows);
 }
 
 // C15/C16: a batch is a write set: invisible until Commit, gone without it;
@@ -183,13 +177,7 @@ TEST_P(MetaStoreConformance, C19_LedgerOrderAndIdempotentRecords) {
 // C19 (ids), C22 (claims): alerts are unique per (file, kind, sensor) with
 // store-assigned increasing ids; a delivery is claimed by one host only.
 TEST_P(MetaStoreConformance, C22_OutboxAndClaimDelivery) {
-  Alert a;
-  a.kind = "deviation";
-  a.sensor = "s1";
-  a.file_hash = "h1";
-  a.default_sensor = "s1";
-  a.created_ms = 1000;
-  a.payload_json = "{}";
+  const Alert a = testing::TestAlert("deviation", "s1", "h1", 1000);
   {
     auto b = store().BeginBatch();
     ASSERT_TRUE((*b)->AddAlert(a, {"log", "hook"}).ok());

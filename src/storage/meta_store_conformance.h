@@ -5,7 +5,7 @@
 //
 //   INSTANTIATE_TEST_SUITE_P(Memory, MetaStoreConformance,
 //       ::testing::Values(MetaBackend{"Memory", [] { return MakeMemory(); }}),
-//       MetaBackendName);
+//       ParamName<MetaBackend>);
 //
 // The tests name the review items they guard (code-review-2026-12.md §4 C15-C24).
 #pragma once
@@ -17,15 +17,14 @@
 #include <string>
 
 #include "common/status.h"
+#include "storage/conformance_fixture.h"
 #include "storage/meta_store.h"
 
 namespace aquasense::storage::conformance {
 
-// A store for one test, and whatever it needs cleaned up afterwards.
-class MetaUnderTest {
+// A store for one test and, where the backend has one, a second handle on it.
+class MetaUnderTest : public UnderTest<MetaStore> {
  public:
-  virtual ~MetaUnderTest() = default;
-  virtual MetaStore& store() = 0;
   // A second handle on the same store (another process's view), or nullptr
   // when the backend has no such thing (memory).
   virtual std::unique_ptr<MetaStore> OpenAgain() { return nullptr; }
@@ -40,23 +39,6 @@ struct MetaBackend {
   bool concurrent_batches = true;
 };
 
-inline std::string MetaBackendName(const ::testing::TestParamInfo<MetaBackend>& info) {
-  return info.param.name;
-}
-
-class MetaStoreConformance : public ::testing::TestWithParam<MetaBackend> {
- protected:
-  void SetUp() override {
-    auto s = GetParam().make();
-    if (!s.ok())
-      GTEST_SKIP() << GetParam().name << " backend unavailable: " << s.status().message();
-    sut_ = std::move(*s);
-  }
-  MetaStore& store() { return sut_->store(); }
-  MetaUnderTest& sut() { return *sut_; }
-
- private:
-  std::unique_ptr<MetaUnderTest> sut_;
-};
+class MetaStoreConformance : public ConformanceFixture<MetaBackend, MetaUnderTest> {};
 
 }  // namespace aquasense::storage::conformance

@@ -13,6 +13,7 @@
 #include "storage/meta_store_conformance.h"
 #include "storage/test_batch.h"
 #include "storage/test_dir.h"
+#include "storage/test_records.h"
 
 namespace aquasense::storage {
 namespace {
@@ -74,7 +75,7 @@ using conformance::MetaStoreConformance;
 INSTANTIATE_TEST_SUITE_P(Backends, MetaStoreConformance,
                          ::testing::Values(conformance::MetaBackend{"Sqlite", MakeSqlite, false},
                                            conformance::MetaBackend{"Memory", MakeMemory, true}),
-                         conformance::MetaBackendName);
+                         conformance::ParamName<conformance::MetaBackend>);
 
 TEST_F(MetaStoreTest, SecondOpenSeesCommittedData) {
   auto a = OpenStore();
@@ -197,13 +198,7 @@ TEST_F(MetaStoreTest, SqliteLedgerWithoutFileSizesIsMigrated) {
     auto batch = store->BeginBatch();
     ASSERT_TRUE(batch.ok());
     if (open == 0) {
-      FileRecord f;
-      f.hash = "h2";
-      f.default_sensor = "other";
-      f.landing_key = "landing/other/h2.csv";
-      f.source_name = "new.csv";
-      f.bytes = 777;
-      ASSERT_TRUE((*batch)->RecordFile(f).ok());
+      ASSERT_TRUE((*batch)->RecordFile(testing::TestFile("h2", "other", 0, 777)).ok());
     } else {
       EXPECT_TRUE(*store->MayHaveFile("other", 777));
     }

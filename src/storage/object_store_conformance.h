@@ -5,7 +5,7 @@
 //
 //   INSTANTIATE_TEST_SUITE_P(Local, ObjectStoreConformance,
 //                            ::testing::Values(Backend{"Local", MakeLocal, 13 << 20}),
-//                            BackendName);
+//                            ParamName<Backend>);
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,16 +15,12 @@
 #include <string>
 
 #include "common/status.h"
+#include "storage/conformance_fixture.h"
 #include "storage/object_store.h"
 
 namespace aquasense::storage::conformance {
 
-// A store for one test, and whatever it needs cleaned up afterwards.
-class StoreUnderTest {
- public:
-  virtual ~StoreUnderTest() = default;
-  virtual ObjectStore& store() = 0;
-};
+using StoreUnderTest = UnderTest<ObjectStore>;
 
 struct Backend {
   std::string name;
@@ -33,22 +29,6 @@ struct Backend {
   size_t large_object = 13u << 20;  // "large": over the backend's write buffer or part size
 };
 
-inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
-  return info.param.name;
-}
-
-class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
- protected:
-  void SetUp() override {
-    auto s = GetParam().make();
-    if (!s.ok())
-      GTEST_SKIP() << GetParam().name << " backend unavailable: " << s.status().message();
-    sut_ = std::move(*s);
-  }
-  ObjectStore& store() { return sut_->store(); }
-
- private:
-  std::unique_ptr<StoreUnderTest> sut_;
-};
+class ObjectStoreConformance : public ConformanceFixture<Backend, StoreUnderTest> {};
 
 }  // namespace aquasense::storage::conformance

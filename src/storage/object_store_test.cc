@@ -37,7 +37,7 @@ INSTANTIATE_TEST_SUITE_P(Local, ObjectStoreConformance,
                                return std::unique_ptr<conformance::StoreUnderTest>(
                                    new LocalUnderTest());
                              }}),
-                         conformance::BackendName);
+                         conformance::ParamName<conformance::Backend>);
 
 TEST(StoreUrl, S3UrlsParse) {
   auto loc = ParseS3Url("s3://my-bucket/some/prefix/");

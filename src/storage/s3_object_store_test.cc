@@ -8,7 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <random>
 
 #include "common/aws/test_server.h"
@@ -22,28 +21,16 @@ using conformance::Backend;
 using conformance::ObjectStoreConformance;
 using conformance::StoreUnderTest;
 
-// The one moto server of this process (started on first use).
-aws::testing::ServerProcess* Moto(std::string* error) { return aws::testing::SharedMoto(error); }
-
-SystemClock g_clock;
-
 S3Options MotoOptions(const std::string& endpoint) {
-  S3Options o;
-  o.endpoint = endpoint;
+  auto o = aws::testing::MotoOptions<S3Options>(endpoint, 3);
   o.path_style = true;
-  o.region = "us-east-1";
-  o.credentials = aws::NewStaticCredentials({"testing", "testing", "", 0});
-  o.http = std::make_shared<aws::HttpClient>();
-  o.clock = &g_clock;
-  o.retry.max_attempts = 3;
   o.part_size = 5u << 20;  // S3's minimum, so that tests reach multipart cheaply
   return o;
 }
 
 // A new bucket for a test; its objects die with the moto process.
 Result<std::string> NewBucket(const S3Options& o) {
-  static std::atomic<int> n{0};
-  std::string name = "aq-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+  std::string name = aws::testing::UniqueName("aq-test");
   S3Client s3(name, o);
   auto r = s3.Call({.method = "PUT", .key = ""});
   if (!r.ok()) return r.status();
@@ -61,7 +48,7 @@ class S3UnderTest final : public StoreUnderTest {
 
 Result<std::unique_ptr<StoreUnderTest>> MakeS3() {
   std::string error;
-  auto* moto = Moto(&error);
+  auto* moto = aws::testing::SharedMoto(&error);
   if (moto == nullptr) return Unavailable(error);
   S3Options o = MotoOptions(moto->url());
   auto bucket = NewBucket(o);
@@ -72,15 +59,12 @@ Result<std::unique_ptr<StoreUnderTest>> MakeS3() {
 
 INSTANTIATE_TEST_SUITE_P(S3, ObjectStoreConformance,
                          ::testing::Values(Backend{"S3OnMoto", MakeS3, 5u << 20}),
-                         conformance::BackendName);
+                         conformance::ParamName<conformance::Backend>);
 
-class S3Store : public ::testing::Test {
+class S3Store : public aws::testing::MotoTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    auto* moto = Moto(&error);
-    if (moto == nullptr) GTEST_SKIP() << error;
-    options_ = MotoOptions(moto->url());
+  void SetUpMoto(const std::string& url) override {
+    options_ = MotoOptions(url);
     auto bucket = NewBucket(options_);
     ASSERT_TRUE(bucket.ok()) << bucket.status().ToString();
     bucket_ = *bucket;

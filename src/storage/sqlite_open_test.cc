@@ -12,6 +12,7 @@
 #include "storage/meta_store.h"
 #include "storage/sqlite_util.h"
 #include "storage/test_dir.h"
+#include "storage/test_records.h"
 
 namespace aquasense::storage {
 namespace {
@@ -154,12 +155,7 @@ TEST(SqliteOpen, FileBytesAreReadBack) {
   {
     auto b = (*store)->BeginBatch();
     ASSERT_TRUE(b.ok());
-    FileRecord f;
-    f.hash = "h1";
-    f.default_sensor = "s1";
-    f.landing_key = "landing/s1/h1.csv";
-    f.source_name = "a.csv";
-    f.bytes = 4242;
+    FileRecord f = testing::TestFile("h1", "s1", 0, 4242);
     ASSERT_TRUE((*b)->RecordFile(f).ok());
     f.hash = "h2";
     f.bytes = -1;  // unknown: stays unknown

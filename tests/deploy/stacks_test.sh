@@ -9,9 +9,9 @@
 #     order -> CREATE_COMPLETE each, also the cluster with LaunchType EC2 and
 #     an HTTPS certificate; what moto did create is inspected;
 #  3. the binary against the app stack's outputs: ingest + serve on the
-#     bucket, the bucket's inbox/ events reaching the queue; with a binary
-#     that has `worker` (issue 13), a worker + serve on bucket, table and
-#     queue. Without it that part prints SKIP and the rest still runs;
+#     bucket and table, the bucket's inbox/ events reaching the queue, a
+#     worker + serve on bucket, table and queue (a binary without --meta or
+#     `worker` fails these checks: main has both since issue 13);
 #  4. `kubectl kustomize deploy/k8s` renders; kubernetes-models validates
 #     every object (npm ci from tests/deploy/k8s/package-lock.json) and
 #     rejects a broken one; check_stacks.py k8s;
@@ -226,22 +226,19 @@ else
     done
     [[ -n "$PORT" ]] || { cat "$log"; return 1; }
   }
-  # --meta dynamodb:// (issue 13 §1) when the binary has it; else the tables
-  # stay in SQLite in --data and only the bucket and the queue are the stack's.
-  META_ARGS=()
-  "$AQ" --help 2>&1 | grep -q -- '--meta' && META_ARGS=(--meta "$META")
-  what="bucket${META_ARGS[*]:+ + table}"
+  # --meta dynamodb:// (issue 13 §1) and `worker` are required: main has both.
+  has_meta() { "$AQ" --help 2>&1 | grep -q -- '--meta'; }
+  expect "I14 binary: $AQ has --meta (issue 13 §1)" has_meta
+  expect "I14 binary: $AQ has the 'worker' command (issue 13)" "$AQ" worker --help
+  META_ARGS=(--meta "$META")
+  what="bucket + table"
   if "$AQ" --store "$STORE" "${META_ARGS[@]}" --data "$WORK/local" ingest --quiet "$WORK/st-1.csv" >"$WORK/ingest.out" 2>&1; then
     pass "I14 binary: ingest --store $STORE ${META_ARGS[*]} (the app stack's $what)"
   else
     fail "I14 binary: ingest --store $STORE ${META_ARGS[*]}"; cat "$WORK/ingest.out"
   fi
-  if ((${#META_ARGS[@]})); then
-    items=$(awsm dynamodb scan --table-name "$TABLE" --select COUNT --query Count --output text)
-    expect "I14 binary: the items are in the stack's table ($items)" test "${items:-0}" -ge 1
-  else
-    echo "SKIP  I14 binary: the stack's table -- $AQ has no --meta yet (issue 13 §1); the tables stay in SQLite in --data"
-  fi
+  items=$(awsm dynamodb scan --table-name "$TABLE" --select COUNT --query Count --output text)
+  expect "I14 binary: the items are in the stack's table ($items)" test "${items:-0}" -ge 1
   objects=$(awsm s3api list-objects-v2 --bucket "$BUCKET" --prefix landing/ --query 'length(Contents)' --output text)
   expect "I14 binary: the landing copy is in the versioned bucket ($objects object)" test "$objects" -ge 1
   if start_serve --store "$STORE" "${META_ARGS[@]}" --data "$WORK/local"; then
@@ -252,32 +249,28 @@ else
   else
     fail "I14 binary: serve on the $what started"
   fi
-  if ! "$AQ" worker --help >/dev/null 2>&1; then
-    echo "SKIP  I14 binary: worker + serve on bucket, table and queue -- $AQ has no 'worker' command yet (issue 13); the templates' names were checked above"
+  W="$WORK/worker"
+  mkdir -p "$W"
+  "$AQ" --store "$STORE" "${META_ARGS[@]}" --data "$W/data" worker --queue "$QUEUE" >"$W/log" 2>&1 &
+  WORKER_PID=$!
+  PIDS+=("$WORKER_PID")
+  got=0
+  for _ in $(seq 1 150); do
+    got=$("$AQ" --store "$STORE" "${META_ARGS[@]}" --data "$W/data" export --format csv 2>/dev/null | grep -c '^st-2,')
+    [[ "$got" -ge 1 ]] && break
+    sleep 0.2
+  done
+  what="bucket + queue + table"
+  expect "I14 binary: the worker ingested inbox/st-2/feb.csv announced by the stack's queue ($what)" test "$got" -ge 1
+  kill "$WORKER_PID" 2>/dev/null; wait "$WORKER_PID" 2>/dev/null
+  [[ "$got" -ge 1 ]] || sed 's/^/      /' "$W/log" | tail -20
+  if start_serve --store "$STORE" "${META_ARGS[@]}" --data "$W/data"; then
+    temp=$(curl -s "http://127.0.0.1:$PORT/temp?year=2024&month=2&sensor=st-2")
+    expect_eq "I14 binary: serve on $what answers /temp for st-2 February: mean 8" \
+      "$temp" '{"sensor":"st-2","year":2024,"month":2,"mean_temp":8}'
+    kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
   else
-    W="$WORK/worker"
-    mkdir -p "$W"
-    "$AQ" --store "$STORE" "${META_ARGS[@]}" --data "$W/data" worker --queue "$QUEUE" >"$W/log" 2>&1 &
-    WORKER_PID=$!
-    PIDS+=("$WORKER_PID")
-    got=0
-    for _ in $(seq 1 150); do
-      got=$("$AQ" --store "$STORE" "${META_ARGS[@]}" --data "$W/data" export --format csv 2>/dev/null | grep -c '^st-2,')
-      [[ "$got" -ge 1 ]] && break
-      sleep 0.2
-    done
-    what="bucket + queue${META_ARGS[*]:+ + table}"
-    expect "I14 binary: the worker ingested inbox/st-2/feb.csv announced by the stack's queue ($what)" test "$got" -ge 1
-    kill "$WORKER_PID" 2>/dev/null; wait "$WORKER_PID" 2>/dev/null
-    [[ "$got" -ge 1 ]] || sed 's/^/      /' "$W/log" | tail -20
-    if start_serve --store "$STORE" "${META_ARGS[@]}" --data "$W/data"; then
-      temp=$(curl -s "http://127.0.0.1:$PORT/temp?year=2024&month=2&sensor=st-2")
-      expect_eq "I14 binary: serve on $what answers /temp for st-2 February: mean 8" \
-        "$temp" '{"sensor":"st-2","year":2024,"month":2,"mean_temp":8}'
-      kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
-    else
-      fail "I14 binary: serve on $what started"
-    fi
+    fail "I14 binary: serve on $what started"
   fi
 fi
 

@@ -5,22 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-
 #include "common/aws/test_server.h"
 
 namespace aquasense::aws {
 namespace {
 
-SystemClock g_clock;
-
 DynamoOptions Options(const std::string& endpoint, std::vector<int64_t>* sleeps = nullptr) {
-  DynamoOptions o;
-  o.endpoint = endpoint;
-  o.credentials = NewStaticCredentials({"testing", "testing", "", 0});
-  o.http = std::make_shared<HttpClient>();
-  o.clock = &g_clock;
-  o.retry.max_attempts = 4;
+  auto o = testing::MotoOptions<DynamoOptions>(endpoint, 4);
   o.retry.sleep = [sleeps](int64_t ms) {
     if (sleeps != nullptr) sleeps->push_back(ms);
   };
@@ -154,22 +145,11 @@ TEST_F(DynamoFakeTest, ConditionFailuresAreAbortedOthersMapped) {
 
 // --- moto -----------------------------------------------------------------
 
-testing::ServerProcess* Moto(std::string* error) {
-  static testing::ServerProcess server(testing::MotoCommand());
-  static const bool started = server.Start(60);
-  if (!started) *error = "moto did not start (python3 -m moto.server): " + server.error();
-  return started ? &server : nullptr;
-}
-
-class DynamoMotoTest : public ::testing::Test {
+class DynamoMotoTest : public testing::MotoTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    auto* moto = Moto(&error);
-    if (moto == nullptr) GTEST_SKIP() << error;
-    db_ = std::make_unique<DynamoClient>(Options(moto->url()));
-    static std::atomic<int> n{0};
-    table_ = "aq-client-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + "-meta";
+  void SetUpMoto(const std::string& url) override {
+    db_ = std::make_unique<DynamoClient>(Options(url));
+    table_ = testing::UniqueName("aq-client") + "-meta";
     ASSERT_TRUE(db_->EnsureTable(table_).ok());
   }
   std::unique_ptr<DynamoClient> db_;

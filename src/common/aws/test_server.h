@@ -1,15 +1,20 @@
 // Test helpers: a server process on 127.0.0.1 started for a test and stopped
-// by its PID (never by name), and moto's S3 emulator on top of it.
+// by its PID (never by name), the one moto server of a test binary, and a
+// fixture for the tests that run against it (the one source of the moto
+// set-up for the S3, DynamoDB, SQS and worker tests).
 //
-//   aws::testing::ServerProcess srv({"python3", "-m", "moto.server", "-H", "127.0.0.1", "-p"});
-//   if (!srv.Start()) GTEST_SKIP() << srv.error();
-//   std::string url = srv.url();   // "http://127.0.0.1:PORT"
+//   class QueueTest : public aws::testing::MotoTest {
+//     void SetUpMoto(const std::string& url) override {
+//       sqs_ = std::make_unique<SqsClient>(MotoOptions<SqsOptions>(url, 2));
+//     }
+//   };
 //
 // Header-only, for tests. Not thread-safe.
 #pragma once
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -17,10 +22,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
+
+#include "common/aws/credentials.h"
+#include "common/aws/http_client.h"
+#include "common/clock.h"
 
 extern char** environ;
 
@@ -134,5 +145,47 @@ inline ServerProcess* SharedMoto(std::string* error) {
   if (!started) *error = "moto did not start (python3 -m moto.server): " + server.error();
   return started ? &server : nullptr;
 }
+
+// The signing clock of the moto tests.
+inline const Clock* MotoClock() {
+  static const SystemClock clock;
+  return &clock;
+}
+
+// Client options for moto (S3Options, DynamoOptions, SqsOptions): its
+// endpoint, us-east-1, the "testing" keys, a new HTTP client, MotoClock()
+// and `max_attempts` attempts per call.
+template <class Options>
+Options MotoOptions(const std::string& url, int max_attempts) {
+  Options o;
+  o.endpoint = url;
+  o.region = "us-east-1";
+  o.credentials = NewStaticCredentials({"testing", "testing", "", 0});
+  o.http = std::make_shared<HttpClient>();
+  o.clock = MotoClock();
+  o.retry.max_attempts = max_attempts;
+  return o;
+}
+
+// "<prefix>-<pid>-<n>": a bucket, table or queue name no other test of this
+// process, nor another test binary running beside it, uses.
+inline std::string UniqueName(std::string_view prefix) {
+  static std::atomic<int> n{0};
+  return std::string(prefix) + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+}
+
+// A fixture for tests against SharedMoto(): skipped, saying why, when moto
+// cannot start; otherwise SetUpMoto runs with moto's URL (its fatal
+// failures fail the test as they would in SetUp).
+class MotoTest : public ::testing::Test {
+ protected:
+  void SetUp() final {
+    std::string error;
+    const ServerProcess* moto = SharedMoto(&error);
+    if (moto == nullptr) GTEST_SKIP() << error;
+    SetUpMoto(moto->url());
+  }
+  virtual void SetUpMoto(const std::string& url) = 0;
+};
 
 }  // namespace aquasense::aws::testing
