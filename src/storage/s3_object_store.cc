@@ -384,11 +384,12 @@ Result<S3Location> ParseS3Url(std::string_view url) {
 
 Result<S3Options> S3OptionsFromEnvironment(const aws::Env& env,
                                            std::shared_ptr<aws::HttpClient> http) {
-  auto service = aws::ServiceOptionsFromEnvironment(env, std::move(http), "s3");
+  bool custom = false;
+  auto service = aws::ServiceOptionsFromEnvironment(env, std::move(http), "s3", &custom);
   if (!service.ok()) return service.status();
   S3Options o;
   static_cast<aws::ServiceOptions&>(o) = std::move(*service);
-  o.path_style = o.custom_endpoint;
+  o.path_style = custom;
   return o;
 }
 

@@ -8,12 +8,13 @@ namespace aquasense::aws {
 
 Result<ServiceOptions> ServiceOptionsFromEnvironment(const Env& env,
                                                      std::shared_ptr<HttpClient> http,
-                                                     std::string_view service) {
+                                                     std::string_view service,
+                                                     bool* custom_endpoint) {
   auto settings = LoadSettings(env);
   if (!settings.ok()) return settings.status();
   ServiceOptions o;
   o.region = settings->region;
-  o.endpoint = ResolveEndpoint(env.lookup, service, o.region, &o.custom_endpoint);
+  o.endpoint = ResolveEndpoint(env.lookup, service, o.region, custom_endpoint);
   o.credentials = NewDefaultCredentialsChain(env);
   o.http = std::move(http);
   o.clock = env.clock;

@@ -24,8 +24,7 @@
 namespace aquasense::aws {
 
 struct ServiceOptions {
-  std::string endpoint;          // "https://sqs.eu-west-1.amazonaws.com" or a custom one
-  bool custom_endpoint = false;  // chosen by a variable (S3 then addresses path-style)
+  std::string endpoint;  // "https://sqs.eu-west-1.amazonaws.com" or a custom one
   std::string region = "us-east-1";
   std::shared_ptr<CredentialsProvider> credentials;
   std::shared_ptr<HttpClient> http;
@@ -36,10 +35,13 @@ struct ServiceOptions {
 // Options from the SDK settings (credentials.h): the region, the endpoint of
 // `service` ("s3", "dynamodb", "sqs": AWS_ENDPOINT_URL_<SERVICE>,
 // AWS_ENDPOINT_URL, else AWS's own), the default credential chain and the
-// attempts (AWS_MAX_ATTEMPTS). `env.clock` and `http` must outlive the client.
+// attempts (AWS_MAX_ATTEMPTS). `custom_endpoint`, when given, tells whether a
+// variable chose the endpoint (S3 then addresses path-style). `env.clock` and
+// `http` must outlive the client.
 Result<ServiceOptions> ServiceOptionsFromEnvironment(const Env& env,
                                                      std::shared_ptr<HttpClient> http,
-                                                     std::string_view service);
+                                                     std::string_view service,
+                                                     bool* custom_endpoint = nullptr);
 
 // "https://host:port/path" -> {"https", "host:port"}; "host" -> {"https", "host"}.
 std::pair<std::string, std::string> SplitEndpoint(std::string_view endpoint);

@@ -28,16 +28,16 @@ TEST(ServiceOptions, EachServiceGetsItsOwnEndpointRegionAndAttempts) {
   Env env = EnvOf({{"AWS_REGION", "eu-west-1"},
                    {"AWS_MAX_ATTEMPTS", "7"},
                    {"AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"}});
-  auto sqs = SqsOptionsFromEnvironment(env, nullptr);
+  bool custom = false;
+  auto sqs = ServiceOptionsFromEnvironment(env, nullptr, "sqs", &custom);
   ASSERT_TRUE(sqs.ok()) << sqs.status().ToString();
   EXPECT_EQ(sqs->endpoint, "http://127.0.0.1:9324");
-  EXPECT_TRUE(sqs->custom_endpoint);
+  EXPECT_TRUE(custom);
   EXPECT_EQ(sqs->region, "eu-west-1");
   EXPECT_EQ(sqs->retry.max_attempts, 7);
   auto dynamo = DynamoOptionsFromEnvironment(env, nullptr);
   ASSERT_TRUE(dynamo.ok()) << dynamo.status().ToString();
   EXPECT_EQ(dynamo->endpoint, "https://dynamodb.eu-west-1.amazonaws.com");
-  EXPECT_FALSE(dynamo->custom_endpoint);
   EXPECT_EQ(dynamo->retry.max_attempts, 7);
   EXPECT_EQ(dynamo->table_poll_ms, DynamoOptions{}.table_poll_ms);
   EXPECT_NE(dynamo->credentials, nullptr);
