@@ -14,19 +14,20 @@ static_assert(std::is_same_v<OnConflict, core::ConflictMode>,
               "one conflict enum from the merge to the ledger");
 
 TEST(DynamoItems, FileRecordRoundTripsEveryField) {
-  FileRecord f{.seq = 7,
-               .hash = "ab12",
-               .default_sensor = "s-1",
-               .landing_key = "landing/ab12",
-               .source_name = "in.csv",
-               .on_conflict = OnConflict::kReplace,
-               .ingested_ms = 1'700'000'000'000,
-               .rows = 10,
-               .valid = 8,
-               .invalid = 1,
-               .duplicates = 1,
-               .alerts = 2,
-               .bytes = 4096};
+  FileRecord f;
+  f.seq = 7;
+  f.hash = "ab12";
+  f.default_sensor = "s-1";
+  f.landing_key = "landing/ab12";
+  f.source_name = "in.csv";
+  f.on_conflict = OnConflict::kReplace;
+  f.ingested_ms = 1'700'000'000'000;
+  f.rows = 10;
+  f.valid = 8;
+  f.invalid = 1;
+  f.duplicates = 1;
+  f.alerts = 2;
+  f.bytes = 4096;
   const Json item = FileItem(f);
   EXPECT_EQ(item["landing_key"]["S"], "landing/ab12");
   EXPECT_EQ(item["bytes"]["N"], "4096");
@@ -43,7 +44,10 @@ TEST(DynamoItems, FileRecordRoundTripsEveryField) {
 }
 
 TEST(DynamoItems, AnOldLedgerItemWithoutBytesReadsAsUnknownSize) {
-  Json item = FileItem(FileRecord{.hash = "cd34", .bytes = 10});
+  FileRecord f;
+  f.hash = "cd34";
+  f.bytes = 10;
+  Json item = FileItem(f);
   item.erase("bytes");
   item.erase("on_conflict");
   const FileRecord back = FileFrom(item);
@@ -53,25 +57,29 @@ TEST(DynamoItems, AnOldLedgerItemWithoutBytesReadsAsUnknownSize) {
 }
 
 TEST(DynamoItems, AlertDeliveryAndAppliedFileRoundTrip) {
-  const Alert a{.id = 42, .kind = "deviation", .sensor = "s-2", .payload_json = "{}"};
+  Alert a;
+  a.id = 42;
+  a.kind = "deviation";
+  a.payload_json = "{}";
   const Alert a2 = AlertFrom(AlertItem(a));
   EXPECT_EQ(a2.id, 42);
   EXPECT_EQ(a2.kind, "deviation");
   EXPECT_EQ(a2.payload_json, "{}");
   EXPECT_EQ(AlertItem(a)["payload"]["S"], "{}");
 
-  const Delivery d{.alert_id = 42,
-                   .channel = "ops",
-                   .state = DeliveryState::kGaveUp,
-                   .attempts = 3,
-                   .last_error = "timeout"};
+  Delivery d;
+  d.alert_id = 42;
+  d.channel = "ops";
+  d.state = DeliveryState::kGaveUp;
+  d.attempts = 3;
+  d.last_error = "timeout";
   const Delivery d2 = DeliveryFrom(DeliveryItem(d));
   EXPECT_EQ(d2.channel, "ops");
   EXPECT_EQ(d2.state, DeliveryState::kGaveUp);
   EXPECT_EQ(d2.attempts, 3);
   EXPECT_EQ(d2.last_error, "timeout");
 
-  const AppliedFile f{.hash = "ef", .default_sensor = "s-3", .valid = 5, .duplicates = 2};
+  const AppliedFile f{"ef", "s-3", 5, 2};
   const AppliedFile f2 = AppliedFrom(AppliedItem("s-3", f));
   EXPECT_EQ(f2.hash, "ef");
   EXPECT_EQ(f2.valid, 5);
