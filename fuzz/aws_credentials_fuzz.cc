@@ -1,4 +1,4 @@
-// SOURCES: src/common/aws/credentials.cc src/common/aws/http_client.cc src/common/aws/request_stats.cc src/common/status.cc
+// SOURCES: src/common/aws/credentials.cc src/common/aws/curl_api.cc src/common/aws/http_client.cc src/common/aws/request_stats.cc src/common/status.cc
 // FLAGS: -ldl
 // libFuzzer target over the AWS shared-file parser (common/aws/credentials.h):
 // arbitrary bytes as ~/.aws/credentials and ~/.aws/config, read through the

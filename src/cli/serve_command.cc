@@ -444,81 +444,89 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
 
 }  // namespace
 
-// Long on purpose: a flat list of one add_option per serve flag
-// NOLINTNEXTLINE(readability-function-size)
+namespace {
+
+// One serve flag: the ServeFlags member it sets (a value or an on/off switch),
+// its help, and whether the help shows the default (then `after_default`
+// follows it). Its environment variable is the flag in capitals:
+// --max-upload -> AQUASENSE_MAX_UPLOAD.
+struct FlagSpec {
+  const char* flag;
+  std::string ServeFlags::*value = nullptr;
+  bool ServeFlags::*on = nullptr;
+  const char* help = "";
+  bool show_default = false;
+  const char* after_default = "";
+};
+
+// In the order of `serve --help`.
+const FlagSpec kServeFlags[] = {
+    {"--listen", &ServeFlags::listen, nullptr, "HOST:PORT to listen on (port 0: any free port)",
+     true},
+    {"--watch", nullptr, &ServeFlags::watch,
+     "Ingest every file dropped into DIR/inbox/ (sub-folder = sensor)"},
+    {"--token-file", &ServeFlags::token_file, nullptr,
+     "File holding the upload token (else AQUASENSE_TOKEN); uploads are off without one"},
+    {"--max-upload", &ServeFlags::max_upload, nullptr, "Largest upload body, bytes", true},
+    {"--auth-reads", nullptr, &ServeFlags::auth_reads, "Reads need the token too (except /health)"},
+    {"--cors-origin", &ServeFlags::cors_origin, nullptr,
+     "Send Access-Control-Allow-Origin: ORIGIN (e.g. * or https://grafana.example.org) "
+     "and answer CORS preflights; off by default"},
+    {"--tls-cert", &ServeFlags::tls_cert, nullptr,
+     "Serve HTTPS: PEM certificate chain (server certificate first); with "
+     "--tls-key; SIGHUP reloads both"},
+    {"--tls-key", &ServeFlags::tls_key, nullptr, "PEM private key (unencrypted) of --tls-cert"},
+    {"--threads", &ServeFlags::threads, nullptr, "I/O threads", true},
+    {"--access-log", &ServeFlags::access_log, nullptr,
+     "Write one JSON line per request to FILE (- = stderr)"},
+    {"--max-connections", &ServeFlags::max_connections, nullptr,
+     "Open connections beyond which new ones get 503", true},
+    {"--max-header-bytes", &ServeFlags::max_header_bytes, nullptr,
+     "Request line + all headers, bytes: 1024 to 65536 (431 beyond)", true},
+    {"--header-timeout", &ServeFlags::header_timeout, nullptr,
+     "Seconds to receive a request header once it started", true},
+    {"--idle-timeout", &ServeFlags::idle_timeout, nullptr,
+     "Seconds a keep-alive connection may wait for its next request", true},
+    {"--body-timeout", &ServeFlags::body_timeout, nullptr,
+     "Longest pause, seconds, while receiving an upload", true},
+    {"--write-timeout", &ServeFlags::write_timeout, nullptr, "Seconds to send one response", true},
+    {"--drain-timeout", &ServeFlags::drain_timeout, nullptr,
+     "On SIGTERM, seconds to let in-flight requests finish", true},
+    {"--refresh-interval", &ServeFlags::refresh_interval, nullptr,
+     "Seconds between store change checks", true, "; 0.75 on --meta dynamodb://"},
+    {"--watch-interval", &ServeFlags::watch_interval, nullptr, "Seconds between inbox scans", true},
+    {"--watch-settle", &ServeFlags::watch_settle, nullptr,
+     "Seconds an inbox file's size and mtime must stay unchanged before it is taken", true},
+};
+
+// --max-upload -> AQUASENSE_MAX_UPLOAD.
+std::string EnvNameOf(std::string_view flag) {
+  std::string env = "AQUASENSE_";
+  for (char c : flag.substr(2)) {
+    env += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return env;
+}
+
+void AddFlag(CLI::App& cmd, const FlagSpec& spec, ServeFlags& flags) {
+  CLI::Option* option = nullptr;
+  if (spec.on != nullptr) {
+    option = cmd.add_flag(spec.flag, flags.*spec.on, spec.help);
+  } else {
+    std::string& value = flags.*spec.value;
+    std::string help = spec.help;
+    if (spec.show_default) help = WithDefault(help, value) + spec.after_default;
+    option = cmd.add_option(spec.flag, value, help);
+  }
+  option->envname(EnvNameOf(spec.flag));
+}
+
+}  // namespace
+
 void RegisterServeCommand(CLI::App& app, AppContext& ctx, int& exit_code) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve the HTTP API (docs/http.md)");
-  cmd->add_option("--listen", flags->listen,
-                  WithDefault("HOST:PORT to listen on (port 0: any free port)", flags->listen))
-      ->envname("AQUASENSE_LISTEN");
-  cmd->add_flag("--watch", flags->watch,
-                "Ingest every file dropped into DIR/inbox/ (sub-folder = sensor)")
-      ->envname("AQUASENSE_WATCH");
-  cmd->add_option(
-         "--token-file", flags->token_file,
-         "File holding the upload token (else AQUASENSE_TOKEN); uploads are off without one")
-      ->envname("AQUASENSE_TOKEN_FILE");
-  cmd->add_option("--max-upload", flags->max_upload,
-                  WithDefault("Largest upload body, bytes", flags->max_upload))
-      ->envname("AQUASENSE_MAX_UPLOAD");
-  cmd->add_flag("--auth-reads", flags->auth_reads, "Reads need the token too (except /health)")
-      ->envname("AQUASENSE_AUTH_READS");
-  cmd->add_option(
-         "--cors-origin", flags->cors_origin,
-         "Send Access-Control-Allow-Origin: ORIGIN (e.g. * or https://grafana.example.org) "
-         "and answer CORS preflights; off by default")
-      ->envname("AQUASENSE_CORS_ORIGIN");
-  cmd->add_option("--tls-cert", flags->tls_cert,
-                  "Serve HTTPS: PEM certificate chain (server certificate first); with "
-                  "--tls-key; SIGHUP reloads both")
-      ->envname("AQUASENSE_TLS_CERT");
-  cmd->add_option("--tls-key", flags->tls_key, "PEM private key (unencrypted) of --tls-cert")
-      ->envname("AQUASENSE_TLS_KEY");
-  cmd->add_option("--threads", flags->threads, WithDefault("I/O threads", flags->threads))
-      ->envname("AQUASENSE_THREADS");
-  cmd->add_option("--access-log", flags->access_log,
-                  "Write one JSON line per request to FILE (- = stderr)")
-      ->envname("AQUASENSE_ACCESS_LOG");
-  cmd->add_option(
-         "--max-connections", flags->max_connections,
-         WithDefault("Open connections beyond which new ones get 503", flags->max_connections))
-      ->envname("AQUASENSE_MAX_CONNECTIONS");
-  cmd->add_option("--max-header-bytes", flags->max_header_bytes,
-                  WithDefault("Request line + all headers, bytes: 1024 to 65536 (431 beyond)",
-                              flags->max_header_bytes))
-      ->envname("AQUASENSE_MAX_HEADER_BYTES");
-  cmd->add_option(
-         "--header-timeout", flags->header_timeout,
-         WithDefault("Seconds to receive a request header once it started", flags->header_timeout))
-      ->envname("AQUASENSE_HEADER_TIMEOUT");
-  cmd->add_option("--idle-timeout", flags->idle_timeout,
-                  WithDefault("Seconds a keep-alive connection may wait for its next request",
-                              flags->idle_timeout))
-      ->envname("AQUASENSE_IDLE_TIMEOUT");
-  cmd->add_option(
-         "--body-timeout", flags->body_timeout,
-         WithDefault("Longest pause, seconds, while receiving an upload", flags->body_timeout))
-      ->envname("AQUASENSE_BODY_TIMEOUT");
-  cmd->add_option("--write-timeout", flags->write_timeout,
-                  WithDefault("Seconds to send one response", flags->write_timeout))
-      ->envname("AQUASENSE_WRITE_TIMEOUT");
-  cmd->add_option(
-         "--drain-timeout", flags->drain_timeout,
-         WithDefault("On SIGTERM, seconds to let in-flight requests finish", flags->drain_timeout))
-      ->envname("AQUASENSE_DRAIN_TIMEOUT");
-  cmd->add_option("--refresh-interval", flags->refresh_interval,
-                  WithDefault("Seconds between store change checks", flags->refresh_interval) +
-                      "; 0.75 on --meta dynamodb://")
-      ->envname("AQUASENSE_REFRESH_INTERVAL");
-  cmd->add_option("--watch-interval", flags->watch_interval,
-                  WithDefault("Seconds between inbox scans", flags->watch_interval))
-      ->envname("AQUASENSE_WATCH_INTERVAL");
-  cmd->add_option("--watch-settle", flags->watch_settle,
-                  WithDefault("Seconds an inbox file's size and mtime must stay unchanged "
-                              "before it is taken",
-                              flags->watch_settle))
-      ->envname("AQUASENSE_WATCH_SETTLE");
+  for (const FlagSpec& spec : kServeFlags) AddFlag(*cmd, spec, *flags);
   cmd->callback([&ctx, &exit_code, cmd, flags] { exit_code = RunServe(ctx, *cmd, *flags); });
 }
 

@@ -1,28 +1,23 @@
 #include "common/status.h"
 
+#include <array>
+#include <cstddef>
+
+#include "common/enum_names.h"
+
 namespace aquasense {
 
-const char* CodeName(Code code) {
-  switch (code) {
-    case Code::kOk:
-      return "ok";
-    case Code::kInvalidArgument:
-      return "invalid_argument";
-    case Code::kNotFound:
-      return "not_found";
-    case Code::kAlreadyExists:
-      return "already_exists";
-    case Code::kFailedPrecondition:
-      return "failed_precondition";
-    case Code::kUnavailable:
-      return "unavailable";
-    case Code::kInternal:
-      return "internal";
-    case Code::kAborted:
-      return "aborted";
-  }
-  return "unknown";
-}
+namespace {
+
+// Indexed by Code: keep in the order of the enum.
+constexpr std::array<const char*, 8> kCodeNames = {
+    "ok",          "invalid_argument", "not_found", "already_exists", "failed_precondition",
+    "unavailable", "internal",         "aborted"};
+static_assert(kCodeNames.size() == static_cast<std::size_t>(Code::kAborted) + 1);
+
+}  // namespace
+
+const char* CodeName(Code code) { return EnumName(code, kCodeNames, "unknown"); }
 
 std::string Status::ToString() const {
   if (ok()) return "ok";

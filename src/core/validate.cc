@@ -1,9 +1,11 @@
 #include "core/validate.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 
+#include "common/enum_names.h"
 #include "core/datetime.h"
 #include "core/number.h"
 
@@ -675,30 +677,24 @@ bool FileParser::FieldsFill(std::string_view rec) const {
   return total == rec.size();
 }
 
-std::string_view ReasonName(Reason r) {
-  switch (r) {
-    case Reason::kBadFieldCount:
-      return "bad_field_count";
-    case Reason::kBadDate:
-      return "bad_date";
-    case Reason::kBadNumber:
-      return "bad_number";
-    case Reason::kTempOutOfRange:
-      return "temp_out_of_range";
-    case Reason::kSdOutOfRange:
-      return "sd_out_of_range";
-    case Reason::kBadSensor:
-      return "bad_sensor";
-    case Reason::kConflictingDuplicate:
-      return "conflicting_duplicate";
-    case Reason::kLineTooLong:
-      return "line_too_long";
-    case Reason::kBadEncoding:
-      return "bad_encoding";
-    case Reason::kBadQuote:
-      return "bad_quote";
-  }
-  return "unknown";
-}
+namespace {
+
+// Indexed by Reason: keep in the order of the enum.
+constexpr std::array<std::string_view, kReasonCount> kReasonNames = {
+    "bad_field_count",
+    "bad_date",
+    "bad_number",
+    "temp_out_of_range",
+    "sd_out_of_range",
+    "bad_sensor",
+    "conflicting_duplicate",
+    "line_too_long",
+    "bad_encoding",
+    "bad_quote",
+};
+
+}  // namespace
+
+std::string_view ReasonName(Reason r) { return EnumName(r, kReasonNames, "unknown"); }
 
 }  // namespace aquasense::core

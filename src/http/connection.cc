@@ -11,6 +11,7 @@
 #include "http/query.h"
 #include "http/readings.h"
 #include "http/server_internal.h"
+#include "http/status_text.h"
 
 // GCC 12 reports the coroutine frames of the awaitables inlined here (asio's
 // aligned_new with its matching operator delete) as -Wmismatched-new-delete:
@@ -24,41 +25,6 @@ namespace {
 constexpr size_t kReadChunk = 8192;
 constexpr size_t kBodyChunk = 64 * 1024;
 constexpr size_t kMaxDiscardedBody = 64 * 1024;  // a body sent to a read endpoint
-
-std::string_view ReasonPhrase(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 409:
-      return "Conflict";
-    case 413:
-      return "Content Too Large";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 501:
-      return "Not Implemented";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Internal Server Error";
-  }
-}
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -117,14 +83,9 @@ int BodyErrorStatus(const beast::error_code& ec) {
 }
 
 std::string_view BodyErrorMessage(int status) {
-  switch (status) {
-    case 431:
-      return "the request trailer is too large";
-    case 413:
-      return "this endpoint takes no request body";
-    default:
-      return "malformed request body";
-  }
+  if (status == 431) return "the request trailer is too large";
+  if (status == 413) return "this endpoint takes no request body";
+  return "malformed request body";
 }
 
 }  // namespace

@@ -1,44 +1,18 @@
 #include "http/handlers.h"
 
+#include <array>
 #include <cstdio>
 #include <utility>
 
+#include "common/enum_names.h"
 #include "core/datetime.h"
 #include "core/metrics_format.h"
 #include "http/json_text.h"
 #include "http/query.h"
+#include "http/status_text.h"
 
 namespace aquasense::http {
 namespace {
-
-std::string_view ErrorCodeFor(int status) {
-  switch (status) {
-    case 400:
-      return "bad_request";
-    case 401:
-      return "unauthorized";
-    case 403:
-      return "forbidden";
-    case 404:
-      return "not_found";
-    case 405:
-      return "method_not_allowed";
-    case 408:
-      return "request_timeout";
-    case 409:
-      return "conflict";
-    case 413:
-      return "payload_too_large";
-    case 431:
-      return "header_too_large";
-    case 501:
-      return "not_implemented";
-    case 503:
-      return "unavailable";
-    default:
-      return "internal";
-  }
-}
 
 using core::AppendYearMonth;
 
@@ -238,37 +212,11 @@ std::optional<std::string_view> Segment(std::string_view path, std::string_view 
 }  // namespace
 
 std::string_view RouteName(Route r) {
-  switch (r) {
-    case Route::kHealth:
-      return "health";
-    case Route::kTemp:
-      return "temp";
-    case Route::kSd:
-      return "sd";
-    case Route::kMaxDiff:
-      return "maxdiff";
-    case Route::kSensors:
-      return "sensors";
-    case Route::kSensorMonths:
-      return "sensor_months";
-    case Route::kIngest:
-      return "ingest";
-    case Route::kMetrics:
-      return "metrics";
-    case Route::kOpenApi:
-      return "openapi";
-    case Route::kAlerts:
-      return "alerts";
-    case Route::kReadings:
-      return "readings";
-    case Route::kFileInvalid:
-      return "file_invalid";
-    case Route::kDashboard:
-      return "dashboard";
-    case Route::kUnknown:
-      break;
-  }
-  return "unknown";
+  // Indexed by Route, kUnknown (the last) excluded: keep in the order of the enum.
+  static constexpr std::array<std::string_view, kRouteCount - 1> kNames = {
+      "health",  "temp",    "sd",     "maxdiff",  "sensors",      "sensor_months", "ingest",
+      "metrics", "openapi", "alerts", "readings", "file_invalid", "dashboard"};
+  return EnumName(r, kNames, "unknown");
 }
 
 RouteMatch MatchRoute(std::string_view path) {

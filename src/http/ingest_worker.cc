@@ -3,6 +3,7 @@
 #include <exception>
 #include <future>
 
+#include "common/catch_all.h"
 #include "http/log.h"
 
 namespace aquasense::http {
@@ -15,16 +16,10 @@ using IngestResult = Result<pipeline::IngestSummary>;
 // caller always hears back and nothing escapes the worker thread.
 template <typename F>
 IngestResult Guarded(std::string_view source, F&& batch) {
-  std::string what;
-  try {
-    return batch();
-  } catch (const std::exception& e) {
-    what = e.what();
-  } catch (...) {
-    what = "unknown exception";
-  }
-  LogLine("ingest worker: " + std::string(source) + " batch failed: " + what);
-  return Internal("the ingest failed unexpectedly: " + what);
+  return CatchAll(std::forward<F>(batch), [source](const std::string& what) {
+    LogLine("ingest worker: " + std::string(source) + " batch failed: " + what);
+    return Internal("the ingest failed unexpectedly: " + what);
+  });
 }
 
 }  // namespace

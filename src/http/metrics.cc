@@ -10,30 +10,22 @@ namespace {
 
 constexpr std::array<std::string_view, 2> kSourceNames = {"upload", "watch"};
 
-void Line(std::string& out, std::string_view name, std::string_view labels, double v) {
+// One sample line: `name{labels} value`, the labels left out when empty.
+void Sample(std::string& out, std::string_view name, std::string_view labels,
+            std::string_view value) {
   out.append(name);
-  if (!labels.empty()) {
-    out.push_back('{');
-    out.append(labels);
-    out.push_back('}');
-  }
-  out.push_back(' ');
+  if (!labels.empty()) out.append("{").append(labels).append("}");
+  out.append(" ").append(value).append("\n");
+}
+
+void Line(std::string& out, std::string_view name, std::string_view labels, double v) {
   char buf[64];
   int n = std::snprintf(buf, sizeof buf, "%.17g", v);
-  out.append(buf, static_cast<size_t>(n));
-  out.push_back('\n');
+  Sample(out, name, labels, std::string_view(buf, static_cast<size_t>(n)));
 }
 
 void LineInt(std::string& out, std::string_view name, std::string_view labels, uint64_t v) {
-  out.append(name);
-  if (!labels.empty()) {
-    out.push_back('{');
-    out.append(labels);
-    out.push_back('}');
-  }
-  out.push_back(' ');
-  out.append(std::to_string(v));
-  out.push_back('\n');
+  Sample(out, name, labels, std::to_string(v));
 }
 
 void Header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {

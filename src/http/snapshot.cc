@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/metric_values.h"
+
 namespace aquasense::http {
 
 namespace {
@@ -38,12 +40,7 @@ std::vector<SensorEntry> EntriesOf(std::vector<core::MonthlyMetrics> rows) {
     }
     MonthRecord r;
     r.month = key(m);
-    r.mean_temp = m.mean_temp;
-    r.max_temp = m.max_temp;
-    r.max_sd = m.max_sd;
-    r.has_diff = m.max_temp_diff.has_value();
-    r.max_temp_diff = m.max_temp_diff.value_or(0);
-    r.readings = m.readings;
+    core::CopyMetricValues(m, r);
     entries.back().readings += m.readings;
     months.push_back(r);
   }

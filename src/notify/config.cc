@@ -1,9 +1,11 @@
 // Parsing of the "alerts" section of the config file.
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <set>
 
+#include "common/enum_names.h"
 #include "notify/format.h"
 #include "notify/notifier.h"
 
@@ -80,14 +82,86 @@ class Reader {
   Status Require(const char* key, const std::string& value) const {
     return value.empty() ? Bad(key, "is required for this channel type") : Status::Ok();
   }
+  // "url": required, and starting with `scheme` or `secure_scheme`.
+  Status Url(const char* scheme, const char* secure_scheme, std::string* out) {
+    AQ_RETURN_IF_ERROR(Str("url", out));
+    AQ_RETURN_IF_ERROR(Require("url", *out));
+    if (!out->starts_with(scheme) && !out->starts_with(secure_scheme)) {
+      return Bad("url", std::string("must start with ") + scheme + " or " + secure_scheme);
+    }
+    return Status::Ok();
+  }
 
  private:
   const json& obj_;
   std::string where_;
 };
 
-// Long on purpose: one flat branch per channel type's keys
-// NOLINTNEXTLINE(readability-function-size)
+// The TLS keys every network channel takes.
+Status ParseTls(Reader& r, ChannelConfig* c) {
+  AQ_RETURN_IF_ERROR(r.Str("ca_file", &c->ca_file));
+  return r.Bool("insecure_tls", &c->insecure_tls);
+}
+
+Status ParseWebhook(const json& j, Reader& r, ChannelConfig* c) {
+  AQ_RETURN_IF_ERROR(r.Url("http://", "https://", &c->url));
+  AQ_RETURN_IF_ERROR(r.Secret("secret", &c->secret));
+  if (j.contains("headers")) {
+    if (!j["headers"].is_object()) return r.Bad("headers", "must be an object of strings");
+    for (const auto& [k, v] : j["headers"].items()) {
+      if (!v.is_string()) return r.Bad("headers", "must be an object of strings");
+      c->headers.emplace_back(k, v.get<std::string>());
+    }
+  }
+  return ParseTls(r, c);
+}
+
+Status ParseEmail(Reader& r, ChannelConfig* c) {
+  AQ_RETURN_IF_ERROR(r.Url("smtp://", "smtps://", &c->url));
+  AQ_RETURN_IF_ERROR(r.Str("from", &c->from));
+  AQ_RETURN_IF_ERROR(r.Require("from", c->from));
+  AQ_RETURN_IF_ERROR(r.StrList("to", &c->to));
+  if (c->to.empty()) return r.Bad("to", "needs at least one recipient");
+  std::string tls = c->url.starts_with("smtps://") ? "implicit" : "none";
+  AQ_RETURN_IF_ERROR(r.Str("tls", &tls));
+  if (tls == "none") {
+    c->tls = SmtpTls::kNone;
+  } else if (tls == "starttls") {
+    c->tls = SmtpTls::kStartTls;
+  } else if (tls == "implicit") {
+    c->tls = SmtpTls::kImplicit;
+  } else {
+    return r.Bad("tls", "must be none, starttls or implicit");
+  }
+  AQ_RETURN_IF_ERROR(r.Str("username", &c->username));
+  AQ_RETURN_IF_ERROR(r.Secret("password", &c->password));
+  return ParseTls(r, c);
+}
+
+Status ParseSns(Reader& r, ChannelConfig* c) {
+  AQ_RETURN_IF_ERROR(r.Str("topic_arn", &c->topic_arn));
+  AQ_RETURN_IF_ERROR(r.Require("topic_arn", c->topic_arn));
+  // arn:aws:sns:REGION:ACCOUNT:NAME
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t i = 0; i <= c->topic_arn.size(); ++i) {
+    if (i == c->topic_arn.size() || c->topic_arn[i] == ':') {
+      parts.push_back(c->topic_arn.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  if (parts.size() != 6 || parts[0] != "arn" || parts[2] != "sns" || parts[5].empty()) {
+    return r.Bad("topic_arn", "must look like arn:aws:sns:REGION:ACCOUNT:TOPIC");
+  }
+  c->region = parts[3];
+  AQ_RETURN_IF_ERROR(r.Str("region", &c->region));
+  if (c->region.empty()) return r.Bad("region", "is required when the ARN has none");
+  AQ_RETURN_IF_ERROR(r.Str("endpoint", &c->endpoint));
+  if (c->endpoint.empty()) c->endpoint = "https://sns." + c->region + ".amazonaws.com/";
+  AQ_RETURN_IF_ERROR(r.Str("profile", &c->profile));
+  return ParseTls(r, c);
+}
+
 Result<ChannelConfig> ParseChannel(const json& j, const std::string& where) {
   if (!j.is_object()) return InvalidArgument("config " + where + " must be an object");
   Reader r(j, where);
@@ -124,76 +198,15 @@ Result<ChannelConfig> ParseChannel(const json& j, const std::string& where) {
     case ChannelType::kLog:
       AQ_RETURN_IF_ERROR(r.Str("path", &c.path));
       break;
-    case ChannelType::kWebhook: {
-      AQ_RETURN_IF_ERROR(r.Str("url", &c.url));
-      AQ_RETURN_IF_ERROR(r.Require("url", c.url));
-      if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0) {
-        return r.Bad("url", "must start with http:// or https://");
-      }
-      AQ_RETURN_IF_ERROR(r.Secret("secret", &c.secret));
-      if (j.contains("headers")) {
-        if (!j["headers"].is_object()) return r.Bad("headers", "must be an object of strings");
-        for (const auto& [k, v] : j["headers"].items()) {
-          if (!v.is_string()) return r.Bad("headers", "must be an object of strings");
-          c.headers.emplace_back(k, v.get<std::string>());
-        }
-      }
-      AQ_RETURN_IF_ERROR(r.Str("ca_file", &c.ca_file));
-      AQ_RETURN_IF_ERROR(r.Bool("insecure_tls", &c.insecure_tls));
+    case ChannelType::kWebhook:
+      AQ_RETURN_IF_ERROR(ParseWebhook(j, r, &c));
       break;
-    }
-    case ChannelType::kEmail: {
-      AQ_RETURN_IF_ERROR(r.Str("url", &c.url));
-      AQ_RETURN_IF_ERROR(r.Require("url", c.url));
-      if (c.url.rfind("smtp://", 0) != 0 && c.url.rfind("smtps://", 0) != 0) {
-        return r.Bad("url", "must start with smtp:// or smtps://");
-      }
-      AQ_RETURN_IF_ERROR(r.Str("from", &c.from));
-      AQ_RETURN_IF_ERROR(r.Require("from", c.from));
-      AQ_RETURN_IF_ERROR(r.StrList("to", &c.to));
-      if (c.to.empty()) return r.Bad("to", "needs at least one recipient");
-      std::string tls = c.url.rfind("smtps://", 0) == 0 ? "implicit" : "none";
-      AQ_RETURN_IF_ERROR(r.Str("tls", &tls));
-      if (tls == "none") {
-        c.tls = SmtpTls::kNone;
-      } else if (tls == "starttls") {
-        c.tls = SmtpTls::kStartTls;
-      } else if (tls == "implicit") {
-        c.tls = SmtpTls::kImplicit;
-      } else {
-        return r.Bad("tls", "must be none, starttls or implicit");
-      }
-      AQ_RETURN_IF_ERROR(r.Str("username", &c.username));
-      AQ_RETURN_IF_ERROR(r.Secret("password", &c.password));
-      AQ_RETURN_IF_ERROR(r.Str("ca_file", &c.ca_file));
-      AQ_RETURN_IF_ERROR(r.Bool("insecure_tls", &c.insecure_tls));
+    case ChannelType::kEmail:
+      AQ_RETURN_IF_ERROR(ParseEmail(r, &c));
       break;
-    }
-    case ChannelType::kSns: {
-      AQ_RETURN_IF_ERROR(r.Str("topic_arn", &c.topic_arn));
-      AQ_RETURN_IF_ERROR(r.Require("topic_arn", c.topic_arn));
-      // arn:aws:sns:REGION:ACCOUNT:NAME
-      std::vector<std::string> parts;
-      size_t start = 0;
-      for (size_t i = 0; i <= c.topic_arn.size(); ++i) {
-        if (i == c.topic_arn.size() || c.topic_arn[i] == ':') {
-          parts.push_back(c.topic_arn.substr(start, i - start));
-          start = i + 1;
-        }
-      }
-      if (parts.size() != 6 || parts[0] != "arn" || parts[2] != "sns" || parts[5].empty()) {
-        return r.Bad("topic_arn", "must look like arn:aws:sns:REGION:ACCOUNT:TOPIC");
-      }
-      c.region = parts[3];
-      AQ_RETURN_IF_ERROR(r.Str("region", &c.region));
-      if (c.region.empty()) return r.Bad("region", "is required when the ARN has none");
-      AQ_RETURN_IF_ERROR(r.Str("endpoint", &c.endpoint));
-      if (c.endpoint.empty()) c.endpoint = "https://sns." + c.region + ".amazonaws.com/";
-      AQ_RETURN_IF_ERROR(r.Str("profile", &c.profile));
-      AQ_RETURN_IF_ERROR(r.Str("ca_file", &c.ca_file));
-      AQ_RETURN_IF_ERROR(r.Bool("insecure_tls", &c.insecure_tls));
+    case ChannelType::kSns:
+      AQ_RETURN_IF_ERROR(ParseSns(r, &c));
       break;
-    }
   }
   return c;
 }
@@ -201,17 +214,10 @@ Result<ChannelConfig> ParseChannel(const json& j, const std::string& where) {
 }  // namespace
 
 const char* ChannelTypeName(ChannelType t) {
-  switch (t) {
-    case ChannelType::kLog:
-      return "log";
-    case ChannelType::kWebhook:
-      return "webhook";
-    case ChannelType::kEmail:
-      return "email";
-    case ChannelType::kSns:
-      return "sns";
-  }
-  return "?";
+  // Indexed by ChannelType: keep in the order of the enum.
+  static constexpr std::array<const char*, 4> kNames = {"log", "webhook", "email", "sns"};
+  static_assert(kNames.size() == static_cast<size_t>(ChannelType::kSns) + 1);
+  return EnumName(t, kNames, "?");
 }
 
 bool ChannelConfig::Accepts(std::string_view kind, std::string_view sensor) const {

@@ -1,72 +1,19 @@
 #include "notify/curl_client.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <strings.h>
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 
+#include "common/aws/curl_api.h"
 #include "notify/redact.h"
 
 namespace aquasense::notify {
 namespace {
 
-// libcurl is opened on first use, not linked: it pulls in ~25 shared
-// libraries (TLS, LDAP, Kerberos, SSH, IDN, ...) whose loading costs ~2 ms at
-// every process start, more than a small ingest's whole budget, and only the
-// webhook, email and SNS channels need it. These are the functions we call.
-struct CurlApi {
-  decltype(&::curl_global_init) global_init;
-  decltype(&::curl_easy_init) easy_init;
-  decltype(&::curl_easy_cleanup) easy_cleanup;
-  decltype(&::curl_easy_perform) easy_perform;
-  decltype(&::curl_easy_strerror) easy_strerror;
-  decltype(&::curl_slist_append) slist_append;
-  decltype(&::curl_slist_free_all) slist_free_all;
-  CURLcode (*easy_setopt)(CURL*, CURLoption, ...);
-  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...);
-};
-
-constexpr const char* kCurlLibrary = "libcurl.so.4";  // Debian's libcurl4 (soname 4)
-
-// The loaded API, or nullptr with `error` set.
-const CurlApi* Curl(std::string* error = nullptr) {
-  static CurlApi api;
-  static std::string failure;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    void* lib = ::dlopen(kCurlLibrary, RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr) {
-      const char* e = ::dlerror();
-      failure = std::string("cannot load ") + kCurlLibrary +
-                " (install libcurl4): " + (e != nullptr ? e : "unknown error");
-      return;
-    }
-    auto sym = [&](const char* name) {
-      void* p = ::dlsym(lib, name);
-      if (p == nullptr && failure.empty()) failure = std::string(kCurlLibrary) + " lacks " + name;
-      return p;
-    };
-    api.global_init = reinterpret_cast<decltype(api.global_init)>(sym("curl_global_init"));
-    api.easy_init = reinterpret_cast<decltype(api.easy_init)>(sym("curl_easy_init"));
-    api.easy_cleanup = reinterpret_cast<decltype(api.easy_cleanup)>(sym("curl_easy_cleanup"));
-    api.easy_perform = reinterpret_cast<decltype(api.easy_perform)>(sym("curl_easy_perform"));
-    api.easy_strerror = reinterpret_cast<decltype(api.easy_strerror)>(sym("curl_easy_strerror"));
-    api.slist_append = reinterpret_cast<decltype(api.slist_append)>(sym("curl_slist_append"));
-    api.slist_free_all = reinterpret_cast<decltype(api.slist_free_all)>(sym("curl_slist_free_all"));
-    api.easy_setopt = reinterpret_cast<decltype(api.easy_setopt)>(sym("curl_easy_setopt"));
-    api.easy_getinfo = reinterpret_cast<decltype(api.easy_getinfo)>(sym("curl_easy_getinfo"));
-    if (failure.empty() && api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-      failure = "curl_global_init failed";
-  });
-  if (!failure.empty()) {
-    if (error != nullptr) *error = failure;
-    return nullptr;
-  }
-  return &api;
-}
+using aws::CurlApi;
+using aws::LoadCurl;
 
 constexpr size_t kMaxResponse = 64 * 1024;
 
@@ -130,64 +77,72 @@ Status Failure(const Easy& e, CURLcode rc, const std::string& url) {
   return Unavailable(RedactUrl(url) + ": " + SafeError(msg));
 }
 
+// One transfer to req.url on a new handle: the options every request shares
+// (CommonOptions), then those `setup` adds. The response code (HTTP status,
+// or the last SMTP reply), or why there was none.
+template <typename Request, typename Setup>
+Result<long> Transfer(const Request& req, Setup&& setup) {
+  std::string error;
+  const CurlApi* api = LoadCurl(&error);
+  if (api == nullptr) return Unavailable(error);
+  Easy e(*api);
+  if (e.h == nullptr) return Internal("curl_easy_init failed");
+  CommonOptions(e, req.url, req.timeout_ms, req.tls);
+  setup(e);
+  CURLcode rc = api->easy_perform(e.h);
+  if (rc != CURLE_OK) return Failure(e, rc, req.url);
+  long code = 0;
+  api->easy_getinfo(e.h, CURLINFO_RESPONSE_CODE, &code);
+  return code;
+}
+
 }  // namespace
 
 Status EnsureCurlInitialized() {
   std::string error;
-  return Curl(&error) != nullptr ? Status::Ok() : Unavailable(error);
+  return LoadCurl(&error) != nullptr ? Status::Ok() : Unavailable(error);
 }
 
 Result<HttpResponse> HttpPost(const HttpRequest& req) {
-  std::string error;
-  const CurlApi* api = Curl(&error);
-  if (api == nullptr) return Unavailable(error);
-  Easy e(*api);
-  if (e.h == nullptr) return Internal("curl_easy_init failed");
-  CommonOptions(e, req.url, req.timeout_ms, req.tls);
-  e.Set(CURLOPT_PROTOCOLS_STR, "http,https");
-  e.Set(CURLOPT_POST, 1L);
-  e.Set(CURLOPT_POSTFIELDS, req.body.data());
-  e.Set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-  bool has_expect = false;
-  for (const auto& [k, v] : req.headers) {
-    e.Append(&e.list, k + ": " + v);
-    has_expect = has_expect || strcasecmp(k.c_str(), "Expect") == 0;
-  }
-  if (!has_expect) e.Append(&e.list, "Expect:");  // no 100-continue round trip
-  e.Set(CURLOPT_HTTPHEADER, e.list);
   HttpResponse resp;
-  e.Set(CURLOPT_WRITEFUNCTION, KeepBody);
-  e.Set(CURLOPT_WRITEDATA, &resp.body);
-  CURLcode rc = api->easy_perform(e.h);
-  if (rc != CURLE_OK) return Failure(e, rc, req.url);
-  api->easy_getinfo(e.h, CURLINFO_RESPONSE_CODE, &resp.status);
+  auto code = Transfer(req, [&](Easy& e) {
+    e.Set(CURLOPT_PROTOCOLS_STR, "http,https");
+    e.Set(CURLOPT_POST, 1L);
+    e.Set(CURLOPT_POSTFIELDS, req.body.data());
+    e.Set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    bool has_expect = false;
+    for (const auto& [k, v] : req.headers) {
+      e.Append(&e.list, k + ": " + v);
+      has_expect = has_expect || strcasecmp(k.c_str(), "Expect") == 0;
+    }
+    if (!has_expect) e.Append(&e.list, "Expect:");  // no 100-continue round trip
+    e.Set(CURLOPT_HTTPHEADER, e.list);
+    e.Set(CURLOPT_WRITEFUNCTION, KeepBody);
+    e.Set(CURLOPT_WRITEDATA, &resp.body);
+  });
+  if (!code.ok()) return code.status();
+  resp.status = *code;
   return resp;
 }
 
 Status SmtpSend(const SmtpRequest& req) {
-  std::string error;
-  const CurlApi* api = Curl(&error);
-  if (api == nullptr) return Unavailable(error);
-  Easy e(*api);
-  if (e.h == nullptr) return Internal("curl_easy_init failed");
-  CommonOptions(e, req.url, req.timeout_ms, req.tls);
-  e.Set(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  e.Set(CURLOPT_USE_SSL, static_cast<long>(req.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
-  if (!req.username.empty()) {
-    e.Set(CURLOPT_USERNAME, req.username.c_str());
-    e.Set(CURLOPT_PASSWORD, req.password.c_str());
-  }
-  std::string from = "<" + req.from + ">";
-  e.Set(CURLOPT_MAIL_FROM, from.c_str());
-  for (const std::string& to : req.to) e.Append(&e.list, "<" + to + ">");
-  e.Set(CURLOPT_MAIL_RCPT, e.list);
+  const std::string from = "<" + req.from + ">";
   Upload up{&req.message};
-  e.Set(CURLOPT_READFUNCTION, ReadUpload);
-  e.Set(CURLOPT_READDATA, &up);
-  e.Set(CURLOPT_UPLOAD, 1L);
-  CURLcode rc = api->easy_perform(e.h);
-  if (rc != CURLE_OK) return Failure(e, rc, req.url);
-  return Status::Ok();
+  auto setup = [&](Easy& e) {
+    e.Set(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    e.Set(CURLOPT_USE_SSL, static_cast<long>(req.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+    if (!req.username.empty()) {
+      e.Set(CURLOPT_USERNAME, req.username.c_str());
+      e.Set(CURLOPT_PASSWORD, req.password.c_str());
+    }
+    e.Set(CURLOPT_MAIL_FROM, from.c_str());
+    for (const std::string& to : req.to) e.Append(&e.list, "<" + to + ">");
+    e.Set(CURLOPT_MAIL_RCPT, e.list);
+    e.Set(CURLOPT_READFUNCTION, ReadUpload);
+    e.Set(CURLOPT_READDATA, &up);
+    e.Set(CURLOPT_UPLOAD, 1L);
+  };
+  return Transfer(req, setup).status();
 }
 
 }  // namespace aquasense::notify

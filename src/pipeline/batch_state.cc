@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/metric_values.h"
+
 namespace aquasense::pipeline::internal {
 
 void SensorState::SlotFor(int32_t month) {
@@ -344,12 +346,7 @@ Status BatchState::PutRow(uint32_t id, int32_t month, const core::MonthlyMetrics
   if (!differs && !s.RowWritten(month)) return Status::Ok();  // the stored row already is m
   Pending& p = PendingFor(id, month);
   p.has_row = true;
-  p.mean_temp = m.mean_temp;
-  p.max_temp = m.max_temp;
-  p.max_sd = m.max_sd;
-  p.has_diff = m.max_temp_diff.has_value();
-  p.max_temp_diff = m.max_temp_diff.value_or(0);
-  p.readings = m.readings;
+  core::CopyMetricValues(m, p);
   s.MarkRowWritten(month, differs);
   return Status::Ok();
 }

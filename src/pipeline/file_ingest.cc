@@ -18,6 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/catch_all.h"
 #include "core/datetime.h"
 #include "core/grouping.h"
 #include "core/metrics_format.h"
@@ -216,17 +217,11 @@ FileStamp Stamp(const std::string& path) {
 // ingest never ends the process.
 template <typename F>
 auto Guarded(const std::string& what, F&& f) -> decltype(f()) {
-  std::string error;
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    error = e.what();
-  } catch (...) {
-    error = "unknown exception";
-  }
-  Status s = Internal(what + " failed: " + error);
-  std::fprintf(stderr, "aquasense: %s\n", s.message().c_str());
-  return s;
+  return CatchAll(std::forward<F>(f), [&what](const std::string& error) {
+    Status s = Internal(what + " failed: " + error);
+    std::fprintf(stderr, "aquasense: %s\n", s.message().c_str());
+    return s;
+  });
 }
 
 // Closes the queue when it goes out of scope, before the threads that use
@@ -563,9 +558,9 @@ Status FileIngest::MergeGroup(uint32_t sid, int32_t month,
   auto block = state_.Block(sid, month);
   if (!block.ok()) return block.status();
   local_.resize(incoming.size());
-  const auto mode = job_.on_conflict == storage::OnConflict::kReplace ? core::ConflictMode::kReplace
-                                                                      : core::ConflictMode::kReject;
-  if (core::MergeInto((*block)->readings, incoming, mode, local_)) (*block)->dirty = true;
+  if (core::MergeInto((*block)->readings, incoming, job_.on_conflict, local_)) {
+    (*block)->dirty = true;
+  }
   for (size_t k = 0; k < incoming.size(); ++k) decisions_[incoming[k].order] = local_[k];
   return Status::Ok();
 }

@@ -1,5 +1,6 @@
 #include "storage/dynamo_items.h"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -111,109 +112,130 @@ Result<core::MonthlyMetrics> MetricsFrom(const Json& item, std::string_view sens
   return m;
 }
 
+namespace {
+
+// One attribute of an item type: a text (S) or a number (N) member of T.
+// Each item type has one table of them, read both ways (Put, Get), so an
+// attribute's name is written once.
+template <typename T>
+struct Attr {
+  const char* name;
+  std::string T::*text = nullptr;
+  int64_t T::*number = nullptr;
+  int64_t absent = 0;  // the number read when the item lacks it
+};
+
+template <typename T>
+constexpr Attr<T> Text(const char* name, std::string T::*member) {
+  return {.name = name, .text = member};
+}
+
+template <typename T>
+constexpr Attr<T> Num(const char* name, int64_t T::*member, int64_t absent = 0) {
+  return {.name = name, .number = member, .absent = absent};
+}
+
+// `item` (its key) with the attributes of `v`.
+template <typename T, size_t Count>
+Json Put(Json item, const T& v, const std::array<Attr<T>, Count>& attrs) {
+  for (const Attr<T>& a : attrs) item[a.name] = a.text != nullptr ? S(v.*a.text) : N(v.*a.number);
+  return item;
+}
+
+// A T from the attributes of `item`: "" or `absent` for those it lacks.
+template <typename T, size_t Count>
+T Get(const Json& item, const std::array<Attr<T>, Count>& attrs) {
+  T v;
+  for (const Attr<T>& a : attrs) {
+    if (a.text != nullptr) {
+      v.*a.text = GetS(item, a.name).value_or("");
+    } else {
+      v.*a.number = GetN(item, a.name).value_or(a.absent);
+    }
+  }
+  return v;
+}
+
+// "on_conflict" is a text; "bytes" reads -1 (unknown) in ledgers before it was kept.
+constexpr std::array<Attr<FileRecord>, 12> kFileAttrs = {
+    Num("seq", &FileRecord::seq),
+    Text("hash", &FileRecord::hash),
+    Text("default_sensor", &FileRecord::default_sensor),
+    Text("landing_key", &FileRecord::landing_key),
+    Text("source_name", &FileRecord::source_name),
+    Num("ingested_ms", &FileRecord::ingested_ms),
+    Num("rows", &FileRecord::rows),
+    Num("valid", &FileRecord::valid),
+    Num("invalid", &FileRecord::invalid),
+    Num("duplicates", &FileRecord::duplicates),
+    Num("alerts", &FileRecord::alerts),
+    Num("bytes", &FileRecord::bytes, -1),
+};
+
+constexpr std::array<Attr<Alert>, 8> kAlertAttrs = {
+    Num("id", &Alert::id),
+    Text("kind", &Alert::kind),
+    Text("sensor", &Alert::sensor),
+    Text("file_hash", &Alert::file_hash),
+    Text("default_sensor", &Alert::default_sensor),
+    Text("source_name", &Alert::source_name),
+    Num("created_ms", &Alert::created_ms),
+    Text("payload", &Alert::payload_json),
+};
+
+// "state" and "attempts" are numbers of other types.
+constexpr std::array<Attr<Delivery>, 5> kDeliveryAttrs = {
+    Num("alert_id", &Delivery::alert_id),
+    Text("channel", &Delivery::channel),
+    Num("next_attempt_ms", &Delivery::next_attempt_ms),
+    Num("updated_ms", &Delivery::updated_ms),
+    Text("last_error", &Delivery::last_error),
+};
+
+constexpr std::array<Attr<AppliedFile>, 4> kAppliedAttrs = {
+    Text("hash", &AppliedFile::hash),
+    Text("default_sensor", &AppliedFile::default_sensor),
+    Num("valid", &AppliedFile::valid),
+    Num("duplicates", &AppliedFile::duplicates),
+};
+
+}  // namespace
+
 Json FileItem(const FileRecord& f) {
-  Json item = Key(kLedgerPk, FileSk(f.hash, f.default_sensor));
-  item["seq"] = N(f.seq);
-  item["hash"] = S(f.hash);
-  item["default_sensor"] = S(f.default_sensor);
-  item["landing_key"] = S(f.landing_key);
-  item["source_name"] = S(f.source_name);
+  Json item = Put(Key(kLedgerPk, FileSk(f.hash, f.default_sensor)), f, kFileAttrs);
   item["on_conflict"] = S(f.on_conflict == OnConflict::kReplace ? "replace" : "reject");
-  item["ingested_ms"] = N(f.ingested_ms);
-  item["rows"] = N(f.rows);
-  item["valid"] = N(f.valid);
-  item["invalid"] = N(f.invalid);
-  item["duplicates"] = N(f.duplicates);
-  item["alerts"] = N(f.alerts);
-  item["bytes"] = N(f.bytes);
   return item;
 }
 
 FileRecord FileFrom(const Json& item) {
-  FileRecord f;
-  f.seq = GetN(item, "seq").value_or(0);
-  f.hash = GetS(item, "hash").value_or("");
-  f.default_sensor = GetS(item, "default_sensor").value_or("");
-  f.landing_key = GetS(item, "landing_key").value_or("");
-  f.source_name = GetS(item, "source_name").value_or("");
+  FileRecord f = Get(item, kFileAttrs);
   f.on_conflict =
       GetS(item, "on_conflict") == "replace" ? OnConflict::kReplace : OnConflict::kReject;
-  f.ingested_ms = GetN(item, "ingested_ms").value_or(0);
-  f.rows = GetN(item, "rows").value_or(0);
-  f.valid = GetN(item, "valid").value_or(0);
-  f.invalid = GetN(item, "invalid").value_or(0);
-  f.duplicates = GetN(item, "duplicates").value_or(0);
-  f.alerts = GetN(item, "alerts").value_or(0);
-  f.bytes = GetN(item, "bytes").value_or(-1);
   return f;
 }
 
-Json AlertItem(const Alert& a) {
-  Json item = Key(kAlertPk, Pad20(a.id));
-  item["id"] = N(a.id);
-  item["kind"] = S(a.kind);
-  item["sensor"] = S(a.sensor);
-  item["file_hash"] = S(a.file_hash);
-  item["default_sensor"] = S(a.default_sensor);
-  item["source_name"] = S(a.source_name);
-  item["created_ms"] = N(a.created_ms);
-  item["payload"] = S(a.payload_json);
-  return item;
-}
+Json AlertItem(const Alert& a) { return Put(Key(kAlertPk, Pad20(a.id)), a, kAlertAttrs); }
 
-Alert AlertFrom(const Json& item) {
-  Alert a;
-  a.id = GetN(item, "id").value_or(0);
-  a.kind = GetS(item, "kind").value_or("");
-  a.sensor = GetS(item, "sensor").value_or("");
-  a.file_hash = GetS(item, "file_hash").value_or("");
-  a.default_sensor = GetS(item, "default_sensor").value_or("");
-  a.source_name = GetS(item, "source_name").value_or("");
-  a.created_ms = GetN(item, "created_ms").value_or(0);
-  a.payload_json = GetS(item, "payload").value_or("");
-  return a;
-}
+Alert AlertFrom(const Json& item) { return Get(item, kAlertAttrs); }
 
 Json DeliveryItem(const Delivery& d) {
-  Json item = Key(kDeliveryPk, DeliverySk(d.alert_id, d.channel));
-  item["alert_id"] = N(d.alert_id);
-  item["channel"] = S(d.channel);
+  Json item = Put(Key(kDeliveryPk, DeliverySk(d.alert_id, d.channel)), d, kDeliveryAttrs);
   item["state"] = N(static_cast<int64_t>(d.state));
   item["attempts"] = N(d.attempts);
-  item["next_attempt_ms"] = N(d.next_attempt_ms);
-  item["updated_ms"] = N(d.updated_ms);
-  item["last_error"] = S(d.last_error);
   return item;
 }
 
 Delivery DeliveryFrom(const Json& item) {
-  Delivery d;
-  d.alert_id = GetN(item, "alert_id").value_or(0);
-  d.channel = GetS(item, "channel").value_or("");
+  Delivery d = Get(item, kDeliveryAttrs);
   d.state = static_cast<DeliveryState>(GetN(item, "state").value_or(0));
   d.attempts = static_cast<int32_t>(GetN(item, "attempts").value_or(0));
-  d.next_attempt_ms = GetN(item, "next_attempt_ms").value_or(0);
-  d.updated_ms = GetN(item, "updated_ms").value_or(0);
-  d.last_error = GetS(item, "last_error").value_or("");
   return d;
 }
 
 Json AppliedItem(std::string_view sensor, const AppliedFile& f) {
-  Json item = Key(SensorPk(sensor), AppliedSk(f.hash, f.default_sensor));
-  item["hash"] = S(f.hash);
-  item["default_sensor"] = S(f.default_sensor);
-  item["valid"] = N(f.valid);
-  item["duplicates"] = N(f.duplicates);
-  return item;
+  return Put(Key(SensorPk(sensor), AppliedSk(f.hash, f.default_sensor)), f, kAppliedAttrs);
 }
 
-AppliedFile AppliedFrom(const Json& item) {
-  AppliedFile f;
-  f.hash = GetS(item, "hash").value_or("");
-  f.default_sensor = GetS(item, "default_sensor").value_or("");
-  f.valid = GetN(item, "valid").value_or(0);
-  f.duplicates = GetN(item, "duplicates").value_or(0);
-  return f;
-}
+AppliedFile AppliedFrom(const Json& item) { return Get(item, kAppliedAttrs); }
 
 }  // namespace aquasense::storage::dynamo

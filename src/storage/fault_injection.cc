@@ -46,9 +46,32 @@ auto Faulty(FaultInjector& f, F&& work) -> decltype(work()) {
   }
 }
 
-class FaultyBatch final : public Batch {
+// Runs `open` (returning Result<std::unique_ptr<Base>>) like Faulty, and wraps
+// the object it opened in `Wrapper`, so that its calls fail on `f` too.
+template <typename Wrapper, typename Base, typename F>
+Result<std::unique_ptr<Base>> FaultyOpen(FaultInjector& f, F&& open) {
+  return Faulty(f, [&]() -> Result<std::unique_ptr<Base>> {
+    auto opened = open();
+    if (!opened.ok()) return opened.status();
+    return std::unique_ptr<Base>(new Wrapper(std::move(*opened), f));
+  });
+}
+
+// What every faulty wrapper holds: the wrapped object (`Held`: an owning
+// pointer or a reference) and the injector its calls go through.
+template <typename Interface, typename Held>
+class Wrapping : public Interface {
  public:
-  FaultyBatch(std::unique_ptr<Batch> base, FaultInjector& f) : base_(std::move(base)), f_(f) {}
+  Wrapping(Held base, FaultInjector& f) : base_(std::forward<Held>(base)), f_(f) {}
+
+ protected:
+  Held base_;
+  FaultInjector& f_;
+};
+
+class FaultyBatch final : public Wrapping<Batch, std::unique_ptr<Batch>> {
+ public:
+  using Wrapping::Wrapping;
   Status ExpectVersion(std::string_view s, int64_t v) override {
     return Faulty(f_, [&] { return base_->ExpectVersion(s, v); });
   }
@@ -74,21 +97,13 @@ class FaultyBatch final : public Batch {
   Status Commit() override {
     return Faulty(f_, [&] { return base_->Commit(); });
   }
-
- private:
-  std::unique_ptr<Batch> base_;
-  FaultInjector& f_;
 };
 
-class FaultyMetaStore final : public MetaStore {
+class FaultyMetaStore final : public Wrapping<MetaStore, MetaStore&> {
  public:
-  FaultyMetaStore(MetaStore& base, FaultInjector& f) : base_(base), f_(f) {}
+  using Wrapping::Wrapping;
   Result<std::unique_ptr<Batch>> BeginBatch() override {
-    return Faulty(f_, [&]() -> Result<std::unique_ptr<Batch>> {
-      auto b = base_.BeginBatch();
-      if (!b.ok()) return b.status();
-      return std::unique_ptr<Batch>(new FaultyBatch(std::move(*b), f_));
-    });
+    return FaultyOpen<FaultyBatch, Batch>(f_, [&] { return base_.BeginBatch(); });
   }
   Result<SensorHead> ReadSensor(std::string_view s) override {
     return Faulty(f_, [&] { return base_.ReadSensor(s); });
@@ -143,16 +158,11 @@ class FaultyMetaStore final : public MetaStore {
     return Faulty(f_, [&] { return base_.RecentAlerts(n); });
   }
   bool MayApplyPartially() const override { return base_.MayApplyPartially(); }
-
- private:
-  MetaStore& base_;
-  FaultInjector& f_;
 };
 
-class FaultyWriter final : public ObjectWriter {
+class FaultyWriter final : public Wrapping<ObjectWriter, std::unique_ptr<ObjectWriter>> {
  public:
-  FaultyWriter(std::unique_ptr<ObjectWriter> base, FaultInjector& f)
-      : base_(std::move(base)), f_(f) {}
+  using Wrapping::Wrapping;
   Status Append(std::string_view b) override {
     return Faulty(f_, [&] { return base_->Append(b); });
   }
@@ -167,16 +177,11 @@ class FaultyWriter final : public ObjectWriter {
   }
   void AllowInPlace() override { base_->AllowInPlace(); }
   ObjectWriter* base() { return base_.get(); }
-
- private:
-  std::unique_ptr<ObjectWriter> base_;
-  FaultInjector& f_;
 };
 
-class FaultyReader final : public ObjectReader {
+class FaultyReader final : public Wrapping<ObjectReader, std::unique_ptr<ObjectReader>> {
  public:
-  FaultyReader(std::unique_ptr<ObjectReader> base, FaultInjector& f)
-      : base_(std::move(base)), f_(f) {}
+  using Wrapping::Wrapping;
   Result<size_t> Read(char* buf, size_t n) override {
     return Faulty(f_, [&] { return base_->Read(buf, n); });
   }
@@ -184,28 +189,16 @@ class FaultyReader final : public ObjectReader {
     return Faulty(f_, [&] { return base_->ReadAt(off, buf, n); });
   }
   uint64_t size() const override { return base_->size(); }
-
- private:
-  std::unique_ptr<ObjectReader> base_;
-  FaultInjector& f_;
 };
 
-class FaultyObjectStore final : public ObjectStore {
+class FaultyObjectStore final : public Wrapping<ObjectStore, ObjectStore&> {
  public:
-  FaultyObjectStore(ObjectStore& base, FaultInjector& f) : base_(base), f_(f) {}
+  using Wrapping::Wrapping;
   Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view key) override {
-    return Faulty(f_, [&]() -> Result<std::unique_ptr<ObjectWriter>> {
-      auto w = base_.NewWriter(key);
-      if (!w.ok()) return w.status();
-      return std::unique_ptr<ObjectWriter>(new FaultyWriter(std::move(*w), f_));
-    });
+    return FaultyOpen<FaultyWriter, ObjectWriter>(f_, [&] { return base_.NewWriter(key); });
   }
   Result<std::unique_ptr<ObjectReader>> Open(std::string_view key) override {
-    return Faulty(f_, [&]() -> Result<std::unique_ptr<ObjectReader>> {
-      auto r = base_.Open(key);
-      if (!r.ok()) return r.status();
-      return std::unique_ptr<ObjectReader>(new FaultyReader(std::move(*r), f_));
-    });
+    return FaultyOpen<FaultyReader, ObjectReader>(f_, [&] { return base_.Open(key); });
   }
   Result<bool> Exists(std::string_view key) override {
     return Faulty(f_, [&] { return base_.Exists(key); });
@@ -225,10 +218,6 @@ class FaultyObjectStore final : public ObjectStore {
       return base_.CommitAll(inner, first_is_intent);
     });
   }
-
- private:
-  ObjectStore& base_;
-  FaultInjector& f_;
 };
 
 // ---- SplitCommitsPerSensor ----

@@ -70,11 +70,14 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/block.h"  // ConflictMode
 #include "core/reading.h"
 
 namespace aquasense::storage {
 
-enum class OnConflict : uint8_t { kReject = 0, kReplace = 1 };
+// What a file does to a reading already stored with other values: one enum from the
+// merge (core::MergeInto) to the ledger.
+using OnConflict = core::ConflictMode;
 
 // Blocks larger than this do not fit an item of a store with DynamoDB's
 // 400 KB limit (room left for keys and attributes): such a backend keeps the

@@ -3,18 +3,13 @@
 #include <chrono>
 #include <thread>
 
+#include "common/aws/service_options.h"
 #include "common/crypto.h"
 
 namespace aquasense::storage {
 namespace {
 
-// "https://host:port/ignored" -> {"https", "host:port"}.
-std::pair<std::string, std::string> SplitEndpoint(const std::string& endpoint) {
-  const size_t colon = endpoint.find("://");
-  std::string scheme = colon == std::string::npos ? "https" : endpoint.substr(0, colon);
-  std::string rest = colon == std::string::npos ? endpoint : endpoint.substr(colon + 3);
-  return {scheme, rest.substr(0, rest.find('/'))};
-}
+using aws::SplitEndpoint;
 
 // A 200 answer whose body is an <Error> (S3 does this for CompleteMultipartUpload
 // and CopyObject that fail after the headers were sent).

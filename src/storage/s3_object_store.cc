@@ -384,17 +384,12 @@ Result<S3Location> ParseS3Url(std::string_view url) {
 
 Result<S3Options> S3OptionsFromEnvironment(const aws::Env& env,
                                            std::shared_ptr<aws::HttpClient> http) {
-  auto settings = aws::LoadSettings(env);
-  if (!settings.ok()) return settings.status();
-  S3Options o;
-  o.region = settings->region;
   bool custom = false;
-  o.endpoint = aws::ResolveEndpoint(env.lookup, "s3", o.region, &custom);
+  auto service = aws::ServiceOptionsFromEnvironment(env, std::move(http), "s3", &custom);
+  if (!service.ok()) return service.status();
+  S3Options o;
+  static_cast<aws::ServiceOptions&>(o) = std::move(*service);
   o.path_style = custom;
-  o.credentials = aws::NewDefaultCredentialsChain(env);
-  o.http = std::move(http);
-  o.clock = env.clock;
-  o.retry.max_attempts = settings->max_attempts;
   return o;
 }
 

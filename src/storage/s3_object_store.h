@@ -37,6 +37,7 @@
 
 #include "common/aws/credentials.h"
 #include "common/aws/http_client.h"
+#include "common/aws/service_options.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "storage/object_store.h"
@@ -52,23 +53,16 @@ struct S3Location {
 // an invalid bucket name, or a prefix with empty, "." or ".." segments.
 Result<S3Location> ParseS3Url(std::string_view url);
 
-struct S3Options {
-  std::string endpoint;     // "https://s3.eu-west-1.amazonaws.com" or a custom one
-  bool path_style = false;  // http://endpoint/BUCKET/KEY instead of BUCKET.host/KEY
-  std::string region = "us-east-1";
-  std::shared_ptr<aws::CredentialsProvider> credentials;
-  std::shared_ptr<aws::HttpClient> http;
-  const Clock* clock = nullptr;  // signing time
-  aws::RetryPolicy retry;
+struct S3Options : aws::ServiceOptions {
+  bool path_style = false;               // http://endpoint/BUCKET/KEY instead of BUCKET.host/KEY
   size_t part_size = 8u << 20;           // multipart above this (S3's minimum part is 5 MiB)
   uint64_t copy_part_size = 5ull << 30;  // CopyObject up to this, UploadPartCopy above
   size_t read_chunk = 8u << 20;          // bytes a sequential Read fetches at once
   int list_page_size = 1000;             // max-keys of each ListObjectsV2 page
 };
 
-// Options from the SDK settings (see common/aws/credentials.h): the region,
-// the S3 endpoint (path-style when a variable chose it), the credential
-// chain and the attempts. `clock` and `http` must outlive the store.
+// aws::ServiceOptionsFromEnvironment(env, http, "s3"), path-style when a
+// variable chose the endpoint. `clock` and `http` must outlive the store.
 Result<S3Options> S3OptionsFromEnvironment(const aws::Env& env,
                                            std::shared_ptr<aws::HttpClient> http);
 

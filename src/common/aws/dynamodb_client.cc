@@ -11,7 +11,6 @@ namespace aquasense::aws {
 namespace {
 
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
-constexpr std::string_view kContentType = "application/x-amz-json-1.0";
 
 std::string Base64Decode(std::string_view in) {
   auto val = [](char c) -> int {
@@ -76,12 +75,6 @@ size_t ValueSize(const Json& v) {
     return 3 + total;
   }
   return 0;
-}
-
-std::pair<std::string, std::string> SplitEndpoint(const std::string& endpoint) {
-  const size_t p = endpoint.find("://");
-  if (p == std::string::npos) return {"https", endpoint};
-  return {endpoint.substr(0, p), endpoint.substr(p + 3)};
 }
 
 // Whether a TransactionCanceled answer lists a failed condition.
@@ -209,48 +202,23 @@ Status CheckBatchWrite(const Json& request_items) {
 
 Result<DynamoOptions> DynamoOptionsFromEnvironment(const Env& env,
                                                    std::shared_ptr<HttpClient> http) {
-  auto settings = LoadSettings(env);
-  if (!settings.ok()) return settings.status();
+  auto service = ServiceOptionsFromEnvironment(env, std::move(http), "dynamodb");
+  if (!service.ok()) return service.status();
   DynamoOptions o;
-  o.region = settings->region;
-  o.endpoint = ResolveEndpoint(env.lookup, "dynamodb", o.region);
-  o.credentials = NewDefaultCredentialsChain(env);
-  o.http = std::move(http);
-  o.clock = env.clock;
-  o.retry.max_attempts = settings->max_attempts;
+  static_cast<ServiceOptions&>(o) = std::move(*service);
   return o;
 }
 
 DynamoClient::DynamoClient(DynamoOptions options) : o_(std::move(options)) {}
 
 Result<HttpRequest> DynamoClient::Build(std::string_view op, const std::string& body) const {
-  auto creds = o_.credentials->Get();
-  if (!creds.ok()) return creds.status();
-  const auto [scheme, authority] = SplitEndpoint(o_.endpoint);
-  SignRequest s;
-  s.method = "POST";
-  s.host = authority;
-  s.path = "/";
-  s.headers = {{"Content-Type", std::string(kContentType)},
-               {"X-Amz-Target", std::string(kTargetPrefix) + std::string(op)}};
-  s.payload_sha256 = Sha256Hex(body);
-  HttpRequest req;
-  req.method = "POST";
-  req.url = scheme + "://" + authority + "/";
-  req.headers = Sign(s, *creds, {o_.region, "dynamodb"}, o_.clock->NowMs());
-  return req;
+  return SignedJsonPost(o_, "dynamodb", std::string(kTargetPrefix) + std::string(op), body);
 }
 
 Result<Json> DynamoClient::Call(std::string_view op, const Json& request) const {
   const std::string body = request.dump();
   auto resp = SendWithRetry(
-      *o_.http,
-      [&]() -> Result<HttpRequest> {
-        auto req = Build(op, body);
-        if (req.ok()) req->body = body;
-        return req;
-      },
-      o_.retry);
+      *o_.http, [&] { return Build(op, body); }, o_.retry);
   if (!resp.ok()) return resp.status();
   const std::string what = "DynamoDB " + std::string(op);
   if (resp->status < 200 || resp->status >= 300) {

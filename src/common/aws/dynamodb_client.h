@@ -40,6 +40,7 @@
 
 #include "common/aws/credentials.h"
 #include "common/aws/http_client.h"
+#include "common/aws/service_options.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -80,21 +81,13 @@ struct Condition {
   Json values = Json::object();  // ":v" -> {"N": "3"}
 };
 
-struct DynamoOptions {
-  std::string endpoint;  // "https://dynamodb.eu-west-1.amazonaws.com" or a custom one
-  std::string region = "us-east-1";
-  std::shared_ptr<CredentialsProvider> credentials;
-  std::shared_ptr<HttpClient> http;
-  const Clock* clock = nullptr;  // signing time
-  RetryPolicy retry;
+struct DynamoOptions : ServiceOptions {
   // CreateTable: how long to wait for ACTIVE, polling DescribeTable.
   int64_t table_active_timeout_ms = 120'000;
   int64_t table_poll_ms = 500;
 };
 
-// Options from the SDK settings (common/aws/credentials.h): region, the
-// endpoint (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, else AWS's own),
-// the credential chain, the attempts. `clock` and `http` must outlive it.
+// ServiceOptionsFromEnvironment(env, http, "dynamodb") and the defaults above.
 Result<DynamoOptions> DynamoOptionsFromEnvironment(const Env& env,
                                                    std::shared_ptr<HttpClient> http);
 

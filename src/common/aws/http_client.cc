@@ -1,76 +1,21 @@
 #include "common/aws/http_client.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <strings.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
+#include "common/aws/curl_api.h"
 #include "common/aws/request_stats.h"
 
 namespace aquasense::aws {
 namespace {
-
-// libcurl is opened on first use, not linked, as notify/curl_client.cc does
-// (and for the same reason: it pulls in ~25 shared libraries, ~2 ms at every
-// process start, which only commands that reach a network service need).
-// Both dlopen the same library; notify moves onto this client later.
-struct CurlApi {
-  decltype(&::curl_global_init) global_init;
-  decltype(&::curl_easy_init) easy_init;
-  decltype(&::curl_easy_cleanup) easy_cleanup;
-  decltype(&::curl_easy_reset) easy_reset;
-  decltype(&::curl_easy_perform) easy_perform;
-  decltype(&::curl_easy_strerror) easy_strerror;
-  decltype(&::curl_slist_append) slist_append;
-  decltype(&::curl_slist_free_all) slist_free_all;
-  CURLcode (*easy_setopt)(CURL*, CURLoption, ...);
-  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...);
-};
-
-constexpr const char* kCurlLibrary = "libcurl.so.4";  // Debian's libcurl4 (soname 4)
-
-const CurlApi* Curl(std::string* error) {
-  static CurlApi api;
-  static std::string failure;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    void* lib = ::dlopen(kCurlLibrary, RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr) {
-      const char* e = ::dlerror();
-      failure = std::string("cannot load ") + kCurlLibrary +
-                " (install libcurl4): " + (e != nullptr ? e : "unknown error");
-      return;
-    }
-    auto sym = [&](auto& fn, const char* name) {
-      void* p = ::dlsym(lib, name);
-      if (p == nullptr && failure.empty()) failure = std::string(kCurlLibrary) + " lacks " + name;
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
-    };
-    sym(api.global_init, "curl_global_init");
-    sym(api.easy_init, "curl_easy_init");
-    sym(api.easy_cleanup, "curl_easy_cleanup");
-    sym(api.easy_reset, "curl_easy_reset");
-    sym(api.easy_perform, "curl_easy_perform");
-    sym(api.easy_strerror, "curl_easy_strerror");
-    sym(api.slist_append, "curl_slist_append");
-    sym(api.slist_free_all, "curl_slist_free_all");
-    sym(api.easy_setopt, "curl_easy_setopt");
-    sym(api.easy_getinfo, "curl_easy_getinfo");
-    if (failure.empty() && api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-      failure = "curl_global_init failed";
-  });
-  if (!failure.empty()) {
-    *error = failure;
-    return nullptr;
-  }
-  return &api;
-}
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
@@ -162,7 +107,7 @@ HttpClient::~HttpClient() {
 // NOLINTNEXTLINE(readability-function-size)
 Result<HttpResponse> HttpClient::Send(const HttpRequest& req) {
   std::string error;
-  const CurlApi* api = Curl(&error);
+  const CurlApi* api = LoadCurl(&error);
   if (api == nullptr) return Unavailable(error);
   CURL* h = nullptr;
   {

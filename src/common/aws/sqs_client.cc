@@ -10,14 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-// "https://host:port/path" -> {"https", "host:port"}.
-std::pair<std::string, std::string> SplitEndpoint(const std::string& endpoint) {
-  const size_t colon = endpoint.find("://");
-  std::string scheme = colon == std::string::npos ? "https" : endpoint.substr(0, colon);
-  std::string rest = colon == std::string::npos ? endpoint : endpoint.substr(colon + 3);
-  return {scheme, rest.substr(0, rest.find('/'))};
-}
-
 int64_t ToInt(const json& j, std::string_view key) {
   if (!j.contains(key) || !j[key].is_string()) return 0;
   const std::string& s = j[std::string(key)].get_ref<const std::string&>();
@@ -44,36 +36,14 @@ std::string QueueNameOf(std::string_view name_or_url) {
 }
 
 Result<SqsOptions> SqsOptionsFromEnvironment(const Env& env, std::shared_ptr<HttpClient> http) {
-  auto settings = LoadSettings(env);
-  if (!settings.ok()) return settings.status();
-  SqsOptions o;
-  o.region = settings->region;
-  o.endpoint = ResolveEndpoint(env.lookup, "sqs", o.region);
-  o.credentials = NewDefaultCredentialsChain(env);
-  o.http = std::move(http);
-  o.clock = env.clock;
-  o.retry.max_attempts = settings->max_attempts;
-  return o;
+  return ServiceOptionsFromEnvironment(env, std::move(http), "sqs");
 }
 
 Result<HttpRequest> SqsClient::Build(std::string_view action, const std::string& body) const {
-  auto creds = o_.credentials->Get();
-  if (!creds.ok()) return creds.status();
-  const auto [scheme, authority] = SplitEndpoint(o_.endpoint);
-  SignRequest s;
-  s.method = "POST";
-  s.host = authority;
-  s.path = "/";
-  s.headers = {{"Content-Type", "application/x-amz-json-1.0"},
-               {"X-Amz-Target", "AmazonSQS." + std::string(action)}};
-  s.payload_sha256 = Sha256Hex(body);
-  HttpRequest req;
-  req.method = "POST";
-  req.url = scheme + "://" + authority + "/";
-  req.headers = Sign(s, *creds, {o_.region, "sqs"}, o_.clock->NowMs());
-  req.body = body;
+  auto req = SignedJsonPost(o_, "sqs", "AmazonSQS." + std::string(action), body);
+  if (!req.ok()) return req;
   // A long poll holds the request up to 20 s before answering.
-  req.timeout_ms = 40'000;
+  req->timeout_ms = 40'000;
   return req;
 }
 

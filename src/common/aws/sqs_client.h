@@ -26,23 +26,16 @@
 
 #include "common/aws/credentials.h"
 #include "common/aws/http_client.h"
+#include "common/aws/service_options.h"
 #include "common/clock.h"
 #include "common/status.h"
 
 namespace aquasense::aws {
 
-struct SqsOptions {
-  std::string endpoint;  // "https://sqs.eu-west-1.amazonaws.com" or a custom one
-  std::string region = "us-east-1";
-  std::shared_ptr<CredentialsProvider> credentials;
-  std::shared_ptr<HttpClient> http;
-  const Clock* clock = nullptr;  // signing time
-  RetryPolicy retry;
-};
+// The SDK's settings are all SQS takes.
+using SqsOptions = ServiceOptions;
 
-// Options from the SDK settings (credentials.h): region, the SQS endpoint
-// (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, else AWS's), the credential chain
-// and the attempts. `env.clock` and `http` must outlive the client.
+// ServiceOptionsFromEnvironment(env, http, "sqs").
 Result<SqsOptions> SqsOptionsFromEnvironment(const Env& env, std::shared_ptr<HttpClient> http);
 
 struct SqsMessage {
