@@ -302,32 +302,6 @@ void RaiseFileLimit() {
 
 constexpr const char* kCloudRefreshInterval = "0.75";
 constexpr std::chrono::seconds kDeliveryTick{2};
-constexpr int64_t kSharedDeliveryFallbackMs = 30'000;
-
-// When serve's delivery thread runs a round. A round reads the outbox (two
-// Queries on dynamodb://), so on a shared store (--meta) an idle replica
-// skips it unless the snapshot moved (a commit may have raised alerts), the
-// last round left deliveries pending or failed, or 30 s passed (alerts
-// committed without metrics, e.g. a worker's dead-letter alert; workers
-// deliver their own alerts after each commit, so this is a safety net).
-// Idle cost on dynamodb://: 1/0.75 s polls + 2/30 s = ~1.4 reads/s.
-// A local store runs a round every tick, as before.
-struct DeliveryGate {
-  bool shared = false;
-  uint64_t seen_version = 0;
-  bool work_left = true;  // the first tick runs a round
-  int64_t last_ms = 0;
-
-  bool Due(uint64_t version, int64_t now_ms) const {
-    return !shared || work_left || version != seen_version ||
-           now_ms - last_ms >= kSharedDeliveryFallbackMs;
-  }
-  void Ran(uint64_t version, int64_t now_ms, bool left) {
-    seen_version = version;
-    last_ms = now_ms;
-    work_left = left;
-  }
-};
 
 // One delivery round within 10 s; logs through `postponed`. Returns whether
 // work is left (deliveries pending, another sender busy, or an error).
@@ -457,7 +431,8 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   bool stopping = false;
   std::jthread delivery([&] {
     notify::RepeatLimiter postponed;  // the same error logged once per 10 min (L7)
-    DeliveryGate gate{.shared = !ctx.meta_url.empty()};
+    // On --meta dynamodb://, idle: 1/0.75 s polls + 2 reads/30 s = ~1.4 reads/s.
+    notify::DeliveryGate gate{.shared = !ctx.meta_url.empty()};
     std::unique_lock<std::mutex> lock(delivery_mu);
     while (!stopping) {
       lock.unlock();
