@@ -6,7 +6,7 @@
 # moto runs on 127.0.0.1 and is stopped by its PID. Needs python3 with moto
 # and boto3 on PATH: without them the test fails, saying so.
 #   AQ=build/src/cli/aquasense tests/e2e/cloud/s3_test.sh
-source "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+source "$(cd "$(dirname "$0")" && pwd)/lib.sh" || exit 1
 moto_start
 aws_test_env AWS_ENDPOINT_URL_S3
 BUCKET=aq-e2e

@@ -13,7 +13,7 @@
 #   W6 the inbox keeps only the poison file; landing/ has the ingested bytes
 # moto runs on 127.0.0.1 and is stopped by its PID, as every worker is.
 #   AQ=build/src/cli/aquasense tests/e2e/cloud/worker_test.sh
-source "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+source "$(cd "$(dirname "$0")" && pwd)/lib.sh" || exit 1
 moto_start
 moto_reset
 aws_test_env AWS_ENDPOINT_URL
