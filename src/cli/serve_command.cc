@@ -431,7 +431,7 @@ int RunServe(AppContext& ctx, CLI::App& cmd, ServeFlags flags) {
   bool stopping = false;
   std::jthread delivery([&] {
     notify::RepeatLimiter postponed;  // the same error logged once per 10 min (L7)
-    // On --meta dynamodb://, idle: 1/0.75 s polls + 2 reads/30 s = ~1.4 reads/s.
+    // On --meta dynamodb://, idle: 1/0.75 s polls + 2 reads/60 s = ~1.37 reads/s.
     notify::DeliveryGate gate{.shared = !ctx.meta_url.empty()};
     std::unique_lock<std::mutex> lock(delivery_mu);
     while (!stopping) {

@@ -203,7 +203,7 @@ class RepeatLimiter {
 // (a local store): every call is due. Not thread-safe (one per sender loop).
 struct DeliveryGate {
   bool shared = false;
-  int64_t fallback_ms = 30'000;
+  int64_t fallback_ms = 60'000;
   uint64_t seen_version = 0;
   bool work_left = true;  // the first call is due
   int64_t last_ms = 0;
