@@ -19,10 +19,15 @@ FAILS=0
 declare -a PIDS=() WPIDS=() RPIDS=()
 
 cloud_cleanup() {
-  local p
+  local p _
   for p in "${WPIDS[@]}" "${RPIDS[@]}" "${PIDS[@]}"; do [[ -n $p ]] && kill "$p" 2>/dev/null; done
   for p in "${WPIDS[@]}" "${RPIDS[@]}" "${PIDS[@]}"; do [[ -n $p ]] && wait "$p" 2>/dev/null; done
-  if [[ -n $MOTO_PID ]]; then kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null; fi
+  if [[ -n $MOTO_PID ]]; then  # moto may take a minute to exit after a big run: 5 s, then -9
+    kill "$MOTO_PID" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$MOTO_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$MOTO_PID" 2>/dev/null
+    wait "$MOTO_PID" 2>/dev/null
+  fi
   if [[ -n ${KEEP:-} ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cloud_cleanup EXIT
