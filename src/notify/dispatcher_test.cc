@@ -397,6 +397,26 @@ TEST(RepeatLimiter, L7_SameErrorLoggedOncePerInterval) {
   EXPECT_FALSE(limiter.Next(Status::Ok(), 606'000).has_value());
 }
 
+// K9 (cluster_test): an idle replica on a shared store ran two outbox
+// Queries every 2 s (1.0 of its 2.33 DynamoDB requests/s).
+TEST(DeliveryGate, K9_IdleSharedReplicaSkipsRoundsUntilSomethingMoves) {
+  DeliveryGate gate{.shared = true};  // the default fallback: 60 s
+  EXPECT_TRUE(gate.Due(0, 1'000));    // the first round
+  gate.Ran(0, 1'000, false);
+  int due = 0;
+  for (int64_t t = 3'000; t < 61'000; t += 2'000) due += gate.Due(0, t) ? 1 : 0;
+  EXPECT_EQ(due, 0);                 // idle: no round for 60 s
+  EXPECT_TRUE(gate.Due(0, 61'000));  // then the fallback round
+  EXPECT_TRUE(gate.Due(7, 3'000));   // the snapshot moved
+  gate.Ran(7, 3'000, true);          // deliveries left pending
+  EXPECT_TRUE(gate.Due(7, 5'000));   // retried next tick
+  gate.Ran(7, 5'000, false);
+  EXPECT_FALSE(gate.Due(7, 7'000));
+  DeliveryGate local;  // not shared: every tick, as before
+  local.Ran(0, 0, false);
+  EXPECT_TRUE(local.Due(0, 2'000));
+}
+
 TEST(RunDelivery, OneSenderAtATime) {
   FakeOutbox store;
   SystemClock clock;

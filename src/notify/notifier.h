@@ -193,6 +193,31 @@ class RepeatLimiter {
   int64_t repeats_ = 0;  // times `last_` came back since it was logged
 };
 
+// When a background sender (serve's delivery thread) runs a round. A round
+// reads the outbox (two Queries on dynamodb://), so on a shared store an
+// idle replica skips it unless `version` (its snapshot's) moved since the
+// last round (a commit may have raised alerts), that round left work
+// (pending deliveries, another sender busy, an error), or `fallback_ms`
+// passed (alerts committed without metrics, e.g. a worker's dead-letter
+// alert; workers deliver their own alerts after each commit). Not shared
+// (a local store): every call is due. Not thread-safe (one per sender loop).
+struct DeliveryGate {
+  bool shared = false;
+  int64_t fallback_ms = 60'000;
+  uint64_t seen_version = 0;
+  bool work_left = true;  // the first call is due
+  int64_t last_ms = 0;
+
+  bool Due(uint64_t version, int64_t now_ms) const {
+    return !shared || work_left || version != seen_version || now_ms - last_ms >= fallback_ms;
+  }
+  void Ran(uint64_t version, int64_t now_ms, bool left) {
+    seen_version = version;
+    last_ms = now_ms;
+    work_left = left;
+  }
+};
+
 // DATA_DIR + "/outbox.lock".
 std::string OutboxLockPath(const std::string& data_dir);
 

@@ -7,40 +7,9 @@
 # prints. moto runs on 127.0.0.1 and is stopped by its PID. Needs python3
 # with moto and boto3 on PATH: without them the test fails, saying so.
 #   AQ=build/src/cli/aquasense tests/e2e/cloud/dynamo_test.sh
-set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../../.." && pwd)
-AQ=${AQ:-$ROOT/build/src/cli/aquasense}
-WORK=$(mktemp -d)
-MOTO_PID=""
-FAILS=0
-cleanup() {
-  if [[ -n $MOTO_PID ]]; then kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; FAILS=$((FAILS + 1)); }
-check() { # check NAME CMD...: passes when CMD succeeds
-  local name=$1; shift
-  if "$@"; then pass "$name"; else fail "$name"; fi
-}
-
-python3 -c 'import moto, boto3' 2>/dev/null || { echo "FAIL: python3 on PATH lacks moto/boto3 (pip install 'moto[server]' boto3)"; exit 1; }
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 -m moto.server -H 127.0.0.1 -p "$PORT" > "$WORK/moto.log" 2>&1 &
-MOTO_PID=$!
-for _ in $(seq 600); do
-  curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
-  kill -0 "$MOTO_PID" 2>/dev/null || { echo "FAIL: moto exited"; cat "$WORK/moto.log"; exit 1; }
-  sleep 0.1
-done
-
-# Only what this test sets: no developer credentials or profiles leak in.
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_DYNAMODB
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1
-export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_SHARED_CREDENTIALS_FILE="$WORK/none"
-export AWS_CONFIG_FILE="$WORK/none" AWS_EC2_METADATA_DISABLED=true
+source "$(cd "$(dirname "$0")" && pwd)/lib.sh" || exit 1
+moto_start
+aws_test_env AWS_ENDPOINT_URL
 BUCKET=aq-e2e
 STORE="s3://$BUCKET/station/eu"
 PREFIX=aq-e2e
@@ -157,5 +126,4 @@ check "D12: a table that does not exist: exit 3, one line naming it" \
   test "$rc" -eq 3 -a "$(wc -l < "$WORK/err")" -eq 1
 grep -q "no-such-meta" "$WORK/err" || { fail "D12: the message names the table"; cat "$WORK/err"; }
 
-echo "dynamo_test: $FAILS failed"
-[[ $FAILS -eq 0 ]]
+finish

@@ -13,41 +13,10 @@
 #   W6 the inbox keeps only the poison file; landing/ has the ingested bytes
 # moto runs on 127.0.0.1 and is stopped by its PID, as every worker is.
 #   AQ=build/src/cli/aquasense tests/e2e/cloud/worker_test.sh
-set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../../.." && pwd)
-AQ=${AQ:-$ROOT/build/src/cli/aquasense}
-WORK=$(mktemp -d)
-MOTO_PID=""
-declare -a WPIDS=()
-FAILS=0
-cleanup() {
-  for p in "${WPIDS[@]}"; do [[ -n $p ]] && kill "$p" 2>/dev/null; done
-  for p in "${WPIDS[@]}"; do [[ -n $p ]] && wait "$p" 2>/dev/null; done
-  if [[ -n $MOTO_PID ]]; then kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; FAILS=$((FAILS + 1)); }
-
-python3 -c 'import moto, boto3' 2>/dev/null || { echo "FAIL: python3 on PATH lacks moto/boto3 (pip install 'moto[server]' boto3)"; exit 1; }
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 -m moto.server -H 127.0.0.1 -p "$PORT" > "$WORK/moto.log" 2>&1 &
-MOTO_PID=$!
-for _ in $(seq 600); do
-  curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
-  kill -0 "$MOTO_PID" 2>/dev/null || { echo "FAIL: moto exited"; cat "$WORK/moto.log"; exit 1; }
-  sleep 0.1
-done
-curl -s -o /dev/null -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/moto-api/reset"
-
-# Only what this test sets: no developer credentials or profiles leak in.
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_SQS
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1
-export AWS_DEFAULT_REGION=eu-west-1 AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
-export AWS_SHARED_CREDENTIALS_FILE="$WORK/none" AWS_CONFIG_FILE="$WORK/none"
-export AWS_EC2_METADATA_DISABLED=true
+source "$(cd "$(dirname "$0")" && pwd)/lib.sh" || exit 1
+moto_start
+moto_reset
+aws_test_env AWS_ENDPOINT_URL
 STORE="s3://aq-worker/station"
 QUEUE=aq-inbox
 export AQUASENSE_STORE=$STORE AQUASENSE_QUEUE=$QUEUE
@@ -151,21 +120,10 @@ done
 wait "$UPLOADER" || { fail "upload"; cat "$WORK/upload.log"; }
 
 # W2: wait until the queue is empty and the poison message sits in the DLQ.
-if python3 - <<'PY'
-import boto3, time
+if wait_queue_drained aq-inbox aq-inbox-dlq 1 240 && python3 - <<'PY'
+import boto3
 sqs = boto3.client("sqs")
-q = sqs.get_queue_url(QueueName="aq-inbox")["QueueUrl"]
 d = sqs.get_queue_url(QueueName="aq-inbox-dlq")["QueueUrl"]
-names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-deadline = time.time() + 240
-while time.time() < deadline:
-    a = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=names)["Attributes"]
-    b = sqs.get_queue_attributes(QueueUrl=d, AttributeNames=names)["Attributes"]
-    if sum(int(a[n]) for n in names) == 0 and int(b["ApproximateNumberOfMessages"]) >= 1:
-        break
-    time.sleep(1)
-else:
-    raise SystemExit(f"queue not drained: {a} dlq {b}")
 m = sqs.receive_message(QueueUrl=d, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
 assert len(m) == 1, m
 assert "bad+sensor%21%2Fp.csv" in m[0]["Body"] or "bad%20sensor%21%2Fp.csv" in m[0]["Body"], m[0]["Body"]
@@ -185,11 +143,8 @@ done
   || fail "W5: SIGTERM exit codes"
 
 # W3: the same files ingested locally, one by one, in arrival order.
-while IFS=$'\t' read -r sensor key path; do
-  "$AQ" --data "$WORK/local" ingest --quiet --sensor "$sensor" "$path" > /dev/null 2>&1 \
-    || fail "local ingest of $path"
-done < "$WORK/files/arrival.txt"
-"$AQ" --data "$WORK/local" export > "$WORK/local.csv"
+local_ingest_in_order "$WORK/files/arrival.txt" "$WORK/local" "$WORK/local.csv" ||
+  fail "W3: local ingest"
 "$AQ" --data "$WORK/meta" export > "$WORK/cloud.csv"
 if cmp -s "$WORK/local.csv" "$WORK/cloud.csv" && [[ $(wc -l < "$WORK/local.csv") -gt 30 ]] &&
    grep -q '^s07,2024,6,14.333' "$WORK/cloud.csv"; then
@@ -231,5 +186,4 @@ tot = {k: sum(x[k] for x in s) for k in ("messages", "files_ingested", "files_al
                                         "files_gone", "failures", "dead_lettered")}
 print("worker summaries (killed workers print none):", tot)
 PY
-echo "$FAILS failure(s)"
-[[ $FAILS == 0 ]]
+finish
