@@ -167,6 +167,23 @@ FileParser::FileParser(const Limits& limits, std::string default_sensor)
   fields_.reserve(8);
 }
 
+FileParser FileParser::ForkAt(uint64_t offset) const {
+  FileParser f(limits_, default_sensor_);
+  f.state_ = state_;
+  f.bom_checked_ = true;  // a byte-order mark only starts the file
+  f.delim_ = delim_;
+  f.col_sensor_ = col_sensor_;
+  f.col_date_ = col_date_;
+  f.col_temp_ = col_temp_;
+  f.col_sd_ = col_sd_;
+  f.ncols_ = ncols_;
+  f.output_order_ = output_order_;
+  f.number_memo_ = number_memo_;  // a cache of pure results: warm from the start
+  f.numbers_unmemoized_ = numbers_unmemoized_;
+  f.fed_ = offset;
+  return f;
+}
+
 uint32_t FileParser::InternSensor(std::string_view id, bool validate) {
   const uint32_t prev = last_sensor_;
   if (prev != UINT32_MAX) {
