@@ -40,7 +40,9 @@ bool ParsePart(storage::ObjectReader& reader, uint64_t begin, uint64_t end,
       publish->Publish(std::make_unique<core::FileParser>(parser->ForkAt(0)));
       publish = nullptr;
     }
-    if (cur.out.rows.size() >= kChunkRows) push();
+    // A part's tail of less than a read goes with its chunk: no small chunk
+    // at every part's end (each chunk costs the merging thread a cache round).
+    if (cur.out.rows.size() >= kChunkRows && end - at > kReadSize) push();
   }
   if (last_part) parser->Finish(cur.out);
   cur.end_offset = end;
