@@ -32,7 +32,7 @@ constexpr size_t kOutFlush = 1 << 20;  // output buffer flushed to the object st
 constexpr size_t kExamples = 5;        // examples carried by an alert
 constexpr size_t kAlertSensors = 10;   // sensors named by an alert (besides their count)
 constexpr size_t kParseWorkers = 2;    // parser threads of a file parsed in parts
-constexpr size_t kPartQueueDepth = 2;  // chunks a parser thread may have waiting
+constexpr size_t kPartQueueDepth = 1;  // chunks a parser thread may have waiting (memory)
 
 void AppendCsvQuoted(std::string& out, std::string_view s) {
   out += '"';

@@ -13,7 +13,12 @@ bool ParsePart(storage::ObjectReader& reader, uint64_t begin, uint64_t end,
                std::unique_ptr<core::FileParser> parser, ForkTemplate* publish, bool local,
                ChunkQueue& queue, std::string& buf) {
   const bool last_part = end == reader.size();
+  // Room for a chunk's rows (as ParseAll's): a chunk is pushed before it
+  // would outgrow it (peak RSS, issue 11).
+  constexpr size_t kRowsHint = kChunkRows + kChunkRows / 2;
+  uint64_t chunk_begin = begin;  // where the current chunk's bytes start
   Chunk cur = queue.TakeFree();
+  cur.out.rows.reserve(kRowsHint);
   size_t known_sensors = 0;
   auto push = [&] {
     if (parser && parser->sensors().size() != known_sensors) {
@@ -22,6 +27,7 @@ bool ParsePart(storage::ObjectReader& reader, uint64_t begin, uint64_t end,
     }
     queue.Push(std::move(cur));
     cur = queue.TakeFree();
+    cur.out.rows.reserve(kRowsHint);
   };
   for (uint64_t at = begin; at < end && !queue.closed();) {
     auto n = reader.ReadAt(at, buf.data(), std::min<uint64_t>(buf.size(), end - at));
@@ -40,9 +46,16 @@ bool ParsePart(storage::ObjectReader& reader, uint64_t begin, uint64_t end,
       publish->Publish(std::make_unique<core::FileParser>(parser->ForkAt(0)));
       publish = nullptr;
     }
-    // A part's tail of less than a read goes with its chunk: no small chunk
-    // at every part's end (each chunk costs the merging thread a cache round).
-    if (cur.out.rows.size() >= kChunkRows && end - at > kReadSize) push();
+    // A part's tail goes with its last chunk unless the rows would outgrow
+    // kRowsHint (projected from the chunk's bytes per row) or it is over a
+    // read: no small chunk at every part's end (each chunk costs the merging
+    // thread a round over its sensor-months).
+    const size_t rows = cur.out.rows.size();
+    const uint64_t projected = rows + rows * (end - at) / (at - chunk_begin);
+    if (rows >= kChunkRows && (end - at > kReadSize || projected > kRowsHint)) {
+      push();
+      chunk_begin = at;
+    }
   }
   if (last_part) parser->Finish(cur.out);
   cur.end_offset = end;

@@ -154,7 +154,8 @@ Result<uint64_t> PartStart(storage::ObjectReader& reader, uint64_t part_bytes, u
 
 // Parses the part [begin, end) of the file with `parser` into chunks pushed
 // on `queue` (kChunkRows rows each, plus what the last read adds; the last
-// one also takes a tail of up to kReadSize bytes);
+// one also takes a tail of up to kReadSize bytes if its rows fit in 1.5 *
+// kChunkRows);
 // the part's last chunk has part_end, and `last` when `end` is the file's
 // end (the parser's Finish was called then). `publish` (the first part's
 // thread only) receives a fork template once the parser is configured.
