@@ -28,9 +28,20 @@ namespace {
 // Parsing in parts (pipeline/file_ingest.cc, issue 11): split at a line
 // start chosen by `pick`; when the first part ends at a record boundary, a
 // fork parses the rest, and its rows (sensor names, lines shifted by the
-// first part's) must be exactly the whole parse's `whole`.
-void CheckSplit(std::string_view text, const Limits& limits, uint8_t pick, const ParseOutput& whole,
-                const std::vector<std::string>& names) {
+// first part's) must be exactly those of one parser fed the whole text at
+// once, and so must the invalid rows of `piece_fed` (the raw text kept of a
+// too-long line does not depend on where the pieces end).
+void CheckSplit(std::string_view text, const Limits& limits, uint8_t pick,
+                const ParseOutput& piece_fed) {
+  FileParser one(limits, "default");
+  ParseOutput whole;
+  one.Feed(text, whole);
+  one.Finish(whole);
+  if (piece_fed.invalid.size() != whole.invalid.size()) std::abort();
+  for (size_t i = 0; i < whole.invalid.size(); ++i)
+    if (piece_fed.invalid[i].raw != whole.invalid[i].raw ||
+        piece_fed.invalid[i].line != whole.invalid[i].line)
+      std::abort();
   size_t at = text.find('\n', text.size() * pick / 256);
   if (at == std::string_view::npos || ++at >= text.size()) return;
   FileParser a(limits, "default");
@@ -42,6 +53,7 @@ void CheckSplit(std::string_view text, const Limits& limits, uint8_t pick, const
   b.Feed(text.substr(at), rest);
   b.Finish(rest);
   const int64_t base = a.next_line() - 1;
+  const std::vector<std::string>& names = one.sensors();
   if (first.rows.size() + rest.rows.size() != whole.rows.size() ||
       first.invalid.size() + rest.invalid.size() != whole.invalid.size() ||
       first.data_rows + rest.data_rows != whole.data_rows)
@@ -149,7 +161,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           back[i].sd != block[i].sd)
         std::abort();
   }
-  CheckSplit(text, limits, data[0], out, parser.sensors());
+  CheckSplit(text, limits, data[0], out);
   // Arbitrary bytes as a block must be rejected or decoded, never crash.
   std::vector<Reading> junk;
   (void)DecodeBlock(text, MonthIndex(2024, 1), junk);

@@ -158,5 +158,29 @@ TEST(ParseSplit, I11_NewSensorsInLaterPartsKeepFirstAppearanceOrder) {
   ExpectEverySplitMatches(text, {}, 29);
 }
 
+// The raw text kept of a too-long line (up to 1 KiB) was cut at the end of
+// the piece the line started in: parts move the read boundaries, so it
+// must not depend on them.
+TEST(ParseSplit, I11_TooLongLineRawDoesNotDependOnPieces) {
+  Limits small;
+  small.max_line = 100;
+  const std::string line = "s1,2024-01-01," + std::string(1500, '7') + ",0.1";
+  const std::string text = "s1,2024-01-01,1,0.1\n" + line + "\r\ns1,2024-01-02,2,0.2\n" + line;
+  FileParser one(small, "default");
+  ParseOutput whole;
+  one.Feed(text, whole);
+  one.Finish(whole);
+  ASSERT_EQ(whole.invalid.size(), 2u);
+  EXPECT_EQ(whole.invalid[0].raw, line.substr(0, 1024));
+  for (size_t piece : {1, 7, 30, 64, 101, 999, 1100}) {
+    FileParser p(small, "default");
+    ParseOutput out;
+    for (size_t i = 0; i < text.size(); i += piece)
+      p.Feed(std::string_view(text).substr(i, piece), out);
+    p.Finish(out);
+    EXPECT_EQ(Render(out, p.sensors()), Render(whole, one.sensors())) << "pieces of " << piece;
+  }
+}
+
 }  // namespace
 }  // namespace aquasense::core

@@ -246,7 +246,11 @@ size_t FileParser::FeedSome(std::string_view bytes, ParseOutput& out) {
   // 1. Finish a line being skipped, or a record carried over from the previous call.
   if (skipping_) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', bytes.size()));
+    const size_t seg = nl ? static_cast<size_t>(nl - p) : bytes.size();
+    std::string& raw = skip_row_.raw;  // completed up to kMaxRawKept (see Overflow)
+    raw.append(p, std::min(seg, kMaxRawKept - std::min(raw.size(), kMaxRawKept)));
     if (nl == nullptr) return bytes.size();
+    out.invalid.push_back(std::move(skip_row_));
     skipping_ = false;
     line_ = skip_line_ + 1;
     p = nl + 1;
@@ -349,6 +353,11 @@ const char* FileParser::Overflow(int64_t line, std::string_view head, const char
             "line longer than " + std::to_string(limits_.max_line) + " bytes", raw);
   }
   if (nl == nullptr) {
+    // The line goes on in the next pieces: its row waits for the rest of its
+    // raw text (up to kMaxRawKept), so that what is kept does not depend on
+    // where the pieces end (parts of a file parsed on two threads, issue 11).
+    skip_row_ = std::move(out.invalid.back());
+    out.invalid.pop_back();
     skipping_ = true;
     skip_line_ = line;
     return e;
@@ -359,6 +368,7 @@ const char* FileParser::Overflow(int64_t line, std::string_view head, const char
 
 void FileParser::Finish(ParseOutput& out) {
   if (skipping_) {
+    out.invalid.push_back(std::move(skip_row_));
     skipping_ = false;
     return;
   }

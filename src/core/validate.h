@@ -163,6 +163,7 @@ class FileParser {
   int64_t carry_newlines_ = 0;  // newlines inside carry_ (quoted)
   int64_t carry_line_ = 1;      // line where the carried record starts
   bool skipping_ = false;       // inside a too-long line: skip to its '\n'
+  InvalidRow skip_row_;         // its row, pushed at its end (see Overflow)
   int64_t skip_line_ = 0;       // the line being skipped
   std::string replay_;          // see FeedSome
   bool has_replay_ = false;
