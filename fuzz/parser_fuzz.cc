@@ -2,7 +2,8 @@
 // libFuzzer target over the row parser and validator (core/validate.h),
 // the block codec and the merge: arbitrary bytes, fed in arbitrary pieces,
 // must never crash, hang or break the parser's invariants: among them, every
-// record is accounted for (rows + invalid == data_rows, SPEC §3).
+// record is accounted for (rows + invalid == data_rows, SPEC §3), and a
+// split at a record boundary parses as the whole (CheckSplit).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +22,68 @@
 #include "core/validate.h"
 
 using namespace aquasense::core;
+
+namespace {
+
+// Parsing in parts (pipeline/file_ingest.cc, issue 11): split at a line
+// start chosen by `pick`; when the first part ends at a record boundary, a
+// fork parses the rest, and its rows (sensor names, lines shifted by the
+// first part's) must be exactly those of one parser fed the whole text at
+// once, and so must the invalid rows of `piece_fed` (the raw text kept of a
+// too-long line does not depend on where the pieces end).
+void CheckSplit(std::string_view text, const Limits& limits, uint8_t pick,
+                const ParseOutput& piece_fed) {
+  FileParser one(limits, "default");
+  ParseOutput whole;
+  one.Feed(text, whole);
+  one.Finish(whole);
+  if (piece_fed.invalid.size() != whole.invalid.size()) std::abort();
+  for (size_t i = 0; i < whole.invalid.size(); ++i)
+    if (piece_fed.invalid[i].raw != whole.invalid[i].raw ||
+        piece_fed.invalid[i].line != whole.invalid[i].line)
+      std::abort();
+  size_t at = text.find('\n', text.size() * pick / 256);
+  if (at == std::string_view::npos || ++at >= text.size()) return;
+  FileParser a(limits, "default");
+  ParseOutput first;
+  a.Feed(text.substr(0, at), first);
+  if (!a.configured() || !a.AtRecordBoundary()) return;
+  FileParser b = a.ForkAt(at);
+  ParseOutput rest;
+  b.Feed(text.substr(at), rest);
+  b.Finish(rest);
+  const int64_t base = a.next_line() - 1;
+  const std::vector<std::string>& names = one.sensors();
+  if (first.rows.size() + rest.rows.size() != whole.rows.size() ||
+      first.invalid.size() + rest.invalid.size() != whole.invalid.size() ||
+      first.data_rows + rest.data_rows != whole.data_rows)
+    std::abort();
+  auto same_row = [&](const ParsedRow& x, const ParseOutput& xo, const std::string& x_name,
+                      int64_t x_base, const ParsedRow& w) {
+    return x_name == names[w.sensor] && x.line + x_base == w.line && x.offset == w.offset &&
+           x.length == w.length && x.when == w.when && x.temperature == w.temperature &&
+           x.sd == w.sd &&
+           xo.normalized.compare(x.norm_offset, x.norm_length, whole.normalized, w.norm_offset,
+                                 w.norm_length) == 0;
+  };
+  for (size_t i = 0; i < whole.rows.size(); ++i) {
+    const bool in_first = i < first.rows.size();
+    const ParsedRow& x = in_first ? first.rows[i] : rest.rows[i - first.rows.size()];
+    const std::string& name = in_first ? a.sensors()[x.sensor] : b.sensors()[x.sensor];
+    if (!same_row(x, in_first ? first : rest, name, in_first ? 0 : base, whole.rows[i]))
+      std::abort();
+  }
+  for (size_t i = 0; i < whole.invalid.size(); ++i) {
+    const bool in_first = i < first.invalid.size();
+    const InvalidRow& x = in_first ? first.invalid[i] : rest.invalid[i - first.invalid.size()];
+    const InvalidRow& w = whole.invalid[i];
+    if (x.line + (in_first ? 0 : base) != w.line || x.reason != w.reason || x.raw != w.raw ||
+        x.detail != w.detail)
+      std::abort();
+  }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
@@ -97,6 +161,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           back[i].sd != block[i].sd)
         std::abort();
   }
+  CheckSplit(text, limits, data[0], out);
   // Arbitrary bytes as a block must be rejected or decoded, never crash.
   std::vector<Reading> junk;
   (void)DecodeBlock(text, MonthIndex(2024, 1), junk);

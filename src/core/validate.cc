@@ -169,6 +169,23 @@ FileParser::FileParser(const Limits& limits, std::string default_sensor)
   fields_.reserve(8);
 }
 
+FileParser FileParser::ForkAt(uint64_t offset) const {
+  FileParser f(limits_, default_sensor_);
+  f.state_ = state_;
+  f.bom_checked_ = true;  // a byte-order mark only starts the file
+  f.delim_ = delim_;
+  f.col_sensor_ = col_sensor_;
+  f.col_date_ = col_date_;
+  f.col_temp_ = col_temp_;
+  f.col_sd_ = col_sd_;
+  f.ncols_ = ncols_;
+  f.output_order_ = output_order_;
+  f.number_memo_ = number_memo_;  // a cache of pure results: warm from the start
+  f.numbers_unmemoized_ = numbers_unmemoized_;
+  f.fed_ = offset;
+  return f;
+}
+
 uint32_t FileParser::InternSensor(std::string_view id, bool validate) {
   const uint32_t prev = last_sensor_;
   if (prev != UINT32_MAX) {
@@ -231,7 +248,11 @@ size_t FileParser::FeedSome(std::string_view bytes, ParseOutput& out) {
   // 1. Finish a line being skipped, or a record carried over from the previous call.
   if (skipping_) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', bytes.size()));
+    const size_t seg = nl ? static_cast<size_t>(nl - p) : bytes.size();
+    std::string& raw = skip_row_.raw;  // completed up to kMaxRawKept (see Overflow)
+    raw.append(p, std::min(seg, kMaxRawKept - std::min(raw.size(), kMaxRawKept)));
     if (nl == nullptr) return bytes.size();
+    out.invalid.push_back(std::move(skip_row_));
     skipping_ = false;
     line_ = skip_line_ + 1;
     p = nl + 1;
@@ -334,6 +355,11 @@ const char* FileParser::Overflow(int64_t line, std::string_view head, const char
             "line longer than " + std::to_string(limits_.max_line) + " bytes", raw);
   }
   if (nl == nullptr) {
+    // The line goes on in the next pieces: its row waits for the rest of its
+    // raw text (up to kMaxRawKept), so that what is kept does not depend on
+    // where the pieces end (parts of a file parsed on two threads, issue 11).
+    skip_row_ = std::move(out.invalid.back());
+    out.invalid.pop_back();
     skipping_ = true;
     skip_line_ = line;
     return e;
@@ -344,6 +370,7 @@ const char* FileParser::Overflow(int64_t line, std::string_view head, const char
 
 void FileParser::Finish(ParseOutput& out) {
   if (skipping_) {
+    out.invalid.push_back(std::move(skip_row_));
     skipping_ = false;
     return;
   }

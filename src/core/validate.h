@@ -81,6 +81,21 @@ class FileParser {
   const std::vector<std::string>& sensors() const { return sensors_; }
   char delimiter() const { return delim_; }
 
+  // Parsing one file in parts, on several threads (pipeline/file_ingest.cc):
+  // True once the first record decided the delimiter and the columns.
+  bool configured() const { return state_ == State::kData; }
+  // True when the bytes fed so far end at a record boundary: nothing is
+  // carried, skipped or replayed. Then the rest of the file parses exactly
+  // as it would with a fork made at that offset (ForkAt).
+  bool AtRecordBoundary() const { return carry_.empty() && !skipping_ && !has_replay_; }
+  // Line number of the next record (1 before any byte is fed).
+  int64_t next_line() const { return line_; }
+  // A parser for the same file's bytes from `offset` on, a record boundary
+  // of this configured() parser: same delimiter, columns and limits, no
+  // sensors yet, lines counted from 1 (the caller adds the lines before
+  // `offset`), row offsets counted from `offset` (the file's own).
+  FileParser ForkAt(uint64_t offset) const;
+
  private:
   enum class State { kStart, kData };
   // Parses what it can of `bytes` (file offset fed_); returns the bytes used:
@@ -148,6 +163,7 @@ class FileParser {
   int64_t carry_newlines_ = 0;  // newlines inside carry_ (quoted)
   int64_t carry_line_ = 1;      // line where the carried record starts
   bool skipping_ = false;       // inside a too-long line: skip to its '\n'
+  InvalidRow skip_row_;         // its row, pushed at its end (see Overflow)
   int64_t skip_line_ = 0;       // the line being skipped
   std::string replay_;          // see FeedSome
   bool has_replay_ = false;

@@ -25,18 +25,18 @@
 #include "core/number.h"
 #include "core/validate.h"
 #include "pipeline/local_file.h"
+#include "pipeline/parse_stage.h"
 #include "storage/keys.h"
 
 namespace aquasense::pipeline::internal {
 
 namespace {
 
-constexpr size_t kReadSize =
-    1 << 20;  // bytes parsed at a time (~30k rows: a chunk overshoots little)
-constexpr size_t kChunkRows = 1 << 16;  // rows merged at a time: bounds memory
-constexpr size_t kOutFlush = 1 << 20;   // output buffer flushed to the object store
-constexpr size_t kExamples = 5;         // examples carried by an alert
-constexpr size_t kAlertSensors = 10;    // sensors named by an alert (besides their count)
+constexpr size_t kOutFlush = 1 << 20;  // output buffer flushed to the object store
+constexpr size_t kExamples = 5;        // examples carried by an alert
+constexpr size_t kAlertSensors = 10;   // sensors named by an alert (besides their count)
+constexpr size_t kParseWorkers = 2;    // parser threads of a file parsed in parts
+constexpr size_t kPartQueueDepth = 1;  // chunks a parser thread may have waiting (memory)
 
 void AppendCsvQuoted(std::string& out, std::string_view s) {
   out += '"';
@@ -115,75 +115,6 @@ class BytesReader final : public storage::ObjectReader {
   uint64_t pos_ = 0;
 };
 
-// A parsed chunk handed from the parser thread to the merging one.
-struct Chunk {
-  core::ParseOutput out;
-  std::vector<std::string> sensors;  // the parser's sensor names, when they grew
-  bool last = false;
-  Status status;             // a read error ends the stream
-  bool input_error = false;  // status is the input file's
-};
-
-// Bounded hand-off between the two stages (at most `depth` chunks waiting).
-class ChunkQueue {
- public:
-  explicit ChunkQueue(size_t depth) : depth_(depth) {}
-  void Push(Chunk c) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return q_.size() < depth_ || closed_; });
-    if (closed_) return;
-    q_.push_back(std::move(c));
-    cv_.notify_all();
-  }
-  Chunk Pop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !q_.empty(); });
-    Chunk c = std::move(q_.front());
-    q_.pop_front();
-    cv_.notify_all();
-    return c;
-  }
-  // The consumer is done (or failed): the producer stops at its next step.
-  void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    cv_.notify_all();
-  }
-  bool closed() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return closed_;
-  }
-  // Consumed chunks go back to the producer with their capacity, so the two
-  // threads do not churn memory between their allocator arenas.
-  void Recycle(Chunk c) {
-    c.out.rows.clear();
-    c.out.invalid.clear();
-    c.out.normalized.clear();
-    c.out.data_rows = 0;
-    c.sensors.clear();
-    c.last = false;
-    c.status = Status::Ok();
-    c.input_error = false;
-    std::lock_guard<std::mutex> lock(mu_);
-    free_.push_back(std::move(c));
-  }
-  Chunk TakeFree() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (free_.empty()) return Chunk{};
-    Chunk c = std::move(free_.back());
-    free_.pop_back();
-    return c;
-  }
-
- private:
-  const size_t depth_;  // chunks that may wait
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Chunk> q_;
-  std::vector<Chunk> free_;
-  bool closed_ = false;
-};
-
 struct DeviationStats {
   int64_t count = 0;  // one sensor's readings above the sd limit
 };
@@ -224,19 +155,6 @@ auto Guarded(const std::string& what, F&& f) -> decltype(f()) {
   });
 }
 
-// Closes the queue when it goes out of scope, before the threads that use
-// it are joined (declared after them), also when an exception unwinds.
-class CloseOnExit {
- public:
-  explicit CloseOnExit(ChunkQueue& q) : q_(q) {}
-  ~CloseOnExit() { q_.Close(); }
-  CloseOnExit(const CloseOnExit&) = delete;
-  CloseOnExit& operator=(const CloseOnExit&) = delete;
-
- private:
-  ChunkQueue& q_;
-};
-
 class FileIngest {
  public:
   FileIngest(const FileJob& job, const Env& env, const Options& options, BatchState& state)
@@ -250,15 +168,33 @@ class FileIngest {
 
  private:
   Status ProcessChunk();
-  void ParseAll(storage::ObjectReader& reader, ChunkQueue& queue);  // the parser thread
-  // ParseAll, an exception ending the stream with an error chunk.
+  // ParseAll on the parser thread, an exception ending the stream with an error chunk.
   void ParseAllGuarded(storage::ObjectReader& reader, ChunkQueue& queue);
+  // Parsing in parts (a file over options.parse_part_bytes): part k is the
+  // bytes from the first line start at or after k * part_bytes_ to the next
+  // part's start; parser thread w (of `workers`) parses parts w, w +
+  // workers, ... into queue w, each part with its own parser forked from the
+  // first part's (ForkTemplate). The merging thread takes the parts in file
+  // order and maps each part's sensor ids and lines to the file's. A part
+  // start is a line start but maybe not a record start (a newline inside
+  // quotes, a too-long line): the part before it then ends unclean, and the
+  // merging thread goes on alone with that part's parser (ContinueAlone),
+  // dropping the later parts' results. So the rows are exactly those of one
+  // parser reading the whole file.
+  void ParseParts(size_t w, size_t workers, ChunkQueue& queue, ForkTemplate& fork);
+  // The merging thread parses [from, end of file) with `parser` (see ParseParts).
+  Status ContinueAlone(std::unique_ptr<core::FileParser> parser, uint64_t from);
+  // Maps a parsed chunk's sensor ids (with `names`, its parser's names when
+  // they grew) and lines to the file's, then merges it (ProcessChunk).
+  Status TakeChunk(core::ParseOutput& out, const std::vector<std::string>& names);
+  uint32_t FileSensor(const std::string& name);  // the file's id of a sensor name
   // Starts the landing copy of a local file not landed yet (on `copier`
   // unless small) or takes the one started before the batch.
   void StartLandingCopy(bool small, std::jthread& copier);
   // The landing copy's result once the parse is over.
   void FinishLandingCopy();
-  Status Merge(ChunkQueue& queue);  // this thread: every chunk of the queue
+  // This thread: every chunk, part by part from queues[part % size].
+  Status Merge(std::deque<ChunkQueue>& queues);
   Result<uint32_t> BatchSensor(uint32_t parser_sensor);
   Status MergeGroup(uint32_t sid, int32_t month, std::span<const core::Incoming> incoming);
   Status EmitChunk();
@@ -320,8 +256,16 @@ class FileIngest {
   Result<std::unique_ptr<storage::ObjectWriter>> landed_{std::unique_ptr<storage::ObjectWriter>()};
   bool landed_input_error_ = false;  // landed_'s error is the input file's
 
-  std::vector<std::string> sensor_names_;  // the parser's sensors, as of the current chunk
-  std::vector<uint32_t> sensor_map_;       // parser sensor id -> batch sensor id
+  // The file's sensors in order of first appearance (the ids of the rows
+  // in out_: what one parser of the whole file would give them).
+  std::vector<std::string> sensor_names_;
+  std::unordered_map<std::string, uint32_t> sensor_ids_;  // name -> index in sensor_names_
+  std::vector<uint32_t> part_map_;  // the current part's parser's sensor id -> the file's
+  int64_t line_base_ = 0;           // lines of the file before the current part
+  uint64_t part_bytes_ = 0;         // parts' nominal size (0: not parsed in parts)
+  uint64_t parts_ = 1;
+  uint64_t size_ = 0;                 // the file's size
+  std::vector<uint32_t> sensor_map_;  // the file's sensor id -> batch sensor id
   // Per chunk: the merge decision for each row.
   std::vector<core::MergeDecision> decisions_;
   // Scratch reused across chunks and groups (no allocation per group).
@@ -379,20 +323,36 @@ Result<FileSummary> FileIngest::Run() {
     // thread merges the previous one into the store. Declared in this
     // order, the queue is closed before the threads are joined, also when
     // an exception unwinds.
+    // A file over options.parse_part_bytes is parsed in parts by two
+    // parser threads (see ParseParts).
     std::jthread copier;
     StartLandingCopy(small, copier);
-    ChunkQueue queue(small ? SIZE_MAX : 1);
-    std::jthread parser_thread;
-    CloseOnExit close_queue(queue);
-    if (small) {
-      ParseAllGuarded(**reader, queue);  // its chunks wait in the queue
+    size_ = (*reader)->size();
+    part_bytes_ = options_.parse_part_bytes;
+    parts_ = part_bytes_ > 0 && size_ > part_bytes_ ? (size_ + part_bytes_ - 1) / part_bytes_ : 1;
+    std::deque<ChunkQueue> queues;
+    ForkTemplate fork;
+    std::vector<std::jthread> parsers;
+    CloseOnExit close_queues(queues);
+    if (parts_ > 1) {
+      for (size_t w = 0; w < kParseWorkers; ++w) queues.emplace_back(kPartQueueDepth);
+      for (size_t w = 0; w < kParseWorkers; ++w) {
+        parsers.emplace_back([this, w, &queues, &fork] {
+          pthread_setname_np(pthread_self(), "aq-parse");
+          ParseParts(w, kParseWorkers, queues[w], fork);
+        });
+      }
+    } else if (small) {
+      queues.emplace_back(SIZE_MAX);
+      ParseAllGuarded(**reader, queues[0]);  // its chunks wait in the queue
     } else {
-      parser_thread = std::jthread([&] {
+      queues.emplace_back(1);
+      parsers.emplace_back([&] {
         pthread_setname_np(pthread_self(), "aq-parse");
-        ParseAllGuarded(**reader, queue);
+        ParseAllGuarded(**reader, queues[0]);
       });
     }
-    status = Merge(queue);
+    status = Merge(queues);
   }
   FinishLandingCopy();
   AQ_RETURN_IF_ERROR(status);
@@ -456,26 +416,111 @@ void FileIngest::FinishLandingCopy() {
   if (f.staged && !f.staged->in_landing) landed_ = std::move(f.staged->landing);
 }
 
-Status FileIngest::Merge(ChunkQueue& queue) {
-  Status status;
-  while (true) {
+Status FileIngest::Merge(std::deque<ChunkQueue>& queues) {
+  for (uint64_t part = 0;;) {
+    ChunkQueue& queue = queues[part % queues.size()];
     Chunk chunk = queue.Pop();
     if (!chunk.status.ok()) {
       return chunk.input_error ? InputError(chunk.status) : chunk.status;
     }
-    if (!chunk.sensors.empty()) sensor_names_ = std::move(chunk.sensors);
-    std::swap(out_, chunk.out);
-    status = ProcessChunk();
+    Status status = TakeChunk(chunk.out, chunk.sensors);
+    if (status.ok() && parts_ > 1 && job_.progress) job_.progress(chunk.end_offset, size_);
     const bool last = chunk.last;
-    std::swap(out_, chunk.out);
+    if (status.ok() && chunk.part_end && !last) {
+      if (!chunk.clean) {
+        // The next part's start was no record start: the later parts'
+        // results are dropped, this part's parser reads on alone.
+        for (ChunkQueue& q : queues) q.Close();
+        return ContinueAlone(std::move(chunk.parser), chunk.end_offset);
+      }
+      line_base_ += chunk.lines;
+      part_map_.clear();
+      ++part;
+    }
     queue.Recycle(std::move(chunk));
     if (!status.ok() || last) return status;
   }
 }
 
+Status FileIngest::TakeChunk(core::ParseOutput& out, const std::vector<std::string>& names) {
+  for (size_t i = part_map_.size(); i < names.size(); ++i)
+    part_map_.push_back(FileSensor(names[i]));
+  for (core::ParsedRow& r : out.rows) {
+    r.sensor = part_map_[r.sensor];
+    r.line += line_base_;
+  }
+  for (core::InvalidRow& r : out.invalid) r.line += line_base_;
+  std::swap(out_, out);
+  Status status = ProcessChunk();
+  std::swap(out_, out);
+  return status;
+}
+
+uint32_t FileIngest::FileSensor(const std::string& name) {
+  auto [it, added] = sensor_ids_.try_emplace(name, static_cast<uint32_t>(sensor_names_.size()));
+  if (added) sensor_names_.push_back(name);
+  return it->second;
+}
+
+Status FileIngest::ContinueAlone(std::unique_ptr<core::FileParser> parser, uint64_t from) {
+  auto reader = OpenSource();
+  if (!reader.ok()) return local() ? InputError(reader.status()) : reader.status();
+  std::string buf(kReadSize, '\0');
+  core::ParseOutput out;
+  for (uint64_t at = from;;) {
+    auto n = (*reader)->ReadAt(at, buf.data(), buf.size());
+    if (!n.ok()) return local() ? InputError(n.status()) : n.status();
+    if (*n == 0) break;
+    parser->Feed(std::string_view(buf.data(), *n), out);
+    at += *n;
+    if (job_.progress) job_.progress(at, size_);
+    if (out.rows.size() < kChunkRows) continue;
+    AQ_RETURN_IF_ERROR(TakeChunk(out, parser->sensors()));
+    out.rows.clear();
+    out.invalid.clear();
+    out.normalized.clear();
+  }
+  parser->Finish(out);
+  return TakeChunk(out, parser->sensors());
+}
+
+void FileIngest::ParseParts(size_t w, size_t workers, ChunkQueue& queue, ForkTemplate& fork) {
+  std::string buf(kReadSize, '\0');
+  Status s = Guarded("parsing " + job_.file->source_name, [&] {
+    auto reader = OpenSource();
+    if (!reader.ok()) return reader.status();
+    for (uint64_t k = w; k < parts_ && !queue.closed(); k += workers) {
+      auto begin = PartStart(**reader, part_bytes_, parts_, k);
+      if (!begin.ok()) return begin.status();
+      auto end = PartStart(**reader, part_bytes_, parts_, k + 1);
+      if (!end.ok()) return end.status();
+      std::unique_ptr<core::FileParser> parser;
+      if (k == 0) {
+        parser = std::make_unique<core::FileParser>(options_.limits, job_.file->default_sensor);
+      } else {
+        const core::FileParser* t = fork.Wait();
+        if (t == nullptr) return Status::Ok();  // the merging thread goes on alone
+        parser = std::make_unique<core::FileParser>(t->ForkAt(*begin));
+      }
+      if (!ParsePart(**reader, *begin, *end, std::move(parser), k == 0 ? &fork : nullptr, local(),
+                     queue, buf))
+        break;
+      if (k == 0) fork.Publish(nullptr);  // none (no-op once published): the others stop waiting
+    }
+    return Status::Ok();
+  });
+  if (w == 0) fork.Publish(nullptr);  // (no-op once published)
+  if (s.ok()) return;
+  Chunk failed;
+  failed.status = std::move(s);
+  failed.input_error = local();
+  failed.last = true;
+  queue.Push(std::move(failed));
+}
+
 void FileIngest::ParseAllGuarded(storage::ObjectReader& reader, ChunkQueue& queue) {
   Status s = Guarded("parsing " + job_.file->source_name, [&] {
-    ParseAll(reader, queue);
+    ParseAll(reader, parser_, queue, local(), job_.progress);
     return Status::Ok();
   });
   if (s.ok()) return;
@@ -483,43 +528,6 @@ void FileIngest::ParseAllGuarded(storage::ObjectReader& reader, ChunkQueue& queu
   failed.status = std::move(s);
   failed.last = true;
   queue.Push(std::move(failed));
-}
-
-void FileIngest::ParseAll(storage::ObjectReader& reader, ChunkQueue& queue) {
-  const uint64_t total = reader.size();
-  std::string buf(std::min<uint64_t>(kReadSize, total + 1), '\0');
-  uint64_t done = 0;
-  size_t known_sensors = 0;
-  Chunk cur;
-  // Room for a chunk's rows (a row is at least 8 bytes of input).
-  const size_t rows_hint = std::min<uint64_t>(kChunkRows + kChunkRows / 2, total / 8 + 16);
-  cur.out.rows.reserve(rows_hint);
-  auto push = [&](bool last) {
-    if (parser_.sensors().size() != known_sensors) {
-      cur.sensors = parser_.sensors();
-      known_sensors = cur.sensors.size();
-    }
-    cur.last = last;
-    queue.Push(std::move(cur));
-    cur = queue.TakeFree();
-    if (!last) cur.out.rows.reserve(rows_hint);
-  };
-  while (!queue.closed()) {
-    auto n = reader.Read(buf.data(), buf.size());
-    if (!n.ok()) {
-      cur.status = n.status();
-      cur.input_error = local();
-      push(true);
-      return;
-    }
-    if (*n == 0) break;
-    parser_.Feed(std::string_view(buf.data(), *n), cur.out);
-    done += *n;
-    if (job_.progress) job_.progress(done, total);
-    if (cur.out.rows.size() >= kChunkRows) push(false);
-  }
-  parser_.Finish(cur.out);
-  push(true);
 }
 
 Result<uint32_t> FileIngest::BatchSensor(uint32_t parser_sensor) {
@@ -779,7 +787,7 @@ Status FileIngest::RecordAlerts() {
   if (summary_.invalid > 0 || replaced_ > 0) {
     nlohmann::json counts = nlohmann::json::object();
     for (auto& [reason, n] : reason_counts_) counts[reason] = n;
-    std::vector<std::string> names = parser_.sensors();
+    std::vector<std::string> names = sensor_names_;
     std::sort(names.begin(), names.end());
     nlohmann::json p = {{"kind", "data_quality"},
                         {"sensor", f.default_sensor},

@@ -43,6 +43,9 @@ struct Env {
 struct Options {
   core::Limits limits;                      // ranges and the sd alert limit
   std::vector<std::string> alert_channels;  // names of configured channels ("log" by default)
+  // A file larger than this is parsed in parts of about this size on two
+  // threads, merged in file order (see file_ingest.cc); 0: one parser thread.
+  uint64_t parse_part_bytes = uint64_t{4} << 20;
 };
 
 // A file accepted into landing/, ready to ingest.
