@@ -308,7 +308,7 @@ constexpr std::chrono::seconds kDeliveryTick{2};
 bool DeliveryRound(AppContext& ctx, notify::RepeatLimiter& postponed) {
   notify::RunOptions options;
   options.budget = std::chrono::seconds(10);
-  options.lock_path = notify::OutboxLockPath(ctx.data_dir);
+  options.lock_path = ctx.OutboxLock();
   try {  // an exception is a logged error; the loop goes on
     auto r = notify::RunDelivery(*ctx.meta, ctx.config, ctx.clock, options);
     Status s = r.ok() ? Status::Ok() : r.status();

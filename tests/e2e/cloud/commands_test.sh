@@ -10,40 +10,11 @@
 # 127.0.0.1 and is stopped by its PID. Needs python3 with moto and boto3 on
 # PATH: without them the test fails, saying so.
 #   AQ=build/src/cli/aquasense tests/e2e/cloud/commands_test.sh
-set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../../.." && pwd)
-AQ=$(realpath "${AQ:-$ROOT/build/src/cli/aquasense}")
-WORK=$(mktemp -d)
-MOTO_PID=""
-FAILS=0
-cleanup() {
-  if [[ -n $MOTO_PID ]]; then kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; FAILS=$((FAILS + 1)); }
-check() { # check NAME CMD...: passes when CMD succeeds
-  local name=$1; shift
-  if "$@"; then pass "$name"; else fail "$name"; fi
-}
-
-python3 -c 'import moto, boto3' 2>/dev/null || { echo "FAIL: python3 on PATH lacks moto/boto3 (pip install 'moto[server]' boto3)"; exit 1; }
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 -m moto.server -H 127.0.0.1 -p "$PORT" > "$WORK/moto.log" 2>&1 &
-MOTO_PID=$!
-for _ in $(seq 600); do
-  curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
-  kill -0 "$MOTO_PID" 2>/dev/null || { echo "FAIL: moto exited"; cat "$WORK/moto.log"; exit 1; }
-  sleep 0.1
-done
-
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_DYNAMODB
+source "$(cd "$(dirname "$0")" && pwd)/lib.sh" || exit 1
+AQ=$(realpath "$AQ")
+moto_start
+aws_test_env AWS_ENDPOINT_URL
 unset AQUASENSE_DATA AQUASENSE_STORE AQUASENSE_META AQUASENSE_QUEUE
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1
-export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_SHARED_CREDENTIALS_FILE="$WORK/none"
-export AWS_CONFIG_FILE="$WORK/none" AWS_EC2_METADATA_DISABLED=true
 STORE="s3://aq-cmd/site"
 META="dynamodb://aq-cmd"
 # setup-aws makes the bucket and the table (no queue: none is needed here).
@@ -112,5 +83,4 @@ check "N11: export with a --data that does not exist reads the cloud store" \
 (cd "$WORK/host" && "$AQ" --data "$WORK/missing" --store "$STORE" export) > /dev/null 2> "$WORK/err.half"
 check "N12: --store s3:// without --meta keeps SQLite in --data: a missing one is exit 1" test $? -eq 1
 
-echo "commands_test: $FAILS failed"
-[[ $FAILS -eq 0 ]]
+finish
