@@ -182,5 +182,32 @@ TEST(ParseSplit, I11_TooLongLineRawDoesNotDependOnPieces) {
   }
 }
 
+// CI fuzz finding (parser target, 2026-12-05): a too-long line shorter than
+// the 1 KiB kept, ending in CRLF, kept its '\r' when it was fed in pieces
+// and not when fed whole. The kept text never has the line end.
+TEST(ParseSplit, I11_ShortTooLongCrlfLineKeepsNoCarriageReturn) {
+  Limits small;
+  small.max_line = 100;
+  for (size_t size : {101, 500, 1023, 1024, 1025}) {
+    const std::string line = "s1,2024-01-01," + std::string(size - 18, '7') + ",0.1";
+    const std::string text = line + "\r\ns1,2024-01-02,2,0.2\n" + line + "\r";
+    FileParser one(small, "default");
+    ParseOutput whole;
+    one.Feed(text, whole);
+    one.Finish(whole);
+    ASSERT_EQ(whole.invalid.size(), 2u);
+    EXPECT_EQ(whole.invalid[0].raw, line.substr(0, 1024)) << size;
+    for (size_t piece : {1, 7, 8, 64, 101, 999, 1100}) {
+      FileParser p(small, "default");
+      ParseOutput out;
+      for (size_t i = 0; i < text.size(); i += piece)
+        p.Feed(std::string_view(text).substr(i, piece), out);
+      p.Finish(out);
+      EXPECT_EQ(Render(out, p.sensors()), Render(whole, one.sensors()))
+          << "line of " << size << ", pieces of " << piece;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace aquasense::core

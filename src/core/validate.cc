@@ -250,10 +250,11 @@ size_t FileParser::FeedSome(std::string_view bytes, ParseOutput& out) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', bytes.size()));
     const size_t seg = nl ? static_cast<size_t>(nl - p) : bytes.size();
     std::string& raw = skip_row_.raw;  // completed up to kMaxRawKept (see Overflow)
-    raw.append(p, std::min(seg, kMaxRawKept - std::min(raw.size(), kMaxRawKept)));
+    const size_t room = kMaxRawKept - std::min(raw.size(), kMaxRawKept);
+    raw.append(p, std::min(seg, room));
+    skip_whole_ = skip_whole_ && seg <= room;
     if (nl == nullptr) return bytes.size();
-    out.invalid.push_back(std::move(skip_row_));
-    skipping_ = false;
+    EndSkippedLine(out);
     line_ = skip_line_ + 1;
     p = nl + 1;
   } else if (!carry_.empty()) {
@@ -349,8 +350,11 @@ const char* FileParser::Overflow(int64_t line, std::string_view head, const char
     Invalid(out, line, Reason::kBadQuote,
             "quote not closed within " + std::to_string(limits_.max_line) + " bytes", raw);
   } else {
-    raw.assign(head.substr(0, kMaxRawKept));
-    raw.append(p, std::min(tail, kMaxRawKept - raw.size()));
+    // The kept text is the line's first bytes without its line end, as
+    // ProcessRecord keeps them, whatever the pieces.
+    const size_t keep = std::min(len, kMaxRawKept);
+    raw.assign(head.substr(0, keep));
+    raw.append(p, keep - raw.size());
     Invalid(out, line, Reason::kLineTooLong,
             "line longer than " + std::to_string(limits_.max_line) + " bytes", raw);
   }
@@ -361,6 +365,7 @@ const char* FileParser::Overflow(int64_t line, std::string_view head, const char
     skip_row_ = std::move(out.invalid.back());
     out.invalid.pop_back();
     skipping_ = true;
+    skip_whole_ = len <= kMaxRawKept;
     skip_line_ = line;
     return e;
   }
@@ -368,10 +373,18 @@ const char* FileParser::Overflow(int64_t line, std::string_view head, const char
   return nl + 1;
 }
 
+// The end of a skipped too-long line: a '\r' before its '\n' (or at the end
+// of the file) is its line end, not text, when the kept text reached it.
+void FileParser::EndSkippedLine(ParseOutput& out) {
+  std::string& raw = skip_row_.raw;
+  if (skip_whole_ && !raw.empty() && raw.back() == '\r') raw.pop_back();
+  out.invalid.push_back(std::move(skip_row_));
+  skipping_ = false;
+}
+
 void FileParser::Finish(ParseOutput& out) {
   if (skipping_) {
-    out.invalid.push_back(std::move(skip_row_));
-    skipping_ = false;
+    EndSkippedLine(out);
     return;
   }
   while (!carry_.empty()) {

@@ -109,6 +109,7 @@ class FileParser {
   // on at [p, e) that runs past max_line: reports its first physical line
   // (bad_quote when that line fits, else line_too_long) and returns where
   // parsing resumes (after that line, or e when it ends in a later piece).
+  void EndSkippedLine(ParseOutput& out);
   const char* Overflow(int64_t line, std::string_view head, const char* p, const char* e,
                        ParseOutput& out);
   void ResetCarry();
@@ -165,6 +166,7 @@ class FileParser {
   bool skipping_ = false;       // inside a too-long line: skip to its '\n'
   InvalidRow skip_row_;         // its row, pushed at its end (see Overflow)
   int64_t skip_line_ = 0;       // the line being skipped
+  bool skip_whole_ = false;     // skip_row_.raw holds every byte of that line seen so far
   std::string replay_;          // see FeedSome
   bool has_replay_ = false;
   int64_t line_ = 1;            // line number of the next record
