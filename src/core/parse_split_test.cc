@@ -3,6 +3,7 @@
 // level for every line start of each input as the split point.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -158,6 +159,25 @@ TEST(ParseSplit, I11_NewSensorsInLaterPartsKeepFirstAppearanceOrder) {
   ExpectEverySplitMatches(text, {}, 29);
 }
 
+// Parses `text` whole, then fed in pieces of each size in `pieces`: every
+// piece-fed output must render as the whole one. Returns the whole output.
+ParseOutput ExpectPiecesParseAsWhole(const std::string& text, const Limits& limits,
+                                     std::initializer_list<size_t> pieces) {
+  FileParser one(limits, "default");
+  ParseOutput whole;
+  one.Feed(text, whole);
+  one.Finish(whole);
+  for (size_t piece : pieces) {
+    FileParser p(limits, "default");
+    ParseOutput out;
+    for (size_t i = 0; i < text.size(); i += piece)
+      p.Feed(std::string_view(text).substr(i, piece), out);
+    p.Finish(out);
+    EXPECT_EQ(Render(out, p.sensors()), Render(whole, one.sensors())) << "pieces of " << piece;
+  }
+  return whole;
+}
+
 // The raw text kept of a too-long line (up to 1 KiB) was cut at the end of
 // the piece the line started in: parts move the read boundaries, so it
 // must not depend on them.
@@ -166,20 +186,9 @@ TEST(ParseSplit, I11_TooLongLineRawDoesNotDependOnPieces) {
   small.max_line = 100;
   const std::string line = "s1,2024-01-01," + std::string(1500, '7') + ",0.1";
   const std::string text = "s1,2024-01-01,1,0.1\n" + line + "\r\ns1,2024-01-02,2,0.2\n" + line;
-  FileParser one(small, "default");
-  ParseOutput whole;
-  one.Feed(text, whole);
-  one.Finish(whole);
+  const ParseOutput whole = ExpectPiecesParseAsWhole(text, small, {1, 7, 30, 64, 101, 999, 1100});
   ASSERT_EQ(whole.invalid.size(), 2u);
   EXPECT_EQ(whole.invalid[0].raw, line.substr(0, 1024));
-  for (size_t piece : {1, 7, 30, 64, 101, 999, 1100}) {
-    FileParser p(small, "default");
-    ParseOutput out;
-    for (size_t i = 0; i < text.size(); i += piece)
-      p.Feed(std::string_view(text).substr(i, piece), out);
-    p.Finish(out);
-    EXPECT_EQ(Render(out, p.sensors()), Render(whole, one.sensors())) << "pieces of " << piece;
-  }
 }
 
 // CI fuzz finding (parser target, 2026-12-05): a too-long line shorter than
@@ -191,21 +200,10 @@ TEST(ParseSplit, I11_ShortTooLongCrlfLineKeepsNoCarriageReturn) {
   for (size_t size : {101, 500, 1023, 1024, 1025}) {
     const std::string line = "s1,2024-01-01," + std::string(size - 18, '7') + ",0.1";
     const std::string text = line + "\r\ns1,2024-01-02,2,0.2\n" + line + "\r";
-    FileParser one(small, "default");
-    ParseOutput whole;
-    one.Feed(text, whole);
-    one.Finish(whole);
+    SCOPED_TRACE("line of " + std::to_string(size));
+    const ParseOutput whole = ExpectPiecesParseAsWhole(text, small, {1, 7, 8, 64, 101, 999, 1100});
     ASSERT_EQ(whole.invalid.size(), 2u);
     EXPECT_EQ(whole.invalid[0].raw, line.substr(0, 1024)) << size;
-    for (size_t piece : {1, 7, 8, 64, 101, 999, 1100}) {
-      FileParser p(small, "default");
-      ParseOutput out;
-      for (size_t i = 0; i < text.size(); i += piece)
-        p.Feed(std::string_view(text).substr(i, piece), out);
-      p.Finish(out);
-      EXPECT_EQ(Render(out, p.sensors()), Render(whole, one.sensors()))
-          << "line of " << size << ", pieces of " << piece;
-    }
   }
 }
 
