@@ -13,13 +13,15 @@ source "$here_lib/../http/common.sh"
 # MARK: a token unique to this test run. Put it in the sensor names and row
 # contents a test sends; check_outside then looks for files outside WORK that
 # carry it in their name or bytes (other processes on a shared machine write
-# to /tmp too, so "any new file" is not a usable signal).
+# to /tmp too, so "any new file" is not a usable signal). The WORK of other
+# e2e runs (aq-http-e2e.*) is left out: tests running side by side may share
+# input bytes, and the server never writes into another run's directory.
 MARK="aqmark$$x$RANDOM"
 mark_outside() { touch "$WORK/.outside-mark"; sleep 0.01; }
 check_outside() {
   local changed
   changed=$(find /tmp /root /etc /var/tmp -xdev -newer "$WORK/.outside-mark" -type f -size -20M \
-    -not -path "$WORK/*" 2>/dev/null |
+    -not -path "$WORK/*" -not -path "${TMPDIR:-/tmp}/aq-http-e2e.*/*" 2>/dev/null |
     while IFS= read -r f; do
       if [[ "$f" == *"$MARK"* ]] || grep -qs -- "$MARK" "$f"; then echo "$f"; fi
     done | head -5)
