@@ -14,6 +14,7 @@
 #include "storage/memory_object_store.h"
 #include "storage/s3_client.h"
 #include "storage/s3_object_store.h"
+#include "storage/test_slow_stores.h"
 
 namespace aquasense::cloud {
 namespace {
@@ -119,12 +120,11 @@ TEST_F(WorkerTest, ArrivalTieInOneSecondGoesToTheKeyWhateverTheWorkersDo) {
   for (int round = 0; round < 6; ++round) {
     const bool later_first = round % 2 == 0, concurrent = round >= 2;
     FakeClock clock{1'765'000'000'000};  // a whole second: both files get it
-    auto objects = storage::NewMemoryObjectStore(&clock);
-    auto meta = storage::NewMemoryMetaStore(&clock);
-    storage::FaultInjector latency;
-    latency.SetDelay(std::chrono::milliseconds(1));
-    auto slow_meta = storage::WrapMetaStore(*meta, latency);
-    auto slow_objects = storage::WrapObjectStore(*objects, latency);
+    storage::SlowMemoryStores stores(&clock, std::chrono::milliseconds(1));
+    storage::ObjectStore* objects = &stores.raw_objects();
+    storage::MetaStore* meta = &stores.raw_meta();
+    storage::ObjectStore* slow_objects = &stores.objects();
+    storage::MetaStore* slow_meta = &stores.meta();
     for (const auto& [key, body] :
          {std::pair{"inbox/s1/b.csv",
                     "date,temperature,sd\n2024/06/01,20,0.1\n2024/06/02,30,0.1\n"},
@@ -135,9 +135,8 @@ TEST_F(WorkerTest, ArrivalTieInOneSecondGoesToTheKeyWhateverTheWorkersDo) {
       ASSERT_TRUE(sqs_->SendMessage(url_, EventFor(bucket_, key)).ok());
     std::vector<aws::SqsMessage> msgs = {Next(), Next()};
     auto handle = [&](const aws::SqsMessage& m) {
-      pipeline::Pipeline p(pipeline::Env{slow_objects.get(), slow_meta.get(), &clock},
-                           pipeline::Options{});
-      WorkerDeps deps{sqs_.get(), slow_objects.get(), slow_meta.get(), &p, &clock};
+      pipeline::Pipeline p(pipeline::Env{slow_objects, slow_meta, &clock}, pipeline::Options{});
+      WorkerDeps deps{sqs_.get(), slow_objects, slow_meta, &p, &clock};
       deps.log = [](const std::string& line) {
         std::fprintf(stderr, "worker: %s\n", line.c_str());
       };

@@ -19,6 +19,7 @@
 #include "storage/memory_meta_store.h"
 #include "storage/memory_object_store.h"
 #include "storage/test_dir.h"
+#include "storage/test_slow_stores.h"
 
 namespace aquasense::pipeline {
 namespace {
@@ -227,18 +228,14 @@ TEST(PipelineConcurrency, C17_IngestersOfOneSensorRetryAndCountOnce) {
   FakeClock clock{1'700'000'000'000};
   // *aborted: the commits the store refused (version moved).
   auto run = [&](int workers, int64_t* injected_delay_calls) {
-    auto meta = storage::NewMemoryMetaStore(&clock);
-    auto objects = storage::NewMemoryObjectStore(&clock);
-    storage::FaultInjector latency;
-    latency.SetDelay(std::chrono::milliseconds(2));
-    auto rmeta = storage::WrapMetaStore(*meta, latency);
-    auto robjects = storage::WrapObjectStore(*objects, latency);
+    storage::SlowMemoryStores stores(&clock, std::chrono::milliseconds(2));
+    storage::MetaStore* meta = &stores.raw_meta();
     std::atomic<size_t> next{0};
     {
       std::vector<std::jthread> threads;
       for (int w = 0; w < workers; ++w)
         threads.emplace_back([&] {
-          Pipeline p(Env{robjects.get(), rmeta.get(), &clock}, Options{});
+          Pipeline p(Env{&stores.objects(), &stores.meta(), &clock}, Options{});
           for (size_t i = next++; i < paths.size(); i = next++) {
             auto s = p.IngestPaths({paths[i]}, IngestRequest{});
             EXPECT_TRUE(s.ok()) << s.status().ToString();
@@ -248,7 +245,7 @@ TEST(PipelineConcurrency, C17_IngestersOfOneSensorRetryAndCountOnce) {
           }
         });
     }
-    if (injected_delay_calls != nullptr) *injected_delay_calls = latency.aborted();
+    if (injected_delay_calls != nullptr) *injected_delay_calls = stores.latency().aborted();
     std::string out = core::MetricsCsv(*meta->ListMetrics({}));
     int64_t valid = 0;
     const auto files = meta->ListFiles();
