@@ -88,8 +88,6 @@ class RecordingBatch final : public storage::Batch {
   const bool own_reads_;
 };
 
-
-
 // Parameters: tiny limits (every block leaves the cache after each chunk)
 // or the defaults; a batch that reads its own writes (SQLite's) or one that
 // does not (BatchState then keeps what it wrote).

@@ -251,8 +251,7 @@ Result<int64_t> MemoryBatch::RecordFile(const FileRecord& f) {
   return r.seq;
 }
 
-Result<std::optional<std::string>> MemoryBatch::ReadBlock(std::string_view sensor,
-                                                          int32_t month) {
+Result<std::optional<std::string>> MemoryBatch::ReadBlock(std::string_view sensor, int32_t month) {
   if (auto it = w_.blocks.find({std::string(sensor), month}); it != w_.blocks.end())
     return std::optional<std::string>(it->second);
   if (w_.reset) return std::optional<std::string>();

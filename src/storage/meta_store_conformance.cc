@@ -358,8 +358,9 @@ TEST_P(MetaStoreConformance, I11_BatchReadsItsOwnWritesOverCommittedState) {
   EXPECT_FALSE(batch.GetMetrics("s0", feb)->has_value());
   MetricsQuery q;
   q.sensor = "s1";
-  EXPECT_EQ(*batch.ListMetrics(q), (std::vector<core::MonthlyMetrics>{
-                                       M("s1", 2024, 1, 11, std::nullopt), M("s1", 2024, 2, 14, 4.0)}));
+  EXPECT_EQ(*batch.ListMetrics(q),
+            (std::vector<core::MonthlyMetrics>{M("s1", 2024, 1, 11, std::nullopt),
+                                               M("s1", 2024, 2, 14, 4.0)}));
   q.from_month = feb;
   EXPECT_EQ(*batch.ListMetrics(q), std::vector<core::MonthlyMetrics>{M("s1", 2024, 2, 14, 4.0)});
   EXPECT_EQ(*batch.ListMetrics({}),
@@ -383,7 +384,8 @@ TEST_P(MetaStoreConformance, I11_BatchReadsAfterResetDerivedSeeOnlyItsWrites) {
   auto b = store().BeginBatch();
   ASSERT_TRUE(b.ok());
   Batch& batch = **b;
-  if (!batch.ReadsOwnWrites()) GTEST_SKIP() << "this backend's batches do not read their own writes";
+  if (!batch.ReadsOwnWrites())
+    GTEST_SKIP() << "this backend's batches do not read their own writes";
   ASSERT_TRUE(batch.ResetDerived().ok());
   EXPECT_FALSE(batch.GetMetrics("s", jan)->has_value());
   EXPECT_TRUE(batch.ListMetrics({})->empty());
@@ -393,7 +395,8 @@ TEST_P(MetaStoreConformance, I11_BatchReadsAfterResetDerivedSeeOnlyItsWrites) {
   ASSERT_TRUE(batch.PutMetrics(M("t", 2024, 1, 7, std::nullopt)).ok());
   EXPECT_EQ(**batch.ReadBlock("t", jan), "tb");
   EXPECT_FALSE(batch.ReadBlock("s", jan)->has_value());
-  EXPECT_EQ(*batch.ListMetrics({}), std::vector<core::MonthlyMetrics>{M("t", 2024, 1, 7, std::nullopt)});
+  EXPECT_EQ(*batch.ListMetrics({}),
+            std::vector<core::MonthlyMetrics>{M("t", 2024, 1, 7, std::nullopt)});
   EXPECT_EQ(*batch.ListSensors(), std::vector<std::string>{"t"});
   EXPECT_EQ(*store().ListSensors(), std::vector<std::string>{"s"});  // not committed yet
 }
