@@ -69,13 +69,7 @@ Result<BlockCache::Entry*> BatchState::Block(uint32_t id, int32_t month) {
   BlockCache::Entry& e = cache_.Get(id, month, added);
   const SensorState& s = sensor(id);
   if (added && s.Has(month)) {
-    const Pending* p = FindPending(id, month);
-    const Pending* w = p != nullptr && p->has_block ? nullptr : FindWritten(id, month);
-    auto bytes = p != nullptr && p->has_block
-                     ? Result<std::optional<std::string>>(std::string(BlockOf(id, *p)))
-                 : w != nullptr && w->has_block
-                     ? Result<std::optional<std::string>>(std::string(WrittenBlockOf(id, *w)))
-                     : meta_.ReadBlock(s.name(), month);
+    auto bytes = StoredBlock(id, month);
     if (!bytes.ok()) {
       cache_.Erase(BlockCache::Key(id, month));
       return bytes.status();
@@ -87,6 +81,17 @@ Result<BlockCache::Entry*> BatchState::Block(uint32_t id, int32_t month) {
     }
   }
   return &e;
+}
+
+Result<std::optional<std::string>> BatchState::StoredBlock(uint32_t id, int32_t month) {
+  using Bytes = std::optional<std::string>;
+  if (const Pending* p = FindPending(id, month); p != nullptr && p->has_block)
+    return Bytes(std::string(BlockOf(id, *p)));
+  const std::string& name = sensor(id).name();
+  if (own_reads_) return batch_.ReadBlock(name, month);
+  if (const Pending* w = FindWritten(id, month); w != nullptr && w->has_block)
+    return Bytes(std::string(WrittenBlockOf(id, *w)));
+  return meta_.ReadBlock(name, month);
 }
 
 Status BatchState::EndChunk() {
@@ -142,7 +147,17 @@ Status BatchState::WriteSensor(uint32_t id) {
     if (p.has_block) AQ_RETURN_IF_ERROR(batch_.PutBlock(name, month, BlockOf(id, p)));
   for (const auto& [month, p] : sp.months)
     if (p.has_row) AQ_RETURN_IF_ERROR(batch_.PutMetrics(RowOf(id, month, p)));
+  pending_bytes_ -= sp.bytes;
+  if (!own_reads_) Keep(id);
+  sp.bytes = 0;
+  sp.months.clear();
+  sp.arena.clear();
+  return Status::Ok();
+}
+
+void BatchState::Keep(uint32_t id) {
   // Kept for this batch's reads: the store shows only committed state.
+  const SensorPending& sp = pending_[id];
   SensorPending& kept = written_[id];
   for (const auto& [month, p] : sp.months) {
     Pending& k = kept.months[month];
@@ -151,6 +166,7 @@ Status BatchState::WriteSensor(uint32_t id) {
       k.block_offset = kept.arena.size();
       k.block_size = p.block_size;
       kept.arena.append(BlockOf(id, p));
+      kept_bytes_ += p.block_size;
     }
     if (p.has_row) {
       const size_t offset = k.block_offset, size = k.block_size;
@@ -161,16 +177,16 @@ Status BatchState::WriteSensor(uint32_t id) {
       k.has_block = has_block;
     }
   }
-  pending_bytes_ -= sp.bytes;
-  sp.bytes = 0;
-  sp.months.clear();
-  sp.arena.clear();
-  return Status::Ok();
 }
 
 Result<std::optional<core::MonthlyMetrics>> BatchState::CurrentRow(uint32_t id, int32_t month) {
   if (const Pending* p = FindPending(id, month); p != nullptr && p->has_row)
     return std::optional<core::MonthlyMetrics>(RowOf(id, month, *p));
+  if (own_reads_) {
+    // A row the batch never wrote is the committed one.
+    if (!sensor(id).RowWritten(month)) return CommittedRow(id, month);
+    return batch_.GetMetrics(sensor(id).name(), month);
+  }
   if (const Pending* w = FindWritten(id, month); w != nullptr && w->has_row)
     return std::optional<core::MonthlyMetrics>(RowOf(id, month, *w));
   return CommittedRow(id, month);
@@ -184,8 +200,8 @@ Result<std::optional<core::MonthlyMetrics>> BatchState::CommittedRow(uint32_t id
 Result<std::vector<core::MonthlyMetrics>> BatchState::ListMetrics(const storage::MetricsQuery& q) {
   if (!q.sensor) return Internal("BatchState::ListMetrics needs a sensor");
   std::map<int32_t, core::MonthlyMetrics> rows;
-  if (!fresh_) {
-    auto committed = meta_.ListMetrics(q);
+  if (own_reads_ || !fresh_) {
+    auto committed = own_reads_ ? batch_.ListMetrics(q) : meta_.ListMetrics(q);
     if (!committed.ok()) return committed.status();
     for (auto& m : *committed) rows.emplace(core::MonthIndex(m.year, m.month), std::move(m));
   }
@@ -204,8 +220,8 @@ Result<std::vector<core::MonthlyMetrics>> BatchState::ListMetrics(const storage:
 
 Result<std::vector<std::string>> BatchState::ListSensors() {
   std::vector<std::string> out;
-  if (!fresh_) {
-    auto committed = meta_.ListSensors();
+  if (own_reads_ || !fresh_) {
+    auto committed = own_reads_ ? batch_.ListSensors() : meta_.ListSensors();
     if (!committed.ok()) return committed.status();
     out = std::move(*committed);
   }

@@ -15,14 +15,17 @@
 // A block that comes back later (out-of-order input, another file) is stored
 // and its metrics written again; FinalizeMetrics flushes the rest and counts
 // the rows whose final value differs from the row before the batch.
-// Read-your-writes is BatchState's job (a storage::Batch is a write set):
-// what the buffer hands to the batch is kept (`written_`) and read back from
-// there; everything else is read from the store's committed state, which the
-// sensor's version (ExpectVersion, given on first sight) fences.
-// Memory: the cache's and the buffer's bounds, the encoded blocks and rows
-// the batch wrote (about 6 bytes a reading), a byte per month in each
-// sensor's range of months (and the original rows of pre-existing months this
-// batch rewrites).
+// Read-your-writes: a batch that reads its own writes (SQLite, memory:
+// Batch::ReadsOwnWrites) is asked for what the buffer handed to it. Else
+// (DynamoDB) what the buffer hands to the batch is kept (`written_`) and read
+// back from there. Rows the batch never wrote are read from the store's
+// committed state, which the sensor's version (ExpectVersion, given on first
+// sight) fences.
+// Memory: the cache's and the buffer's bounds, a byte per month in each
+// sensor's range of months, the original rows of pre-existing months this
+// batch rewrites, and, for a batch that does not read its own writes, the
+// encoded blocks and rows it wrote (about 6-18 bytes a reading: this grows
+// with the input).
 // Internal to the pipeline; not thread-safe.
 #pragma once
 
@@ -115,6 +118,7 @@ class BatchState {
       : meta_(meta),
         batch_(batch),
         fresh_(fresh),
+        own_reads_(batch.ReadsOwnWrites()),
         cache_(limits.cache),
         write_behind_bytes_(limits.write_behind_bytes) {}
 
@@ -143,6 +147,10 @@ class BatchState {
   // sensors concerned, sorted by name.
   Result<int64_t> FinalizeMetrics(std::vector<ChangedSensor>& changed);
 
+  // Bytes of block data kept of what the batch wrote (0 when the batch reads
+  // its own writes): the part of the memory that grows with the input.
+  size_t KeptBytes() const { return kept_bytes_; }
+
  private:
   // Cache keys by sensor name, then month; needs RankSensors() first.
   bool ByName(uint64_t a, uint64_t b) const;
@@ -154,6 +162,8 @@ class BatchState {
   Status PutRow(uint32_t id, int32_t month, const core::MonthlyMetrics& m);
   // The metrics row as this batch sees it (the write-behind buffer first).
   Result<std::optional<core::MonthlyMetrics>> CurrentRow(uint32_t id, int32_t month);
+  // The stored block as this batch sees it (the write-behind buffer first).
+  Result<std::optional<std::string>> StoredBlock(uint32_t id, int32_t month);
   // Writes out sensors from the round-robin cursor on until the buffer holds
   // at most `target` bytes (0: all of them).
   Status WritePending(size_t target = 0);
@@ -180,7 +190,9 @@ class BatchState {
   }
   core::MonthlyMetrics RowOf(uint32_t id, int32_t month, const Pending& p);
   Status WriteSensor(uint32_t id);
-  // What the batch wrote of sensor `id` (given to the store, kept here).
+  void Keep(uint32_t id);  // copies pending_[id] into written_[id]
+  // What the batch wrote of sensor `id` (given to the store, kept here
+  // unless own_reads_).
   const Pending* FindWritten(uint32_t id, int32_t month) const;
   std::string_view WrittenBlockOf(uint32_t id, const Pending& p) const {
     return {written_[id].arena.data() + p.block_offset, p.block_size};
@@ -190,11 +202,13 @@ class BatchState {
   storage::MetaStore& meta_;
   storage::Batch& batch_;
   const bool fresh_;
+  const bool own_reads_;  // batch_.ReadsOwnWrites(): written_ stays empty
   BlockCache cache_;
   core::BlockEncoder encoder_;
   std::vector<SensorPending> pending_;  // by sensor id
   std::vector<SensorPending> written_;  // by sensor id: handed to batch_, kept for reads
   size_t pending_bytes_ = 0;            // of all sensors
+  size_t kept_bytes_ = 0;               // the arenas of written_
   uint32_t next_rank_ = 0;              // the round robin's cursor (a name rank)
   size_t write_behind_bytes_;
   std::vector<std::unique_ptr<SensorState>> sensors_;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "core/metrics_format.h"
 #include "storage/test_dir.h"
@@ -20,6 +21,8 @@ const BatchLimits kTiny{.cache = {.max_bytes = 0, .idle_ticks = 0}, .write_behin
 
 struct Outcome {
   int64_t changed = 0;
+  size_t kept_bytes = 0;  // BatchState::KeptBytes() at the end
+  int block_reads = 0;    // blocks read back from the batch
   std::vector<ChangedSensor> sensors;
   // "name@first_month" of each changed sensor.
   std::vector<std::string> Changed() const {
@@ -41,23 +44,78 @@ void AddReading(BatchState& st, const std::string& sensor, int y, int m, int d, 
   if (core::MergeInto((*e)->readings, in, mode, decisions)) (*e)->dirty = true;
 }
 
-class BatchStateTest : public ::testing::TestWithParam<bool> {
+// Forwards to a batch and remembers which sensor-months got a metrics row and
+// how many blocks were read back. With `own_reads` false it hides the base's
+// reads of its own writes (a store like DynamoDB's).
+class RecordingBatch final : public storage::Batch {
+ public:
+  explicit RecordingBatch(storage::Batch& base, bool own_reads = false)
+      : base_(base), own_reads_(own_reads) {}
+  Status ExpectVersion(std::string_view s, int64_t v) override { return base_.ExpectVersion(s, v); }
+  Status PutBlock(std::string_view s, int32_t m, std::string_view b) override {
+    return base_.PutBlock(s, m, b);
+  }
+  Status PutMetrics(const core::MonthlyMetrics& m) override {
+    rows.emplace(m.sensor, core::MonthIndex(m.year, m.month));
+    return base_.PutMetrics(m);
+  }
+  Status ApplyFile(std::string_view s, const storage::AppliedFile& f) override {
+    return base_.ApplyFile(s, f);
+  }
+  Result<int64_t> RecordFile(const storage::FileRecord& f) override { return base_.RecordFile(f); }
+  Status AddAlert(const storage::Alert& a, const std::vector<std::string>& c) override {
+    return base_.AddAlert(a, c);
+  }
+  Status ResetDerived() override { return base_.ResetDerived(); }
+  Status Commit() override { return base_.Commit(); }
+  bool ReadsOwnWrites() const override { return own_reads_ && base_.ReadsOwnWrites(); }
+  Result<std::optional<std::string>> ReadBlock(std::string_view s, int32_t m) override {
+    ++block_reads;
+    return base_.ReadBlock(s, m);
+  }
+  Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view s, int32_t m) override {
+    return base_.GetMetrics(s, m);
+  }
+  Result<std::vector<core::MonthlyMetrics>> ListMetrics(const storage::MetricsQuery& q) override {
+    return base_.ListMetrics(q);
+  }
+  Result<std::vector<std::string>> ListSensors() override { return base_.ListSensors(); }
+  std::set<std::pair<std::string, int32_t>> rows;
+  int block_reads = 0;
+
+ private:
+  storage::Batch& base_;
+  const bool own_reads_;
+};
+
+// Parameters: tiny limits (every block leaves the cache after each chunk)
+// or the defaults; a batch that reads its own writes (SQLite's) or one that
+// does not (BatchState then keeps what it wrote).
+class BatchStateTest : public ::testing::TestWithParam<std::tuple<bool, bool>> {
  protected:
   void SetUp() override {
     meta_ = std::move(*storage::OpenSqliteMetaStore(dir_.path() + "/aquasense.db"));
   }
-  BatchLimits Limits() const { return GetParam() ? kTiny : BatchLimits{}; }
+  BatchLimits Limits() const { return std::get<0>(GetParam()) ? kTiny : BatchLimits{}; }
+  static bool OwnReads() { return std::get<1>(GetParam()); }
 
-  // One batch; `chunks` merges readings and ends chunks.
-  Outcome Run(const std::function<void(BatchState&)>& chunks) {
+  // One batch; `chunks` merges readings and ends chunks. `fresh`: a rebuild's
+  // batch (ResetDerived first).
+  Outcome Run(const std::function<void(BatchState&)>& chunks, bool fresh = false) {
     auto batch = meta_->BeginBatch();
     EXPECT_TRUE(batch.ok());
-    BatchState state(*meta_, **batch, false, Limits());
+    if (fresh) {
+      EXPECT_TRUE((*batch)->ResetDerived().ok());
+    }
+    RecordingBatch recording(**batch, OwnReads());
+    BatchState state(*meta_, recording, fresh, Limits());
     chunks(state);
     Outcome o;
     auto changed = state.FinalizeMetrics(o.sensors);
     EXPECT_TRUE(changed.ok()) << changed.status().ToString();
     o.changed = *changed;
+    o.kept_bytes = state.KeptBytes();
+    o.block_reads = recording.block_reads;
     EXPECT_TRUE((*batch)->Commit().ok());
     return o;
   }
@@ -137,40 +195,52 @@ TEST_P(BatchStateTest, ChangesUndoneWithinABatchAreNotCounted) {
   EXPECT_EQ(Csv(), before);
 }
 
-INSTANTIATE_TEST_SUITE_P(Limits, BatchStateTest, ::testing::Bool(),
-                         [](const auto& p) { return p.param ? "Tiny" : "Default"; });
+// I11: blocks that left a tiny cache (written to the batch) and come back
+// are read again: from the batch when it reads its own writes, keeping no
+// copy (flat memory), else from BatchState's own copy. Both give the same
+// metrics, in a normal batch and in a rebuild's.
+TEST_P(BatchStateTest, I11_EvictedBlocksAreReadBackFromWhatTheBatchStored) {
+  for (const bool fresh : {false, true}) {
+    SCOPED_TRACE(fresh ? "fresh" : "normal");
+    Outcome o = Run(
+        [](BatchState& st) {
+          for (int round = 0; round < 3; ++round) {
+            for (int m = 1; m <= 4; ++m) Add(st, "s", 2024, m, 1 + round, 10 + m + round);
+            Add(st, "t", 2024, 2, 1 + round, 5 - round);
+            EndChunk(st);
+          }
+        },
+        fresh);
+    EXPECT_EQ(Csv(), std::string(kHeader) +
+                         "s,2024,1,12,13,0.1,,3\n"
+                         "s,2024,2,13,14,0.1,1,3\n"
+                         "s,2024,3,14,15,0.1,1,3\n"
+                         "s,2024,4,15,16,0.1,1,3\n"
+                         "t,2024,2,4,5,0.1,,3\n");
+    if (OwnReads()) {
+      EXPECT_EQ(o.kept_bytes, 0u);
+      // Tiny: each of the 5 blocks is read back in rounds 2 and 3.
+      if (std::get<0>(GetParam())) {
+        EXPECT_EQ(o.block_reads, 10);
+      }
+    } else {
+      EXPECT_EQ(o.block_reads, 0);
+      EXPECT_GT(o.kept_bytes, 0u);  // the blocks of s and t, kept for re-reads
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(LimitsAndReads, BatchStateTest,
+                         ::testing::Combine(::testing::Bool(), ::testing::Bool()),
+                         [](const auto& p) {
+                           return std::string(std::get<0>(p.param) ? "Tiny" : "Default") +
+                                  (std::get<1>(p.param) ? "OwnReads" : "KeepsWrites");
+                         });
 
 // A small write-behind buffer is written out a few sensors at a time, in
 // name order round robin: after a chunk some sensors are in the store and
 // others still wait, and the final metrics equal those of a batch that
 // buffers everything.
-// Forwards to a batch and remembers which sensor-months got a metrics row.
-class RecordingBatch final : public storage::Batch {
- public:
-  explicit RecordingBatch(storage::Batch& base) : base_(base) {}
-  Status ExpectVersion(std::string_view s, int64_t v) override { return base_.ExpectVersion(s, v); }
-  Status PutBlock(std::string_view s, int32_t m, std::string_view b) override {
-    return base_.PutBlock(s, m, b);
-  }
-  Status PutMetrics(const core::MonthlyMetrics& m) override {
-    rows.emplace(m.sensor, core::MonthIndex(m.year, m.month));
-    return base_.PutMetrics(m);
-  }
-  Status ApplyFile(std::string_view s, const storage::AppliedFile& f) override {
-    return base_.ApplyFile(s, f);
-  }
-  Result<int64_t> RecordFile(const storage::FileRecord& f) override { return base_.RecordFile(f); }
-  Status AddAlert(const storage::Alert& a, const std::vector<std::string>& c) override {
-    return base_.AddAlert(a, c);
-  }
-  Status ResetDerived() override { return base_.ResetDerived(); }
-  Status Commit() override { return base_.Commit(); }
-  std::set<std::pair<std::string, int32_t>> rows;
-
- private:
-  storage::Batch& base_;
-};
-
 TEST(BatchStateRoundRobin, PartialWritesGiveTheSameMetrics) {
   auto run = [](const BatchLimits& limits, std::vector<int>* stored_after_chunk) {
     aquasense::testing::TempDir dir;

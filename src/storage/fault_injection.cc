@@ -94,6 +94,19 @@ class FaultyBatch final : public Wrapping<Batch, std::unique_ptr<Batch>> {
     return Faulty(f_, [&] { return base_->ResetDerived(); });
   }
   void WritesDone() override { base_->WritesDone(); }
+  bool ReadsOwnWrites() const override { return base_->ReadsOwnWrites(); }
+  Result<std::optional<std::string>> ReadBlock(std::string_view s, int32_t m) override {
+    return Faulty(f_, [&] { return base_->ReadBlock(s, m); });
+  }
+  Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view s, int32_t m) override {
+    return Faulty(f_, [&] { return base_->GetMetrics(s, m); });
+  }
+  Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) override {
+    return Faulty(f_, [&] { return base_->ListMetrics(q); });
+  }
+  Result<std::vector<std::string>> ListSensors() override {
+    return Faulty(f_, [&] { return base_->ListSensors(); });
+  }
   Status Commit() override {
     return Faulty(f_, [&] { return base_->Commit(); });
   }

@@ -79,6 +79,14 @@ class MemoryBatch final : public Batch {
   }
   Status Commit() override;
 
+  // The store's committed state (none after ResetDerived) under w_.
+  bool ReadsOwnWrites() const override { return true; }
+  Result<std::optional<std::string>> ReadBlock(std::string_view sensor, int32_t month) override;
+  Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
+                                                         int32_t month) override;
+  Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) override;
+  Result<std::vector<std::string>> ListSensors() override;
+
  private:
   MemoryMetaStore& store_;
   WriteSet w_;
@@ -241,6 +249,53 @@ Result<int64_t> MemoryBatch::RecordFile(const FileRecord& f) {
   r.seq = store_.NewId();
   w_.files.push_back(r);
   return r.seq;
+}
+
+Result<std::optional<std::string>> MemoryBatch::ReadBlock(std::string_view sensor, int32_t month) {
+  if (auto it = w_.blocks.find({std::string(sensor), month}); it != w_.blocks.end())
+    return std::optional<std::string>(it->second);
+  if (w_.reset) return std::optional<std::string>();
+  return store_.ReadBlock(sensor, month);
+}
+
+Result<std::optional<core::MonthlyMetrics>> MemoryBatch::GetMetrics(std::string_view sensor,
+                                                                    int32_t month) {
+  if (auto it = w_.metrics.find({std::string(sensor), month}); it != w_.metrics.end())
+    return std::optional<core::MonthlyMetrics>(it->second);
+  if (w_.reset) return std::optional<core::MonthlyMetrics>();
+  return store_.GetMetrics(sensor, month);
+}
+
+Result<std::vector<core::MonthlyMetrics>> MemoryBatch::ListMetrics(const MetricsQuery& q) {
+  std::map<SensorMonth, core::MonthlyMetrics> rows;
+  if (!w_.reset) {
+    auto committed = store_.ListMetrics(q);
+    if (!committed.ok()) return committed.status();
+    for (auto& m : *committed)
+      rows.insert_or_assign({m.sensor, core::MonthIndex(m.year, m.month)}, std::move(m));
+  }
+  for (const auto& [key, m] : w_.metrics)
+    if ((!q.sensor || key.first == *q.sensor) && key.second >= q.from_month &&
+        key.second <= q.to_month)
+      rows.insert_or_assign(key, m);
+  std::vector<core::MonthlyMetrics> out;
+  out.reserve(rows.size());
+  for (auto& [key, m] : rows) out.push_back(std::move(m));
+  return out;
+}
+
+Result<std::vector<std::string>> MemoryBatch::ListSensors() {
+  std::vector<std::string> out;
+  if (!w_.reset) {
+    auto committed = store_.ListSensors();
+    if (!committed.ok()) return committed.status();
+    out = std::move(*committed);
+  }
+  for (const auto& [key, m] : w_.metrics)
+    if (out.empty() || out.back() != key.first) out.push_back(key.first);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 Status MemoryBatch::Commit() {

@@ -25,9 +25,11 @@
 // holds a lock across the work (no flock, no lease, no BEGIN IMMEDIATE wait
 // required by the contract).
 //
-// READ-YOUR-WRITES is the caller's job: a Batch has no reads. Readers
-// (MetaStore methods) see committed state only. The pipeline's BatchState
-// keeps what it wrote until the commit.
+// READ-YOUR-WRITES is the caller's job unless the batch offers it: readers
+// (MetaStore methods) see committed state only. A Batch whose
+// ReadsOwnWrites() is true (SQLite, memory) answers reads of blocks and
+// metrics with its own writes overlaid on the store; otherwise (DynamoDB)
+// the pipeline's BatchState keeps what it wrote until the commit.
 //
 // ORDER OF A COMMIT. Sensors first; then alerts (AddAlert, idempotent on their
 // unique key); then the ledger records (RecordFile). A crash in between leaves
@@ -210,6 +212,20 @@ class Batch {
   // (readers then see the store emptying and filling again) or by switching
   // a generation namespace; either way it is idempotent and retryable.
   virtual Status ResetDerived() = 0;
+
+  // ---- Reading its own writes (optional) ----
+  // True when the four reads below are answered. They see the store's
+  // committed state (none of it after ResetDerived; committed as of the
+  // batch's start or of the read: the versions fence either) overlaid with
+  // every PutBlock/PutMetrics of this batch so far, exactly as given, the
+  // last write of a key winning. Same sorting as the MetaStore reads of the
+  // same names. False by default: the reads then fail with kInvalidArgument.
+  virtual bool ReadsOwnWrites() const { return false; }
+  virtual Result<std::optional<std::string>> ReadBlock(std::string_view sensor, int32_t month);
+  virtual Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
+                                                                 int32_t month);
+  virtual Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q);
+  virtual Result<std::vector<std::string>> ListSensors();
 
   // The batch writes nothing more before Commit: a store may start making
   // its writes durable meanwhile. A hint; nothing to do by default.

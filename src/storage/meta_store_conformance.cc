@@ -318,6 +318,89 @@ TEST_P(MetaStoreConformance, C23_LargeBlocksRoundTrip) {
   EXPECT_EQ(**store().ReadBlock("dense", 8), "small");
 }
 
+// I11: a batch that reads its own writes (Batch::ReadsOwnWrites) sees the
+// committed state overlaid with its PutBlock/PutMetrics, exactly as given, the
+// last write winning; the store's readers still see committed state only.
+TEST_P(MetaStoreConformance, I11_BatchReadsItsOwnWritesOverCommittedState) {
+  const int32_t jan = core::MonthIndex(2024, 1), feb = core::MonthIndex(2024, 2);
+  {
+    auto b = store().BeginBatch();
+    ASSERT_TRUE((*b)->ExpectVersion("s1", 0).ok());
+    ASSERT_TRUE((*b)->PutBlock("s1", jan, "old").ok());
+    ASSERT_TRUE((*b)->PutMetrics(M("s1", 2024, 1, 10, std::nullopt)).ok());
+    ASSERT_TRUE((*b)->Commit().ok());
+  }
+  auto b = store().BeginBatch();
+  ASSERT_TRUE(b.ok());
+  Batch& batch = **b;
+  if (!batch.ReadsOwnWrites()) {
+    EXPECT_EQ(batch.ReadBlock("s1", jan).status().code(), Code::kInvalidArgument);
+    EXPECT_EQ(batch.ListSensors().status().code(), Code::kInvalidArgument);
+    GTEST_SKIP() << "this backend's batches do not read their own writes";
+  }
+  EXPECT_EQ(**batch.ReadBlock("s1", jan), "old");  // committed, not written yet
+  EXPECT_EQ(**batch.GetMetrics("s1", jan), M("s1", 2024, 1, 10, std::nullopt));
+  ASSERT_TRUE(batch.ExpectVersion("s1", VersionOf(store(), "s1")).ok());
+  ASSERT_TRUE(batch.ExpectVersion("s0", 0).ok());
+  ASSERT_TRUE(batch.PutBlock("s1", jan, std::string("n\0w", 3)).ok());
+  ASSERT_TRUE(batch.PutBlock("s1", feb, "first").ok());
+  ASSERT_TRUE(batch.PutBlock("s1", feb, "second").ok());  // overwritten in the batch
+  ASSERT_TRUE(batch.PutMetrics(M("s1", 2024, 2, 14, 4.0)).ok());
+  ASSERT_TRUE(batch.PutMetrics(M("s1", 2024, 1, 11, std::nullopt)).ok());
+  ASSERT_TRUE(batch.PutMetrics(M("s0", 2024, 3, 9, std::nullopt)).ok());
+  ASSERT_TRUE(batch.PutMetrics(M("s0", 2024, 3, 8, -1.5)).ok());
+  EXPECT_EQ(**batch.ReadBlock("s1", jan), std::string("n\0w", 3));
+  EXPECT_EQ(**batch.ReadBlock("s1", feb), "second");
+  EXPECT_FALSE(batch.ReadBlock("s1", feb + 1)->has_value());
+  EXPECT_FALSE(batch.ReadBlock("s0", feb)->has_value());
+  EXPECT_EQ(**batch.GetMetrics("s1", jan), M("s1", 2024, 1, 11, std::nullopt));
+  EXPECT_EQ(**batch.GetMetrics("s0", core::MonthIndex(2024, 3)), M("s0", 2024, 3, 8, -1.5));
+  EXPECT_FALSE(batch.GetMetrics("s0", feb)->has_value());
+  MetricsQuery q;
+  q.sensor = "s1";
+  EXPECT_EQ(*batch.ListMetrics(q),
+            (std::vector<core::MonthlyMetrics>{M("s1", 2024, 1, 11, std::nullopt),
+                                               M("s1", 2024, 2, 14, 4.0)}));
+  q.from_month = feb;
+  EXPECT_EQ(*batch.ListMetrics(q), std::vector<core::MonthlyMetrics>{M("s1", 2024, 2, 14, 4.0)});
+  EXPECT_EQ(*batch.ListMetrics({}),
+            (std::vector<core::MonthlyMetrics>{M("s0", 2024, 3, 8, -1.5),
+                                               M("s1", 2024, 1, 11, std::nullopt),
+                                               M("s1", 2024, 2, 14, 4.0)}));
+  EXPECT_EQ(*batch.ListSensors(), (std::vector<std::string>{"s0", "s1"}));
+  // The store's readers: committed state only, until the commit.
+  EXPECT_EQ(**store().ReadBlock("s1", jan), "old");
+  EXPECT_EQ(*store().ListSensors(), std::vector<std::string>{"s1"});
+  ASSERT_TRUE(batch.Commit().ok());
+  EXPECT_EQ(**store().ReadBlock("s1", feb), "second");
+  EXPECT_EQ(**store().GetMetrics("s1", jan), M("s1", 2024, 1, 11, std::nullopt));
+}
+
+// I11: after ResetDerived a batch's reads see none of the committed state,
+// only what the batch wrote since.
+TEST_P(MetaStoreConformance, I11_BatchReadsAfterResetDerivedSeeOnlyItsWrites) {
+  const int32_t jan = core::MonthIndex(2024, 1);
+  testing::CommitMetrics(store(), {M("s", 2024, 1, 10, std::nullopt)});
+  auto b = store().BeginBatch();
+  ASSERT_TRUE(b.ok());
+  Batch& batch = **b;
+  if (!batch.ReadsOwnWrites())
+    GTEST_SKIP() << "this backend's batches do not read their own writes";
+  ASSERT_TRUE(batch.ResetDerived().ok());
+  EXPECT_FALSE(batch.GetMetrics("s", jan)->has_value());
+  EXPECT_TRUE(batch.ListMetrics({})->empty());
+  EXPECT_TRUE(batch.ListSensors()->empty());
+  ASSERT_TRUE(batch.ExpectVersion("t", 0).ok());
+  ASSERT_TRUE(batch.PutBlock("t", jan, "tb").ok());
+  ASSERT_TRUE(batch.PutMetrics(M("t", 2024, 1, 7, std::nullopt)).ok());
+  EXPECT_EQ(**batch.ReadBlock("t", jan), "tb");
+  EXPECT_FALSE(batch.ReadBlock("s", jan)->has_value());
+  EXPECT_EQ(*batch.ListMetrics({}),
+            std::vector<core::MonthlyMetrics>{M("t", 2024, 1, 7, std::nullopt)});
+  EXPECT_EQ(*batch.ListSensors(), std::vector<std::string>{"t"});
+  EXPECT_EQ(*store().ListSensors(), std::vector<std::string>{"s"});  // not committed yet
+}
+
 // C19: sortable ids increase within a process, also within one ms.
 TEST(SortableId, IncreasesWithinOneMillisecond) {
   int64_t last = NewSortableId(1'700'000'000'000);

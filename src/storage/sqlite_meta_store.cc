@@ -50,9 +50,12 @@ using sqlite::queries::kFileColumns;
 using sqlite::queries::kMetricsColumns;
 using sqlite::queries::kMetricsFrom;
 using sqlite::queries::MetricsFromRow;
+using sqlite::queries::QueryBlock;
 using sqlite::queries::QueryGeneration;
 using sqlite::queries::QueryLogState;
 using sqlite::queries::QueryMetrics;
+using sqlite::queries::QueryMetricsRow;
+using sqlite::queries::QuerySensors;
 using sqlite::queries::ReadMetricsDelta;
 
 // Every process that opens the database first reads the whole WAL (the WAL
@@ -112,6 +115,21 @@ class SqliteBatch final : public Batch {
   }
 
   Status Begin() { return ExecSql(db_, "BEGIN IMMEDIATE"); }
+
+  // Reads on the writer connection, inside this batch's transaction: they
+  // see the committed rows and the batch's own (ResetDerived's DELETEs too).
+  bool ReadsOwnWrites() const override { return true; }
+  Result<std::optional<std::string>> ReadBlock(std::string_view sensor, int32_t month) override {
+    return QueryBlock(db_, sensor, month);
+  }
+  Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
+                                                         int32_t month) override {
+    return QueryMetricsRow(db_, sensor, month);
+  }
+  Result<std::vector<core::MonthlyMetrics>> ListMetrics(const MetricsQuery& q) override {
+    return QueryMetrics(db_, q);
+  }
+  Result<std::vector<std::string>> ListSensors() override { return QuerySensors(db_); }
 
   Status ExpectVersion(std::string_view sensor, int64_t version) override {
     expected_.insert_or_assign(std::string(sensor), version);
@@ -383,24 +401,12 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<std::vector<std::string>> ListSensors() override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    Stmt s(
-        reader_,
-        "SELECT sensor FROM sensor_ids i WHERE EXISTS(SELECT 1 FROM metrics m WHERE m.sid = i.id)"
-        " ORDER BY sensor");
-    std::vector<std::string> out;
-    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out.push_back(s.Text(0)); }));
-    return out;
+    return QuerySensors(reader_);
   }
 
   Result<std::optional<std::string>> ReadBlock(std::string_view sensor, int32_t month) override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    Stmt s(reader_,
-           "SELECT b.data FROM sensor_ids i CROSS JOIN blocks b ON b.sid = i.id"
-           " WHERE i.sensor=?1 AND b.month_index=?2");
-    s.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
-    std::optional<std::string> out;
-    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out = std::string(s.Blob(0)); }));
-    return out;
+    return QueryBlock(reader_, sensor, month);
   }
 
   Result<SensorHead> ReadSensor(std::string_view sensor) override {
@@ -423,12 +429,7 @@ class SqliteMetaStore final : public MetaStore {
   Result<std::optional<core::MonthlyMetrics>> GetMetrics(std::string_view sensor,
                                                          int32_t month) override {
     std::lock_guard<std::mutex> lock(read_mu_);
-    Stmt s(reader_, std::string("SELECT ") + kMetricsColumns + kMetricsFrom +
-                        " WHERE i.sensor=?1 AND m.month_index=?2");
-    s.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
-    std::optional<core::MonthlyMetrics> out;
-    AQ_RETURN_IF_ERROR(ReadAll(s, [&] { out = MetricsFromRow(s); }));
-    return out;
+    return QueryMetricsRow(reader_, sensor, month);
   }
 
   Result<std::optional<AppliedFile>> FindApplied(std::string_view sensor, std::string_view hash,

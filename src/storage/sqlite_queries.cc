@@ -110,6 +110,48 @@ Result<std::vector<core::MonthlyMetrics>> QueryMetrics(sqlite3* db, const Metric
   return out;
 }
 
+namespace {
+// Steps `s` to its end, calling on_row() at each row.
+template <typename F>
+Status EachRow(Stmt& s, F&& on_row) {
+  while (true) {
+    auto row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+    on_row();
+  }
+}
+}  // namespace
+
+Result<std::optional<std::string>> QueryBlock(sqlite3* db, std::string_view sensor, int32_t month) {
+  Stmt s(db,
+         "SELECT b.data FROM sensor_ids i CROSS JOIN blocks b ON b.sid = i.id"
+         " WHERE i.sensor=?1 AND b.month_index=?2");
+  s.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
+  std::optional<std::string> out;
+  AQ_RETURN_IF_ERROR(EachRow(s, [&] { out = std::string(s.Blob(0)); }));
+  return out;
+}
+
+Result<std::optional<core::MonthlyMetrics>> QueryMetricsRow(sqlite3* db, std::string_view sensor,
+                                                            int32_t month) {
+  Stmt s(db, std::string("SELECT ") + kMetricsColumns + kMetricsFrom +
+                 " WHERE i.sensor=?1 AND m.month_index=?2");
+  s.Bind(1, sensor).Bind(2, static_cast<int64_t>(month));
+  std::optional<core::MonthlyMetrics> out;
+  AQ_RETURN_IF_ERROR(EachRow(s, [&] { out = MetricsFromRow(s); }));
+  return out;
+}
+
+Result<std::vector<std::string>> QuerySensors(sqlite3* db) {
+  Stmt s(db,
+         "SELECT sensor FROM sensor_ids i WHERE EXISTS(SELECT 1 FROM metrics m WHERE m.sid = i.id)"
+         " ORDER BY sensor");
+  std::vector<std::string> out;
+  AQ_RETURN_IF_ERROR(EachRow(s, [&] { out.push_back(s.Text(0)); }));
+  return out;
+}
+
 Result<int64_t> QueryGeneration(sqlite3* db) {
   Stmt s(db, "SELECT value FROM meta WHERE key = 'generation'");
   auto row = s.Step();

@@ -48,6 +48,13 @@ Status ScanMetricsRows(sqlite3* db, const MetricsQuery& q,
                        const std::function<Status(const core::MonthlyMetrics&)>& fn);
 Result<std::vector<core::MonthlyMetrics>> QueryMetrics(sqlite3* db, const MetricsQuery& q);
 Result<int64_t> QueryGeneration(sqlite3* db);
+// The block / metrics row of a sensor-month (nothing when there is none), and
+// the sensors with metrics, sorted: MetaStore's reads, and on the writer
+// connection a batch's reads of its own writes.
+Result<std::optional<std::string>> QueryBlock(sqlite3* db, std::string_view sensor, int32_t month);
+Result<std::optional<core::MonthlyMetrics>> QueryMetricsRow(sqlite3* db, std::string_view sensor,
+                                                            int32_t month);
+Result<std::vector<std::string>> QuerySensors(sqlite3* db);
 
 // The generation and the change log's bounds (see sqlite_meta_store.cc).
 struct LogState {
