@@ -178,9 +178,15 @@ inline Coded CodeValue(double v, int scale, int64_t mantissa, uint64_t& prev_bit
   return {static_cast<uint8_t>(kXorCode + n), x};
 }
 
+// Writes `c` at `p`, which has room for 8 bytes (AppendEncoded's
+// kMaxReadingBytes per reading); returns the end.
 inline char* PutCoded(char* p, Coded c) {
   if (c.code < kXorCode) return PutVarint(p, c.payload);
   const int n = c.code - kXorCode;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &c.payload, 8);  // one store; the bytes past n are overwritten or cut
+    return p + n;
+  }
   for (int b = 0; b < n; ++b) *p++ = static_cast<char>(c.payload >> (8 * b));
   return p;
 }

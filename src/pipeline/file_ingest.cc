@@ -274,13 +274,18 @@ class FileIngest {
   uint64_t parts_ = 1;
   uint64_t size_ = 0;                 // the file's size
   std::vector<uint32_t> sensor_map_;  // the file's sensor id -> batch sensor id
-  // Per chunk: the merge decision for each row.
-  std::vector<core::MergeDecision> decisions_;
+  // Per chunk: the merge decision for each row (a byte: the rows' decisions
+  // are scattered by group and read back in row order, so they stay in
+  // cache), and the stored reading of the rows that have one (conflicts and
+  // replacements, few), by row index.
+  std::vector<core::Decision> decisions_;
+  std::vector<std::pair<uint32_t, core::Reading>> others_;
   // Scratch reused across chunks and groups (no allocation per group).
-  // The current chunk's rows by sensor-month, grouped on this thread: the
-  // parser thread is the busier stage (callgrind, issue 11: with the grouping
-  // here it still runs 2.1x (two decimals) to 2.6x (full precision) the
-  // instructions of ProcessChunk).
+  // The current chunk's rows by sensor-month, grouped on this thread when a
+  // single parser reads the file: that parser thread is the busier stage
+  // (callgrind, issue 11: with the grouping here it still runs 2.1x (two
+  // decimals) to 2.6x (full precision) the instructions of ProcessChunk).
+  // The parser threads of a file parsed in parts group their chunks.
   core::Grouping grouping_;
   std::vector<core::MergeDecision> local_;
 
@@ -560,6 +565,7 @@ Status FileIngest::ProcessChunk(const core::Grouping* grouped) {
   }
   const core::Grouping& g = *grouped;
   decisions_.resize(out_.rows.size());  // (every row gets its decision from MergeGroup)
+  others_.clear();
   // Groups in order of first appearance: the same order for the parser's
   // ids as for the file's (part_map_ is one-to-one).
   for (size_t k = 0; k < g.keys.size(); ++k) {
@@ -568,6 +574,8 @@ Status FileIngest::ProcessChunk(const core::Grouping* grouped) {
     if (!sid.ok()) return sid.status();
     AQ_RETURN_IF_ERROR(MergeGroup(*sid, core::Grouping::MonthOf(key), g.Group(k)));
   }
+  std::sort(others_.begin(), others_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   AQ_RETURN_IF_ERROR(state_.EndChunk());
   return EmitChunk();
 }
@@ -580,7 +588,12 @@ Status FileIngest::MergeGroup(uint32_t sid, int32_t month,
   if (core::MergeInto((*block)->readings, incoming, job_.on_conflict, local_)) {
     (*block)->dirty = true;
   }
-  for (size_t k = 0; k < incoming.size(); ++k) decisions_[incoming[k].order] = local_[k];
+  for (size_t k = 0; k < incoming.size(); ++k) {
+    const core::MergeDecision& d = local_[k];
+    decisions_[incoming[k].order] = d.decision;
+    if (d.decision == core::Decision::kConflict || d.decision == core::Decision::kReplaced)
+      others_.emplace_back(incoming[k].order, d.other);
+  }
   return Status::Ok();
 }
 
@@ -636,33 +649,35 @@ Status FileIngest::EmitChunk() {
     return run.empty() ? Status::Ok() : valid_.Write(run);
   };
   size_t b = 0;  // parse-invalid rows interleave with the chunk's rows by line
+  size_t o = 0;  // the next row in others_
   for (size_t i = 0; i < rows.size(); ++i) {
     const core::ParsedRow& r = rows[i];
     const int64_t line = FileLineOf(r);
     const uint32_t sensor = FileSensorOf(r);
     for (; b < bad.size() && bad[b].line < line; ++b)
       AQ_RETURN_IF_ERROR(WriteInvalid(bad[b].line, bad[b].reason, bad[b].detail, bad[b].raw));
-    const core::MergeDecision& d = decisions_[i];
-    switch (d.decision) {
+    switch (decisions_[i]) {
       case core::Decision::kDuplicate:
         summary_.duplicates++;
         CountsOf(sensor).duplicates++;
         continue;
       case core::Decision::kConflict: {
+        const core::Reading& other = others_[o++].second;
         auto raw = RawOf(r);
         if (!raw.ok()) return raw.status();
-        std::string detail = "stored temperature=" + core::FormatNumber(d.other.temperature) +
-                             " sd=" + core::FormatNumber(d.other.sd);
+        std::string detail = "stored temperature=" + core::FormatNumber(other.temperature) +
+                             " sd=" + core::FormatNumber(other.sd);
         AQ_RETURN_IF_ERROR(WriteInvalid(line, core::Reason::kConflictingDuplicate, detail, *raw));
         continue;
       }
       case core::Decision::kReplaced: {
+        const core::Reading& other = others_[o++].second;
         // The replaced reading is recorded, but it is no row of this file:
         // not counted in `invalid`, so rows = valid + invalid + duplicates.
         std::string detail = "replaced by line " + std::to_string(line) + " of this file";
         AQ_RETURN_IF_ERROR(
             WriteInvalid(line, core::Reason::kConflictingDuplicate, detail,
-                         ReadingText(state_.sensor(sensor_map_[sensor]).name(), d.other)));
+                         ReadingText(state_.sensor(sensor_map_[sensor]).name(), other)));
         summary_.invalid--;
         replaced_++;
         break;

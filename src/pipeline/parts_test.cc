@@ -143,5 +143,26 @@ TEST(Parts, I11_LazyMappingOfSensorsAndLinesInLaterParts) {
   ExpectPartsMatchOneParser({text}, storage::OnConflict::kReplace);
 }
 
+// The merging thread keeps the stored reading of a conflict or replacement
+// by row (FileIngest::others_), gathered group by group: with sensors
+// interleaved, each row must still name its own stored reading.
+TEST(Parts, I11_ConflictsNameTheirOwnStoredReading) {
+  const std::string stored = "a,2024-01-01,1,0.1\nb,2024-01-01,2,0.2\nb,2024-01-02,3,0.3\n";
+  const std::string text = "b,2024-01-01,9,0.9\na,2024-01-01,8,0.8\nb,2024-01-02,7,0.7\n";
+  const std::string reject = IngestAll(0, {stored, text}, storage::OnConflict::kReject);
+  for (const char* row :
+       {R"(,1,conflicting_duplicate,"stored temperature=2 sd=0.2","b,2024-01-01,9,0.9")",
+        R"(,2,conflicting_duplicate,"stored temperature=1 sd=0.1","a,2024-01-01,8,0.8")",
+        R"(,3,conflicting_duplicate,"stored temperature=3 sd=0.3","b,2024-01-02,7,0.7")"})
+    EXPECT_NE(reject.find(row), std::string::npos) << row << "\n" << reject;
+  const std::string replace = IngestAll(0, {stored, text}, storage::OnConflict::kReplace);
+  for (const char* row :
+       {R"(,1,conflicting_duplicate,"replaced by line 1 of this file","b,2024-01-01,2,0.2")",
+        R"(,2,conflicting_duplicate,"replaced by line 2 of this file","a,2024-01-01,1,0.1")",
+        R"(,3,conflicting_duplicate,"replaced by line 3 of this file","b,2024-01-02,3,0.3")"})
+    EXPECT_NE(replace.find(row), std::string::npos) << row << "\n" << replace;
+  ExpectPartsMatchOneParser({stored, text});
+}
+
 }  // namespace
 }  // namespace aquasense::pipeline
