@@ -64,14 +64,30 @@ inline double RoundToInteger(double x) {
   return x >= 0 ? (x + kTwo52) - kTwo52 : (x - kTwo52) + kTwo52;
 }
 
-// The smallest k with v == M / 10^k exactly for an integer M (|M| < 2^53), else kRawDouble.
+}  // namespace
+
+namespace block_internal {
+
+// v * 10^6 of a value with at most 6 decimals, v == fl(N / 10^6) (N = M *
+// 10^(6-k)), is within |N| * 2^-52 (two roundings) of the integer N; with
+// |v * 10^6| < 2^50 its distance to the nearest integer is exact. A value
+// further than |v * 10^6| * 2^-48 from it (|N| <= 2 |v * 10^6| + 1 leaves
+// room) has no such N; a full-precision reading is ~0.25 away on average.
+bool ClearlyRaw(double v) {
+  const double scaled6 = v * kPow10[kMaxDecimalScaleV2];
+  const double size = std::fabs(scaled6);
+  return size < 1125899906842624.0 /* 2^50 */ &&
+         std::fabs(scaled6 - RoundToInteger(scaled6)) > size * 0x1p-48;
+}
+
 int ScaleOf(double v, int64_t& mantissa) {
-  // Cheap test first: if some k <= 6 fits, k = 6 does too (v * 10^6 is then
+  // Cheap tests first: if some k <= 6 fits, k = 6 does too (v * 10^6 is then
   // within 0.25 of the integer M * 10^(6-k) below 2^50, and dividing that
   // integer by 10^6 rounds to v again). So a value failing at 6 has no
   // decimal structure up to 6 places: doubles read from full-precision text
   // skip the loop (v1's scales 7..14 are not written any more).
   if (v == 0 && std::signbit(v)) return kRawDouble;  // -0: the mantissa 0 would lose the sign
+  if (ClearlyRaw(v)) return kRawDouble;
   const double scaled6 = v * kPow10[kMaxDecimalScaleV2];
   if (std::fabs(scaled6) < 1125899906842624.0 /* 2^50 */ &&
       RoundToInteger(scaled6) / kPow10[kMaxDecimalScaleV2] != v) {
@@ -88,6 +104,12 @@ int ScaleOf(double v, int64_t& mantissa) {
   }
   return kRawDouble;
 }
+
+}  // namespace block_internal
+
+namespace {
+
+using block_internal::ScaleOf;
 
 bool GetValue(std::string_view& in, int scale, double& v) {
   if (scale == kRawDouble) {
@@ -156,9 +178,15 @@ inline Coded CodeValue(double v, int scale, int64_t mantissa, uint64_t& prev_bit
   return {static_cast<uint8_t>(kXorCode + n), x};
 }
 
+// Writes `c` at `p`, which has room for 8 bytes (AppendEncoded's
+// kMaxReadingBytes per reading); returns the end.
 inline char* PutCoded(char* p, Coded c) {
   if (c.code < kXorCode) return PutVarint(p, c.payload);
   const int n = c.code - kXorCode;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &c.payload, 8);  // one store; the bytes past n are overwritten or cut
+    return p + n;
+  }
   for (int b = 0; b < n; ++b) *p++ = static_cast<char>(c.payload >> (8 * b));
   return p;
 }
@@ -358,6 +386,8 @@ BlockEncoder::BlockEncoder() : memo_(kMemoSlots) {
 
 void BlockEncoder::Append(std::span<const Reading> readings, int32_t month, std::string& out) {
   AppendEncoded(readings, month, out, codes_, [this](double v, int64_t& mantissa) {
+    // Full-precision values are nearly all distinct: they skip the memo.
+    if (block_internal::ClearlyRaw(v)) return kRawDouble;
     uint64_t bits;
     std::memcpy(&bits, &v, sizeof bits);
     Slot& slot = memo_[(bits * 0x9E3779B97F4A7C15ULL) >> (64 - kMemoBits)];

@@ -30,6 +30,12 @@ struct Coded {
   uint8_t code = 0;      // 0..6: decimal scale; 7 + n: n low bytes of the XOR
   uint64_t payload = 0;  // zigzag mantissa, or the XOR with the column's previous bits
 };
+// The smallest k <= 6 with v == M / 10^k exactly for an integer M (|M| <
+// 2^53), setting `mantissa` to M; else 15 (no decimal structure: raw bits).
+int ScaleOf(double v, int64_t& mantissa);
+// A cheap test (no division, no table) that is true only for values
+// ScaleOf gives 15: those read from full-precision text nearly all are.
+bool ClearlyRaw(double v);
 }  // namespace block_internal
 
 enum class ConflictMode : uint8_t { kReject = 0, kReplace = 1 };

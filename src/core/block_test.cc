@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "core/datetime.h"
@@ -234,6 +236,60 @@ TEST(Block, BlockEncoderWritesTheSameBytes) {
     encoder.Append(block, month, b2);
     ASSERT_EQ(a, b2) << b;
   }
+}
+
+// The definition ScaleOf's cheap tests must agree with: the smallest k <= 6
+// with v == round(v * 10^k) / 10^k (|M| < 2^53), else 15 (raw).
+int ScaleByLoop(double v) {
+  if (v == 0 && std::signbit(v)) return 15;
+  for (int k = 0; k <= 6; ++k) {
+    const double scaled = v * std::pow(10.0, k);
+    if (std::fabs(scaled) >= 9007199254740992.0) break;
+    if (std::nearbyint(scaled) / std::pow(10.0, k) == v) return k;
+  }
+  return 15;
+}
+
+// Issue 11: ClearlyRaw skips the decimal-scale search (and the encoder's
+// memo) for full-precision values; it must never call a decimal value raw,
+// or the stored bytes would change.
+TEST(Block, I11_ClearlyRawOnlyForValuesWithoutDecimalStructure) {
+  std::mt19937_64 rng(11);
+  int clearly = 0, raw = 0;
+  auto check = [&](double v) {
+    int64_t m = 0;
+    const int want = ScaleByLoop(v);
+    ASSERT_EQ(block_internal::ScaleOf(v, m), want) << v;
+    if (block_internal::ClearlyRaw(v)) {
+      ASSERT_EQ(want, 15) << v;
+      ++clearly;
+    }
+    raw += want == 15;
+  };
+  for (int i = 0; i < 400000; ++i) {
+    const int k = static_cast<int>(rng() % 7);
+    const auto mant = static_cast<int64_t>(rng() >> (11 + rng() % 52));
+    const double dec = static_cast<double>(rng() % 2 ? mant : -mant) / std::pow(10.0, k);
+    check(dec);
+    check(std::nextafter(dec, 1e300));  // one ulp off: raw unless tiny
+    check(std::ldexp(static_cast<double>(rng() >> 11), -static_cast<int>(rng() % 80)));
+    char text[32];  // 1-17 significant digits, as CSV text has them
+    std::snprintf(text, sizeof text, "%.*g", static_cast<int>(1 + rng() % 17),
+                  static_cast<double>(rng() % 4000000) / 1000 + static_cast<double>(rng()) / 1e19);
+    check(std::strtod(text, nullptr));
+    uint64_t bits = rng();
+    if (((bits >> 52) & 0x7FF) == 0x7FF) bits ^= uint64_t{1} << 62;  // no NaN or infinity
+    check(std::bit_cast<double>(bits));
+  }
+  for (double v : {0.0, -0.0, 5e-324, 1e-6, 5e-7, 4e-7, 1125899906.842624, 1125899906.842625,
+                   9007199254.740992, 12.549188181281455, 0.3736595668933671})
+    check(v);
+  // Full-precision readings (the seed's numbers): nearly all take the cheap test.
+  int full = 0, full_clearly = 0;
+  std::uniform_real_distribution<double> temp(0, 35);
+  for (int i = 0; i < 100000; ++i, ++full) full_clearly += block_internal::ClearlyRaw(temp(rng));
+  EXPECT_GT(full_clearly, full * 99 / 100);
+  EXPECT_GT(clearly, raw / 2);
 }
 
 TEST(Block, RejectsCorruptBytes) {

@@ -167,7 +167,8 @@ class FileIngest {
   Result<FileSummary> Run();
 
  private:
-  Status ProcessChunk();
+  // Merges out_ (its rows grouped by `grouped`, or here when nullptr).
+  Status ProcessChunk(const core::Grouping* grouped);
   // ParseAll on the parser thread, an exception ending the stream with an error chunk.
   void ParseAllGuarded(storage::ObjectReader& reader, ChunkQueue& queue);
   // Parsing in parts (a file over options.parse_part_bytes): part k is the
@@ -184,9 +185,16 @@ class FileIngest {
   void ParseParts(size_t w, size_t workers, ChunkQueue& queue, ForkTemplate& fork);
   // The merging thread parses [from, end of file) with `parser` (see ParseParts).
   Status ContinueAlone(std::unique_ptr<core::FileParser> parser, uint64_t from);
-  // Maps a parsed chunk's sensor ids (with `names`, its parser's names when
-  // they grew) and lines to the file's, then merges it (ProcessChunk).
-  Status TakeChunk(core::ParseOutput& out, const std::vector<std::string>& names);
+  // Merges a parsed chunk (ProcessChunk; `grouped`: its rows' grouping, or
+  // nullptr). Its sensor ids and lines are its parser's: `names` (the
+  // parser's names, when they grew) extends part_map_, and the rows are
+  // mapped to the file's where used (FileSensorOf, FileLineOf), per group
+  // and per written row; the invalid rows' lines are mapped here.
+  Status TakeChunk(core::ParseOutput& out, const std::vector<std::string>& names,
+                   const core::Grouping* grouped);
+  // A row's file sensor id and line (its chunk's are its parser's).
+  uint32_t FileSensorOf(const core::ParsedRow& r) const { return part_map_[r.sensor]; }
+  int64_t FileLineOf(const core::ParsedRow& r) const { return r.line + line_base_; }
   uint32_t FileSensor(const std::string& name);  // the file's id of a sensor name
   // Starts the landing copy of a local file not landed yet (on `copier`
   // unless small) or takes the one started before the batch.
@@ -256,8 +264,8 @@ class FileIngest {
   Result<std::unique_ptr<storage::ObjectWriter>> landed_{std::unique_ptr<storage::ObjectWriter>()};
   bool landed_input_error_ = false;  // landed_'s error is the input file's
 
-  // The file's sensors in order of first appearance (the ids of the rows
-  // in out_: what one parser of the whole file would give them).
+  // The file's sensors in order of first appearance (what one parser of
+  // the whole file would give them; a row's is FileSensorOf).
   std::vector<std::string> sensor_names_;
   std::unordered_map<std::string, uint32_t> sensor_ids_;  // name -> index in sensor_names_
   std::vector<uint32_t> part_map_;  // the current part's parser's sensor id -> the file's
@@ -266,13 +274,18 @@ class FileIngest {
   uint64_t parts_ = 1;
   uint64_t size_ = 0;                 // the file's size
   std::vector<uint32_t> sensor_map_;  // the file's sensor id -> batch sensor id
-  // Per chunk: the merge decision for each row.
-  std::vector<core::MergeDecision> decisions_;
+  // Per chunk: the merge decision for each row (a byte: the rows' decisions
+  // are scattered by group and read back in row order, so they stay in
+  // cache), and the stored reading of the rows that have one (conflicts and
+  // replacements, few), by row index.
+  std::vector<core::Decision> decisions_;
+  std::vector<std::pair<uint32_t, core::Reading>> others_;
   // Scratch reused across chunks and groups (no allocation per group).
-  // The current chunk's rows by sensor-month, grouped on this thread: the
-  // parser thread is the busier stage (callgrind, issue 11: with the grouping
-  // here it still runs 2.1x (two decimals) to 2.6x (full precision) the
-  // instructions of ProcessChunk).
+  // The current chunk's rows by sensor-month, grouped on this thread when a
+  // single parser reads the file: that parser thread is the busier stage
+  // (callgrind, issue 11: with the grouping here it still runs 2.1x (two
+  // decimals) to 2.6x (full precision) the instructions of ProcessChunk).
+  // The parser threads of a file parsed in parts group their chunks.
   core::Grouping grouping_;
   std::vector<core::MergeDecision> local_;
 
@@ -423,7 +436,7 @@ Status FileIngest::Merge(std::deque<ChunkQueue>& queues) {
     if (!chunk.status.ok()) {
       return chunk.input_error ? InputError(chunk.status) : chunk.status;
     }
-    Status status = TakeChunk(chunk.out, chunk.sensors);
+    Status status = TakeChunk(chunk.out, chunk.sensors, chunk.grouped ? &chunk.grouping : nullptr);
     if (status.ok() && parts_ > 1 && job_.progress) job_.progress(chunk.end_offset, size_);
     const bool last = chunk.last;
     if (status.ok() && chunk.part_end && !last) {
@@ -442,16 +455,13 @@ Status FileIngest::Merge(std::deque<ChunkQueue>& queues) {
   }
 }
 
-Status FileIngest::TakeChunk(core::ParseOutput& out, const std::vector<std::string>& names) {
+Status FileIngest::TakeChunk(core::ParseOutput& out, const std::vector<std::string>& names,
+                             const core::Grouping* grouped) {
   for (size_t i = part_map_.size(); i < names.size(); ++i)
     part_map_.push_back(FileSensor(names[i]));
-  for (core::ParsedRow& r : out.rows) {
-    r.sensor = part_map_[r.sensor];
-    r.line += line_base_;
-  }
   for (core::InvalidRow& r : out.invalid) r.line += line_base_;
   std::swap(out_, out);
-  Status status = ProcessChunk();
+  Status status = ProcessChunk(grouped);
   std::swap(out_, out);
   return status;
 }
@@ -475,13 +485,13 @@ Status FileIngest::ContinueAlone(std::unique_ptr<core::FileParser> parser, uint6
     at += *n;
     if (job_.progress) job_.progress(at, size_);
     if (out.rows.size() < kChunkRows) continue;
-    AQ_RETURN_IF_ERROR(TakeChunk(out, parser->sensors()));
+    AQ_RETURN_IF_ERROR(TakeChunk(out, parser->sensors(), nullptr));
     out.rows.clear();
     out.invalid.clear();
     out.normalized.clear();
   }
   parser->Finish(out);
-  return TakeChunk(out, parser->sensors());
+  return TakeChunk(out, parser->sensors(), nullptr);
 }
 
 void FileIngest::ParseParts(size_t w, size_t workers, ChunkQueue& queue, ForkTemplate& fork) {
@@ -546,17 +556,26 @@ Result<uint32_t> FileIngest::BatchSensor(uint32_t parser_sensor) {
   return sensor_map_[parser_sensor];
 }
 
-Status FileIngest::ProcessChunk() {
+Status FileIngest::ProcessChunk(const core::Grouping* grouped) {
   summary_.rows += out_.data_rows;
   out_.data_rows = 0;
-  core::GroupBySensorMonth(out_.rows, sensor_names_.size(), grouping_);
-  decisions_.assign(out_.rows.size(), core::MergeDecision{});
-  for (size_t g = 0; g < grouping_.keys.size(); ++g) {
-    const uint64_t key = grouping_.keys[g];
-    auto sid = BatchSensor(core::Grouping::SensorOf(key));
-    if (!sid.ok()) return sid.status();
-    AQ_RETURN_IF_ERROR(MergeGroup(*sid, core::Grouping::MonthOf(key), grouping_.Group(g)));
+  if (grouped == nullptr) {
+    core::GroupBySensorMonth(out_.rows, part_map_.size(), grouping_);
+    grouped = &grouping_;
   }
+  const core::Grouping& g = *grouped;
+  decisions_.resize(out_.rows.size());  // (every row gets its decision from MergeGroup)
+  others_.clear();
+  // Groups in order of first appearance: the same order for the parser's
+  // ids as for the file's (part_map_ is one-to-one).
+  for (size_t k = 0; k < g.keys.size(); ++k) {
+    const uint64_t key = g.keys[k];
+    auto sid = BatchSensor(part_map_[core::Grouping::SensorOf(key)]);
+    if (!sid.ok()) return sid.status();
+    AQ_RETURN_IF_ERROR(MergeGroup(*sid, core::Grouping::MonthOf(key), g.Group(k)));
+  }
+  std::sort(others_.begin(), others_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   AQ_RETURN_IF_ERROR(state_.EndChunk());
   return EmitChunk();
 }
@@ -569,7 +588,12 @@ Status FileIngest::MergeGroup(uint32_t sid, int32_t month,
   if (core::MergeInto((*block)->readings, incoming, job_.on_conflict, local_)) {
     (*block)->dirty = true;
   }
-  for (size_t k = 0; k < incoming.size(); ++k) decisions_[incoming[k].order] = local_[k];
+  for (size_t k = 0; k < incoming.size(); ++k) {
+    const core::MergeDecision& d = local_[k];
+    decisions_[incoming[k].order] = d.decision;
+    if (d.decision == core::Decision::kConflict || d.decision == core::Decision::kReplaced)
+      others_.emplace_back(incoming[k].order, d.other);
+  }
   return Status::Ok();
 }
 
@@ -625,31 +649,35 @@ Status FileIngest::EmitChunk() {
     return run.empty() ? Status::Ok() : valid_.Write(run);
   };
   size_t b = 0;  // parse-invalid rows interleave with the chunk's rows by line
+  size_t o = 0;  // the next row in others_
   for (size_t i = 0; i < rows.size(); ++i) {
     const core::ParsedRow& r = rows[i];
-    for (; b < bad.size() && bad[b].line < r.line; ++b)
+    const int64_t line = FileLineOf(r);
+    const uint32_t sensor = FileSensorOf(r);
+    for (; b < bad.size() && bad[b].line < line; ++b)
       AQ_RETURN_IF_ERROR(WriteInvalid(bad[b].line, bad[b].reason, bad[b].detail, bad[b].raw));
-    const core::MergeDecision& d = decisions_[i];
-    switch (d.decision) {
+    switch (decisions_[i]) {
       case core::Decision::kDuplicate:
         summary_.duplicates++;
-        CountsOf(r.sensor).duplicates++;
+        CountsOf(sensor).duplicates++;
         continue;
       case core::Decision::kConflict: {
+        const core::Reading& other = others_[o++].second;
         auto raw = RawOf(r);
         if (!raw.ok()) return raw.status();
-        std::string detail = "stored temperature=" + core::FormatNumber(d.other.temperature) +
-                             " sd=" + core::FormatNumber(d.other.sd);
-        AQ_RETURN_IF_ERROR(WriteInvalid(r.line, core::Reason::kConflictingDuplicate, detail, *raw));
+        std::string detail = "stored temperature=" + core::FormatNumber(other.temperature) +
+                             " sd=" + core::FormatNumber(other.sd);
+        AQ_RETURN_IF_ERROR(WriteInvalid(line, core::Reason::kConflictingDuplicate, detail, *raw));
         continue;
       }
       case core::Decision::kReplaced: {
+        const core::Reading& other = others_[o++].second;
         // The replaced reading is recorded, but it is no row of this file:
         // not counted in `invalid`, so rows = valid + invalid + duplicates.
-        std::string detail = "replaced by line " + std::to_string(r.line) + " of this file";
+        std::string detail = "replaced by line " + std::to_string(line) + " of this file";
         AQ_RETURN_IF_ERROR(
-            WriteInvalid(r.line, core::Reason::kConflictingDuplicate, detail,
-                         ReadingText(state_.sensor(sensor_map_[r.sensor]).name(), d.other)));
+            WriteInvalid(line, core::Reason::kConflictingDuplicate, detail,
+                         ReadingText(state_.sensor(sensor_map_[sensor]).name(), other)));
         summary_.invalid--;
         replaced_++;
         break;
@@ -658,7 +686,7 @@ Status FileIngest::EmitChunk() {
         break;
     }
     summary_.valid++;
-    CountsOf(r.sensor).valid++;
+    CountsOf(sensor).valid++;
     if (r.norm_offset != run_end) {
       AQ_RETURN_IF_ERROR(write_run());
       run_begin = run_end = r.norm_offset;
@@ -666,10 +694,10 @@ Status FileIngest::EmitChunk() {
     run_end += r.norm_length;
     if (r.sd > options_.limits.sd_alert) {
       summary_.alerts++;
-      Deviations(r.sensor).count++;
+      Deviations(sensor).count++;
       if (deviation_examples_.size() < kExamples) {
-        deviation_examples_.push_back({{"line", r.line},
-                                       {"sensor", state_.sensor(sensor_map_[r.sensor]).name()},
+        deviation_examples_.push_back({{"line", line},
+                                       {"sensor", state_.sensor(sensor_map_[sensor]).name()},
                                        {"date", core::FormatDateTime(r.when)},
                                        {"temperature", r.temperature},
                                        {"sd", r.sd}});

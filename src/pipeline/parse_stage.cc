@@ -7,6 +7,16 @@ namespace aquasense::pipeline::internal {
 
 namespace {
 constexpr size_t kScanSize = 64 << 10;  // bytes read at a time looking for a part's start
+
+// Groups the chunk's rows by sensor-month on this parser thread (the merging
+// thread is the critical path) and hands it on. `sensors`: its parser's
+// sensor count (at an unclean part end the parser is in c.parser and its
+// names in c.sensors).
+void PushGrouped(ChunkQueue& queue, Chunk& c, size_t sensors) {
+  core::GroupBySensorMonth(c.out.rows, sensors, c.grouping);
+  c.grouped = true;
+  queue.Push(std::move(c));
+}
 }  // namespace
 
 bool ParsePart(storage::ObjectReader& reader, uint64_t begin, uint64_t end,
@@ -25,7 +35,7 @@ bool ParsePart(storage::ObjectReader& reader, uint64_t begin, uint64_t end,
       cur.sensors = parser->sensors();
       known_sensors = cur.sensors.size();
     }
-    queue.Push(std::move(cur));
+    PushGrouped(queue, cur, parser ? parser->sensors().size() : cur.sensors.size());
     cur = queue.TakeFree();
     cur.out.rows.reserve(kRowsHint);
   };

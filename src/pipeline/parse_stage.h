@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/grouping.h"
 #include "core/validate.h"
 #include "storage/object_store.h"
 
@@ -27,9 +28,15 @@ inline constexpr size_t kChunkRows = 1 << 16;  // rows merged at a time: bounds 
 
 // A parsed chunk handed from a parser thread to the merging one. Its rows'
 // sensor ids and lines are its parser's: the merging thread maps them to
-// the file's (a part's parser counts both from its own start).
+// the file's (a part's parser counts both from its own start) where it uses
+// them, per sensor-month group and per written row, not per row up front.
 struct Chunk {
   core::ParseOutput out;
+  // out.rows by (parser sensor, month), when `grouped` (ParsePart: the
+  // part's parser thread has the slack, the merging thread is the critical
+  // path); else the merging thread groups them.
+  core::Grouping grouping;
+  bool grouped = false;
   std::vector<std::string> sensors;  // the parser's sensor names, when they grew
   bool last = false;                 // the file's last chunk
   Status status;                     // a read error ends the stream
@@ -78,6 +85,7 @@ class ChunkQueue {
     c.out.invalid.clear();
     c.out.normalized.clear();
     c.out.data_rows = 0;
+    c.grouped = false;  // (the grouping keeps its capacity)
     c.sensors.clear();
     c.last = false;
     c.status = Status::Ok();
@@ -153,14 +161,12 @@ Result<uint64_t> PartStart(storage::ObjectReader& reader, uint64_t part_bytes, u
                            uint64_t k);
 
 // Parses the part [begin, end) of the file with `parser` into chunks pushed
-// on `queue` (kChunkRows rows each, plus what the last read adds; the last
-// one also takes a tail of up to kReadSize bytes if its rows fit in 1.5 *
-// kChunkRows);
-// the part's last chunk has part_end, and `last` when `end` is the file's
-// end (the parser's Finish was called then). `publish` (the first part's
-// thread only) receives a fork template once the parser is configured.
-// Returns false after a read error, pushed as the stream's last chunk
-// (input_error = `local`).
+// on `queue`, grouped (Chunk::grouping) (kChunkRows rows each, plus what the last read adds; the
+// last one also takes a tail of up to kReadSize bytes if its rows fit in 1.5 * kChunkRows); the
+// part's last chunk has part_end, and `last` when `end` is the file's end (the parser's Finish was
+// called then). `publish` (the first part's thread only) receives a fork template once the parser
+// is configured. Returns false after a read error, pushed as the stream's last chunk (input_error =
+// `local`).
 bool ParsePart(storage::ObjectReader& reader, uint64_t begin, uint64_t end,
                std::unique_ptr<core::FileParser> parser, ForkTemplate* publish, bool local,
                ChunkQueue& queue, std::string& buf);

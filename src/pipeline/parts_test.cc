@@ -47,6 +47,17 @@ std::string IngestAll(uint64_t part_bytes, const std::vector<std::string>& texts
       r += "== " + f.key + "\n" + *objects->ReadAll(f.key);
   }
   r += core::MetricsCsv(*meta->ListMetrics({}));
+  // Each sensor's record of each file: its valid and duplicate readings.
+  const auto records = meta->ListFiles();
+  const auto sensors = meta->ListSensors();
+  for (const storage::FileRecord& f : *records) {
+    for (const std::string& sensor : *sensors) {
+      const auto a = *meta->FindApplied(sensor, f.hash, f.default_sensor);
+      if (a)
+        r += sensor + " applied " + std::to_string(a->valid) + "/" + std::to_string(a->duplicates) +
+             "\n";
+    }
+  }
   const auto alerts = meta->RecentAlerts(100);
   for (const auto& [a, deliveries] : *alerts)
     r += a.kind + " " + a.sensor + " " + a.payload_json + "\n";
@@ -110,6 +121,47 @@ TEST(Parts, I11_ManySensorsFirstSeenInLaterParts) {
             std::to_string(i % 10) + "\n";
   }
   ExpectPartsMatchOneParser({text});
+}
+
+// The merging thread maps a part's sensor ids and lines where it uses them
+// (per group, per written row), not per row up front: sensors first seen in
+// later parts, deviations (sd over 0.5: alert examples carry line and
+// sensor), invalid rows between valid ones and conflicts, all in later
+// parts, must come out as with one parser.
+TEST(Parts, I11_LazyMappingOfSensorsAndLinesInLaterParts) {
+  std::string text = "sensor,date,temperature,sd\n";
+  for (int i = 0; i < 300; ++i) {
+    const int s = (i * 7) % (1 + i / 10);  // new sensors keep appearing
+    const std::string sd = i % 13 == 0 ? "0.9" : "0.1";
+    text += "q" + std::to_string(s) + ",2024-0" + std::to_string(1 + i % 4) + "-" +
+            std::to_string(10 + i % 19) + "," + std::to_string(i % 17) + ".5," + sd + "\n";
+    if (i % 29 == 0) text += "q1,2024-02-30,1,0.1\n";                          // invalid date
+    if (i % 31 == 0) text += "q2,2024-01-11,99.5," + sd + "\n";                // conflict later
+    if (i % 37 == 0) text += "q" + std::to_string(s) + ",2024-03-01,1,0.1\n";  // duplicates
+  }
+  ExpectPartsMatchOneParser({text});
+  ExpectPartsMatchOneParser({text}, storage::OnConflict::kReplace);
+}
+
+// The merging thread keeps the stored reading of a conflict or replacement
+// by row (FileIngest::others_), gathered group by group: with sensors
+// interleaved, each row must still name its own stored reading.
+TEST(Parts, I11_ConflictsNameTheirOwnStoredReading) {
+  const std::string stored = "a,2024-01-01,1,0.1\nb,2024-01-01,2,0.2\nb,2024-01-02,3,0.3\n";
+  const std::string text = "b,2024-01-01,9,0.9\na,2024-01-01,8,0.8\nb,2024-01-02,7,0.7\n";
+  const std::string reject = IngestAll(0, {stored, text}, storage::OnConflict::kReject);
+  for (const char* row :
+       {R"(,1,conflicting_duplicate,"stored temperature=2 sd=0.2","b,2024-01-01,9,0.9")",
+        R"(,2,conflicting_duplicate,"stored temperature=1 sd=0.1","a,2024-01-01,8,0.8")",
+        R"(,3,conflicting_duplicate,"stored temperature=3 sd=0.3","b,2024-01-02,7,0.7")"})
+    EXPECT_NE(reject.find(row), std::string::npos) << row << "\n" << reject;
+  const std::string replace = IngestAll(0, {stored, text}, storage::OnConflict::kReplace);
+  for (const char* row :
+       {R"(,1,conflicting_duplicate,"replaced by line 1 of this file","b,2024-01-01,2,0.2")",
+        R"(,2,conflicting_duplicate,"replaced by line 2 of this file","a,2024-01-01,1,0.1")",
+        R"(,3,conflicting_duplicate,"replaced by line 3 of this file","b,2024-01-02,3,0.3")"})
+    EXPECT_NE(replace.find(row), std::string::npos) << row << "\n" << replace;
+  ExpectPartsMatchOneParser({stored, text});
 }
 
 }  // namespace
