@@ -118,6 +118,19 @@ class LocalWriter final : public ObjectWriter {
     return Status::Ok();
   }
 
+  // A whole write buffer's rest, to fill in place (see ObjectWriter::Space):
+  // a full one goes out with O_DIRECT without being copied.
+  std::span<char> Space() override {
+    if (closed_ || (cap_ < kBuf && !Grow(kBuf).ok())) return {};
+    return {buf_.get() + fill_, kBuf - fill_};
+  }
+  Status Filled(size_t n) override {
+    if (closed_) return FailedPrecondition("object writer already closed");
+    if (n > cap_ - fill_) return InvalidArgument("more bytes filled than lent");
+    fill_ += n;
+    return fill_ == kBuf ? WriteBuffer(/*whole=*/true) : Status::Ok();
+  }
+
   Status Commit() override {
     auto in_place = CommitInPlace();
     if (!in_place.ok()) return in_place.status();
