@@ -5,8 +5,8 @@
 // writer in order, while the merging thread fills the next. One OutputThread
 // serves every Output of an ingest; the buffers are recycled: an Output's
 // first buffer is its own, and the thread makes at most `max_buffers` more
-// (the merging thread waits for a free one), so the memory stays bounded. An error of the writer surfaces at the Output's
-// next Write/Flush/MaybeFlush or at Finish; an exception on the thread
+// (the merging thread waits for a free one), so the memory stays bounded. An error of the writer
+// surfaces at the Output's next Write/Flush/MaybeFlush or at Finish; an exception on the thread
 // becomes such an error, never leaving the thread.
 //
 //   OutputThread thread;                      // declared after the Outputs
