@@ -1,6 +1,7 @@
 // LocalObjectStore: objects are files under a root directory. Writes go to
-// ROOT/.tmp/, are fsynced, renamed into place, and the directory is fsynced,
-// so an object is either absent or complete, even after kill -9 or power loss.
+// ROOT/.tmp/, are fsynced (many at once: one syncfs), renamed into place, and
+// the directory is fsynced, so an object is either absent or complete, even
+// after kill -9 or power loss.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -509,7 +510,13 @@ class LocalObjectStore final : public ObjectStore {
     if (local.size() - begin >= kSyncFsObjects) {
       // Many objects (the monthly files of a large batch): the intent record
       // first, then one syncfs for all the rest instead of an fsync each.
-      // Every temp file is durable before any is renamed, as below.
+      // The crash-safety argument is unchanged: syncfs returns once every
+      // temp file's data and size are on disk (as an fsync of each would,
+      // errors included), and only then is any renamed; the intent record is
+      // durable before that. A thousand fsyncs (each a flush on a disk
+      // without journal) become one; syncfs also writes out other dirty data
+      // of that file system, which the batch's SQLite commit syncs next anyway
+      // (its WAL, started by Batch::WritesDone).
       if (first_is_intent) AQ_RETURN_IF_ERROR(commit_intent());
       AQ_RETURN_IF_ERROR(local[begin]->SyncFileSystem());
       for (size_t i = begin; i < local.size(); ++i) AQ_RETURN_IF_ERROR(local[i]->Synced());
