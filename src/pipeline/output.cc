@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <span>
 
 #include "common/catch_all.h"
 
@@ -97,12 +99,38 @@ Status Output::Open(storage::ObjectStore& store, const std::string& key, std::st
   if (!w.ok()) return w.status();
   writer_ = std::move(*w);
   thread_ = thread;
+  lends_ = -1;
   error_ = Status::Ok();
   buf_ = header;  // the first buffer is the Output's own (no thread needed yet)
   return Status::Ok();
 }
 
+bool Output::Lends() {
+  if (lends_ < 0) lends_ = writer_->Space().empty() ? 0 : 1;
+  return lends_ == 1;
+}
+
+Status Output::WriteLent(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const std::span<char> room = writer_->Space();
+    if (room.empty()) return writer_->Append(bytes);  // lends no more (an error, say)
+    const size_t n = std::min(room.size(), bytes.size());
+    std::memcpy(room.data(), bytes.data(), n);
+    bytes.remove_prefix(n);
+    AQ_RETURN_IF_ERROR(writer_->Filled(n));
+  }
+  return Status::Ok();
+}
+
 Status Output::Write(std::string_view bytes) {
+  if (buf_.size() + bytes.size() < kOutFlush) {
+    buf_.append(bytes);
+    return Status::Ok();
+  }
+  if (Lends()) {
+    AQ_RETURN_IF_ERROR(Flush());
+    return WriteLent(bytes);
+  }
   while (buf_.size() + bytes.size() >= kOutFlush) {
     // Without a thread a large piece goes to the writer without being copied
     // into the buffer first (as it always did).
@@ -120,8 +148,8 @@ Status Output::Write(std::string_view bytes) {
 }
 
 Status Output::Flush() {
-  if (thread_ == nullptr) {
-    Status s = writer_->Append(buf_);
+  if (thread_ == nullptr || Lends()) {
+    Status s = lends_ == 1 ? WriteLent(buf_) : writer_->Append(buf_);
     buf_.clear();
     return s;
   }

@@ -15,7 +15,11 @@
 //   out.Write(bytes);  ...  auto writer = out.Finish();  // then commit it
 //
 // A file that never fills a buffer starts no thread: Finish appends the last
-// (partial) buffer itself. Internal to the pipeline; an Output and the
+// (partial) buffer itself. A writer that lends its own buffer
+// (ObjectWriter::Space: a local store, whose full buffers go to the disk on
+// a thread of the writer's) is filled straight from the calling thread:
+// one copy of the bytes, no OutputThread. The others (S3, memory, wrapped
+// writers) go through the thread. Internal to the pipeline; an Output and the
 // calls into its OutputThread belong to one thread (the merging thread).
 #pragma once
 
@@ -94,8 +98,14 @@ class Output {
   Result<std::unique_ptr<storage::ObjectWriter>> Finish();
 
  private:
+  // The writer lends its buffer (asked once, when a buffer is full).
+  bool Lends();
+  // Copies `bytes` into the writer's lent buffer.
+  Status WriteLent(std::string_view bytes);
+
   std::unique_ptr<storage::ObjectWriter> writer_;
   OutputThread* thread_ = nullptr;
+  int lends_ = -1;  // -1 not asked yet, else Lends()
   std::string buf_;
   Status error_;  // owned by thread_'s lock once buffers were submitted
 };

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "storage/test_dir.h"
+
 namespace aquasense::pipeline::internal {
 namespace {
 
@@ -175,6 +177,39 @@ TEST(AsyncOutput, I11_DestroyedWithWritesQueuedDropsThemSafely) {
     for (int i = 0; i < 4; ++i) ASSERT_TRUE(out.Write(std::string(kOutFlush, 'z')).ok());
   }  // no Finish: a failed ingest
   EXPECT_LT(slow.bytes.size(), 4 * kOutFlush);
+}
+
+// A local store's writer lends its own buffer: the bytes are copied into it
+// on the calling thread (no writer thread, no second copy) and come back
+// byte for byte, the invalid output's buf() appends included.
+TEST(AsyncOutput, I11_ALendingWriterIsFilledDirectlyWithoutTheThread) {
+  testing::TempDir dir;
+  auto store = storage::NewLocalObjectStore(dir.path());
+  OutputThread thread;
+  Output v, inv;
+  ASSERT_TRUE(v.Open(*store, "v.csv", "header-v\n", &thread).ok());
+  ASSERT_TRUE(inv.Open(*store, "i.csv", "header-i\n", &thread).ok());
+  std::string want_v = "header-v\n", want_i = "header-i\n";
+  for (int i = 0; i < 40; ++i) {
+    const std::string p = Piece(i);
+    ASSERT_TRUE(v.Write(p).ok());
+    want_v += p;
+    inv.buf() += p.substr(0, 50000) + "\n";
+    want_i += p.substr(0, 50000) + "\n";
+    ASSERT_TRUE(inv.MaybeFlush().ok());
+  }
+  for (auto [out, key] : {std::pair{&v, "v.csv"}, std::pair{&inv, "i.csv"}}) {
+    auto w = out->Finish();
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Commit().ok());
+  }
+  EXPECT_EQ(thread.buffers(), 0u);  // the thread was never needed
+  auto back_v = store->ReadAll("v.csv");
+  auto back_i = store->ReadAll("i.csv");
+  ASSERT_TRUE(back_v.ok() && back_i.ok());
+  EXPECT_EQ(back_v->size(), want_v.size());
+  EXPECT_TRUE(*back_v == want_v);
+  EXPECT_TRUE(*back_i == want_i);
 }
 
 }  // namespace
