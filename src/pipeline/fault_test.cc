@@ -259,5 +259,59 @@ TEST(PipelineConcurrency, C17_IngestersOfOneSensorRetryAndCountOnce) {
   EXPECT_GT(aborted, 0);  // the ingesters did meet on the sensor
 }
 
+// Issue 11 (the filtered/ outputs are appended by a writer thread, see
+// pipeline/output.h): a file whose valid rows fill several output buffers,
+// over an object store whose n-th call fails, for every n of a clean run.
+// A failed append on the writer thread fails the ingest and stores nothing
+// (no ledger record, no metrics, no filtered/ object); the retry then
+// equals the clean run, filtered/ outputs included.
+TEST(PipelineOutputFault, I11_AFailedBackgroundAppendFailsTheIngestAndStoresNothing) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/big.csv";
+  {
+    std::ofstream out(path);
+    out << "sensor,date,temperature,sd\n";
+    for (int s = 0; s < 10; ++s)
+      for (int y = 2000; y < 2030; ++y)
+        for (int m = 1; m <= 12; ++m)
+          for (int d = 1; d <= 28; ++d)
+            out << "sensor" << s << ',' << y << '-' << (m < 10 ? "0" : "") << m << '-'
+                << (d < 10 ? "0" : "") << d << ',' << 10 + (d % 7) << ".25,0.1\n";
+  }
+  FakeClock clock{1'700'000'000'000};
+  Options o;
+  o.alert_channels = {"log"};
+  auto run = [&](int64_t fail_call, int64_t* calls, bool* failed) {
+    auto meta = storage::NewMemoryMetaStore(&clock);
+    auto objects = storage::NewMemoryObjectStore(&clock);
+    storage::FaultInjector faults;
+    auto fobjects = storage::WrapObjectStore(*objects, faults);
+    Pipeline p(Env{fobjects.get(), meta.get(), &clock}, o);
+    if (fail_call > 0) faults.FailCall(fail_call);
+    auto first = p.IngestPaths({path}, IngestRequest{});
+    if (calls != nullptr) *calls = faults.calls();
+    *failed = !first.ok();
+    if (*failed) {
+      EXPECT_TRUE(meta->ListFiles()->empty());
+      EXPECT_TRUE(meta->ListMetrics({})->empty());
+      EXPECT_TRUE(objects->List("filtered/")->empty());
+      auto again = p.IngestPaths({path}, IngestRequest{});
+      EXPECT_TRUE(again.ok()) << again.status().ToString();
+    }
+    return StateOf(*meta, *objects) + Filtered(*objects);
+  };
+  int64_t calls = 0;
+  bool failed = false;
+  const std::string clean = run(0, &calls, &failed);
+  ASSERT_FALSE(failed);
+  ASSERT_GT(clean.size(), 3u << 20);  // the valid rows fill three output buffers
+  int failures = 0;
+  for (int64_t n = 1; n <= calls; ++n) {
+    EXPECT_EQ(run(n, nullptr, &failed), clean) << "failure of call " << n;
+    failures += failed;
+  }
+  EXPECT_GT(failures, calls / 2);
+}
+
 }  // namespace
 }  // namespace aquasense::pipeline

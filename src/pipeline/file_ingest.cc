@@ -25,6 +25,7 @@
 #include "core/number.h"
 #include "core/validate.h"
 #include "pipeline/local_file.h"
+#include "pipeline/output.h"
 #include "pipeline/parse_stage.h"
 #include "storage/keys.h"
 
@@ -32,7 +33,6 @@ namespace aquasense::pipeline::internal {
 
 namespace {
 
-constexpr size_t kOutFlush = 1 << 20;  // output buffer flushed to the object store
 constexpr size_t kExamples = 5;        // examples carried by an alert
 constexpr size_t kAlertSensors = 10;   // sensors named by an alert (besides their count)
 constexpr size_t kParseWorkers = 2;    // parser threads of a file parsed in parts
@@ -54,44 +54,6 @@ std::string ReadingText(const std::string& sensor, const core::Reading& r) {
   core::AppendNumber(s, r.sd);
   return s;
 }
-
-// One buffered output object (a filtered/ file).
-class Output {
- public:
-  Status Open(storage::ObjectStore& store, const std::string& key, std::string_view header) {
-    auto w = store.NewWriter(key);
-    if (!w.ok()) return w.status();
-    writer_ = std::move(*w);
-    buf_ = header;
-    return Status::Ok();
-  }
-  std::string& buf() { return buf_; }
-  Status MaybeFlush() { return buf_.size() >= kOutFlush ? Flush() : Status::Ok(); }
-  // Appends `bytes`; a large piece goes to the writer without being copied
-  // into the buffer first.
-  Status Write(std::string_view bytes) {
-    if (buf_.size() + bytes.size() < kOutFlush) {
-      buf_.append(bytes);
-      return Status::Ok();
-    }
-    if (!buf_.empty()) AQ_RETURN_IF_ERROR(Flush());
-    return writer_->Append(bytes);
-  }
-  Status Flush() {
-    Status s = writer_->Append(buf_);
-    buf_.clear();
-    return s;
-  }
-  // Writes out what is buffered and hands over the writer, to be committed.
-  Result<std::unique_ptr<storage::ObjectWriter>> Finish() {
-    AQ_RETURN_IF_ERROR(Flush());
-    return std::move(writer_);
-  }
-
- private:
-  std::unique_ptr<storage::ObjectWriter> writer_;
-  std::string buf_;
-};
 
 // Reads bytes held in memory (a small staged file).
 class BytesReader final : public storage::ObjectReader {
@@ -258,6 +220,9 @@ class FileIngest {
   core::ParseOutput out_;
   std::unique_ptr<storage::ObjectReader> raw_reader_;  // for raw text of conflicting rows
   Output valid_, invalid_;
+  // Writes the outputs' full buffers off this thread. Declared after them:
+  // destroyed first, so no write of theirs is left running.
+  OutputThread output_thread_;
   FileSummary summary_;
   std::string hash_;  // the file's SHA-256 (known at the start or, for an unnamed file, at the end)
   // The landing copy: its writer (nullptr: nothing to commit) or its error.
@@ -316,10 +281,10 @@ Result<FileSummary> FileIngest::Run() {
   const std::string_view name = unnamed ? storage::keys::kPendingName : f.hash;
   AQ_RETURN_IF_ERROR(valid_.Open(*env_.objects,
                                  storage::keys::FilteredValid(f.default_sensor, name),
-                                 "sensor,date,temperature,sd\n"));
+                                 "sensor,date,temperature,sd\n", &output_thread_));
   AQ_RETURN_IF_ERROR(invalid_.Open(*env_.objects,
                                    storage::keys::FilteredInvalid(f.default_sensor, name),
-                                   "source,line,reason,detail,raw\n"));
+                                   "source,line,reason,detail,raw\n", &output_thread_));
   // A change of a local file while it is read shows in its size or
   // modification time (and, once hashed, in its landing copy's hash).
   const FileStamp stamp_before = Stamp(local() ? f.local_path : std::string());

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <span>
 
 #include "common/crypto.h"
 #include "storage/file_reader.h"
@@ -23,21 +24,35 @@ constexpr size_t kBuffer = 1 << 20;
 
 // The SHA-256 (hex) of everything `reader` yields, appended to `copy` as
 // well when there is one; stops early when `*cancel` turns true. A read
-// error sets `*input_error`.
+// error sets `*input_error`. The bytes are read straight into the copy's
+// own buffer when it lends one (ObjectWriter::Space: a local store), so
+// they are copied once, from the page cache; else through a buffer of ours
+// and Append (S3, memory stores, wrapped writers).
 Result<std::string> HashAndCopy(storage::ObjectReader& reader, storage::ObjectWriter* copy,
                                 const std::string& name, const std::atomic<bool>* cancel,
                                 bool* input_error = nullptr) {
   Sha256Hasher sha;
-  std::string buf(std::min<uint64_t>(kBuffer, reader.size() + 1), '\0');
+  std::string own;
   while (cancel == nullptr || !*cancel) {
-    auto n = reader.Read(buf.data(), buf.size());
+    std::span<char> room = copy != nullptr ? copy->Space() : std::span<char>();
+    const bool lent = !room.empty();
+    if (!lent) {
+      if (own.empty()) own.resize(std::min<uint64_t>(kBuffer, reader.size() + 1));
+      room = own;
+    }
+    // At most kBuffer at a time: hashed while it is still in the CPU's cache.
+    auto n = reader.Read(room.data(), std::min(room.size(), kBuffer));
     if (!n.ok()) {
       if (input_error != nullptr) *input_error = true;
       return Unavailable("cannot read " + name + ": " + n.status().message());
     }
     if (*n == 0) break;
-    sha.Update(buf.data(), *n);
-    if (copy != nullptr) AQ_RETURN_IF_ERROR(copy->Append(std::string_view(buf.data(), *n)));
+    sha.Update(room.data(), *n);
+    if (lent) {
+      AQ_RETURN_IF_ERROR(copy->Filled(*n));
+    } else if (copy != nullptr) {
+      AQ_RETURN_IF_ERROR(copy->Append(std::string_view(room.data(), *n)));
+    }
   }
   return sha.Hex();
 }

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <thread>
 
+#include "storage/fault_injection.h"
+#include "storage/memory_object_store.h"
 #include "storage/test_dir.h"
 
 namespace aquasense::pipeline {
@@ -112,6 +114,56 @@ TEST(CopyToLanding, M8TellsInputErrorsFromStoreErrors) {
   input_error = false;
   EXPECT_FALSE(CopyToLanding(f, *objects, &input_error).ok());
   EXPECT_TRUE(input_error);
+}
+
+// Issue 11: into a local store the copy reads the file straight into the
+// writer's own buffer (ObjectWriter::Space); into any other store (memory,
+// S3, a wrapped writer) it falls back to a buffer of its own and Append.
+// Both land the same bytes under the same hash, and both refuse bytes that
+// no longer hash as expected, storing nothing. The file spans two whole
+// 4 MiB buffers and a partial one.
+TEST(CopyToLanding, I11_LentBuffersAndTheFallbackLandTheSameBytes) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/in.csv";
+  std::string text;
+  for (int i = 0; text.size() < (9u << 20) + 4321; ++i)
+    text += "s" + std::to_string(i % 97) + ",2024-01-01," + std::to_string(i) + ",0.1\n";
+  std::ofstream(path, std::ios::binary) << text;
+  auto reader = OpenLocalFile(path);
+  ASSERT_TRUE(reader.ok());
+  const std::string hash = *Sha256Of(**reader, path);
+
+  auto local = storage::NewLocalObjectStore(dir.path() + "/data");
+  auto memory = storage::NewMemoryObjectStore();
+  auto local2 = storage::NewLocalObjectStore(dir.path() + "/data2");
+  storage::FaultInjector no_faults;
+  auto wrapped = storage::WrapObjectStore(*local2, no_faults);
+  const std::pair<storage::ObjectStore*, bool> stores[] = {
+      {local.get(), true}, {memory.get(), false}, {wrapped.get(), false}};
+  for (const auto& [store, lends] : stores) {
+    SCOPED_TRACE(lends ? "lent buffers" : "fallback");
+    EXPECT_EQ(!(*store->NewWriter("probe"))->Space().empty(), lends);
+    StagedFile f;
+    f.local_path = path;
+    f.hash = hash;
+    f.landing_key = "landing/s1/" + hash + ".csv";
+    auto writer = CopyToLanding(f, *store);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    ASSERT_NE(*writer, nullptr);
+    ASSERT_TRUE((*writer)->Commit().ok());
+    auto back = store->ReadAll(f.landing_key);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->size(), text.size());
+    EXPECT_TRUE(*back == text);
+    // The bytes no longer hash as expected: refused, nothing stored.
+    f.hash = std::string(64, 'd');
+    f.landing_key = "landing/s1/" + f.hash + ".csv";
+    bool input_error = false;
+    auto changed = CopyToLanding(f, *store, &input_error);
+    ASSERT_FALSE(changed.ok());
+    EXPECT_TRUE(input_error);
+    EXPECT_FALSE(*store->Exists(f.landing_key));
+  }
 }
 
 }  // namespace

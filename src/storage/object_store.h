@@ -67,6 +67,16 @@ class ObjectWriter {
   // overwriting the old one in place, which on a local disk saves a rename
   // and a directory sync, instead of replacing it atomically. A hint.
   virtual void AllowInPlace() {}
+  // Appending without a copy (optional): Space() lends room in the writer's
+  // own buffer, which the caller fills with the next bytes and hands back
+  // with Filled(n) (n <= its size; the room is the writer's again, as after
+  // Append). Empty when the writer has no such buffer (then use Append),
+  // e.g. after an error. Copies a local file into the store with one copy
+  // less (pipeline::CopyToLanding).
+  virtual std::span<char> Space() { return {}; }
+  virtual Status Filled(size_t n) {
+    return n == 0 ? Status::Ok() : FailedPrecondition("this object writer lends no buffer");
+  }
 };
 
 // A committed object as it was when opened: a reader never sees a later

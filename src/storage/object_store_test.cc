@@ -220,5 +220,42 @@ TEST(LocalObjectStore, CommitAllPublishesEveryWriterUnderItsKey) {
   EXPECT_FALSE(store->CommitAll(again).ok());
 }
 
+// Issue 11: a commit of many objects (a large batch's monthly files) syncs
+// them with one syncfs() instead of an fsync each; after the intent record,
+// every object is published, replacing old ones, and no temp file is left.
+TEST(LocalObjectStore, I11_ManyObjectsAfterAnIntentArePublishedByOneSyncfs) {
+  testing::TempDir dir;
+  auto store = NewLocalObjectStore(dir.path());
+  ASSERT_TRUE(store->WriteAll("m/7.csv", "old").ok());
+  std::vector<std::unique_ptr<ObjectWriter>> writers;
+  auto intent = store->NewWriter("m.intent");
+  ASSERT_TRUE((*intent)->Append("intent").ok());
+  writers.push_back(std::move(*intent));
+  for (int i = 0; i < 40; ++i) {
+    auto w = store->NewWriter("m/" + std::to_string(i) + ".csv");
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append("rows of " + std::to_string(i)).ok());
+    writers.push_back(std::move(*w));
+  }
+  std::vector<ObjectWriter*> raw;
+  for (auto& w : writers) raw.push_back(w.get());
+  ASSERT_TRUE(store->CommitAll(raw, /*first_is_intent=*/true).ok());
+  EXPECT_EQ(*store->ReadAll("m.intent"), "intent");
+  for (int i = 0; i < 40; ++i)
+    EXPECT_EQ(*store->ReadAll("m/" + std::to_string(i) + ".csv"), "rows of " + std::to_string(i));
+  writers.clear();
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/.tmp"));
+  // A committed writer among many: an error, not a crash.
+  for (int i = 0; i < 20; ++i) {
+    auto w = store->NewWriter("k/" + std::to_string(i));
+    ASSERT_TRUE((*w)->Append("x").ok());
+    writers.push_back(std::move(*w));
+  }
+  ASSERT_TRUE(writers[5]->Commit().ok());
+  raw.clear();
+  for (auto& w : writers) raw.push_back(w.get());
+  EXPECT_FALSE(store->CommitAll(raw).ok());
+}
+
 }  // namespace
 }  // namespace aquasense::storage
