@@ -123,6 +123,13 @@ Status Output::WriteLent(std::string_view bytes) {
 }
 
 Status Output::Write(std::string_view bytes) {
+  // A writer known to lend its buffer takes every piece there directly, not
+  // through buf_ first (one copy of the bytes instead of two; buf_ then holds
+  // only what buf()'s users appended, written out first to keep the order).
+  if (lends_ == 1) {
+    if (!buf_.empty()) AQ_RETURN_IF_ERROR(Flush());
+    return WriteLent(bytes);
+  }
   if (buf_.size() + bytes.size() < kOutFlush) {
     buf_.append(bytes);
     return Status::Ok();

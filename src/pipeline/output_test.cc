@@ -212,5 +212,33 @@ TEST(AsyncOutput, I11_ALendingWriterIsFilledDirectlyWithoutTheThread) {
   EXPECT_TRUE(*back_i == want_i);
 }
 
+// Once the writer is known to lend its buffer, Write copies straight into
+// it; bytes appended through buf() in between still come out in order.
+TEST(AsyncOutput, I11_ALendingWriterKeepsWritesAndBufAppendsInOrder) {
+  testing::TempDir dir;
+  auto store = storage::NewLocalObjectStore(dir.path());
+  Output out;
+  ASSERT_TRUE(out.Open(*store, "o.csv", "header\n").ok());
+  std::string want = "header\n";
+  for (int i = 0; i < 4000; ++i) {
+    const std::string row = "row " + std::to_string(i) + std::string(i % 1499, 'x') + "\n";
+    if (i % 7 == 0) {
+      out.buf() += row;
+      ASSERT_TRUE(out.MaybeFlush().ok());
+    } else {
+      ASSERT_TRUE(out.Write(row).ok());
+    }
+    want += row;
+  }
+  auto w = out.Finish();
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Commit().ok());
+  auto back = store->ReadAll("o.csv");
+  ASSERT_TRUE(back.ok());
+  ASSERT_GT(want.size(), 2 * kOutFlush);  // the writer's lending was asked and used
+  EXPECT_EQ(back->size(), want.size());
+  EXPECT_TRUE(*back == want);
+}
+
 }  // namespace
 }  // namespace aquasense::pipeline::internal
