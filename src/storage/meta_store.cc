@@ -42,22 +42,3 @@ int64_t NewSortableId(int64_t now_ms) {
 }
 
 }  // namespace aquasense::storage
-
-namespace aquasense::storage {
-
-namespace {
-Status NoOwnReads() { return InvalidArgument("this batch does not read its own writes"); }
-}  // namespace
-
-Result<std::optional<std::string>> Batch::ReadBlock(std::string_view, int32_t) {
-  return NoOwnReads();
-}
-Result<std::optional<core::MonthlyMetrics>> Batch::GetMetrics(std::string_view, int32_t) {
-  return NoOwnReads();
-}
-Result<std::vector<core::MonthlyMetrics>> Batch::ListMetrics(const MetricsQuery&) {
-  return NoOwnReads();
-}
-Result<std::vector<std::string>> Batch::ListSensors() { return NoOwnReads(); }
-
-}  // namespace aquasense::storage
