@@ -207,5 +207,26 @@ TEST(ParseSplit, I11_ShortTooLongCrlfLineKeepsNoCarriageReturn) {
   }
 }
 
+// CI fuzz finding (parser target, 2026-12-05): a byte-order mark was only
+// recognised when the first Feed held all three of its bytes; fed in 1- or
+// 2-byte pieces it stayed in the header's raw text. Now a mark split over
+// calls is skipped, and bytes that only start like one are data.
+TEST(ParseSplit, I11_ByteOrderMarkSplitOverPiecesIsSkipped) {
+  const Limits limits;
+  const std::string bom = "\xEF\xBB\xBF";
+  const ParseOutput marked = ExpectPiecesParseAsWhole(
+      bom + "sensor,date,temperature,sd\ns1,2024-01-01,1.5,0.1\nbad row\n", limits, {1, 2, 3, 4});
+  ASSERT_EQ(marked.rows.size(), 1u);
+  EXPECT_EQ(marked.rows[0].offset, bom.size() + 27);  // offsets count the mark
+  ASSERT_EQ(marked.invalid.size(), 1u);
+  EXPECT_EQ(marked.invalid[0].raw, "bad row");
+  // Only the start of a mark: data (an invalid header here), the same in any pieces.
+  for (const std::string& text :
+       {std::string("\xEF\xBBsensor,date\n"), std::string("\xEF"), std::string("\xEF\xBB"), bom}) {
+    const ParseOutput whole = ExpectPiecesParseAsWhole(text, limits, {1, 2, 3});
+    EXPECT_EQ(whole.rows.size(), 0u);
+  }
+}
+
 }  // namespace
 }  // namespace aquasense::core

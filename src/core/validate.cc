@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <utility>
 
 #include "common/enum_names.h"
 #include "core/datetime.h"
@@ -211,14 +212,42 @@ void FileParser::Invalid(ParseOutput& out, int64_t line, Reason r, std::string d
   out.invalid.push_back(InvalidRow{line, r, std::move(detail), std::string(raw)});
 }
 
+namespace {
+constexpr std::string_view kBom = "\xEF\xBB\xBF";  // UTF-8 byte-order mark
+}  // namespace
+
 void FileParser::Feed(std::string_view bytes, ParseOutput& out) {
-  const uint64_t base = fed_;
   size_t pos = 0;
   if (!bom_checked_) {
-    // A UTF-8 byte-order mark is only meaningful at the very start of the file.
+    // A byte-order mark is only meaningful at the very start of the file,
+    // and may come split over calls: its first bytes are held back (not
+    // parsed, bom_held_) until the mark is whole (skipped) or a byte shows
+    // it is none (then parsed as data), so that where the pieces end does
+    // not matter (issue 11: found by the parser fuzz target's split check).
+    size_t have = bom_held_;
+    while (have < kBom.size() && pos < bytes.size() && bytes[pos] == kBom[have]) ++have, ++pos;
+    if (have < kBom.size() && pos == bytes.size()) {
+      bom_held_ = have;
+      fed_ += bytes.size();
+      return;
+    }
     bom_checked_ = true;
-    if (bytes.starts_with("\xEF\xBB\xBF")) pos = 3;
+    if (have < kBom.size()) {  // no mark: what was held back is data
+      pos = 0;
+      if (bom_held_ > 0) {
+        const size_t held = std::exchange(bom_held_, 0);
+        fed_ -= held;
+        FeedData(std::string(kBom.substr(0, held)).append(bytes), 0, out);
+        return;
+      }
+    }
+    bom_held_ = 0;
   }
+  FeedData(bytes, pos, out);
+}
+
+void FileParser::FeedData(std::string_view bytes, size_t pos, ParseOutput& out) {
+  const uint64_t base = fed_;
   while (true) {
     fed_ = base + pos;
     pos += FeedSome(bytes.substr(pos), out);
@@ -383,6 +412,12 @@ void FileParser::EndSkippedLine(ParseOutput& out) {
 }
 
 void FileParser::Finish(ParseOutput& out) {
+  if (!bom_checked_) {  // a file shorter than the mark, held back: data
+    bom_checked_ = true;
+    const size_t held = std::exchange(bom_held_, 0);
+    fed_ -= held;
+    FeedData(kBom.substr(0, held), 0, out);
+  }
   if (skipping_) {
     EndSkippedLine(out);
     return;

@@ -87,7 +87,9 @@ class FileParser {
   // True when the bytes fed so far end at a record boundary: nothing is
   // carried, skipped or replayed. Then the rest of the file parses exactly
   // as it would with a fork made at that offset (ForkAt).
-  bool AtRecordBoundary() const { return carry_.empty() && !skipping_ && !has_replay_; }
+  bool AtRecordBoundary() const {
+    return carry_.empty() && !skipping_ && !has_replay_ && bom_held_ == 0;
+  }
   // Line number of the next record (1 before any byte is fed).
   int64_t next_line() const { return line_; }
   // A parser for the same file's bytes from `offset` on, a record boundary
@@ -102,6 +104,9 @@ class FileParser {
   // all of them, unless a carried record ran past max_line inside a quote:
   // then replay_ holds the bytes after its first line, to be parsed first.
   size_t FeedSome(std::string_view bytes, ParseOutput& out);
+  // Feed after the byte-order mark: parses bytes[pos, end) (bytes starts at
+  // file offset fed_).
+  void FeedData(std::string_view bytes, size_t pos, ParseOutput& out);
   // Goes on with the record carried in carry_ at [p, e); returns where the
   // next record starts (e: all used; p itself: see replay_).
   const char* ContinueCarry(const char* p, const char* e, ParseOutput& out);
@@ -132,6 +137,7 @@ class FileParser {
   std::string default_sensor_;
   State state_ = State::kStart;
   bool bom_checked_ = false;
+  size_t bom_held_ = 0;  // bytes of a byte-order mark held back (see Feed)
   char delim_ = ',';
   // Column positions; -1 when absent.
   int col_sensor_ = -1, col_date_ = 0, col_temp_ = 1, col_sd_ = 2;
