@@ -163,9 +163,20 @@ while :; do
   sleep 2
 done
 ((n == want)) && pass "all $want sensors in the store" || fail "$n of $want sensors in the store"
+# The balancer's answer came from one replica; the others poll the store every
+# 0.75 s (kCloudRefreshInterval), so each gets a few seconds to catch up before
+# it counts as disagreeing (a single sample raced a replica's next poll in CI).
+t0=$(date +%s%N)
 for port in 18081 18082 18083; do
-  m=$(curl -s "http://127.0.0.1:$port/v1/sensors" | grep -o '"cmp-[0-9]*"' | sort -u | wc -l)
-  ((m == want)) && pass "serve on $port lists $want sensors" || fail "serve on $port lists $m sensors"
+  deadline=$((SECONDS + 10))
+  while :; do
+    m=$(curl -s "http://127.0.0.1:$port/v1/sensors" | grep -o '"cmp-[0-9]*"' | sort -u | wc -l)
+    ((m >= want || SECONDS > deadline)) && break
+    sleep 0.2
+  done
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  ((m == want)) && pass "serve on $port lists $want sensors (${ms} ms after the balancer did)" ||
+    fail "serve on $port lists $m sensors, not $want, ${ms} ms after the balancer listed them"
 done
 cluster=$(podman exec "${P}_serve1_1" aquasense export)
 local_export=$(podman run --rm --entrypoint /bin/busybox -v "$WORK/files:/in:ro" aquasense:latest sh -c \
