@@ -378,7 +378,8 @@ Result<int64_t> BatchState::FinalizeMetrics(std::vector<ChangedSensor>& changed_
     const int64_t n = s->DifferingMonths();
     if (n == 0) continue;
     changed += n;
-    changed_sensors.push_back({s->name(), s->FirstDifferingMonth()});
+    changed_sensors.push_back(
+        {s->name(), s->HadAnyBefore() ? s->FirstDifferingMonth() : INT32_MIN});
   }
   return changed;
 }

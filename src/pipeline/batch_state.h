@@ -60,7 +60,12 @@ class SensorState {
   // The first of them (INT32_MAX when there is none).
   int32_t FirstDifferingMonth() const;
 
-  void MarkBefore(int32_t month) { Set(month, kBefore, true); }
+  void MarkBefore(int32_t month) {
+    Set(month, kBefore, true);
+    had_any_before_ = true;
+  }
+  // Some month existed before this batch (the store knew the sensor).
+  bool HadAnyBefore() const { return had_any_before_; }
   void MarkStored(int32_t month) { Set(month, kStored, true); }
   void MarkRowWritten(int32_t month, bool differs) {
     Set(month, kRowWritten, true);
@@ -93,9 +98,12 @@ class SensorState {
   std::vector<uint8_t> flags_;
   int32_t memo_month_ = INT32_MIN;
   double memo_max_temp_ = 0;
+  bool had_any_before_ = false;
 };
 
-// A sensor whose metrics the batch changed: the rows from `first_month` on.
+// A sensor whose metrics the batch changed: the rows from `first_month` on;
+// INT32_MIN for a sensor new to the store (every row is new, and it has no
+// committed monthly file to keep a part of: none is read).
 struct ChangedSensor {
   std::string name;
   int32_t first_month = 0;

@@ -148,8 +148,9 @@ TEST_P(BatchStateTest, OutOfOrderMonthsGiveTheMetricsOfSortedInput) {
     EndChunk(st);
   });
   EXPECT_EQ(o.changed, 5);
-  const std::string jan = std::to_string(core::MonthIndex(2024, 1));
-  EXPECT_EQ(o.Changed(), (std::vector<std::string>{"s@" + jan, "t@" + jan}));
+  // Both sensors are new to the store: their whole files (INT32_MIN).
+  const std::string all = std::to_string(INT32_MIN);
+  EXPECT_EQ(o.Changed(), (std::vector<std::string>{"s@" + all, "t@" + all}));
   EXPECT_EQ(Csv(), std::string(kHeader) +
                        "s,2024,1,8,8,0.1,,1\n"
                        "s,2024,2,9,9,0.1,1,1\n"
@@ -171,6 +172,24 @@ TEST_P(BatchStateTest, OutOfOrderMonthsGiveTheMetricsOfSortedInput) {
                        "s,2024,3,14,20,0.1,-10,3\n"
                        "s,2024,4,15,15,0.1,-5,1\n"
                        "t,2024,1,1,1,0.1,,1\n");
+}
+
+// I11: a sensor the store did not know is rendered whole (INT32_MIN), so the
+// monthly files step reads no committed file for it (a thousand failed opens,
+// or S3 GETs, at 10M rows); a known sensor keeps its rows before the first change.
+TEST_P(BatchStateTest, I11_ASensorNewToTheStoreChangesFromItsFirstRow) {
+  Run([](BatchState& st) {
+    Add(st, "s", 2024, 1, 1, 8);
+    Add(st, "s", 2024, 2, 1, 9);
+    EndChunk(st);
+  });
+  Outcome o = Run([](BatchState& st) {
+    Add(st, "s", 2024, 3, 1, 10);
+    Add(st, "u", 2024, 5, 1, 11);
+    EndChunk(st);
+  });
+  EXPECT_EQ(o.Changed(), (std::vector<std::string>{"s@" + std::to_string(core::MonthIndex(2024, 3)),
+                                                   "u@" + std::to_string(INT32_MIN)}));
 }
 
 TEST_P(BatchStateTest, ChangesUndoneWithinABatchAreNotCounted) {
