@@ -33,6 +33,10 @@ int64_t SensorState::DifferingMonths() const {
   return std::count_if(flags_.begin(), flags_.end(), [](uint8_t f) { return f & kDiffers; });
 }
 
+bool SensorState::HadAnyBefore() const {
+  return std::any_of(flags_.begin(), flags_.end(), [](uint8_t f) { return f & kBefore; });
+}
+
 int32_t SensorState::FirstDifferingMonth() const {
   auto it = std::find_if(flags_.begin(), flags_.end(), [](uint8_t f) { return f & kDiffers; });
   return it == flags_.end() ? INT32_MAX : base_ + static_cast<int32_t>(it - flags_.begin());

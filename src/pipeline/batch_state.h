@@ -60,12 +60,9 @@ class SensorState {
   // The first of them (INT32_MAX when there is none).
   int32_t FirstDifferingMonth() const;
 
-  void MarkBefore(int32_t month) {
-    Set(month, kBefore, true);
-    had_any_before_ = true;
-  }
+  void MarkBefore(int32_t month) { Set(month, kBefore, true); }
   // Some month existed before this batch (the store knew the sensor).
-  bool HadAnyBefore() const { return had_any_before_; }
+  bool HadAnyBefore() const;
   void MarkStored(int32_t month) { Set(month, kStored, true); }
   void MarkRowWritten(int32_t month, bool differs) {
     Set(month, kRowWritten, true);
@@ -98,7 +95,6 @@ class SensorState {
   std::vector<uint8_t> flags_;
   int32_t memo_month_ = INT32_MIN;
   double memo_max_temp_ = 0;
-  bool had_any_before_ = false;
 };
 
 // A sensor whose metrics the batch changed: the rows from `first_month` on;
