@@ -156,24 +156,25 @@ fi
 # Every file reaches the store once: the replicas agree, and export == a local ingest.
 want=51
 ((full)) && want=101
-deadline=$((SECONDS + 180))
-while :; do
-  n=$(curl -s "$LB/v1/sensors" | grep -o '"cmp-[0-9]*"' | sort -u | wc -l)
-  ((n >= want || SECONDS > deadline)) && break
-  sleep 2
-done
+# sensors_within URL SECONDS: polls URL's /v1/sensors until it lists $want
+# sensors or SECONDS pass; prints the last count.
+sensors_within() {
+  local deadline=$((SECONDS + $2)) n
+  while :; do
+    n=$(curl -s "$1/v1/sensors" | grep -o '"cmp-[0-9]*"' | sort -u | wc -l)
+    ((n >= want || SECONDS > deadline)) && break
+    sleep 0.2
+  done
+  echo "$n"
+}
+n=$(sensors_within "$LB" 180)
 ((n == want)) && pass "all $want sensors in the store" || fail "$n of $want sensors in the store"
 # The balancer's answer came from one replica; the others poll the store every
 # 0.75 s (kCloudRefreshInterval), so each gets a few seconds to catch up before
 # it counts as disagreeing (a single sample raced a replica's next poll in CI).
 t0=$(date +%s%N)
 for port in 18081 18082 18083; do
-  deadline=$((SECONDS + 10))
-  while :; do
-    m=$(curl -s "http://127.0.0.1:$port/v1/sensors" | grep -o '"cmp-[0-9]*"' | sort -u | wc -l)
-    ((m >= want || SECONDS > deadline)) && break
-    sleep 0.2
-  done
+  m=$(sensors_within "http://127.0.0.1:$port" 10)
   ms=$((($(date +%s%N) - t0) / 1000000))
   ((m == want)) && pass "serve on $port lists $want sensors (${ms} ms after the balancer did)" ||
     fail "serve on $port lists $m sensors, not $want, ${ms} ms after the balancer listed them"
