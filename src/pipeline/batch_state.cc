@@ -203,19 +203,24 @@ Result<std::optional<core::MonthlyMetrics>> BatchState::CommittedRow(uint32_t id
 
 Result<std::vector<core::MonthlyMetrics>> BatchState::ListMetrics(const storage::MetricsQuery& q) {
   if (!q.sensor) return Internal("BatchState::ListMetrics needs a sensor");
+  const auto it = ids_.find(*q.sensor);
+  const bool overlay = it != ids_.end() && (!written_[it->second].months.empty() ||
+                                            !pending_[it->second].months.empty());
+  Result<std::vector<core::MonthlyMetrics>> committed{std::vector<core::MonthlyMetrics>()};
+  if (own_reads_ || !fresh_) committed = own_reads_ ? batch_.ListMetrics(q) : meta_.ListMetrics(q);
+  if (!committed.ok()) return committed.status();
+  // Nothing of the sensor's held back (after FinalizeMetrics on a batch that
+  // reads its own writes, always): the store's rows, sorted by month, are
+  // the answer (the render of a thousand sensors' files spent a third of
+  // its time moving them through the map below).
+  if (!overlay) return committed;
   std::map<int32_t, core::MonthlyMetrics> rows;
-  if (own_reads_ || !fresh_) {
-    auto committed = own_reads_ ? batch_.ListMetrics(q) : meta_.ListMetrics(q);
-    if (!committed.ok()) return committed.status();
-    for (auto& m : *committed) rows.emplace(core::MonthIndex(m.year, m.month), std::move(m));
-  }
-  if (auto it = ids_.find(*q.sensor); it != ids_.end()) {
-    const uint32_t id = it->second;
-    for (const auto* part : {&written_[id].months, &pending_[id].months})
-      for (const auto& [month, p] : *part)
-        if (p.has_row && month >= q.from_month && month <= q.to_month)
-          rows.insert_or_assign(month, RowOf(id, month, p));
-  }
+  for (auto& m : *committed) rows.emplace(core::MonthIndex(m.year, m.month), std::move(m));
+  const uint32_t id = it->second;
+  for (const auto* part : {&written_[id].months, &pending_[id].months})
+    for (const auto& [month, p] : *part)
+      if (p.has_row && month >= q.from_month && month <= q.to_month)
+        rows.insert_or_assign(month, RowOf(id, month, p));
   std::vector<core::MonthlyMetrics> out;
   out.reserve(rows.size());
   for (auto& [month, m] : rows) out.push_back(std::move(m));
