@@ -53,7 +53,14 @@ constexpr size_t kSyncThreads = 8;
 // of an fsync each (see LocalWriter::SyncFileSystem).
 constexpr size_t kSyncFsObjects = 16;
 
-Status RunTogether(size_t n, const std::function<Status(size_t)>& task) {
+// Two threads create and write back the temp files of a commit of many
+// objects: each costs ~0.1-0.2 ms of kernel time (inode and block
+// allocation), which for a thousand monthly files made the batch's last
+// step wait on one core while the other was idle.
+constexpr size_t kStartThreads = 2;
+
+Status RunTogether(size_t n, const std::function<Status(size_t)>& task,
+                   size_t max_threads = kSyncThreads) {
   if (n <= 1) return n == 1 ? task(0) : Status::Ok();
   std::atomic<size_t> next{0};
   std::vector<Status> errors(n, Status::Ok());
@@ -72,7 +79,7 @@ Status RunTogether(size_t n, const std::function<Status(size_t)>& task) {
   };
   {
     std::vector<std::jthread> threads;
-    for (size_t t = 1; t < std::min(n, kSyncThreads); ++t) threads.emplace_back(work);
+    for (size_t t = 1; t < std::min(n, max_threads); ++t) threads.emplace_back(work);
     work();
   }
   for (Status& e : errors)
@@ -494,7 +501,10 @@ class LocalObjectStore final : public ObjectStore {
       local.push_back(l);
     }
     const size_t begin = first_is_intent ? 1 : 0;
-    for (size_t i = begin; i < local.size(); ++i) AQ_RETURN_IF_ERROR(local[i]->StartSync());
+    const size_t n = local.size() - begin;
+    AQ_RETURN_IF_ERROR(RunTogether(
+        n, [&](size_t i) { return local[begin + i]->StartSync(); },
+        n >= kSyncFsObjects ? kStartThreads : 1));
     // The intent record: in place when allowed and possible (one sync), else
     // published (then its directory synced) before the others.
     auto commit_intent = [&]() -> Status {
