@@ -30,12 +30,15 @@ bool ParsePart(storage::ObjectReader& reader, uint64_t begin, uint64_t end,
   Chunk cur = queue.TakeFree();
   cur.out.rows.reserve(kRowsHint);
   size_t known_sensors = 0;
-  auto push = [&] {
+  // `more`: the part goes on (else this was its last chunk: no next one is
+  // taken, which would only be dropped here and the next part take another).
+  auto push = [&](bool more) {
     if (parser && parser->sensors().size() != known_sensors) {
       cur.sensors = parser->sensors();
       known_sensors = cur.sensors.size();
     }
     PushGrouped(queue, cur, parser ? parser->sensors().size() : cur.sensors.size());
+    if (!more) return;
     cur = queue.TakeFree();
     cur.out.rows.reserve(kRowsHint);
   };
@@ -45,7 +48,7 @@ bool ParsePart(storage::ObjectReader& reader, uint64_t begin, uint64_t end,
       cur.status = n.status();
       cur.input_error = local;
       cur.last = true;
-      push();
+      push(false);
       return false;
     }
     if (*n == 0) break;  // the file shrank: the ingest's change check reports it
@@ -63,7 +66,7 @@ bool ParsePart(storage::ObjectReader& reader, uint64_t begin, uint64_t end,
     const size_t rows = cur.out.rows.size();
     const uint64_t projected = rows + rows * (end - at) / (at - chunk_begin);
     if (rows >= kChunkRows && (end - at > kReadSize || projected > kRowsHint)) {
-      push();
+      push(true);
       chunk_begin = at;
     }
   }
@@ -77,7 +80,7 @@ bool ParsePart(storage::ObjectReader& reader, uint64_t begin, uint64_t end,
     cur.sensors = parser->sensors();  // (all of them: the merging thread maps the new ones)
     cur.parser = std::move(parser);
   }
-  push();
+  push(false);
   return true;
 }
 
