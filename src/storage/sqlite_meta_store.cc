@@ -95,6 +95,8 @@ class SqliteBatch final : public Batch {
   ~SqliteBatch() override {
     if (presync_.joinable()) presync_.join();
     if (!done_) (void)ExecSql(db_, "ROLLBACK");
+    // The batch's cache back to the writer's (frees the pages over it).
+    (void)ExecSql(db_, sqlite::kWriterCachePragma);
   }
 
   // Writes the cached pages into the WAL and syncs it on another thread, so
@@ -114,7 +116,10 @@ class SqliteBatch final : public Batch {
     });
   }
 
-  Status Begin() { return ExecSql(db_, "BEGIN IMMEDIATE"); }
+  Status Begin() {
+    AQ_RETURN_IF_ERROR(ExecSql(db_, sqlite::kBatchCachePragma));
+    return ExecSql(db_, "BEGIN IMMEDIATE");
+  }
 
   // Reads on the writer connection, inside this batch's transaction: they
   // see the committed rows and the batch's own (ResetDerived's DELETEs too).

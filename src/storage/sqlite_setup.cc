@@ -104,10 +104,9 @@ COMMIT;
 )sql";
 
 // 16 KiB pages (for a new database): a quarter of the page writes of the
-// default for the bulk of block and metric rows. A 2 MiB writer cache: the
-// ingest pipeline buffers and sorts its writes itself; what the store needs
-// cached is the inner B-tree pages (a bigger cache only grows the memory of
-// large batches).
+// default for the bulk of block and metric rows. A 2 MiB writer cache
+// between batches (kWriterCachePragma): the ingest pipeline buffers and
+// sorts its writes itself; a batch raises it (kBatchCachePragma).
 constexpr const char* kWriterPragmas =
     "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
     "PRAGMA cache_size=-2048; PRAGMA journal_size_limit=67108864;";
